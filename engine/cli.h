@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - the difs subcommands that need no mount (check, params, run).
+ * Each takes argv with argv[0] == the subcommand name and returns the
+ * process exit status: 0 success, 1 failure/invalid files, 2 usage error.
+ */
+#ifndef DIFS_CLI_H
+#define DIFS_CLI_H
+
+int	cli_check(int argc, char **argv);
+int	cli_params(int argc, char **argv);
+
+#endif /* DIFS_CLI_H */
