@@ -24,7 +24,7 @@ struct emu_hdr {
 
 struct emu_req {
 	const char	*method;	/**< "GET", "PUT", ... */
-	const char	*path;		/**< URL path, percent-decoded by the core? NO: raw, as sent */
+	const char	*path;		/**< URL path, raw as sent (not percent-decoded) */
 	const char	*query;		/**< raw query string without '?', "" if none */
 	const char	*host;		/**< Host header value, "" if none */
 	struct emu_hdr	*hdrs;		/**< all request headers, in arrival order */
