@@ -1,0 +1,1294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c - the state store over LMDB (see store.h).  The only file of difs
+ * that includes <lmdb.h>.  Every MDB_* code is translated here (store_xlate);
+ * nothing LMDB-specific leaves this file.
+ *
+ * Map growth.  LMDB's map size may only change while no transaction of this
+ * process is open.  Every transaction therefore holds resize_lock for reading
+ * for its whole life; growth takes it for writing (writer-preferring, so a
+ * stream of readers cannot starve it).  Because a thread that already holds a
+ * transaction and then waited for growth would deadlock, each thread may hold
+ * at most one transaction: a per-store thread-specific flag (held_key) turns
+ * nesting into ENG_ESTATE.
+ *
+ * Instance logs (STORE_DB_LOGS).  For an instance key K:
+ *   K                 -> header: "dLg1", BE u64 records, BE u64 bytes
+ *   K || BE64(off)    -> record: BE u64 seq || data
+ * where off is the record's first byte in the concatenated log.  Byte order of
+ * the keys is offset order, so read(off) is MDB_SET_RANGE + one step back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[STORE_DB__COUNT];	/**< opened at store_open, then read-only */
+	pthread_rwlock_t resize_lock;	/**< rd: any open txn; wr: map growth */
+	pthread_key_t	 held_key;	/**< non-NULL while this thread holds a txn */
+	pthread_mutex_t	 mu;		/**< protects grows */
+	size_t		 map_max;	/**< bytes, immutable */
+	unsigned	 grows;		/**< protected by mu */
+	int		 lock_fd;	/**< DIR/lock or -1 */
+};
+
+struct store_txn {
+	struct store	*s;
+	MDB_txn		*txn;
+	size_t		 map_seen;	/**< map size when the txn began */
+	int		 rdonly;
+	int		 err;		/**< poison: first error that broke the txn */
+	int		 map_full;	/**< a put or commit hit MDB_MAP_FULL */
+};
+
+static const char *const store_db_names[STORE_DB__COUNT] = {
+	[STORE_DB_SOURCES]	= "sources",
+	[STORE_DB_JOBS]		= "jobs",
+	[STORE_DB_DEFS]		= "defs",
+	[STORE_DB_INSTANCES]	= "instances",
+	[STORE_DB_LOGS]		= "logs",
+	[STORE_DB_CHECKPOINTS]	= "checkpoints",
+	[STORE_DB_META]		= "meta",
+	[STORE_DB_FILES]	= "files",
+};
+
+static const char store_log_magic[4] = { 'd', 'L', 'g', '1' };
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static void
+store_put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint64_t
+store_get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * store_xlate - LMDB's mixed error space (positive errno, negative MDB_*)
+ * into ours.
+ */
+static int
+store_xlate(int mrc)
+{
+	switch (mrc) {
+	case MDB_SUCCESS:		return 0;
+	case MDB_NOTFOUND:		return -ENOENT;
+	case MDB_KEYEXIST:		return -EEXIST;
+	case MDB_MAP_FULL:		return -ENOSPC;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_PANIC:
+	case MDB_PAGE_FULL:
+	case MDB_CURSOR_FULL:		return ENG_ECORRUPT;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+	case MDB_INCOMPATIBLE:		return ENG_EVERSION;
+	case MDB_READERS_FULL:
+	case MDB_TLS_FULL:
+	case MDB_MAP_RESIZED:		return -EAGAIN;
+	case MDB_TXN_FULL:		return -EFBIG;
+	case MDB_DBS_FULL:		return -EMFILE;
+	case MDB_BAD_VALSIZE:
+	case MDB_BAD_DBI:		return -EINVAL;
+	case MDB_BAD_TXN:
+	case MDB_BAD_RSLOT:		return ENG_ESTATE;
+	default:
+		break;
+	}
+	if (mrc > 0)
+		return -mrc;
+	return -EIO;
+}
+
+/* errors after which LMDB refuses further use of the write txn */
+static int
+store_poisons(int mrc)
+{
+	return mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND &&
+	    mrc != MDB_KEYEXIST && mrc != MDB_BAD_VALSIZE && mrc != EINVAL;
+}
+
+/* record an LMDB failure on t and return the translated code */
+static int
+store_txn_fail(struct store_txn *t, int mrc)
+{
+	int rc = store_xlate(mrc);
+
+	if (mrc == MDB_MAP_FULL)
+		t->map_full = 1;
+	if (!t->rdonly && store_poisons(mrc) && t->err == 0)
+		t->err = rc;
+	return rc;
+}
+
+static int
+store_check_key(const void *key, size_t klen)
+{
+	if (key == NULL || klen == 0 || klen > STORE_KEY_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+store_check(const struct store_txn *t, enum store_db db)
+{
+	if (t == NULL || (unsigned)db >= STORE_DB__COUNT)
+		return -EINVAL;
+	if (t->err != 0)
+		return t->err;
+	return 0;
+}
+
+static int
+store_check_write(const struct store_txn *t, enum store_db db)
+{
+	int rc;
+
+	if ((rc = store_check(t, db)) != 0)
+		return rc;
+	return t->rdonly ? -EROFS : 0;
+}
+
+/* mkdir -p with mode for every created component */
+static int
+store_mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n == 0)
+		return -ENOENT;
+	if (n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		if (tmp[i - 1] == '/')
+			continue;	/* "a//b" */
+		tmp[i] = '\0';
+		if (mkdir(tmp, mode) != 0) {
+			int saverr = errno;
+
+			if (saverr != EEXIST)
+				return -saverr;
+			if (stat(tmp, &st) != 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		}
+		if (i < n)
+			tmp[i] = '/';
+	}
+	return 0;
+}
+
+int
+store_default_dir(char *out, size_t outsz)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096];
+	char tmp[PATH_MAX];
+	int n, rc;
+
+	if (out == NULL || outsz == 0)
+		return -EINVAL;
+	if (xdg != NULL && xdg[0] == '/') {
+		n = snprintf(tmp, sizeof(tmp), "%s/difs", xdg);
+	} else {
+		if (home == NULL || home[0] == '\0') {
+			if (getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 ||
+			    pwp == NULL || pw.pw_dir == NULL || pw.pw_dir[0] == '\0')
+				return -ENOENT;
+			home = pw.pw_dir;
+		}
+		n = snprintf(tmp, sizeof(tmp), "%s/.local/state/difs", home);
+	}
+	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= outsz)
+		return -ENAMETOOLONG;
+	if ((rc = store_mkdir_p(tmp, 0700)) != 0)
+		return rc;
+	memcpy(out, tmp, (size_t)n + 1);
+	return 0;
+}
+
+const char *
+store_db_name(enum store_db db)
+{
+	if ((unsigned)db >= STORE_DB__COUNT)
+		return "?";
+	return store_db_names[db];
+}
+
+/* ---- process lock ---------------------------------------------------------- */
+
+static long
+store_lock_pid(int fd)
+{
+	char b[32];
+	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
+	long pid = 0;
+
+	if (n <= 0)
+		return -1;
+	for (ssize_t i = 0; i < n && b[i] != '\n'; i++) {
+		if (b[i] < '0' || b[i] > '9' || pid > (LONG_MAX - 9) / 10)
+			return -1;
+		pid = pid * 10 + (b[i] - '0');
+	}
+	return pid > 0 ? pid : -1;
+}
+
+static int
+store_lock(const char *dir, int *fdp, struct eng_errbuf *eb)
+{
+	char path[PATH_MAX], pidtxt[32];
+	int fd, n, rc, saverr;
+	long pid;
+
+	n = snprintf(path, sizeof(path), "%s/lock", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return eng_errbuf_set(eb, -ENAMETOOLONG, "state directory path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		saverr = errno;
+		return eng_errbuf_set(eb, -saverr, "%s: %s", path, strerror(saverr));
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		saverr = errno;
+		if (saverr == EWOULDBLOCK) {
+			pid = store_lock_pid(fd);
+			if (pid > 0)
+				rc = eng_errbuf_set(eb, ENG_ELOCKED,
+				    "state directory %s is in use by process %ld", dir, pid);
+			else
+				rc = eng_errbuf_set(eb, ENG_ELOCKED,
+				    "state directory %s is in use by another process", dir);
+		} else {
+			rc = eng_errbuf_set(eb, -saverr, "%s: flock: %s", path, strerror(saverr));
+		}
+		close(fd);
+		return rc;
+	}
+	n = snprintf(pidtxt, sizeof(pidtxt), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pidtxt, (size_t)n, 0) != n) {
+		saverr = errno;
+		close(fd);
+		return eng_errbuf_set(eb, -saverr, "%s: %s", path, strerror(saverr));
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+static size_t
+store_mapsize(struct store *s)
+{
+	MDB_envinfo ei;
+
+	if (mdb_env_info(s->env, &ei) != 0)
+		return 0;
+	return ei.me_mapsize;
+}
+
+/*
+ * store_grow - double the map (bounded by map_max) unless another txn already
+ * grew it past seen.  Called with no txn of this thread open.
+ */
+static int
+store_grow(struct store *s, size_t seen)
+{
+	MDB_stat st;
+	size_t cur, want, psz;
+	int rc = 0, mrc;
+
+	pthread_rwlock_wrlock(&s->resize_lock);
+	cur = store_mapsize(s);
+	if (cur > seen)
+		goto out;		/* someone else grew it meanwhile */
+	if (cur >= s->map_max) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	want = cur > s->map_max / 2 ? s->map_max : cur * 2;
+	psz = mdb_env_stat(s->env, &st) == 0 ? st.ms_psize : 4096;
+	want -= want % psz;
+	if (want <= cur) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	if ((mrc = mdb_env_set_mapsize(s->env, want)) != 0) {
+		rc = store_xlate(mrc);
+		goto out;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->grows++;
+	pthread_mutex_unlock(&s->mu);
+	log_debug("state store: map grown from %zu to %zu bytes", cur, want);
+out:
+	pthread_rwlock_unlock(&s->resize_lock);
+	return rc;
+}
+
+int
+store_txn_begin(struct store *s, int flags, struct store_txn **out)
+{
+	struct store_txn *t;
+	int mrc, tries;
+
+	*out = NULL;
+	if (s == NULL || (flags & ~STORE_TXN_RDONLY) != 0)
+		return -EINVAL;
+	if (pthread_getspecific(s->held_key) != NULL)
+		return ENG_ESTATE;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return -ENOMEM;
+	t->s = s;
+	t->rdonly = (flags & STORE_TXN_RDONLY) != 0;
+	for (tries = 0;; tries++) {
+		pthread_rwlock_rdlock(&s->resize_lock);
+		t->map_seen = store_mapsize(s);
+		mrc = mdb_txn_begin(s->env, NULL, t->rdonly ? MDB_RDONLY : 0, &t->txn);
+		if (mrc != MDB_MAP_RESIZED || tries >= 3)
+			break;
+		/* another process grew the map: adopt its size */
+		pthread_rwlock_unlock(&s->resize_lock);
+		pthread_rwlock_wrlock(&s->resize_lock);
+		mrc = mdb_env_set_mapsize(s->env, 0);
+		pthread_rwlock_unlock(&s->resize_lock);
+		if (mrc != 0) {
+			free(t);
+			return store_xlate(mrc);
+		}
+	}
+	if (mrc != 0) {
+		pthread_rwlock_unlock(&s->resize_lock);
+		free(t);
+		return store_xlate(mrc);
+	}
+	(void)pthread_setspecific(s->held_key, s);
+	*out = t;
+	return 0;
+}
+
+/*
+ * store_txn_end - commit or abort, release the locks, grow the map when the
+ * txn hit MDB_MAP_FULL.  Frees t.  Returns 0, ENG_ERETRYABLE (grown: run
+ * again), -ENOSPC, or the commit error / poison.
+ */
+static int
+store_txn_end(struct store_txn *t, int commit)
+{
+	struct store *s = t->s;
+	int rc = 0, mrc;
+
+	if (commit && !t->rdonly && t->err == 0 && !t->map_full) {
+		mrc = mdb_txn_commit(t->txn);
+		if (mrc == MDB_MAP_FULL)
+			t->map_full = 1;
+		else
+			rc = store_xlate(mrc);
+	} else {
+		mdb_txn_abort(t->txn);
+		if (commit && t->err != 0)
+			rc = t->err;
+	}
+	pthread_rwlock_unlock(&s->resize_lock);
+	(void)pthread_setspecific(s->held_key, NULL);
+	if (t->map_full) {
+		int g = store_grow(s, t->map_seen);
+
+		if (commit)
+			rc = g == 0 ? ENG_ERETRYABLE : g;
+	}
+	free(t);
+	return rc;
+}
+
+int
+store_txn_commit(struct store_txn *t)
+{
+	if (t == NULL)
+		return -EINVAL;
+	return store_txn_end(t, 1);
+}
+
+void
+store_txn_abort(struct store_txn *t)
+{
+	if (t != NULL)
+		(void)store_txn_end(t, 0);
+}
+
+int
+store_update(struct store *s, store_txn_fn *fn, void *arg)
+{
+	struct store_txn *t;
+	int rc;
+
+	if (fn == NULL)
+		return -EINVAL;
+	for (;;) {
+		if ((rc = store_txn_begin(s, 0, &t)) != 0)
+			return rc;
+		rc = fn(t, arg);
+		if (t->map_full) {
+			/* whatever fn made of the -ENOSPC, the txn is dead */
+			rc = store_txn_end(t, 1);
+			if (rc == ENG_ERETRYABLE)
+				continue;
+			return rc;
+		}
+		if (rc != 0) {
+			store_txn_abort(t);
+			return rc;
+		}
+		rc = store_txn_end(t, 1);
+		if (rc != ENG_ERETRYABLE)
+			return rc;
+	}
+}
+
+int
+store_view(struct store *s, store_txn_fn *fn, void *arg)
+{
+	struct store_txn *t;
+	int rc;
+
+	if (fn == NULL)
+		return -EINVAL;
+	if ((rc = store_txn_begin(s, STORE_TXN_RDONLY, &t)) != 0)
+		return rc;
+	rc = fn(t, arg);
+	store_txn_abort(t);
+	return rc;
+}
+
+/* ---- open / close ---------------------------------------------------------- */
+
+static int
+store_open_dbs(struct store_txn *t, void *arg)
+{
+	struct eng_errbuf *eb = arg;
+	struct store *s = t->s;
+	MDB_dbi meta;
+	MDB_val k, v;
+	unsigned char vb[4];
+	uint32_t ver;
+	int fresh, mrc;
+
+	mrc = mdb_dbi_open(t->txn, store_db_names[STORE_DB_META], 0, &meta);
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+		    "opening database meta: %s", mdb_strerror(mrc));
+	fresh = mrc == MDB_NOTFOUND;
+	for (int i = 0; i < STORE_DB__COUNT; i++) {
+		mrc = mdb_dbi_open(t->txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
+		if (mrc != 0)
+			return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+			    "opening database %s: %s", store_db_names[i], mdb_strerror(mrc));
+	}
+	k.mv_data = (void *)(uintptr_t)STORE_SCHEMA_KEY;
+	k.mv_size = sizeof(STORE_SCHEMA_KEY) - 1;
+	if (fresh) {
+		vb[0] = (unsigned char)(STORE_SCHEMA_VERSION >> 24);
+		vb[1] = (unsigned char)(STORE_SCHEMA_VERSION >> 16);
+		vb[2] = (unsigned char)(STORE_SCHEMA_VERSION >> 8);
+		vb[3] = (unsigned char)STORE_SCHEMA_VERSION;
+		v.mv_data = vb;
+		v.mv_size = sizeof(vb);
+		mrc = mdb_put(t->txn, s->dbi[STORE_DB_META], &k, &v, 0);
+		if (mrc != 0)
+			return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+			    "writing schema version: %s", mdb_strerror(mrc));
+		return 0;
+	}
+	mrc = mdb_get(t->txn, s->dbi[STORE_DB_META], &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		return eng_errbuf_set(eb, ENG_ECORRUPT,
+		    "state store has no schema version record");
+	if (mrc != 0)
+		return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+		    "reading schema version: %s", mdb_strerror(mrc));
+	if (v.mv_size != 4)
+		return eng_errbuf_set(eb, ENG_ECORRUPT,
+		    "schema version record has %zu bytes, expected 4", v.mv_size);
+	memcpy(vb, v.mv_data, 4);
+	ver = (uint32_t)vb[0] << 24 | (uint32_t)vb[1] << 16 | (uint32_t)vb[2] << 8 | vb[3];
+	if (ver != STORE_SCHEMA_VERSION)
+		return eng_errbuf_set(eb, ver == 0 ? ENG_ECORRUPT : ENG_EVERSION,
+		    "state store has schema version %u; this difs knows version %u%s",
+		    ver, STORE_SCHEMA_VERSION,
+		    ver > STORE_SCHEMA_VERSION ? " (written by a newer difs)" : "");
+	return 0;
+}
+
+int
+store_open(const char *dir, const struct store_config *cfg, struct store **out,
+    struct eng_errbuf *eb)
+{
+	static const struct store_config defaults = { 0 };
+	struct store *s = NULL;
+	pthread_rwlockattr_t ra;
+	size_t map_size, map_max;
+	int rc = -ENOMEM, mrc, dead, inited = 0;
+
+	*out = NULL;
+	if (cfg == NULL)
+		cfg = &defaults;
+	if (dir == NULL || dir[0] == '\0')
+		return eng_errbuf_set(eb, ENG_EINVAL, "state directory not given");
+	map_size = cfg->map_size != 0 ? cfg->map_size : STORE_MAP_DEFAULT;
+	map_max = cfg->map_max != 0 ? cfg->map_max : STORE_MAP_MAX_DEFAULT;
+	if (cfg->map_max == 0 && map_size > map_max)
+		map_max = map_size;
+	if (map_size < 4096 || map_size > map_max)
+		return eng_errbuf_set(eb, ENG_EINVAL,
+		    "state store map size %zu must be within 4096..%zu", map_size, map_max);
+	if ((rc = store_mkdir_p(dir, 0700)) != 0)
+		return eng_errbuf_set(eb, rc, "state directory %s: %s", dir, strerror(-rc));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return eng_errbuf_set(eb, -ENOMEM, "out of memory");
+	s->lock_fd = -1;
+	s->map_max = map_max;
+	if (pthread_rwlockattr_init(&ra) != 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	(void)pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	rc = pthread_rwlock_init(&s->resize_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	if (rc != 0) {
+		free(s);
+		return -rc;
+	}
+	if ((rc = pthread_key_create(&s->held_key, NULL)) != 0) {
+		pthread_rwlock_destroy(&s->resize_lock);
+		free(s);
+		return -rc;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	inited = 1;
+
+	if (cfg->exclusive && (rc = store_lock(dir, &s->lock_fd, eb)) != 0)
+		goto out;
+	rc = -ENOMEM;
+	if ((mrc = mdb_env_create(&s->env)) != 0) {
+		s->env = NULL;
+		rc = eng_errbuf_set(eb, store_xlate(mrc), "mdb_env_create: %s", mdb_strerror(mrc));
+		goto out;
+	}
+	if ((mrc = mdb_env_set_maxdbs(s->env, STORE_DB__COUNT)) != 0 ||
+	    (mrc = mdb_env_set_maxreaders(s->env,
+	    cfg->max_readers != 0 ? cfg->max_readers : 126)) != 0 ||
+	    (mrc = mdb_env_set_mapsize(s->env, map_size)) != 0) {
+		rc = eng_errbuf_set(eb, store_xlate(mrc), "state store setup: %s", mdb_strerror(mrc));
+		goto out;
+	}
+	if ((mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+		rc = eng_errbuf_set(eb, store_xlate(mrc), "state store %s: %s", dir,
+		    mdb_strerror(mrc));
+		goto out;
+	}
+	if ((mrc = mdb_reader_check(s->env, &dead)) != 0) {
+		rc = eng_errbuf_set(eb, store_xlate(mrc), "state store %s: reader check: %s",
+		    dir, mdb_strerror(mrc));
+		goto out;
+	}
+	if (dead > 0)
+		log_info("state store %s: cleared %d stale reader slot(s)", dir, dead);
+	if ((rc = store_update(s, store_open_dbs, eb)) != 0) {
+		if (rc == -ENOSPC || rc == ENG_ESTATE)
+			(void)eng_errbuf_set(eb, rc, "state store %s: %s", dir, eng_strerror(rc));
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	rc = 0;
+out:
+	if (s != NULL && inited) {
+		if (s->env != NULL)
+			mdb_env_close(s->env);
+		if (s->lock_fd >= 0)
+			close(s->lock_fd);
+		pthread_key_delete(s->held_key);
+		pthread_rwlock_destroy(&s->resize_lock);
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+	}
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	mdb_env_close(s->env);
+	if (s->lock_fd >= 0) {
+		/* the flock is the truth; clear the pid for the next reader */
+		if (ftruncate(s->lock_fd, 0) != 0)
+			log_debug("state store: clearing lock file: %s", strerror(errno));
+		close(s->lock_fd);
+	}
+	pthread_key_delete(s->held_key);
+	pthread_rwlock_destroy(&s->resize_lock);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+int
+store_get_info(struct store *s, struct store_info *info)
+{
+	MDB_envinfo ei;
+	MDB_stat st;
+	int mrc;
+
+	if (s == NULL || info == NULL)
+		return -EINVAL;
+	if ((mrc = mdb_env_info(s->env, &ei)) != 0 || (mrc = mdb_env_stat(s->env, &st)) != 0)
+		return store_xlate(mrc);
+	memset(info, 0, sizeof(*info));
+	info->map_size = ei.me_mapsize;
+	info->map_max = s->map_max;
+	info->page_size = st.ms_psize;
+	info->used = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
+	info->last_txnid = ei.me_last_txnid;
+	info->readers = ei.me_numreaders;
+	info->max_readers = ei.me_maxreaders;
+	pthread_mutex_lock(&s->mu);
+	info->grows = s->grows;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* ---- records --------------------------------------------------------------- */
+
+int
+store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+    const void **val, size_t *vlen)
+{
+	MDB_val k, v;
+	int rc, mrc;
+
+	if ((rc = store_check(t, db)) != 0 || (rc = store_check_key(key, klen)) != 0)
+		return rc;
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = klen;
+	if ((mrc = mdb_get(t->txn, t->s->dbi[db], &k, &v)) != 0)
+		return store_txn_fail(t, mrc);
+	if (val != NULL)
+		*val = v.mv_data;
+	if (vlen != NULL)
+		*vlen = v.mv_size;
+	return 0;
+}
+
+int
+store_get_buf(struct store_txn *t, enum store_db db, const void *key,
+    size_t klen, struct buf *b)
+{
+	const void *v;
+	size_t vl;
+	int rc;
+
+	if (b == NULL)
+		return -EINVAL;
+	if ((rc = store_get(t, db, key, klen, &v, &vl)) != 0)
+		return rc;
+	return buf_add(b, v, vl);
+}
+
+int
+store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+    const void *val, size_t vlen, int flags)
+{
+	MDB_val k, v;
+	int rc, mrc;
+
+	if ((rc = store_check_write(t, db)) != 0 || (rc = store_check_key(key, klen)) != 0)
+		return rc;
+	if ((flags & ~STORE_PUT_NOOVERWRITE) != 0 || (val == NULL && vlen != 0))
+		return -EINVAL;
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = klen;
+	v.mv_data = (void *)(uintptr_t)val;
+	v.mv_size = vlen;
+	mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v,
+	    (flags & STORE_PUT_NOOVERWRITE) ? MDB_NOOVERWRITE : 0);
+	return mrc != 0 ? store_txn_fail(t, mrc) : 0;
+}
+
+int
+store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
+{
+	MDB_val k;
+	int rc, mrc;
+
+	if ((rc = store_check_write(t, db)) != 0 || (rc = store_check_key(key, klen)) != 0)
+		return rc;
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = klen;
+	mrc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+	return mrc != 0 ? store_txn_fail(t, mrc) : 0;
+}
+
+static int
+store_has_prefix(const MDB_val *k, const void *prefix, size_t plen)
+{
+	return k->mv_size >= plen && (plen == 0 || memcmp(k->mv_data, prefix, plen) == 0);
+}
+
+/* byte-wise key order as LMDB's default comparator: memcmp, then length */
+static int
+store_keycmp(const void *a, size_t al, const void *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	if (c != 0)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+int
+store_del_prefix(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, size_t *n)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	size_t cnt = 0;
+	int rc, mrc;
+
+	if ((rc = store_check_write(t, db)) != 0)
+		return rc;
+	if (plen > STORE_KEY_MAX || (prefix == NULL && plen != 0))
+		return -EINVAL;
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
+		return store_txn_fail(t, mrc);
+	for (;;) {
+		/* re-seek after each delete: simple and O(log n) each */
+		k.mv_data = (void *)(uintptr_t)prefix;
+		k.mv_size = plen;
+		mrc = mdb_cursor_get(c, &k, &v, plen == 0 ? MDB_FIRST : MDB_SET_RANGE);
+		if (mrc == MDB_NOTFOUND || (mrc == 0 && !store_has_prefix(&k, prefix, plen)))
+			break;
+		if (mrc == 0)
+			mrc = mdb_cursor_del(c, 0);
+		if (mrc != 0) {
+			rc = store_txn_fail(t, mrc);
+			goto out;
+		}
+		cnt++;
+	}
+	if (n != NULL)
+		*n = cnt;
+	rc = 0;
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* position c on the first key of the walk; returns an MDB code */
+static int
+store_iter_seek(MDB_cursor *c, MDB_val *k, MDB_val *v, const void *prefix,
+    size_t plen, const void *start, size_t slen, int flags)
+{
+	unsigned char succ[STORE_KEY_MAX];
+	size_t sl;
+	int mrc;
+
+	if (!(flags & STORE_ITER_REVERSE)) {
+		if (start != NULL && store_keycmp(start, slen, prefix, plen) > 0) {
+			k->mv_data = (void *)(uintptr_t)start;
+			k->mv_size = slen;
+		} else {
+			start = NULL;	/* before the range: start at its beginning */
+			k->mv_data = (void *)(uintptr_t)prefix;
+			k->mv_size = plen;
+		}
+		if (k->mv_size == 0)
+			return mdb_cursor_get(c, k, v, MDB_FIRST);
+		mrc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+		if (mrc == 0 && start != NULL && (flags & STORE_ITER_EXCLUSIVE) &&
+		    store_keycmp(k->mv_data, k->mv_size, start, slen) == 0)
+			mrc = mdb_cursor_get(c, k, v, MDB_NEXT);
+		return mrc;
+	}
+	if (start != NULL && store_keycmp(start, slen, prefix, plen) < 0)
+		return MDB_NOTFOUND;	/* start below the range */
+	if (start != NULL && store_has_prefix(&(MDB_val){ slen, (void *)(uintptr_t)start },
+	    prefix, plen)) {
+		k->mv_data = (void *)(uintptr_t)start;
+		k->mv_size = slen;
+		mrc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+		if (mrc == MDB_NOTFOUND)
+			return mdb_cursor_get(c, k, v, MDB_LAST);
+		if (mrc != 0)
+			return mrc;
+		if (!(flags & STORE_ITER_EXCLUSIVE) &&
+		    store_keycmp(k->mv_data, k->mv_size, start, slen) == 0)
+			return 0;
+		return mdb_cursor_get(c, k, v, MDB_PREV);
+	}
+	/* last key with the prefix: seek the prefix's successor, step back */
+	sl = plen;
+	if (plen > 0)
+		memcpy(succ, prefix, plen);
+	while (sl > 0 && succ[sl - 1] == 0xff)
+		sl--;
+	if (sl == 0)
+		return mdb_cursor_get(c, k, v, MDB_LAST);
+	succ[sl - 1]++;
+	k->mv_data = succ;
+	k->mv_size = sl;
+	mrc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (mrc == MDB_NOTFOUND)
+		return mdb_cursor_get(c, k, v, MDB_LAST);
+	if (mrc != 0)
+		return mrc;
+	return mdb_cursor_get(c, k, v, MDB_PREV);
+}
+
+int
+store_iter(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, const void *start, size_t slen, int flags,
+    store_iter_fn *fn, void *arg)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if ((rc = store_check(t, db)) != 0)
+		return rc;
+	if (fn == NULL || plen > STORE_KEY_MAX || (prefix == NULL && plen != 0) ||
+	    (start != NULL && store_check_key(start, slen) != 0) ||
+	    (flags & ~(STORE_ITER_REVERSE | STORE_ITER_EXCLUSIVE)) != 0)
+		return -EINVAL;
+	if (prefix == NULL)
+		prefix = "";
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
+		return store_txn_fail(t, mrc);
+	mrc = store_iter_seek(c, &k, &v, prefix, plen, start, slen, flags);
+	while (mrc == 0 && store_has_prefix(&k, prefix, plen)) {
+		rc = fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		if (rc != 0) {
+			rc = rc > 0 ? 0 : rc;
+			goto out;
+		}
+		mrc = mdb_cursor_get(c, &k, &v,
+		    (flags & STORE_ITER_REVERSE) ? MDB_PREV : MDB_NEXT);
+	}
+	rc = (mrc == 0 || mrc == MDB_NOTFOUND) ? 0 : store_txn_fail(t, mrc);
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int
+store_count_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	(void)key; (void)klen; (void)val; (void)vlen;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+int
+store_count(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, size_t *n)
+{
+	size_t cnt = 0;
+	int rc;
+
+	if (n == NULL)
+		return -EINVAL;
+	if ((rc = store_iter(t, db, prefix, plen, NULL, 0, 0, store_count_cb, &cnt)) != 0)
+		return rc;
+	*n = cnt;
+	return 0;
+}
+
+struct store_last_ctx {
+	const void *k, *v;
+	size_t kl, vl;
+	int found;
+};
+
+static int
+store_last_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct store_last_ctx *c = arg;
+
+	c->k = key;
+	c->kl = klen;
+	c->v = val;
+	c->vl = vlen;
+	c->found = 1;
+	return 1;
+}
+
+int
+store_last(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, const void **key, size_t *klen, const void **val, size_t *vlen)
+{
+	struct store_last_ctx c = { 0 };
+	int rc;
+
+	rc = store_iter(t, db, prefix, plen, NULL, 0, STORE_ITER_REVERSE,
+	    store_last_cb, &c);
+	if (rc != 0)
+		return rc;
+	if (!c.found)
+		return -ENOENT;
+	if (key != NULL)
+		*key = c.k;
+	if (klen != NULL)
+		*klen = c.kl;
+	if (val != NULL)
+		*val = c.v;
+	if (vlen != NULL)
+		*vlen = c.vl;
+	return 0;
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+int
+store_key_instance(void *out, size_t outsz, const char *job, const char *cycle,
+    size_t *klen)
+{
+	unsigned char *p = out;
+	size_t jl, n;
+
+	if (out == NULL || job == NULL || cycle == NULL || klen == NULL)
+		return -EINVAL;
+	jl = strlen(job);
+	if (jl == 0 || memchr(job, '/', jl) != NULL)
+		return -EINVAL;
+	if (strlen(cycle) != STORE_CYCLE_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < STORE_CYCLE_LEN; i++)
+		if (cycle[i] < '0' || cycle[i] > '9')
+			return -EINVAL;
+	n = jl + 1 + STORE_CYCLE_LEN;
+	if (n > outsz || n > STORE_KEY_MAX)
+		return -ENAMETOOLONG;
+	memcpy(p, job, jl);
+	p[jl] = '\0';
+	memcpy(p + jl + 1, cycle, STORE_CYCLE_LEN);
+	*klen = n;
+	return 0;
+}
+
+int
+store_key_def(void *out, size_t outsz, int kind, const char *name, size_t *klen)
+{
+	unsigned char *p = out;
+	size_t nl, n;
+
+	if (out == NULL || name == NULL || klen == NULL ||
+	    (kind != STORE_DEF_JOB && kind != STORE_DEF_SOURCE))
+		return -EINVAL;
+	nl = strlen(name);
+	if (nl == 0)
+		return -EINVAL;
+	n = 2 + nl;
+	if (n > outsz || n > STORE_KEY_MAX)
+		return -ENAMETOOLONG;
+	p[0] = (unsigned char)kind;
+	p[1] = '\0';
+	memcpy(p + 2, name, nl);
+	*klen = n;
+	return 0;
+}
+
+/* ---- instance logs --------------------------------------------------------- */
+
+int
+store_log_hdr_decode(const void *p, size_t len, struct store_log_hdr *h)
+{
+	const unsigned char *b = p;
+	struct store_log_hdr x;
+
+	if (p == NULL || h == NULL || len != STORE_LOG_HDR_LEN ||
+	    memcmp(b, store_log_magic, sizeof(store_log_magic)) != 0)
+		return ENG_ECORRUPT;
+	x.records = store_get_be64(b + 4);
+	x.bytes = store_get_be64(b + 12);
+	/* every record holds at least one byte */
+	if (x.records > x.bytes)
+		return ENG_ECORRUPT;
+	*h = x;
+	return 0;
+}
+
+void
+store_log_hdr_encode(const struct store_log_hdr *h, void *out)
+{
+	unsigned char *b = out;
+
+	memcpy(b, store_log_magic, sizeof(store_log_magic));
+	store_put_be64(b + 4, h->records);
+	store_put_be64(b + 12, h->bytes);
+}
+
+int
+store_log_rec_decode(const void *p, size_t len, uint64_t *seq,
+    const void **data, size_t *dlen)
+{
+	const unsigned char *b = p;
+
+	if (p == NULL || len <= STORE_LOG_REC_HDR)
+		return ENG_ECORRUPT;
+	if (seq != NULL)
+		*seq = store_get_be64(b);
+	if (data != NULL)
+		*data = b + STORE_LOG_REC_HDR;
+	if (dlen != NULL)
+		*dlen = len - STORE_LOG_REC_HDR;
+	return 0;
+}
+
+static int
+store_log_key_check(const void *ikey, size_t iklen)
+{
+	if (ikey == NULL || iklen == 0 || iklen > STORE_KEY_MAX - 8)
+		return -EINVAL;
+	return 0;
+}
+
+/* header of ikey's log; zeroes when there is none */
+static int
+store_log_hdr_get(struct store_txn *t, const void *ikey, size_t iklen,
+    struct store_log_hdr *h)
+{
+	const void *v;
+	size_t vl;
+	int rc;
+
+	rc = store_get(t, STORE_DB_LOGS, ikey, iklen, &v, &vl);
+	if (rc == -ENOENT) {
+		h->records = 0;
+		h->bytes = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	return store_log_hdr_decode(v, vl, h);
+}
+
+int
+store_log_append(struct store_txn *t, const void *ikey, size_t iklen,
+    const void *data, size_t len, uint64_t *seq)
+{
+	struct store_log_hdr h;
+	unsigned char kb[STORE_KEY_MAX], hb[STORE_LOG_HDR_LEN];
+	MDB_val k, v;
+	int rc, mrc;
+
+	if ((rc = store_check_write(t, STORE_DB_LOGS)) != 0 ||
+	    (rc = store_log_key_check(ikey, iklen)) != 0)
+		return rc;
+	if (data == NULL || len == 0)
+		return -EINVAL;
+	if ((rc = store_log_hdr_get(t, ikey, iklen, &h)) != 0)
+		return rc;
+	if (h.bytes + len < h.bytes || len > SIZE_MAX - STORE_LOG_REC_HDR)
+		return -EFBIG;
+	memcpy(kb, ikey, iklen);
+	store_put_be64(kb + iklen, h.bytes);
+	k.mv_data = kb;
+	k.mv_size = iklen + 8;
+	v.mv_data = NULL;
+	v.mv_size = len + STORE_LOG_REC_HDR;
+	/* reserve, then fill: one copy of data; NOOVERWRITE catches a header
+	 * that lags behind its records */
+	mrc = mdb_put(t->txn, t->s->dbi[STORE_DB_LOGS], &k, &v,
+	    MDB_RESERVE | MDB_NOOVERWRITE);
+	if (mrc == MDB_KEYEXIST)
+		return ENG_ECORRUPT;
+	if (mrc != 0)
+		return store_txn_fail(t, mrc);
+	store_put_be64(v.mv_data, h.records);
+	memcpy((unsigned char *)v.mv_data + STORE_LOG_REC_HDR, data, len);
+	if (seq != NULL)
+		*seq = h.records;
+	h.records++;
+	h.bytes += len;
+	store_log_hdr_encode(&h, hb);
+	return store_put(t, STORE_DB_LOGS, ikey, iklen, hb, sizeof(hb), 0);
+}
+
+int
+store_log_stat(struct store_txn *t, const void *ikey, size_t iklen,
+    uint64_t *bytes, uint64_t *records)
+{
+	struct store_log_hdr h;
+	int rc;
+
+	if ((rc = store_check(t, STORE_DB_LOGS)) != 0 ||
+	    (rc = store_log_key_check(ikey, iklen)) != 0)
+		return rc;
+	if ((rc = store_log_hdr_get(t, ikey, iklen, &h)) != 0)
+		return rc;
+	if (bytes != NULL)
+		*bytes = h.bytes;
+	if (records != NULL)
+		*records = h.records;
+	return 0;
+}
+
+/*
+ * store_log_walk - call fn for each record of ikey's log from the one
+ * containing from_off, checking that records tile the byte range without
+ * gaps or overlaps.
+ */
+static int
+store_log_walk(struct store_txn *t, const void *ikey, size_t iklen,
+    uint64_t from_off, store_log_fn *fn, void *arg)
+{
+	struct store_log_hdr h;
+	unsigned char kb[STORE_KEY_MAX];
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t off, seq, expect = 0, expect_seq = 0;
+	const void *d;
+	size_t dl;
+	int rc, mrc, first = 1;
+
+	if ((rc = store_check(t, STORE_DB_LOGS)) != 0 ||
+	    (rc = store_log_key_check(ikey, iklen)) != 0)
+		return rc;
+	if ((rc = store_log_hdr_get(t, ikey, iklen, &h)) != 0)
+		return rc;
+	if (from_off >= h.bytes)
+		return 0;
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[STORE_DB_LOGS], &c)) != 0)
+		return store_txn_fail(t, mrc);
+	memcpy(kb, ikey, iklen);
+	store_put_be64(kb + iklen, from_off);
+	k.mv_data = kb;
+	k.mv_size = iklen + 8;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	else if (mrc == 0 && store_keycmp(k.mv_data, k.mv_size, kb, iklen + 8) != 0)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	for (;;) {
+		if (mrc != 0) {
+			rc = mrc == MDB_NOTFOUND ? ENG_ECORRUPT : store_txn_fail(t, mrc);
+			goto out;
+		}
+		if (k.mv_size != iklen + 8 || memcmp(k.mv_data, ikey, iklen) != 0) {
+			rc = ENG_ECORRUPT;	/* header says bytes remain */
+			goto out;
+		}
+		off = store_get_be64((const unsigned char *)k.mv_data + iklen);
+		if ((rc = store_log_rec_decode(v.mv_data, v.mv_size, &seq, &d, &dl)) != 0)
+			goto out;
+		if ((first && (off > from_off || from_off - off >= dl)) ||
+		    (!first && (off != expect || seq != expect_seq)) ||
+		    seq >= h.records || off + dl > h.bytes) {
+			rc = ENG_ECORRUPT;
+			goto out;
+		}
+		first = 0;
+		if ((rc = fn(arg, seq, off, d, dl)) != 0) {
+			rc = rc > 0 ? 0 : rc;
+			goto out;
+		}
+		expect = off + dl;
+		expect_seq = seq + 1;
+		if (expect == h.bytes)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	rc = 0;
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int
+store_log_iter(struct store_txn *t, const void *ikey, size_t iklen,
+    uint64_t from_off, store_log_fn *fn, void *arg)
+{
+	if (fn == NULL)
+		return -EINVAL;
+	return store_log_walk(t, ikey, iklen, from_off, fn, arg);
+}
+
+struct store_log_read_ctx {
+	unsigned char	*dst;
+	size_t		 len, got;
+	uint64_t	 pos;
+};
+
+static int
+store_log_read_cb(void *arg, uint64_t seq, uint64_t off, const void *data, size_t len)
+{
+	struct store_log_read_ctx *c = arg;
+	size_t skip = (size_t)(c->pos - off), n = len - skip;
+
+	(void)seq;
+	if (n > c->len - c->got)
+		n = c->len - c->got;
+	memcpy(c->dst + c->got, (const unsigned char *)data + skip, n);
+	c->got += n;
+	c->pos += n;
+	return c->got == c->len;
+}
+
+int
+store_log_read(struct store_txn *t, const void *ikey, size_t iklen,
+    uint64_t off, void *dst, size_t len, size_t *got)
+{
+	struct store_log_read_ctx c = { dst, len, 0, off };
+	int rc;
+
+	if (got == NULL || (dst == NULL && len != 0))
+		return -EINVAL;
+	if (len != 0 && (rc = store_log_walk(t, ikey, iklen, off,
+	    store_log_read_cb, &c)) != 0)
+		return rc;
+	*got = c.got;
+	return 0;
+}
+
+int
+store_log_delete(struct store_txn *t, const void *ikey, size_t iklen)
+{
+	int rc;
+
+	if ((rc = store_log_key_check(ikey, iklen)) != 0)
+		return rc;
+	return store_del_prefix(t, STORE_DB_LOGS, ikey, iklen, NULL);
+}

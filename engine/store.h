@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h - the state store: the engine's memory, one LMDB environment in the
+ * state directory.  engine/store.c is the only file that includes <lmdb.h>;
+ * no MDB_* constant or type crosses this header, every LMDB error is
+ * translated into the difs error space (err.h) at this boundary.
+ *
+ * Layout of a state directory DIR:
+ *   DIR/data.mdb, DIR/lock.mdb   the LMDB environment
+ *   DIR/lock                     process lock (flock), holds the owner's pid
+ *
+ * Named databases and their keys (values are opaque bytes: callers encode
+ * them; only the log helpers below interpret what they store):
+ *
+ *   STORE_DB_SOURCES      key: source name (file name in sources/ without
+ *                         ".json"); value: the file's raw bytes exactly as
+ *                         written, valid or not.
+ *   STORE_DB_JOBS         key: job name (file name in jobs/ without ".json");
+ *                         value: raw bytes exactly as written.
+ *   STORE_DB_DEFS         parsed, validated definitions.  key: kind byte
+ *                         (STORE_DEF_JOB 'j' or STORE_DEF_SOURCE 's'), '\0',
+ *                         name  (store_key_def builds it).
+ *   STORE_DB_INSTANCES    key: "JOB\0CYCLE", CYCLE = 14 ASCII digits
+ *                         YYYYMMDDHHMMSS, so byte order == time order within
+ *                         a job and prefix "JOB\0" lists one job's instances
+ *                         (store_key_instance builds it).
+ *   STORE_DB_LOGS         per-instance append-only logs, managed only through
+ *                         store_log_* (key layout in store.c's header).
+ *   STORE_DB_CHECKPOINTS  key: job name, or "JOB\0SUB" for finer-grained
+ *                         progress (e.g. per stream shard).
+ *   STORE_DB_META         store-wide records.  Reserved key: "schema_version"
+ *                         (4-byte big-endian u32, checked on open).
+ *   STORE_DB_FILES        non-definition files the mount keeps (editor swap,
+ *                         backup and temp files, symlinks).  key: directory
+ *                         relative to the mount root, '/', file name, e.g.
+ *                         "jobs/.orders.json.swp".
+ *
+ * Keys are 1..STORE_KEY_MAX bytes (LMDB's limit); values 0..4 GiB.
+ *
+ * Thread safety: one struct store is shared by all threads of a process.  A
+ * transaction is begun and ended by the same thread, and a thread holds at
+ * most one transaction at a time: store_view/store_update callbacks must not
+ * start another transaction (attempts return ENG_ESTATE instead of risking a
+ * deadlock with map growth).  A read transaction may be *used* by another
+ * thread while its owner waits (the env is opened MDB_NOTLS); a write
+ * transaction is used only by the thread that began it.  Write transactions
+ * are serialised (one writer at a time, across processes too); readers never
+ * block the writer and see the snapshot of their begin.  Keep transactions
+ * short: growing the map waits until no transaction of this process is open.
+ *
+ * Durability: LMDB's default sync semantics; a transaction whose commit
+ * returned 0 survives SIGKILL and power loss.
+ */
+#ifndef DIFS_STORE_H
+#define DIFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct store;
+struct store_txn;
+
+enum store_db {
+	STORE_DB_SOURCES = 0,
+	STORE_DB_JOBS,
+	STORE_DB_DEFS,
+	STORE_DB_INSTANCES,
+	STORE_DB_LOGS,
+	STORE_DB_CHECKPOINTS,
+	STORE_DB_META,
+	STORE_DB_FILES,
+	STORE_DB__COUNT
+};
+
+#define STORE_SCHEMA_VERSION	1u		/**< written on create, checked on open */
+#define STORE_SCHEMA_KEY	"schema_version"	/**< key in STORE_DB_META */
+#define STORE_KEY_MAX		511		/**< largest key, bytes */
+#define STORE_CYCLE_LEN		14		/**< "YYYYMMDDHHMMSS" */
+#define STORE_DEF_JOB		'j'
+#define STORE_DEF_SOURCE	's'
+
+#define STORE_MAP_DEFAULT	((size_t)64 << 20)	/**< initial map, bytes */
+#define STORE_MAP_MAX_DEFAULT	((size_t)64 << 30)	/**< growth bound, bytes */
+
+/** Options for store_open; NULL or zero fields mean the defaults. */
+struct store_config {
+	size_t	 map_size;	/**< initial map size, bytes (0: STORE_MAP_DEFAULT);
+				     an existing larger environment keeps its size */
+	size_t	 map_max;	/**< growth bound, bytes (0: STORE_MAP_MAX_DEFAULT) */
+	unsigned max_readers;	/**< concurrent read txns, all processes (0: 126) */
+	bool	 exclusive;	/**< take the flock on DIR/lock (the mount does) */
+};
+
+/** Snapshot of environment figures, for status and tests. */
+struct store_info {
+	uint64_t map_size;	/**< current map size, bytes */
+	uint64_t map_max;	/**< configured growth bound, bytes */
+	uint64_t used;		/**< bytes of pages in use (last page + 1) */
+	uint64_t page_size;	/**< bytes */
+	uint64_t last_txnid;	/**< id of the last committed write txn */
+	unsigned readers;	/**< reader slots in use */
+	unsigned max_readers;
+	unsigned grows;		/**< map growths done by this handle */
+};
+
+/**
+ * store_default_dir - the default state directory: $XDG_STATE_HOME/difs when
+ * XDG_STATE_HOME is set to an absolute path, else $HOME/.local/state/difs
+ * (HOME from the password database when unset).  Creates missing
+ * directories with mode 0700 (mkdir -p); existing ones are left alone.
+ * @param[out] out   receives the NUL-terminated path
+ * @return 0, -ENAMETOOLONG (outsz too small), -ENOENT (no home directory),
+ *         -ENOTDIR or another -errno from mkdir.
+ */
+int	store_default_dir(char *out, size_t outsz);
+
+/**
+ * store_open - open (creating if needed) the environment in dir.  dir itself
+ * is created 0700 when missing (mkdir -p).  When cfg->exclusive, first takes a
+ * non-blocking exclusive flock on DIR/lock, kept until store_close; a second
+ * exclusive opener (any process, or another open in this one) gets
+ * ENG_ELOCKED with the holder's pid in eb.  Non-exclusive opens are safe for
+ * readers and occasional writers (LMDB is multi-process safe), but a process
+ * must not open the same dir twice at once (LMDB's locks are per process).
+ * Stale reader slots of dead processes are cleared.  On a new environment
+ * the schema version is written; an existing one must carry
+ * STORE_SCHEMA_VERSION.
+ * @param[in]  cfg  may be NULL (defaults, non-exclusive)
+ * @param[out] out  the handle, set only on success
+ * @param[out] eb   optional detail message
+ * @return 0, ENG_ELOCKED, ENG_EVERSION (newer/unknown schema, not an LMDB
+ *         file, LMDB version mismatch), ENG_ECORRUPT, ENG_EINVAL (bad cfg),
+ *         -ENOMEM, -ENOTDIR, -EACCES or another -errno.
+ */
+int	store_open(const char *dir, const struct store_config *cfg,
+	    struct store **out, struct eng_errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/** store_close - close the environment and release the lock.  NULL-safe.
+ *  No transaction may be open. */
+void	store_close(struct store *s);
+
+/** store_get_info - fill *info.  0 or a translated error. */
+int	store_get_info(struct store *s, struct store_info *info);
+
+/** store_db_name - LMDB name of a database ("sources", "jobs", ...). */
+const char *store_db_name(enum store_db db);
+
+/* ---- transactions -------------------------------------------------------- */
+
+typedef int store_txn_fn(struct store_txn *txn, void *arg);
+
+/**
+ * store_update - run fn inside one write transaction and commit it.
+ * fn returns 0 to commit, or an error that aborts the txn and is returned.
+ * When the map fills up (at a put or at commit), the txn is aborted, the map
+ * doubled (bounded by cfg->map_max) and fn run again FROM THE START on a
+ * fresh txn: fn must be idempotent with respect to its own side effects
+ * outside the store (compute into arg, publish after store_update returns).
+ * Writes of an aborted attempt are never visible.
+ * @return 0 (committed), fn's error, -ENOSPC (map_max reached),
+ *         ENG_ESTATE (called while this thread holds a txn), or another
+ *         translated error.
+ */
+int	store_update(struct store *s, store_txn_fn *fn, void *arg)
+    __attribute__((warn_unused_result));
+
+/**
+ * store_view - run fn inside one read-only transaction (a consistent
+ * snapshot), then end it.  Returns fn's return value, or a begin error.
+ */
+int	store_view(struct store *s, store_txn_fn *fn, void *arg)
+    __attribute__((warn_unused_result));
+
+#define STORE_TXN_RDONLY	0x1
+
+/**
+ * store_txn_begin - begin a transaction by hand (prefer store_update /
+ * store_view).  flags: STORE_TXN_RDONLY or 0 (write).  A hand-made write txn
+ * does not re-run: a put that fills the map returns -ENOSPC and poisons the
+ * txn; ending it grows the map so that a new attempt can succeed.
+ * @return 0, ENG_ESTATE (thread already holds a txn), -EAGAIN (reader slots
+ *         full) or another translated error.
+ */
+int	store_txn_begin(struct store *s, int flags, struct store_txn **out)
+    __attribute__((warn_unused_result));
+
+/**
+ * store_txn_commit - commit and free the txn (also on failure).  Committing a
+ * read txn just ends it.  Returns 0; ENG_ERETRYABLE when the map was full and
+ * has been grown (run the txn again); -ENOSPC when map_max is reached; the
+ * error that poisoned the txn; or another translated error.
+ */
+int	store_txn_commit(struct store_txn *txn);
+
+/** store_txn_abort - abort and free the txn.  NULL-safe. */
+void	store_txn_abort(struct store_txn *txn);
+
+/* ---- records ------------------------------------------------------------- */
+
+#define STORE_PUT_NOOVERWRITE	0x1	/**< fail with -EEXIST if key present */
+
+/**
+ * store_get - look up key.  *val points INTO THE DATABASE: read-only, valid
+ * until the txn ends or the next write (put/del/log_append) in this txn.
+ * Copy it (store_get_buf) to keep it.
+ * @return 0, -ENOENT, -EINVAL (bad key length), or a translated error.
+ */
+int	store_get(struct store_txn *txn, enum store_db db, const void *key,
+	    size_t klen, const void **val, size_t *vlen);
+
+/** store_get_buf - like store_get, but appends a copy of the value to b
+ *  (b's limit applies: -E2BIG). */
+int	store_get_buf(struct store_txn *txn, enum store_db db, const void *key,
+	    size_t klen, struct buf *b);
+
+/**
+ * store_put - insert or replace key (write txn).  flags: 0 or
+ * STORE_PUT_NOOVERWRITE.
+ * @return 0, -EEXIST (NOOVERWRITE and present), -EINVAL (bad key length),
+ *         -EROFS (read txn), -ENOSPC (map full: the txn is poisoned; under
+ *         store_update it is re-run), or a translated error.
+ */
+int	store_put(struct store_txn *txn, enum store_db db, const void *key,
+	    size_t klen, const void *val, size_t vlen, int flags);
+
+/** store_del - delete key.  0, -ENOENT, -EROFS, or a translated error. */
+int	store_del(struct store_txn *txn, enum store_db db, const void *key,
+	    size_t klen);
+
+/** store_del_prefix - delete every key starting with prefix (plen may be 0:
+ *  everything).  *n (may be NULL) gets the count.  0 or an error. */
+int	store_del_prefix(struct store_txn *txn, enum store_db db,
+	    const void *prefix, size_t plen, size_t *n);
+
+/**
+ * Iteration callback: key/val are borrowed for the duration of the call.
+ * Return 0 to continue, > 0 to stop (store_iter then returns 0), < 0 to stop
+ * with that error.  The callback must not write in this txn.
+ */
+typedef int store_iter_fn(void *arg, const void *key, size_t klen,
+	    const void *val, size_t vlen);
+
+#define STORE_ITER_REVERSE	0x1	/**< descending key order */
+#define STORE_ITER_EXCLUSIVE	0x2	/**< skip a key equal to start */
+
+/**
+ * store_iter - visit keys starting with prefix (plen 0: all keys), in
+ * ascending byte order, or descending with STORE_ITER_REVERSE.  When start
+ * is non-NULL, iteration begins at the first key >= start (reverse: the last
+ * key <= start), which resumes a listing (add STORE_ITER_EXCLUSIVE to resume
+ * after the last key seen).  Cost is O(log n) to position plus O(1) per key.
+ * @return 0, the callback's negative return, or a translated error.
+ */
+int	store_iter(struct store_txn *txn, enum store_db db, const void *prefix,
+	    size_t plen, const void *start, size_t slen, int flags,
+	    store_iter_fn *fn, void *arg);
+
+/** store_count - number of keys starting with prefix.  0 or an error. */
+int	store_count(struct store_txn *txn, enum store_db db, const void *prefix,
+	    size_t plen, size_t *n);
+
+/**
+ * store_last - the greatest key starting with prefix (e.g. the latest
+ * instance of a job: prefix "JOB\0").  key/val are borrowed like store_get.
+ * @return 0, -ENOENT (no such key), or a translated error.
+ */
+int	store_last(struct store_txn *txn, enum store_db db, const void *prefix,
+	    size_t plen, const void **key, size_t *klen, const void **val,
+	    size_t *vlen);
+
+/* ---- keys ---------------------------------------------------------------- */
+
+/**
+ * store_key_instance - build "JOB\0CYCLE" into out.  job must be non-empty
+ * without NUL or '/'; cycle must be STORE_CYCLE_LEN digits.  *klen gets the
+ * key length (the key is not NUL-terminated by contract).
+ * @return 0, -EINVAL, -ENAMETOOLONG (too long for out or STORE_KEY_MAX).
+ */
+int	store_key_instance(void *out, size_t outsz, const char *job,
+	    const char *cycle, size_t *klen);
+
+/** store_key_def - build kind '\0' name (kind STORE_DEF_JOB/SOURCE). */
+int	store_key_def(void *out, size_t outsz, int kind, const char *name,
+	    size_t *klen);
+
+/* ---- instance logs ------------------------------------------------------- */
+/*
+ * A log is the concatenation of its records, in append order; the mount
+ * serves it as a file.  ikey is an instance key (store_key_instance); the
+ * keys of different logs must not be prefixes of one another (true for
+ * instance keys).  Records are stored under their starting byte offset, so
+ * reading at any offset is one B-tree seek plus a sequential scan.
+ */
+
+/**
+ * store_log_append - append one record (typically one line including its
+ * '\n'; len >= 1) to the log of ikey (write txn).  *seq (may be NULL) gets
+ * the record's sequence number, 0 for the first record.
+ * @return 0, -EINVAL (len 0, bad key), -EROFS, -ENOSPC, ENG_ECORRUPT, or a
+ *         translated error.
+ */
+int	store_log_append(struct store_txn *txn, const void *ikey, size_t iklen,
+	    const void *data, size_t len, uint64_t *seq);
+
+/** store_log_stat - total bytes and record count (0/0 for no log). */
+int	store_log_stat(struct store_txn *txn, const void *ikey, size_t iklen,
+	    uint64_t *bytes, uint64_t *records);
+
+/**
+ * store_log_read - copy up to len bytes of the concatenated log starting at
+ * byte offset off into dst.  *got gets the count (0 at or beyond the end).
+ * @return 0, ENG_ECORRUPT (records inconsistent with offsets), or an error.
+ */
+int	store_log_read(struct store_txn *txn, const void *ikey, size_t iklen,
+	    uint64_t off, void *dst, size_t len, size_t *got);
+
+/** Log record callback: data is borrowed for the call.  Returns like
+ *  store_iter_fn. */
+typedef int store_log_fn(void *arg, uint64_t seq, uint64_t off,
+	    const void *data, size_t len);
+
+/**
+ * store_log_iter - visit records in order, starting with the record that
+ * contains byte offset from_off (0: the first record).
+ * @return 0, the callback's negative return, ENG_ECORRUPT, or an error.
+ */
+int	store_log_iter(struct store_txn *txn, const void *ikey, size_t iklen,
+	    uint64_t from_off, store_log_fn *fn, void *arg);
+
+/** store_log_delete - remove a log entirely (write txn).  0 or an error;
+ *  deleting an absent log is not an error. */
+int	store_log_delete(struct store_txn *txn, const void *ikey, size_t iklen);
+
+/* ---- log record codec (pure functions; fuzzed) ----------------------------*/
+
+#define STORE_LOG_HDR_LEN	20	/**< size of a log header value */
+#define STORE_LOG_REC_HDR	8	/**< bytes before a record's data */
+
+/** Decoded per-log header (value stored under the bare instance key). */
+struct store_log_hdr {
+	uint64_t records;	/**< records appended */
+	uint64_t bytes;		/**< sum of their data lengths */
+};
+
+/** store_log_hdr_decode - parse a header value.  0 or ENG_ECORRUPT. */
+int	store_log_hdr_decode(const void *p, size_t len, struct store_log_hdr *h);
+/** store_log_hdr_encode - write STORE_LOG_HDR_LEN bytes to out. */
+void	store_log_hdr_encode(const struct store_log_hdr *h, void *out);
+/** store_log_rec_decode - split a record value into seq and data (borrowed
+ *  from p).  0 or ENG_ECORRUPT. */
+int	store_log_rec_decode(const void *p, size_t len, uint64_t *seq,
+	    const void **data, size_t *dlen);
+
+#endif /* DIFS_STORE_H */
