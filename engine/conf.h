@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf.h - job and source definitions: parse, validate, typed access (conf_*).
+ *
+ * Pipeline (STYLE.md rule 8): bytes -> comment stripping -> cJSON tree (via
+ * json.h; cJSON is the parser) -> validator -> immutable struct conf_job /
+ * struct conf_source.  Every problem becomes a diagnostic with a position:
+ *
+ *     FILE:LINE:COL: error: MESSAGE
+ *     FILE:LINE:COL: warning: MESSAGE
+ *
+ * LINE and COL are 1-based and computed from the byte offset of the value (or
+ * member name) concerned; COL counts BYTES from the start of the line (a tab
+ * or a UTF-8 sequence is one column per byte).  Independent problems are all
+ * reported (every unknown key, every bad value).  No message contains the
+ * value of a secret (accessKey, securityToken).
+ *
+ * Comments: "//" and "#" to end of line and "/" "*" ... "*" "/" outside
+ * strings are accepted; they are replaced by spaces (newlines kept) before
+ * cJSON sees the text, so offsets are unchanged.
+ *
+ * Templates: a string value containing ${name} is kept as written; the checks
+ * that depend on its value are deferred to conf_job_resolve(), which
+ * substitutes the instance's parameters everywhere and validates again.
+ *
+ * Thread-safety: parsed objects are immutable and may be shared read-only.
+ * A struct conf_diags belongs to one caller.
+ */
+#ifndef DIFS_CONF_H
+#define DIFS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+#include "param.h"
+
+/* ---- diagnostics -------------------------------------------------------- */
+
+enum conf_sev { CONF_ERROR = 0, CONF_WARNING = 1 };
+
+struct conf_diag {
+	enum conf_sev	 sev;
+	unsigned	 line;	/**< 1-based; 0 when the position is unknown */
+	unsigned	 col;	/**< 1-based, in bytes; 0 when unknown */
+	const char	*msg;	/**< never contains a secret */
+};
+
+struct conf_diags;
+
+int	conf_diags_new(struct conf_diags **out);
+void	conf_diags_free(struct conf_diags *d);
+/** Drop all diagnostics. */
+void	conf_diags_clear(struct conf_diags *d);
+size_t	conf_diags_count(const struct conf_diags *d);
+size_t	conf_diags_errors(const struct conf_diags *d);
+size_t	conf_diags_warnings(const struct conf_diags *d);
+/** The i-th diagnostic in position order; lives until the next change of d. */
+const struct conf_diag *conf_diags_at(const struct conf_diags *d, size_t i);
+/**
+ * conf_diags_format - append "FILE:LINE:COL: error: MSG\n" lines (or
+ * "FILE: error: MSG" when the position is unknown) sorted by position.
+ * Returns 0, -ENOMEM or -E2BIG.
+ */
+int	conf_diags_format(const struct conf_diags *d, const char *file,
+	    struct buf *out);
+
+/* ---- sources ------------------------------------------------------------ */
+
+enum conf_src_type { CONF_SRC_OTS = 1, CONF_SRC_OSS = 2 };
+
+/** Value that conf_source_render() and difs show instead of a secret. */
+#define CONF_MASK	"******"
+
+struct conf_source;
+
+/**
+ * conf_source_parse - parse and validate a source file.
+ * @name: the datasource name (the file stem: "ots-prod" for
+ *        sources/ots-prod.json); may be NULL for inline connections.
+ * @prev: optional stored version; a secret written as "******" takes prev's
+ *        value (what a read of the mount showed comes back unchanged).
+ * Returns 0 and *out (warnings may be in d); ENG_EINVAL with the errors in
+ * d; -ENOMEM.  d may be NULL (nothing recorded).
+ */
+int	conf_source_parse(const char *name, const char *buf, size_t len,
+	    const struct conf_source *prev, struct conf_diags *d,
+	    struct conf_source **out) __attribute__((warn_unused_result));
+/** Wipes the secrets, then frees; NULL-safe. */
+void	conf_source_free(struct conf_source *src);
+int	conf_source_dup(const struct conf_source *src, struct conf_source **out);
+
+/* getters: strings live as src; NULL when absent */
+const char *conf_source_name(const struct conf_source *src);
+enum conf_src_type conf_source_type(const struct conf_source *src);
+const char *conf_source_endpoint(const struct conf_source *src);
+/** ots: instanceName; NULL for oss */
+const char *conf_source_instance(const struct conf_source *src);
+/** oss: bucket; NULL for ots */
+const char *conf_source_bucket(const struct conf_source *src);
+const char *conf_source_access_id(const struct conf_source *src);
+/** SECRET: pass only to the signer; never log or print it. */
+const char *conf_source_access_key(const struct conf_source *src);
+/** SECRET or NULL. */
+const char *conf_source_security_token(const struct conf_source *src);
+/** oss: 1 or 4 (default 4); ots: 0. */
+int	conf_source_signature_version(const struct conf_source *src);
+/** oss: region or NULL (derived from the endpoint by the OSS client). */
+const char *conf_source_region(const struct conf_source *src);
+
+/**
+ * conf_source_render - append the source as pretty JSON; with masked, every
+ * secret prints as "******".  0, -ENOMEM or -E2BIG.
+ */
+int	conf_source_render(const struct conf_source *src, bool masked,
+	    struct buf *out);
+
+/**
+ * conf_mask_text - copy a job or source file's bytes to out with the value
+ * of every member named accessKey or securityToken (at any depth) replaced
+ * by "******"; all other bytes (comments, layout) are kept.  Text that does
+ * not parse is copied with nothing masked only if it contains neither name;
+ * otherwise ENG_EINVAL (never risk showing a secret).  0, ENG_EINVAL,
+ * -ENOMEM, -E2BIG.
+ */
+int	conf_mask_text(const char *buf, size_t len, struct buf *out);
+
+/**
+ * conf_merge_secrets_text - the inverse for writes: copy (buf, len) to out,
+ * replacing every secret member whose value is "******" by the value of the
+ * member at the same path in (old, oldlen), the stored file.  Other bytes are
+ * kept.  ENG_EINVAL (eb says which member has no stored value) when a
+ * "******" has no counterpart, or when buf does not parse (then nothing can
+ * be merged; the caller reports the parse errors through conf_*_parse).
+ */
+int	conf_merge_secrets_text(const char *buf, size_t len, const char *old,
+	    size_t oldlen, struct buf *out, struct eng_errbuf *eb);
+
+/** A lookup of datasources by name (borrowed result, lives as the set). */
+typedef const struct conf_source *(*conf_source_fn)(void *arg,
+    const char *name);
+
+/** A simple owning set of named sources, usable as a conf_source_fn. */
+struct conf_srcset;
+int	conf_srcset_new(struct conf_srcset **out);
+void	conf_srcset_free(struct conf_srcset *set);
+/** Adopt src (freed on failure too).  A second source with a name replaces the first. */
+int	conf_srcset_add(struct conf_srcset *set, struct conf_source *src);
+/** conf_source_fn over a struct conf_srcset (arg = the set). */
+const struct conf_source *conf_srcset_lookup(void *arg, const char *name);
+
+/* ---- jobs --------------------------------------------------------------- */
+
+enum conf_side { CONF_READER = 0, CONF_WRITER = 1 };
+
+/** configuration.setting; fields are -1 (or < 0) when not given. */
+struct conf_settings {
+	int64_t	 error_record;		/**< errorLimit.record */
+	double	 error_percentage;	/**< errorLimit.percentage, 0..1 */
+	double	 mbps;			/**< speed.mbps (MB/s) */
+	int64_t	 concurrent;		/**< speed.concurrent; default 1 */
+	int64_t	 channel;		/**< speed.channel (DataX) */
+	int64_t	 bytes;			/**< speed.byte (bytes/s, DataX) */
+	int64_t	 records;		/**< speed.record (records/s, DataX) */
+	bool	 throttle;		/**< speed.throttle (DataWorks) */
+};
+
+/** The top-level "schedule" block; strings live as the job. */
+struct conf_schedule {
+	const char	*cycle;		/**< as written: "5m", "1h", "1d", ... */
+	int64_t		 cycle_s;	/**< cycle length in seconds */
+	const char	*start;		/**< "HH:MM", default "00:00" */
+	const char	*end;		/**< "HH:MM", default "23:59" */
+	int		 start_min;	/**< minutes after local midnight */
+	int		 end_min;
+	const char	*timezone;	/**< IANA name, NULL = machine's zone */
+	const struct param_kv *params;	/**< in definition order */
+	size_t		 nparams;
+	int64_t		 rerun_times;	/**< reruns after the first attempt; default 0 */
+	int64_t		 rerun_interval_s; /**< default 0 */
+	bool		 self_dependent;
+	int64_t		 catchup_s;	/**< default 86400 */
+};
+
+struct conf_job;
+
+/**
+ * conf_job_parse - parse and validate a job file.
+ * @name:   the job's name (file stem).
+ * @lookup: resolves "datasource" names (NULL: datasource existence and type
+ *          are not checked, which only difs check without sources does).
+ * Returns 0 and *out (warnings may be in d), ENG_EINVAL (errors in d),
+ * -ENOMEM.  d may be NULL.
+ */
+int	conf_job_parse(const char *name, const char *buf, size_t len,
+	    conf_source_fn lookup, void *lookup_arg, struct conf_diags *d,
+	    struct conf_job **out) __attribute__((warn_unused_result));
+void	conf_job_free(struct conf_job *job);
+
+const char *conf_job_name(const struct conf_job *job);
+/** "1.0" or "2.0" */
+const char *conf_job_version(const struct conf_job *job);
+const struct conf_settings *conf_job_settings(const struct conf_job *job);
+/** NULL when the job has no schedule (runs only when asked). */
+const struct conf_schedule *conf_job_schedule(const struct conf_job *job);
+/** True when some string still holds a ${name} reference. */
+bool	conf_job_has_templates(const struct conf_job *job);
+
+/** "otsstream", "stream" / "oss", "txtfile". */
+const char *conf_job_plugin(const struct conf_job *job, enum conf_side side);
+/** The validated parameter object; lives as job. */
+const struct json *conf_job_param(const struct conf_job *job,
+	    enum conf_side side);
+/** String parameter or NULL (absent or not a string). */
+const char *conf_job_str(const struct conf_job *job, enum conf_side side,
+	    const char *key);
+/**
+ * conf_job_int / _num / _bool - typed parameter: a JSON number (bool) or a
+ * numeric ("true"/"false") string.  Absent -> def.  ENG_EINVAL when present
+ * but not convertible (e.g. still a template).
+ */
+int	conf_job_int(const struct conf_job *job, enum conf_side side,
+	    const char *key, int64_t def, int64_t *out);
+int	conf_job_num(const struct conf_job *job, enum conf_side side,
+	    const char *key, double def, double *out);
+int	conf_job_bool(const struct conf_job *job, enum conf_side side,
+	    const char *key, bool def, bool *out);
+/** The "datasource" name or NULL (inline connection / no connection). */
+const char *conf_job_datasource(const struct conf_job *job,
+	    enum conf_side side);
+/**
+ * conf_job_source - the connection of otsstream/oss: the datasource found
+ * through the lookup at parse time (a copy), or one built from the inline
+ * endpoint/credentials.  NULL for stream/txtfile, or when the datasource
+ * was not looked up.  Lives as job.
+ */
+const struct conf_source *conf_job_source(const struct conf_job *job,
+	    enum conf_side side);
+
+/**
+ * conf_job_resolve - substitute ${name} in every string of the job using
+ * lookup (param.h's param_substitute; param_set_lookup over a param_set is
+ * the usual one), then validate the result again with no template left.
+ * An unknown parameter is an error naming it.  Diagnostics of the resolved
+ * job carry no line:col.  @slookup may be NULL to reuse the sources found
+ * when job was parsed.
+ * Returns 0 and *out, ENG_EINVAL (d), -ENOMEM.
+ */
+int	conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup,
+	    void *arg, conf_source_fn slookup, void *sarg,
+	    struct conf_diags *d, struct conf_job **out)
+	    __attribute__((warn_unused_result));
+
+/**
+ * conf_job_render - append the job as pretty JSON; with masked, inline
+ * accessKey/securityToken print as "******".  0, -ENOMEM, -E2BIG.
+ */
+int	conf_job_render(const struct conf_job *job, bool masked,
+	    struct buf *out);
+
+/* ---- classification ----------------------------------------------------- */
+
+enum conf_kind { CONF_KIND_UNKNOWN = 0, CONF_KIND_JOB, CONF_KIND_SOURCE };
+
+/**
+ * conf_kind_of - what a file is, from its top-level "type": "job" -> JOB,
+ * "ots"/"oss" -> SOURCE, anything else (or unparsable) -> UNKNOWN.
+ */
+enum conf_kind conf_kind_of(const char *buf, size_t len);
+
+/**
+ * conf_name_from_path - the definition name of a path: its last component
+ * without ".json" ("sources/ots-prod.json" -> "ots-prod").  Appends to out.
+ */
+int	conf_name_from_path(const char *path, struct buf *out);
+
+#endif /* DIFS_CONF_H */
