@@ -50,6 +50,18 @@ const char *emu_req_header(const struct emu_req *req, const char *name);
 /** Append a response header (copied).  0 or -ENOMEM. */
 int emu_resp_header(struct emu_resp *resp, const char *name, const char *value);
 
+/* ---- added by the core (emu.c), additive ----------------------------------
+ * emu_resp_init/emu_resp_free let fuzz targets and unit tests drive a
+ * service's handle() without the HTTP core.  The core itself uses them too,
+ * so a response handed to handle() is always in the emu_resp_init() state:
+ * status 200, no headers, empty body (max BUF_MAX_BODY), file_fd -1. */
+void emu_resp_init(struct emu_resp *resp);
+/** Free headers, body and close file_fd (when >= 0).  NULL-safe. */
+void emu_resp_free(struct emu_resp *resp);
+/** Drop all headers and the body, back to the emu_resp_init() state
+ * (used when a service wants to replace a half-built answer). */
+void emu_resp_reset(struct emu_resp *resp);
+
 /** Runtime settings every service sees (read-only after start). */
 struct emu_config {
 	const char	*data_dir;	/**< service subdirectories live below it */
@@ -58,6 +70,10 @@ struct emu_config {
 	const char	*instance;	/**< --instance, Table Store instance name */
 	int		 skew_seconds;	/**< allowed Date skew, default 900 */
 	int		 shards;	/**< default shard count for new streams (2) */
+	/* ---- added by the core, additive ---- */
+	const char *const *buckets;	/**< --bucket NAME (repeatable), created at start */
+	size_t		 nbuckets;
+	int		 nosync;	/**< --sync off: skip fsync on commit (benchmarks) */
 };
 
 /** A service: created once at start, handle() called concurrently. */
@@ -71,6 +87,17 @@ struct emu_service_ops {
 	 * -EINVAL with a message in resp. May be NULL. */
 	int	(*admin)(void *svc, const char *cmd, struct emu_resp *resp);
 	void	(*destroy)(void *svc);
+	/* ---- added by the core, additive (may be NULL) ---- */
+	/** name of the operation req asks for ("PutRow", "GetObject", ...),
+	 * written into buf (NUL-terminated); used to match --fault op=NAME.
+	 * Returns buf, or NULL when unknown. */
+	const char *(*op_name)(void *svc, const struct emu_req *req,
+	    char *buf, size_t len);
+	/** fault injection: fill resp with the error response the service
+	 * would send for code/status (e.g. "OTSServerBusy", 503), with all
+	 * the headers a client requires.  Returns 0 or -errno. */
+	int	(*fault)(void *svc, const struct emu_req *req, const char *code,
+	    int status, struct emu_resp *resp);
 };
 
 extern const struct emu_service_ops emu_ots_service;
