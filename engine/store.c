@@ -717,8 +717,8 @@ int
 store_get_buf(struct store_txn *t, enum store_db db, const void *key,
     size_t klen, struct buf *b)
 {
-	const void *v;
-	size_t vl;
+	const void *v = NULL;
+	size_t vl = 0;
 	int rc;
 
 	if (b == NULL)
@@ -1090,8 +1090,8 @@ static int
 store_log_hdr_get(struct store_txn *t, const void *ikey, size_t iklen,
     struct store_log_hdr *h)
 {
-	const void *v;
-	size_t vl;
+	const void *v = NULL;
+	size_t vl = 0;
 	int rc;
 
 	rc = store_get(t, STORE_DB_LOGS, ikey, iklen, &v, &vl);
