@@ -126,7 +126,7 @@ const char *param_set_get(const struct param_set *s, const char *name);
 
 /**
  * param_lookup_fn - substitution callback: find name (name, len; not
- * NUL-terminated).  Return 0 and set *val/*vlen (borrowed; must stay valid
+ * NUL-terminated).  Return 0 and set *val and *vlen (borrowed; must stay valid
  * until param_substitute returns), -ENOENT if unknown, or another negative
  * code to abort (returned as is).
  */
