@@ -614,7 +614,8 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 		rc = eng_errbuf_set(eb, store_xlate(mrc), "state store setup: %s", mdb_strerror(mrc));
 		goto out;
 	}
-	if ((mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+	if ((mrc = mdb_env_open(s->env, dir,
+	    MDB_NOTLS | (cfg->nosync ? MDB_NOSYNC : 0), 0600)) != 0) {
 		rc = eng_errbuf_set(eb, store_xlate(mrc), "state store %s: %s", dir,
 		    mdb_strerror(mrc));
 		goto out;
@@ -1216,7 +1217,7 @@ store_log_walk(struct store_txn *t, const void *ikey, size_t iklen,
 			goto out;
 		if ((first && (off > from_off || from_off - off >= dl)) ||
 		    (!first && (off != expect || seq != expect_seq)) ||
-		    seq >= h.records || off + dl > h.bytes) {
+		    seq >= h.records || off > h.bytes || dl > h.bytes - off) {
 			rc = ENG_ECORRUPT;
 			goto out;
 		}

@@ -93,6 +93,9 @@ struct store_config {
 	size_t	 map_max;	/**< growth bound, bytes (0: STORE_MAP_MAX_DEFAULT) */
 	unsigned max_readers;	/**< concurrent read txns, all processes (0: 126) */
 	bool	 exclusive;	/**< take the flock on DIR/lock (the mount does) */
+	bool	 nosync;	/**< TESTS AND FUZZING ONLY: no fsync at commit
+				     (MDB_NOSYNC); survives a process crash but a
+				     system crash may lose or corrupt data */
 };
 
 /** Snapshot of environment figures, for status and tests. */
@@ -173,8 +176,7 @@ int	store_update(struct store *s, store_txn_fn *fn, void *arg)
  * store_view - run fn inside one read-only transaction (a consistent
  * snapshot), then end it.  Returns fn's return value, or a begin error.
  */
-int	store_view(struct store *s, store_txn_fn *fn, void *arg)
-    __attribute__((warn_unused_result));
+int	store_view(struct store *s, store_txn_fn *fn, void *arg);
 
 #define STORE_TXN_RDONLY	0x1
 

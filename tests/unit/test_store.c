@@ -1031,6 +1031,133 @@ test_readers(void)
 	tmpdir_free(dir);
 }
 
+/* ---- threads: concurrent writers and readers across map growth ------------ */
+
+#define CW_THREADS	4
+#define CR_THREADS	3
+#define CW_TXNS		150
+
+struct conc {
+	struct store	*s;
+	int		 id;
+	int		 rc;
+	int		 stop;		/* readers: protected by mu */
+	pthread_mutex_t	*mu;
+	unsigned long	 views;
+	int		 nondecreasing;
+};
+
+struct conc_put {
+	int	 id, i;
+	char	 val[2048];
+};
+
+static int
+conc_put_fn(struct store_txn *t, void *arg)
+{
+	struct conc_put *p = arg;
+	char k[32];
+	int n = snprintf(k, sizeof(k), "w%d-%04d", p->id, p->i);
+	int rc;
+
+	memset(p->val, 'a' + p->id, sizeof(p->val));
+	p->val[0] = (char)p->i;
+	rc = store_put(t, STORE_DB_INSTANCES, k, (size_t)n, p->val, sizeof(p->val), 0);
+	return rc != 0 ? rc : store_log_append(t, "clog", 4, k, (size_t)n, NULL);
+}
+
+static void *
+conc_writer(void *arg)
+{
+	struct conc *c = arg;
+	struct conc_put *p = calloc(1, sizeof(*p));
+
+	p->id = c->id;
+	for (p->i = 0; p->i < CW_TXNS && c->rc == 0; p->i++)
+		c->rc = store_update(c->s, conc_put_fn, p);
+	free(p);
+	return NULL;
+}
+
+static int
+conc_count(struct store_txn *t, void *arg)
+{
+	size_t *n = arg;
+	uint64_t recs;
+	int rc;
+
+	if ((rc = store_count(t, STORE_DB_INSTANCES, "w", 1, n)) != 0 ||
+	    (rc = store_log_stat(t, "clog", 4, NULL, &recs)) != 0)
+		return rc;
+	return recs == *n ? 0 : -EBADMSG;	/* both written in one txn */
+}
+
+static void *
+conc_reader(void *arg)
+{
+	struct conc *c = arg;
+	size_t n, prev = 0;
+	int stop = 0;
+
+	c->nondecreasing = 1;
+	while (!stop && c->rc == 0) {
+		c->rc = store_view(c->s, conc_count, &n);
+		if (n < prev)
+			c->nondecreasing = 0;
+		prev = n;
+		c->views++;
+		pthread_mutex_lock(c->mu);
+		stop = c->stop;
+		pthread_mutex_unlock(c->mu);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	char dir[256];
+	struct store_config cfg = { .map_size = 64 << 10, .map_max = 1 << 30 };
+	struct store *s;
+	struct store_info info;
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct conc w[CW_THREADS], r[CR_THREADS];
+	pthread_t wt[CW_THREADS], rt[CR_THREADS];
+	int wbad = 0, rbad = 0;
+	size_t n = 0;
+
+	tmpdir_new(dir, sizeof(dir));
+	s = open_or_bail(dir, &cfg);
+	for (int i = 0; i < CR_THREADS; i++) {
+		r[i] = (struct conc){ .s = s, .id = i, .mu = &mu };
+		(void)pthread_create(&rt[i], NULL, conc_reader, &r[i]);
+	}
+	for (int i = 0; i < CW_THREADS; i++) {
+		w[i] = (struct conc){ .s = s, .id = i, .mu = &mu };
+		(void)pthread_create(&wt[i], NULL, conc_writer, &w[i]);
+	}
+	for (int i = 0; i < CW_THREADS; i++) {
+		(void)pthread_join(wt[i], NULL);
+		wbad += w[i].rc != 0;
+	}
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < CR_THREADS; i++)
+		r[i].stop = 1;
+	pthread_mutex_unlock(&mu);
+	for (int i = 0; i < CR_THREADS; i++) {
+		(void)pthread_join(rt[i], NULL);
+		rbad += r[i].rc != 0 || !r[i].nondecreasing || r[i].views == 0;
+	}
+	is_int(wbad, 0, "%d writer threads committed %d txns each", CW_THREADS, CW_TXNS);
+	is_int(rbad, 0, "%d reader threads saw consistent, growing snapshots", CR_THREADS);
+	is_rc(store_view(s, conc_count, &n), 0, "final count");
+	is_int(n, CW_THREADS * CW_TXNS, "every write is there");
+	is_rc(store_get_info(s, &info), 0, "info");
+	ok(info.grows > 0, "the map grew under concurrency (%u times)", info.grows);
+	store_close(s);
+	tmpdir_free(dir);
+}
+
 /* ---- default directory ------------------------------------------------------ */
 
 static void
@@ -1076,6 +1203,7 @@ main(void)
 	test_schema();
 	test_lock();
 	test_readers();
+	test_threads();
 	test_default_dir();
 	return done_testing();
 }
