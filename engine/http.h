@@ -107,8 +107,8 @@ struct http_response {
 	struct http_hdr	*hdrs;		/**< received headers, in order */
 	size_t		 nhdrs;
 	struct buf	 body;		/**< body (see http_request.write_fn) */
-	/* private: storage for hdrs */
-	struct buf	 hdr_arena_;
+	/* private: one allocation "name\0value\0" per header */
+	char		**hdr_mem_;
 	size_t		 hdr_cap_;
 };
 
