@@ -9,5 +9,6 @@
 
 int	cli_check(int argc, char **argv);
 int	cli_params(int argc, char **argv);
+int	cli_run(int argc, char **argv);
 
 #endif /* DIFS_CLI_H */

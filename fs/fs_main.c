@@ -20,6 +20,9 @@ static const struct fs_cmd fs_cmds[] = {
 	{ "check",  cli_check,  "check FILE...                 validate job and source files" },
 	{ "params", cli_params, "params JOB --cycle YYYYMMDDHHMMSS [--source FILE]...\n"
 	                        "                                print resolved parameters and job" },
+	{ "run",    cli_run,    "run JOB.json [-p name=value]... [--cycle YYYYMMDDHHMMSS]\n"
+	                        "                [--source FILE]... [--state DIR]\n"
+	                        "                                run one instance now, log to stderr" },
 };
 
 static void

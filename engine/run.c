@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c - one attempt of an instance (see run.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "run.h"
+
+struct run_src {
+	conf_source_fn	fn;
+	void		*arg;
+};
+
+static int
+run_source(void *arg, const char *name, const struct conf_source **out)
+{
+	const struct run_src *rs = arg;
+
+	if (rs->fn == NULL || (*out = rs->fn(rs->arg, name)) == NULL)
+		return -ENOENT;
+	return 0;
+}
+
+int
+run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *eb)
+{
+	struct conf_diags *d = NULL;
+	struct conf_job *res = NULL;
+	const struct conf_settings *set;
+	struct plugin_env env;
+	struct pipe_config pc;
+	struct run_src rs = { cfg->sources, cfg->sources_arg };
+	struct buf msg;
+	size_t i;
+	int rc;
+
+	buf_init(&msg, BUF_MAX_SMALL);
+	memset(&env, 0, sizeof(env));
+	env.job = conf_job_name(cfg->job);
+	env.instance = cfg->instance;
+	env.attempt = cfg->attempt;
+	env.tz = cfg->tz;
+	env.cyctime = cfg->cyctime;
+	env.spool_dir = cfg->spool_dir;
+	env.cancel = cfg->cancel;
+	env.log = cfg->log;
+	env.log_arg = cfg->log_arg;
+	env.source = run_source;
+	env.source_arg = &rs;
+	env.now_ms = cfg->now_ms;
+	env.now_arg = cfg->now_arg;
+
+	for (i = 0; cfg->params != NULL && i < cfg->params->n; i++)
+		plugin_log(&env, LOG_LVL_INFO, "parameter %s=%s",
+		    cfg->params->v[i].name, cfg->params->v[i].value);
+	if ((rc = conf_diags_new(&d)) != 0)
+		goto out;
+	rc = conf_job_resolve(cfg->job, param_set_lookup, (void *)(uintptr_t)cfg->params,
+	    cfg->sources, cfg->sources_arg, d, &res);
+	if (rc != 0) {
+		(void)conf_diags_format(d, env.job, &msg);
+		if (msg.len > 0 && msg.p[msg.len - 1] == '\n')
+			buf_truncate(&msg, msg.len - 1);
+		plugin_log(&env, LOG_LVL_ERROR, "the job is invalid after parameter substitution:\n%s",
+		    msg.err == 0 ? msg.p : "(message too long)");
+		eng_errbuf_set(eb, rc, "invalid after parameter substitution: %s",
+		    msg.err == 0 ? msg.p : "(message too long)");
+		goto out;
+	}
+	if (cfg->resolved != NULL && (rc = conf_job_render(res, true, cfg->resolved)) != 0)
+		goto out;
+	set = conf_job_settings(res);
+	memset(&pc, 0, sizeof(pc));
+	pc.env = &env;
+	pc.reader = conf_job_plugin(res, CONF_READER);
+	pc.reader_param = conf_job_param(res, CONF_READER);
+	pc.writer = conf_job_plugin(res, CONF_WRITER);
+	pc.writer_param = conf_job_param(res, CONF_WRITER);
+	pc.concurrent = (int)(set->concurrent > 0 ? set->concurrent :
+	    set->channel > 0 ? set->channel : 1);
+	pc.mbps = set->mbps > 0 ? set->mbps : 0;
+	if (set->bytes > 0 && (pc.mbps == 0 || (double)set->bytes / 1048576.0 < pc.mbps))
+		pc.mbps = (double)set->bytes / 1048576.0;
+	pc.error_records = set->error_record;
+	pc.error_percent = set->error_percentage;
+	pc.progress_ms = cfg->progress_ms;
+	pc.outputs = cfg->outputs;
+	rc = pipe_run(&pc, st, eb);
+out:
+	buf_free(&msg);
+	conf_job_free(res);
+	conf_diags_free(d);
+	return rc;
+}

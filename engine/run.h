@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h - one attempt of one instance: substitute the instance parameters
+ * into the job, validate the result, and run it through the pipeline.
+ * Shared by `difs run` and the scheduler, so both behave the same.
+ */
+#ifndef DIFS_RUN_H
+#define DIFS_RUN_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "param.h"
+#include "pipe.h"
+#include "tz.h"
+
+struct run_config {
+	const struct conf_job	*job;		/**< parsed definition (may hold ${}) */
+	const struct param_set	*params;	/**< the instance's resolved parameters */
+	conf_source_fn		 sources;	/**< data source lookup (may be NULL) */
+	void			*sources_arg;
+	const struct tz		*tz;		/**< the job's zone */
+	const char		*instance;	/**< instance id (cycle YYYYMMDDHHMMSS) */
+	int			 attempt;	/**< 1-based */
+	int64_t			 cyctime;	/**< UTC seconds */
+	const char		*spool_dir;	/**< may be NULL */
+	atomic_int		*cancel;	/**< may be NULL */
+	void			(*log)(void *arg, enum log_level lvl, const char *line);
+	void			*log_arg;	/**< NULL log: the daemon log */
+	int64_t			(*now_ms)(void *arg);	/**< NULL: real time */
+	void			*now_arg;
+	int			 progress_ms;	/**< 0: 10 s */
+	struct buf		*outputs;	/**< optional: output names, one per line */
+	struct buf		*resolved;	/**< optional: resolved job JSON, secrets masked */
+};
+
+/**
+ * run_job - one attempt.  Returns 0 on success; ENG_EINVAL when the job is
+ * invalid after substitution (unknown ${name}, bad value: eb names it);
+ * otherwise as pipe_run().  Every step is logged through cfg->log.
+ */
+int	run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *eb);
+
+#endif /* DIFS_RUN_H */
