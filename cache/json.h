@@ -46,7 +46,7 @@ struct json;		/* one value in a tree (opaque) */
 struct json_doc;	/* a parsed document: tree + source offsets (opaque) */
 
 #define JSON_NOOFF	((size_t)-1)	/**< "offset unknown" */
-#define JSON_PRETTY	0x1		/**< json_print: indent (tabs) */
+#define JSON_PRETTY	0x1		/**< json_print: one member per line, 2-space indent */
 
 /**
  * json_parse - parse exactly one JSON value from buf[0..len).

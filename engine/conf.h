@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cycle.h"
 #include "err.h"
 #include "json.h"
 #include "param.h"
@@ -170,12 +171,11 @@ struct conf_settings {
 
 /** The top-level "schedule" block; strings live as the job. */
 struct conf_schedule {
-	const char	*cycle;		/**< as written: "5m", "1h", "1d", ... */
+	const char	*cycle;		/**< as written: "5m", "1h", "daily", ... */
+	struct cycle_spec spec;		/**< parsed cycle/start/end (cycle.h) */
 	int64_t		 cycle_s;	/**< cycle length in seconds */
-	const char	*start;		/**< "HH:MM", default "00:00" */
-	const char	*end;		/**< "HH:MM", default "23:59" */
-	int		 start_min;	/**< minutes after local midnight */
-	int		 end_min;
+	const char	*start;		/**< "HH:MM" as written, or NULL (00:00) */
+	const char	*end;		/**< "HH:MM" as written, or NULL (23:59) */
 	const char	*timezone;	/**< IANA name, NULL = machine's zone */
 	const struct param_kv *params;	/**< in definition order */
 	size_t		 nparams;
@@ -267,7 +267,9 @@ enum conf_kind { CONF_KIND_UNKNOWN = 0, CONF_KIND_JOB, CONF_KIND_SOURCE };
 
 /**
  * conf_kind_of - what a file is, from its top-level "type": "job" -> JOB,
- * "ots"/"oss" -> SOURCE, anything else (or unparsable) -> UNKNOWN.
+ * any other string -> SOURCE (its validator says which types exist); without
+ * "type": "configuration" present -> JOB, "endpoint" present -> SOURCE;
+ * unparsable or otherwise -> UNKNOWN.
  */
 enum conf_kind conf_kind_of(const char *buf, size_t len);
 

@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf_job.c - job files: the script-mode JSON of the seed (type, version,
+ * configuration.{setting, reader, writer}) plus the top-level "schedule"
+ * block (DESIGN.md §1); the immutable struct conf_job, ${name}
+ * resolution and masked rendering.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_i.h"
+#include "cycle.h"
+#include "param.h"
+#include "tz.h"
+
+#define NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct conf_job {
+	char			*name;
+	struct json_doc		*doc;	/* parsed from text: owns the tree */
+	struct json		*tree;	/* resolved: owns the tree */
+	const struct json	*root;
+	const char		*version;
+	struct conf_settings	 settings;
+	bool			 has_sched;
+	struct conf_schedule	 sched;
+	struct param_kv		*kvs;
+	const char		*plugin[2];
+	const struct json	*param[2];
+	struct conf_source	*src[2];
+	bool			 templated;
+};
+
+static const struct conf_key top_keys[] = {
+	{ "type",          VT_NESTR, KF_REQ, 0, 0, "\"job\"" },
+	{ "version",       VT_NESTR, 0, 0, 0, NULL },
+	{ "configuration", VT_OBJ,   KF_REQ, 0, 0, "{\"setting\": {...}, \"reader\": {...}, \"writer\": {...}}" },
+	{ "schedule",      VT_OBJ,   0, 0, 0, NULL },
+};
+
+static const struct conf_key configuration_keys[] = {
+	{ "setting", VT_OBJ, 0,      0, 0, NULL },
+	{ "reader",  VT_OBJ, KF_REQ, 0, 0, "{\"plugin\": \"otsstream\", \"parameter\": {...}}" },
+	{ "writer",  VT_OBJ, KF_REQ, 0, 0, "{\"plugin\": \"oss\", \"parameter\": {...}}" },
+};
+
+static const struct conf_key setting_keys[] = {
+	{ "errorLimit", VT_OBJ, 0, 0, 0, NULL },
+	{ "speed",      VT_OBJ, 0, 0, 0, NULL },
+};
+
+static const struct conf_key errorlimit_keys[] = {
+	{ "record",     VT_INT, 0, 0, INT64_MAX, "the number of dirty records allowed" },
+	{ "percentage", VT_ANY, 0, 0, 0, NULL },
+};
+
+static const struct conf_key speed_keys[] = {
+	{ "mbps",       VT_NUM,  0, 0, 0, NULL },
+	{ "concurrent", VT_INT,  0, 1, 1024, NULL },
+	{ "channel",    VT_INT,  0, 1, 1024, NULL },
+	{ "byte",       VT_INT,  0, -1, INT64_MAX, NULL },
+	{ "record",     VT_INT,  0, -1, INT64_MAX, NULL },
+	{ "throttle",   VT_BOOL, 0, 0, 0, NULL },
+};
+
+static const struct conf_key plugin_keys[] = {
+	{ "plugin",    VT_NESTR, KF_REQ, 0, 0, NULL },
+	{ "parameter", VT_OBJ,   KF_REQ, 0, 0, NULL },
+};
+
+static const struct conf_key schedule_keys[] = {
+	{ "cycle",         VT_NESTR, KF_REQ, 0, 0, "e.g. \"5m\", \"1h\" or \"daily\"" },
+	{ "start",         VT_NESTR, 0, 0, 0, NULL },
+	{ "end",           VT_NESTR, 0, 0, 0, NULL },
+	{ "timezone",      VT_NESTR, 0, 0, 0, NULL },
+	{ "params",        VT_OBJ,   0, 0, 0, NULL },
+	{ "rerun",         VT_OBJ,   0, 0, 0, NULL },
+	{ "selfDependent", VT_BOOL,  0, 0, 0, NULL },
+	{ "catchup",       VT_NESTR, 0, 0, 0, NULL },
+};
+
+static const struct conf_key rerun_keys[] = {
+	{ "times",    VT_INT,   KF_REQ, 0, 100, "reruns after the first attempt" },
+	{ "interval", VT_NESTR, KF_REQ, 0, 0, "e.g. \"2m\"" },
+};
+
+/* ---- settings ----------------------------------------------------------- */
+
+static void
+check_settings(struct conf_ctx *c, const struct json *set, struct conf_settings *out)
+{
+	const struct json *el = json_get(set, "errorLimit"), *sp = json_get(set, "speed");
+	const struct json *pct;
+	double dv;
+
+	out->error_record = -1;
+	out->error_percentage = -1;
+	out->mbps = -1;
+	out->concurrent = 1;
+	out->channel = -1;
+	out->bytes = -1;
+	out->records = -1;
+	out->throttle = false;
+	if (json_type(set) != JSON_OBJECT)
+		return;
+	conf_check_keys(c, set, setting_keys, NKEYS(setting_keys), "setting");
+	if (json_type(el) == JSON_OBJECT) {
+		conf_check_keys(c, el, errorlimit_keys, NKEYS(errorlimit_keys), "errorLimit");
+		pct = json_get(el, "percentage");
+		if (pct != NULL && !(json_str(pct) && conf_is_tmpl(c, json_str(pct)))) {
+			if (conf_val_num(pct, &dv) != 0 || dv < 0 || dv > 1)
+				conf_err(c, pct, AT_VAL, "\"percentage\" must be a number from 0 to 1 (0.02 = 2%% dirty records)");
+			else
+				out->error_percentage = dv;
+		}
+		(void)conf_val_int(json_get(el, "record"), &out->error_record);
+	}
+	if (json_type(sp) == JSON_OBJECT) {
+		conf_check_keys(c, sp, speed_keys, NKEYS(speed_keys), "speed");
+		(void)conf_val_num(json_get(sp, "mbps"), &out->mbps);
+		(void)conf_val_int(json_get(sp, "concurrent"), &out->concurrent);
+		(void)conf_val_int(json_get(sp, "channel"), &out->channel);
+		(void)conf_val_int(json_get(sp, "byte"), &out->bytes);
+		(void)conf_val_int(json_get(sp, "record"), &out->records);
+		(void)conf_val_bool(json_get(sp, "throttle"), &out->throttle);
+	}
+}
+
+/* ---- schedule ----------------------------------------------------------- */
+
+static bool
+valid_param_name(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static void
+check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
+{
+	const struct json *cy = json_get(s, "cycle"), *st = json_get(s, "start");
+	const struct json *en = json_get(s, "end"), *tzn = json_get(s, "timezone");
+	const struct json *pa = json_get(s, "params"), *rr = json_get(s, "rerun"), *m;
+	const struct json *cu = json_get(s, "catchup");
+	struct conf_schedule *sc = &job->sched;
+	struct eng_errbuf eb;
+	struct tz *tz = NULL;
+
+	conf_check_keys(c, s, schedule_keys, NKEYS(schedule_keys), "schedule");
+	c->scheduled = true;
+	c->params = json_type(pa) == JSON_OBJECT ? pa : NULL;
+	sc->cycle = json_str(cy);
+	sc->start = json_str(st);
+	sc->end = json_str(en);
+	sc->timezone = json_str(tzn);
+	sc->catchup_s = 86400;
+	if (sc->cycle != NULL) {
+		eb.msg[0] = '\0';
+		if (cycle_spec_parse(sc->cycle, NULL, NULL, &sc->spec, &eb) != 0)
+			conf_err(c, cy, AT_VAL, "%s", eb.msg);
+		else if ((st == NULL || sc->start != NULL) && (en == NULL || sc->end != NULL) &&
+		    cycle_spec_parse(sc->cycle, sc->start, sc->end, &sc->spec, &eb) != 0)
+			conf_err(c, strstr(eb.msg, "end") != NULL && en != NULL ? en :
+			    st != NULL ? st : cy, AT_VAL, "%s", eb.msg);
+		else {
+			sc->cycle_s = sc->spec.unit == CYCLE_MINUTE ? (int64_t)sc->spec.every * 60 :
+			    sc->spec.unit == CYCLE_HOUR ? (int64_t)sc->spec.every * 3600 : 86400;
+			c->cycle_s = sc->cycle_s;
+		}
+	}
+	if (sc->timezone != NULL) {
+		eb.msg[0] = '\0';
+		if (tz_load(sc->timezone, &tz, &eb) == -ENOMEM)
+			c->oom = 1;
+		else if (tz == NULL)
+			conf_err(c, tzn, AT_VAL, "\"timezone\": %s", eb.msg);
+		tz_free(tz);
+		tz = NULL;
+		c->tz = sc->timezone;
+	}
+	if (json_type(rr) == JSON_OBJECT) {
+		const struct json *iv = json_get(rr, "interval");
+
+		conf_check_keys(c, rr, rerun_keys, NKEYS(rerun_keys), "rerun");
+		(void)conf_val_int(json_get(rr, "times"), &sc->rerun_times);
+		if (json_str(iv) != NULL && conf_parse_duration(json_str(iv), &sc->rerun_interval_s) != 0)
+			conf_err(c, iv, AT_VAL, "\"interval\" must be a duration like \"30s\", \"2m\" or \"1h\"");
+	}
+	(void)conf_val_bool(json_get(s, "selfDependent"), &sc->self_dependent);
+	if (json_str(cu) != NULL && conf_parse_duration(json_str(cu), &sc->catchup_s) != 0)
+		conf_err(c, cu, AT_VAL, "\"catchup\" must be a duration like \"24h\" or \"2d\"");
+	if (c->params == NULL)
+		return;
+	if (tz_utc(&tz) != 0) {
+		c->oom = 1;
+		return;
+	}
+	sc->nparams = json_size(pa);
+	if (sc->nparams > 0 && (job->kvs = calloc(sc->nparams, sizeof(*job->kvs))) == NULL) {
+		c->oom = 1;
+		sc->nparams = 0;
+	}
+	sc->params = job->kvs;
+	for (m = json_first(pa); m != NULL && job->kvs != NULL; m = json_next(m)) {
+		struct param_kv kv = { json_key(m), json_str(m) };
+		struct param_set ps = { NULL, 0 };
+		size_t i = 0;
+		const struct json *p;
+
+		for (p = json_first(pa); p != m; p = json_next(p))
+			i++;
+		job->kvs[i] = kv;
+		for (p = json_first(pa); p != m; p = json_next(p))
+			if (strcmp(json_key(p), json_key(m)) == 0)
+				break;
+		if (p != m) {
+			conf_err(c, m, AT_KEY, "duplicate parameter \"%s\"", json_key(m));
+			continue;
+		}
+		if (!valid_param_name(json_key(m))) {
+			conf_err(c, m, AT_KEY, "parameter name \"%.60s\" must match [A-Za-z_][A-Za-z0-9_]*", json_key(m));
+			continue;
+		}
+		if (kv.value == NULL) {
+			conf_err(c, m, AT_VAL, "parameter \"%s\" must be a string: an expression such as \"$[yyyymmddhh24miss-10/24/60]\" or a constant",
+			    json_key(m));
+			continue;
+		}
+		eb.msg[0] = '\0';
+		/* evaluated once at a fixed instant: syntax is what is checked */
+		switch (param_resolve_all(&kv, 1, tz, 1764043200, &ps, &eb)) {
+		case 0:
+			break;
+		case -ENOMEM:
+			c->oom = 1;
+			break;
+		default:
+			conf_err(c, m, AT_VAL, "%s", eb.msg);
+			break;
+		}
+		param_set_free(&ps);
+	}
+	tz_free(tz);
+}
+
+/* ${name} references in the configuration must be parameters of the schedule */
+static void
+check_refs(struct conf_ctx *c, const struct json *n)
+{
+	const struct json *m;
+	const char *s = json_str(n), *p, *e;
+	char name[128];
+
+	if (s == NULL) {
+		for (m = json_first(n); m != NULL; m = json_next(m))
+			check_refs(c, m);
+		return;
+	}
+	for (p = strstr(s, "${"); p != NULL; p = strstr(p + 2, "${")) {
+		if (p > s && p[-1] == '$')
+			continue;
+		if ((e = strchr(p + 2, '}')) == NULL)
+			break;
+		if ((size_t)(e - p - 2) >= sizeof(name) || e == p + 2)
+			continue;
+		memcpy(name, p + 2, (size_t)(e - p - 2));
+		name[e - p - 2] = '\0';
+		if (json_get(c->params, name) != NULL)
+			continue;
+		if (param_is_builtin_ref(name, strlen(name)))
+			conf_err(c, n, AT_VAL, "${%s} is a scheduling expression: define it in \"schedule\".\"params\" (e.g. \"date\": \"${%s}\") and write ${date} here",
+			    name, name);
+		else
+			conf_err(c, n, AT_VAL, "unknown parameter ${%s}: define it in \"schedule\".\"params\"", name);
+	}
+}
+
+/* ---- reader / writer ---------------------------------------------------- */
+
+static void
+check_side(struct conf_ctx *c, enum conf_side side, const struct json *o,
+    conf_source_fn lookup, void *larg, struct conf_job *job)
+{
+	static const char *const rnames[] = { "otsstream", "stream" };
+	static const char *const wnames[] = { "oss", "txtfile" };
+	const char *const *names = side == CONF_READER ? rnames : wnames;
+	const char *what = side == CONF_READER ? "reader" : "writer";
+	const struct json *pl = json_get(o, "plugin"), *pa = json_get(o, "parameter");
+	const char *ps = json_str(pl), *sug;
+	char base[64];
+	size_t n;
+
+	if (json_type(o) != JSON_OBJECT)
+		return;
+	conf_check_keys(c, o, plugin_keys, NKEYS(plugin_keys), what);
+	if (ps == NULL)
+		return;
+	if (!conf_plugin_known(side, ps)) {
+		n = strlen(ps);
+		sug = conf_suggest(ps, names, 2);
+		if (sug == NULL && n > 6 && n < sizeof(base) &&
+		    (strcasecmp(ps + n - 6, "reader") == 0 || strcasecmp(ps + n - 6, "writer") == 0)) {
+			memcpy(base, ps, n - 6);
+			base[n - 6] = '\0';
+			sug = conf_suggest(base, names, 2);
+		}
+		if (sug != NULL)
+			conf_err(c, pl, AT_VAL, "unknown %s plugin \"%.60s\"; did you mean \"%s\"?", what, ps, sug);
+		else
+			conf_err(c, pl, AT_VAL, "unknown %s plugin \"%.60s\"; known %ss: %s", what, ps,
+			    what, conf_plugin_names(side));
+		return;
+	}
+	job->plugin[side] = ps;
+	job->param[side] = pa;
+	conf_plugin_check(c, side, ps, pa, lookup, larg);
+}
+
+static bool
+tree_has_tmpl(const struct conf_ctx *c, const struct json *n)
+{
+	const struct json *m;
+
+	if (json_str(n) != NULL)
+		return conf_is_tmpl(c, json_str(n));
+	for (m = json_first(n); m != NULL; m = json_next(m))
+		if (tree_has_tmpl(c, m))
+			return true;
+	return false;
+}
+
+/* Validate root into job; the caller looks at c->nerr. */
+static void
+job_check(struct conf_ctx *c, const struct json *root, conf_source_fn lookup,
+    void *larg, struct conf_job *job)
+{
+	const struct json *t, *v, *cf, *sc;
+
+	if (json_type(root) != JSON_OBJECT) {
+		conf_err(c, root, AT_VAL, "a job file must be a JSON object like {\"type\": \"job\", \"version\": \"2.0\", \"configuration\": {...}}");
+		return;
+	}
+	conf_check_keys(c, root, top_keys, NKEYS(top_keys), "job");
+	t = json_get(root, "type");
+	if (json_str(t) != NULL && strcmp(json_str(t), "job") != 0)
+		conf_err(c, t, AT_VAL, "\"type\" of a job file must be \"job\"");
+	v = json_get(root, "version");
+	job->version = "2.0";
+	if (json_str(v) != NULL) {
+		if (strcmp(json_str(v), "1.0") != 0 && strcmp(json_str(v), "2.0") != 0)
+			conf_err(c, v, AT_VAL, "\"version\" must be \"1.0\" or \"2.0\"");
+		else
+			job->version = json_str(v);
+	}
+	if (json_type((sc = json_get(root, "schedule"))) == JSON_OBJECT) {
+		job->has_sched = true;
+		check_schedule(c, sc, job);
+	}
+	cf = json_get(root, "configuration");
+	if (json_type(cf) != JSON_OBJECT) {
+		check_settings(c, NULL, &job->settings);
+		return;
+	}
+	conf_check_keys(c, cf, configuration_keys, NKEYS(configuration_keys), "configuration");
+	check_settings(c, json_get(cf, "setting"), &job->settings);
+	check_side(c, CONF_READER, json_get(cf, "reader"), lookup, larg, job);
+	check_side(c, CONF_WRITER, json_get(cf, "writer"), lookup, larg, job);
+	if (c->scheduled && !c->resolved)
+		check_refs(c, cf);
+	job->templated = tree_has_tmpl(c, cf);
+}
+
+static int
+job_sources(struct conf_job *job, conf_source_fn lookup, void *larg,
+    const struct conf_job *from)
+{
+	int side, rc;
+
+	for (side = 0; side < 2; side++) {
+		const struct json *p = job->param[side];
+		const char *ds = json_str(json_get(p, "datasource"));
+		int st = job->plugin[side] ? conf_plugin_src_type(job->plugin[side]) : 0;
+		const struct conf_source *s = NULL;
+
+		if (st == 0)
+			continue;
+		if (ds == NULL)
+			rc = conf_source_from_inline((enum conf_src_type)st, p, &job->src[side]);
+		else {
+			if (lookup != NULL)
+				s = lookup(larg, ds);
+			else if (from != NULL)
+				s = from->src[side];
+			rc = s != NULL ? conf_source_dup(s, &job->src[side]) : 0;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+conf_job_free(struct conf_job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->name);
+	json_doc_free(job->doc);
+	json_free(job->tree);
+	free(job->kvs);
+	conf_source_free(job->src[0]);
+	conf_source_free(job->src[1]);
+	free(job);
+}
+
+int
+conf_job_parse(const char *name, const char *buf, size_t len,
+    conf_source_fn lookup, void *lookup_arg, struct conf_diags *d,
+    struct conf_job **out)
+{
+	struct conf_ctx c = { .d = d };
+	struct conf_job *job = NULL;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		goto out;
+	if (name != NULL && (job->name = strdup(name)) == NULL)
+		goto out;
+	if ((rc = conf_load(&c, buf, len, &job->doc)) != 0)
+		goto out;
+	job->root = json_doc_root(job->doc);
+	job_check(&c, job->root, lookup, lookup_arg, job);
+	rc = c.oom ? -ENOMEM : c.nerr != 0 ? ENG_EINVAL : 0;
+	if (rc != 0)
+		goto out;
+	if ((rc = job_sources(job, lookup, lookup_arg, NULL)) != 0)
+		goto out;
+	*out = job;
+	job = NULL;
+out:
+	conf_job_free(job);
+	return rc;
+}
+
+/* ---- resolution --------------------------------------------------------- */
+
+struct subst {
+	struct conf_ctx		*c;
+	const struct json_doc	*doc;	/* original, for positions */
+	param_lookup_fn		 lookup;
+	void			*arg;
+	struct buf		 b;
+};
+
+static int
+subst_walk(struct subst *s, struct json *n, const struct json *orig)
+{
+	struct json *m;
+	const struct json *om;
+	const char *str = json_str(n);
+	struct eng_errbuf eb;
+	int rc;
+
+	if (str != NULL) {
+		if (strstr(str, "${") == NULL)
+			return 0;
+		buf_reset(&s->b);
+		eb.msg[0] = '\0';
+		rc = param_substitute(str, strlen(str), s->lookup, s->arg, &s->b, &eb);
+		if (rc == -ENOMEM || rc == -E2BIG)
+			return rc;
+		if (rc != 0) {
+			conf_err(s->c, orig, AT_VAL, "%s", eb.msg[0] ? eb.msg : eng_strerror(rc));
+			return 0;
+		}
+		return json_set_str(n, s->b.p);
+	}
+	for (m = json_first_mut(n), om = json_first(orig); m != NULL;
+	    m = json_next_mut(m), om = json_next(om))
+		if ((rc = subst_walk(s, m, om)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup, void *arg,
+    conf_source_fn slookup, void *sarg, struct conf_diags *d,
+    struct conf_job **out)
+{
+	struct conf_ctx c = { .d = d };
+	struct conf_job *nj = NULL;
+	struct subst s = { .c = &c, .lookup = lookup, .arg = arg };
+	struct json *cf;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	buf_init(&s.b, BUF_MAX_DOC);
+	if ((nj = calloc(1, sizeof(*nj))) == NULL)
+		goto out;
+	if (job->name != NULL && (nj->name = strdup(job->name)) == NULL)
+		goto out;
+	if ((rc = json_dup(job->root, &nj->tree)) != 0)
+		goto out;
+	nj->root = nj->tree;
+	/* positions of substitution errors come from the original text */
+	if (job->doc != NULL) {
+		c.doc = job->doc;
+		c.text = json_doc_text(job->doc, &c.len);
+	}
+	cf = json_get_mut(nj->tree, "configuration");
+	if ((rc = subst_walk(&s, cf, json_get(job->root, "configuration"))) != 0)
+		goto out;
+	if (c.nerr != 0) {
+		rc = ENG_EINVAL;
+		goto out;
+	}
+	c.doc = NULL;
+	c.text = NULL;
+	c.len = 0;
+	c.resolved = true;
+	job_check(&c, nj->root, slookup, sarg, nj);
+	rc = c.oom ? -ENOMEM : c.nerr != 0 ? ENG_EINVAL : 0;
+	if (rc != 0)
+		goto out;
+	if ((rc = job_sources(nj, slookup, sarg, slookup == NULL ? job : NULL)) != 0)
+		goto out;
+	*out = nj;
+	nj = NULL;
+out:
+	if (rc == 0 && c.oom)
+		rc = -ENOMEM;
+	buf_free(&s.b);
+	conf_job_free(nj);
+	return rc;
+}
+
+/* ---- rendering and getters ---------------------------------------------- */
+
+/* replace every secret below n by "******" (json_obj_set frees the old
+ * member, so the walk of that level restarts; masked ones are skipped) */
+static int
+mask_tree_once(struct json *n)
+{
+	struct json *m;
+	int rc;
+
+	for (m = json_first_mut(n); m != NULL; m = json_next_mut(m)) {
+		if (json_type(n) == JSON_OBJECT && conf_is_secret_key(json_key(m))) {
+			if (json_str(m) == NULL || strcmp(json_str(m), CONF_MASK) != 0) {
+				if ((rc = json_obj_set(n, json_key(m), json_new_str(CONF_MASK))) != 0)
+					return rc;
+				return mask_tree_once(n);
+			}
+			continue;
+		}
+		if ((rc = mask_tree_once(m)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+conf_job_render(const struct conf_job *job, bool masked, struct buf *out)
+{
+	struct json *t = NULL;
+	int rc;
+
+	if ((rc = json_dup(job->root, &t)) != 0)
+		return rc;
+	if (masked && (rc = mask_tree_once(t)) != 0)
+		goto out;
+	if ((rc = json_print(t, JSON_PRETTY, out)) == 0)
+		rc = buf_addc(out, '\n');
+out:
+	json_free(t);
+	return rc;
+}
+
+const char *conf_job_name(const struct conf_job *job) { return job->name; }
+const char *conf_job_version(const struct conf_job *job) { return job->version; }
+const struct conf_settings *conf_job_settings(const struct conf_job *job) { return &job->settings; }
+bool conf_job_has_templates(const struct conf_job *job) { return job->templated; }
+
+const struct conf_schedule *
+conf_job_schedule(const struct conf_job *job)
+{
+	return job->has_sched ? &job->sched : NULL;
+}
+
+const char *
+conf_job_plugin(const struct conf_job *job, enum conf_side side)
+{
+	return job->plugin[side];
+}
+
+const struct json *
+conf_job_param(const struct conf_job *job, enum conf_side side)
+{
+	return job->param[side];
+}
+
+const char *
+conf_job_str(const struct conf_job *job, enum conf_side side, const char *key)
+{
+	return json_str(json_get(job->param[side], key));
+}
+
+int
+conf_job_int(const struct conf_job *job, enum conf_side side, const char *key,
+    int64_t def, int64_t *out)
+{
+	const struct json *v = json_get(job->param[side], key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	return conf_val_int(v, out);
+}
+
+int
+conf_job_num(const struct conf_job *job, enum conf_side side, const char *key,
+    double def, double *out)
+{
+	const struct json *v = json_get(job->param[side], key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	return conf_val_num(v, out);
+}
+
+int
+conf_job_bool(const struct conf_job *job, enum conf_side side, const char *key,
+    bool def, bool *out)
+{
+	const struct json *v = json_get(job->param[side], key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	return conf_val_bool(v, out);
+}
+
+const char *
+conf_job_datasource(const struct conf_job *job, enum conf_side side)
+{
+	return json_str(json_get(job->param[side], "datasource"));
+}
+
+const struct conf_source *
+conf_job_source(const struct conf_job *job, enum conf_side side)
+{
+	return job->src[side];
+}
