@@ -42,8 +42,10 @@
  * most one transaction at a time: store_view/store_update callbacks must not
  * start another transaction (attempts return ENG_ESTATE instead of risking a
  * deadlock with map growth).  A read transaction may be *used* by another
- * thread while its owner waits (the env is opened MDB_NOTLS); a write
- * transaction is used only by the thread that began it.  Write transactions
+ * thread while its owner waits (the env is opened MDB_NOTLS), and that
+ * thread then counts as holding it too (it must not begin another meanwhile);
+ * a write transaction is used only by the thread that began it.  A store
+ * must not be used across fork(): the child opens its own.  Write transactions
  * are serialised (one writer at a time, across processes too); readers never
  * block the writer and see the snapshot of their begin.  Keep transactions
  * short: growing the map waits until no transaction of this process is open.
