@@ -74,9 +74,9 @@ struct plainbuf_seq {
 };
 
 struct plainbuf_row {
-	struct plainbuf_cell	*pk;	/**< primary-key cells, in schema order */
+	const struct plainbuf_cell *pk;	/**< primary-key cells, in schema order */
 	size_t			 npk;
-	struct plainbuf_cell	*attrs;	/**< attribute cells */
+	const struct plainbuf_cell *attrs; /**< attribute cells */
 	size_t			 nattrs;
 	int			 deleted;	/**< delete-row marker (0x08) present */
 	int			 has_seq;	/**< sequence-info extension present */
