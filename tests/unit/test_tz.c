@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "tz.h"
@@ -292,6 +294,172 @@ test_tzif_errors(void)
 	ok(tz == NULL, "out untouched on error");
 }
 
+/* a version-1 file built by hand: LMT until 1900, then +08 "CST" */
+static void
+test_v1(void)
+{
+	static const unsigned char v1[] = {
+		'T', 'Z', 'i', 'f', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0,	/* isutcnt */
+		0, 0, 0, 0,	/* isstdcnt */
+		0, 0, 0, 0,	/* leapcnt */
+		0, 0, 0, 1,	/* timecnt */
+		0, 0, 0, 2,	/* typecnt */
+		0, 0, 0, 8,	/* charcnt */
+		0x80, 0, 0, 0,	/* transition at INT32_MIN (1901-12-13T20:45:52Z) */
+		1,		/* -> type 1 */
+		0, 0, 0x71, 0xd7, 0, 0,	/* type 0: +29143 LMT */
+		0, 0, 0x70, 0x80, 0, 4,	/* type 1: +28800 CST */
+		'L', 'M', 'T', 0, 'C', 'S', 'T', 0,
+	};
+	struct eng_errbuf eb;
+	struct tz *tz = NULL;
+
+	is_rc(tz_parse("v1", v1, sizeof(v1), &tz, &eb), 0, "version 1 file parses");
+	if (tz == NULL)
+		return;
+	check_local(tz, utc(1800, 1, 1, 0, 0, 0), "1800-01-01 08:05:43", 29143, "LMT");
+	check_local(tz, utc(2026, 11, 25, 4, 5, 0), "2026-11-25 12:05:00", 28800, "CST");
+	tz_free(tz);
+	/* a type index past typecnt is rejected */
+	{
+		unsigned char bad[sizeof(v1)];
+
+		memcpy(bad, v1, sizeof(v1));
+		bad[48] = 2;
+		is_rc(tz_parse("v1", bad, sizeof(bad), &tz, &eb), ENG_EINVAL,
+		    "bad type index rejected");
+		memcpy(bad, v1, sizeof(v1));
+		bad[60] = 9;	/* designation index past charcnt */
+		is_rc(tz_parse("v1", bad, sizeof(bad), &tz, &eb), ENG_EINVAL,
+		    "bad designation index rejected");
+	}
+}
+
+/* zic -b slim output: one transition, the footer does the rest */
+static void
+test_slim(void)
+{
+	struct tz *tz = load("Test/Slim");
+
+	ok(tz != NULL, "slim TZif parses");
+	if (tz == NULL)
+		return;
+	check_local(tz, utc(2030, 1, 15, 12, 0, 0), "2030-01-15 07:00:00", -18000, "EST");
+	check_local(tz, utc(2030, 7, 15, 12, 0, 0), "2030-07-15 08:00:00", -14400, "EDT");
+	check_utc(tz, 2030, 3, 10, 2, 30, 0, utc(2030, 3, 10, 7, 30, 0), TZ_LOCAL_GAP);
+	check_utc(tz, 2030, 11, 3, 1, 30, 0, utc(2030, 11, 3, 5, 30, 0), TZ_LOCAL_OVERLAP);
+	tz_free(tz);
+}
+
+/*
+ * Property: for every instant t, tz_to_utc(tz_to_local(t)) is t itself, or,
+ * when that reading occurs twice, the earlier instant with the same reading.
+ */
+static void
+test_roundtrip(void)
+{
+	static const char *zones[] = { "Asia/Shanghai", "America/New_York",
+	    "Europe/London", "Australia/Sydney", "Australia/Lord_Howe",
+	    "Europe/Dublin", "America/Sao_Paulo", "Asia/Kolkata",
+	    "Pacific/Chatham", "America/Nuuk", "Etc/UTC", "Test/Slim" };
+	size_t i;
+
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		struct tz *tz = load(zones[i]);
+		int64_t t, from = utc(1890, 1, 1, 0, 0, 0), to = utc(2110, 1, 1, 0, 0, 0);
+		long bad = 0, n = 0, overlaps = 0;
+
+		if (tz == NULL) {
+			ok(0, "load %s", zones[i]);
+			continue;
+		}
+		for (t = from; t < to; t += 7 * 3600 + 7 * 60 + 11) {
+			struct tz_tm lt, back;
+			enum tz_local_kind kind;
+			int64_t u;
+
+			n++;
+			if (tz_to_local(tz, t, &lt) != 0 ||
+			    tz_to_utc(tz, &lt, &u, &kind) != 0 ||
+			    tz_to_local(tz, u, &back) != 0) {
+				bad++;
+				continue;
+			}
+			if (kind == TZ_LOCAL_GAP) {
+				bad++;
+				continue;
+			}
+			if (kind == TZ_LOCAL_OVERLAP)
+				overlaps++;
+			if (u == t)
+				continue;
+			if (kind != TZ_LOCAL_OVERLAP || u > t || back.hour != lt.hour ||
+			    back.min != lt.min || back.sec != lt.sec || back.mday != lt.mday)
+				bad++;
+		}
+		is_int(bad, 0, "%s: %ld instants round-trip (%ld in overlaps)",
+		    zones[i], n, overlaps);
+		tz_free(tz);
+	}
+}
+
+/*
+ * Cross-check against glibc (tests only: the library never touches TZ).
+ * Uses the system's tzdata; skipped without it.
+ */
+static void
+test_vs_glibc(void)
+{
+	static const char *zones[] = { "Asia/Shanghai", "America/New_York",
+	    "Europe/London", "Australia/Lord_Howe", "Europe/Dublin",
+	    "America/Sao_Paulo", "Pacific/Chatham", "America/Nuuk",
+	    "Africa/Casablanca", "Asia/Tehran", "America/Santiago" };
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		struct eng_errbuf eb;
+		struct tz *tz = NULL;
+		int64_t t, from = utc(1970, 1, 1, 0, 0, 0), to = utc(2100, 1, 1, 0, 0, 0);
+		long bad = 0, n = 0;
+
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zones[i]);
+		if (access(path, R_OK) != 0 || tz_load(zones[i], &tz, &eb) != 0) {
+			printf("# skip glibc cross-check for %s\n", zones[i]);
+			continue;
+		}
+		setenv("TZ", zones[i], 1);
+		tzset();
+		for (t = from; t < to; t += 9 * 3600 + 13 * 60 + 7) {
+			struct tz_tm lt;
+			struct tm g;
+			time_t tt = (time_t)t;
+
+			n++;
+			if (localtime_r(&tt, &g) == NULL || tz_to_local(tz, t, &lt) != 0) {
+				bad++;
+				continue;
+			}
+			if (lt.utoff != g.tm_gmtoff || lt.isdst != (g.tm_isdst > 0) ||
+			    lt.year != g.tm_year + 1900 || lt.mon != g.tm_mon + 1 ||
+			    lt.mday != g.tm_mday || lt.hour != g.tm_hour ||
+			    lt.min != g.tm_min || lt.wday != g.tm_wday ||
+			    lt.yday != g.tm_yday || strcmp(lt.abbr, g.tm_zone) != 0) {
+				if (bad++ < 3)
+					printf("# %s t=%lld: ours %+d %s, glibc %+ld %s\n",
+					    zones[i], (long long)t, lt.utoff, lt.abbr,
+					    g.tm_gmtoff, g.tm_zone);
+			}
+		}
+		is_int(bad, 0, "%s agrees with glibc localtime_r at %ld instants",
+		    zones[i], n);
+		tz_free(tz);
+	}
+	unsetenv("TZ");
+	tzset();
+}
+
 static void
 test_load(void)
 {
@@ -373,6 +541,10 @@ main(int argc, char **argv)
 	test_south();
 	test_posix();
 	test_tzif_errors();
+	test_v1();
+	test_slim();
+	test_roundtrip();
+	test_vs_glibc();
 	test_load();
 	return done_testing();
 }
