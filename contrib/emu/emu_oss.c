@@ -179,8 +179,8 @@ int
 emu_oss_xml_key(struct buf *b, const char *tag, const char *s, int enc)
 {
 	buf_printf(b, "<%s>", tag);
-	if (enc)
-		emu_oss_pct_encode(b, s, strlen(s), 1);
+	if (enc)	/* OSS encodes '/' too: "fun%2Fmovie%2F001.avi" */
+		emu_oss_pct_encode(b, s, strlen(s), 0);
 	else
 		emu_oss_xml_esc(b, s);
 	buf_printf(b, "</%s>", tag);

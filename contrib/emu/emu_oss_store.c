@@ -301,6 +301,41 @@ mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * Create the parent directories of a tree object below base (ROOT/BUCKET)
+ * without following anything that is not a real directory: a file, a
+ * symlink or a special file on the way means "not here" (-ENOTDIR), so an
+ * object can never be written outside the bucket directory.
+ */
+static int
+mkdir_tree(const char *base, const char *dir)
+{
+	char tmp[PATH_MAX];
+	size_t i, n = strlen(dir), bl = strlen(base);
+	struct stat st;
+
+	if (n >= sizeof(tmp) || strncmp(dir, base, bl) != 0 ||
+	    (dir[bl] != '/' && dir[bl] != '\0'))
+		return -EINVAL;
+	memcpy(tmp, dir, n + 1);
+	for (i = bl + 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (lstat(tmp, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		} else if (errno != ENOENT) {
+			return -errno;
+		} else if (mkdir(tmp, 0755) != 0) {
+			return -errno;
+		}
+		if (i < n)
+			tmp[i] = '/';
+	}
+	return 0;
+}
+
 static void
 keyhash(const char *key, char out[33])
 {
@@ -626,7 +661,7 @@ static int
 place(struct emu_oss_store *s, const char *bucket, const char *key,
     int cur_side, int *side, char *path, size_t pathsz)
 {
-	char dir[PATH_MAX], *sl;
+	char dir[PATH_MAX], base[PATH_MAX], *sl;
 	struct stat st;
 	int rc;
 
@@ -642,9 +677,11 @@ place(struct emu_oss_store *s, const char *bucket, const char *key,
 	memcpy(dir, path, strlen(path) + 1);
 	if ((sl = strrchr(dir, '/')) != NULL)
 		*sl = '\0';
-	if (mkdir_p(dir) != 0)
+	if (mkpath(base, sizeof(base), "%s/%s", s->root, bucket) != 0 ||
+	    mkdir_tree(base, dir) != 0)
 		goto side;
-	if (lstat(path, &st) == 0)	/* a directory of other keys, or a stray file */
+	/* a directory of other keys or a stray file: not ours to replace */
+	if (lstat(path, &st) == 0 || errno != ENOENT)
 		goto side;
 	*side = 0;
 	return 0;
