@@ -232,7 +232,13 @@ cycle_next(const struct cycle_spec *spec, const struct tz *tz, int64_t after,
 	if (!cycle_spec_ok(spec) || cycle_local(tz, after, &day, &wall) != 0)
 		return ENG_EINVAL;
 	for (d = day - 1; d <= day + CYCLE_MAX_DAYS; d++) {
-		int min_wall = d == day ? wall - CYCLE_DST_SLACK : 0;
+		/*
+		 * Only the last hours of the previous day can lie after `after`
+		 * (when clocks went back across midnight), and on after's own
+		 * day nothing earlier than a few hours before its reading.
+		 */
+		int min_wall = d == day - 1 ? 1440 - CYCLE_DST_SLACK :
+		    d == day ? wall - CYCLE_DST_SLACK : 0;
 
 		rc = cycle_day(spec, tz, d, min_wall, cycle_next_cb, &a);
 		if (rc == 1) {
