@@ -660,14 +660,43 @@ tz_to_local(const struct tz *tz, int64_t t, struct tz_tm *out)
 	return 0;
 }
 
+/* index of the first transition > t (ntrans if none) */
+static size_t
+tz_first_after(const struct tz *tz, int64_t t)
+{
+	size_t lo = 0, hi = tz->ntrans;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (tz->trans[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+tz_add_off(int32_t *offs, int *n, int max, int32_t o)
+{
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (offs[i] == o)
+			return;
+	if (*n < max)
+		offs[(*n)++] = o;
+}
+
 int
 tz_to_utc(const struct tz *tz, const struct tz_tm *lt, int64_t *out,
     enum tz_local_kind *kind)
 {
-	int32_t offs[8];
-	int noffs = 0, nvalid = 0, i, j;
-	int64_t local, best = 0;
-	int32_t bmin = 0;
+	int32_t offs[TZ_MAX_TYPES + 4], omax;
+	int noffs = 0, nvalid = 0, i;
+	int64_t local, best = 0, lo, hi;
+	size_t k;
 
 	if (lt->year < 1 || lt->year > 9999 || lt->mon < 1 || lt->mon > 12 ||
 	    lt->mday < 1 || lt->mday > tz_days_in_month(lt->year, lt->mon) ||
@@ -676,27 +705,25 @@ tz_to_utc(const struct tz *tz, const struct tz_tm *lt, int64_t *out,
 		return ENG_EINVAL;
 	local = tz_days_from_civil(lt->year, lt->mon, lt->mday) * 86400 +
 	    lt->hour * 3600 + lt->min * 60 + lt->sec;
-	/* candidate offsets: those in effect around the reading */
-	{
-		int64_t probes[3] = { local - 100000, local, local + 100000 };
-
-		for (i = 0; i < 3; i++) {
-			int32_t o = tz_offset_at(tz, probes[i]);
-
-			for (j = 0; j < noffs && offs[j] != o; j++)
-				;
-			if (j == noffs)
-				offs[noffs++] = o;
-		}
-		for (i = 0, j = noffs; i < j; i++) {
-			int32_t o = tz_offset_at(tz, local - offs[i]);
-			int k;
-
-			for (k = 0; k < noffs && offs[k] != o; k++)
-				;
-			if (k == noffs && noffs < 8)
-				offs[noffs++] = o;
-		}
+	/*
+	 * Every instant that could read as `local` lies in [lo, hi].  Collect
+	 * the offsets in effect anywhere in that window: the one at lo, the
+	 * one after each transition inside it, and both offsets of the POSIX
+	 * rule if the window reaches past the table.
+	 */
+	lo = local - TZ_OFF_MAX;
+	hi = local - TZ_OFF_MIN;
+	tz_add_off(offs, &noffs, (int)(sizeof(offs) / sizeof(offs[0])),
+	    tz_offset_at(tz, lo));
+	for (k = tz_first_after(tz, lo); k < tz->ntrans && tz->trans[k] <= hi; k++)
+		tz_add_off(offs, &noffs, (int)(sizeof(offs) / sizeof(offs[0])),
+		    tz_offset_at(tz, tz->trans[k]));
+	if (tz->has_rule && (tz->ntrans == 0 || hi >= tz->trans[tz->ntrans - 1])) {
+		tz_add_off(offs, &noffs, (int)(sizeof(offs) / sizeof(offs[0])),
+		    tz->rule.std.utoff);
+		if (tz->rule.has_dst)
+			tz_add_off(offs, &noffs, (int)(sizeof(offs) / sizeof(offs[0])),
+			    tz->rule.dst.utoff);
 	}
 	for (i = 0; i < noffs; i++) {
 		int64_t t = local - offs[i];
@@ -713,22 +740,32 @@ tz_to_utc(const struct tz *tz, const struct tz_tm *lt, int64_t *out,
 			*kind = nvalid > 1 ? TZ_LOCAL_OVERLAP : TZ_LOCAL_UNIQUE;
 		return 0;
 	}
-	/*
-	 * A gap: read the time with the offset in effect before it, i.e. the
-	 * offset just before the transition that the reading straddles.  The
-	 * transition lies between local - max(offs) and local - min(offs).
-	 */
-	{
-		int32_t bmax = offs[0];
-
-		for (i = 1; i < noffs; i++)
-			if (offs[i] > bmax)
-				bmax = offs[i];
-		bmin = tz_offset_at(tz, local - bmax);
-	}
-	*out = local - bmin;
 	if (kind != NULL)
 		*kind = TZ_LOCAL_GAP;
+	/*
+	 * A gap: read the time with the offset in effect before the forward
+	 * jump it falls into (mktime with tm_isdst = -1).  Look for that jump
+	 * in the table first (latest one wins).
+	 */
+	for (k = tz_first_after(tz, hi); k > 0; k--) {
+		int64_t tr = tz->trans[k - 1];
+		int32_t ob, oa;
+
+		if (tr <= lo)
+			break;
+		ob = tz_offset_at(tz, tr - 1);
+		oa = tz_offset_at(tz, tr);
+		if (tr + ob <= local && local < tr + oa) {
+			*out = local - ob;
+			return 0;
+		}
+	}
+	/* in the rule's years: the offset before the jump is the smaller one */
+	omax = offs[0];
+	for (i = 1; i < noffs; i++)
+		if (offs[i] > omax)
+			omax = offs[i];
+	*out = local - tz_offset_at(tz, local - omax);
 	return 0;
 }
 
