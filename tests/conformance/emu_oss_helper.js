@@ -68,9 +68,15 @@ async function start(opts = {}) {
     endpoint: `http://127.0.0.1:${port}`,
     stderr: () => stderr,
     admin: (method, p, body) => adminRequest(port, method, p, body),
+    // resolves with the exit code; a non-zero exit (e.g. a sanitizer
+    // report) prints the emulator's stderr
     stop: () => new Promise(resolve => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
-      child.on('exit', code => resolve(code));
+      const done = code => {
+        if (code !== 0) process.stderr.write(`difs-emu exited ${code}:\n${stderr}\n`);
+        resolve(code);
+      };
+      if (child.exitCode !== null) return done(child.exitCode);
+      child.on('exit', (code, sig) => done(code === null ? sig : code));
       child.kill('SIGTERM');
     }),
   };

@@ -68,7 +68,7 @@ before(async () => {
 
 after(async () => {
   if (emu) {
-    await emu.stop();
+    assert.equal(await emu.stop(), 0, 'difs-emu must exit cleanly');
     fs.rmSync(emu.dataDir, { recursive: true, force: true });
   }
 });
