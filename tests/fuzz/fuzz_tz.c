@@ -12,6 +12,36 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* the local reading of t must map back to t, or to an earlier instant
+ * with the same reading (overlap) */
+static void
+check(const struct tz *tz, int64_t t0)
+{
+	struct tz_tm lt, back;
+	enum tz_local_kind kind;
+	int64_t t;
+
+	(void)tz_offset_at(tz, t0);
+	if (tz_to_local(tz, t0, &lt) != 0)
+		return;
+	if (tz_to_utc(tz, &lt, &t, &kind) != 0)
+		abort();
+	if (kind == TZ_LOCAL_GAP || t > t0)
+		abort();
+	if (t != t0 && kind != TZ_LOCAL_OVERLAP)
+		abort();
+	if (tz_to_local(tz, t, &back) != 0 || back.year != lt.year ||
+	    back.mon != lt.mon || back.mday != lt.mday || back.hour != lt.hour ||
+	    back.min != lt.min || back.sec != lt.sec)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,20 +54,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	if (tz_parse("fuzz", data, size, &tz, &eb) == 0) {
-		for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-			struct tz_tm lt, back;
-			int64_t t;
+		for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+			check(tz, probes[i]);
+		/*
+		 * Transition times are big-endian words of the input itself:
+		 * probe around every 8-byte word (and 4-byte word) of the
+		 * first kilobytes, which lands on real transitions.
+		 */
+		for (i = 0; i + 8 <= size && i < 4096; i += 4) {
+			int64_t w = (int64_t)((uint64_t)be32(data + i) << 32 | be32(data + i + 4));
+			int64_t w4 = (int32_t)be32(data + i);
 
-			(void)tz_offset_at(tz, probes[i]);
-			if (tz_to_local(tz, probes[i], &lt) != 0)
-				continue;
-			if (tz_to_utc(tz, &lt, &t, NULL) != 0)
-				abort();
-			if (tz_to_local(tz, t, &back) == 0 &&
-			    (back.year != lt.year || back.mon != lt.mon ||
-			    back.mday != lt.mday || back.hour != lt.hour ||
-			    back.min != lt.min || back.sec != lt.sec))
-				abort();
+			check(tz, w);
+			check(tz, w - 1);
+			check(tz, w4);
+			check(tz, w4 - 1);
+			check(tz, w4 + 3599);
 		}
 		tz_free(tz);
 	}
