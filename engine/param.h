@@ -30,7 +30,9 @@
  *                          if bizdate lies in an earlier month than the
  *                          cycle date, else of the month before bizdate's
  *   The bare $name forms are recognised only when the name is not followed
- *   by a letter, digit or '_'.
+ *   by a letter, digit or '_'.  Not supported (copied verbatim / treated as
+ *   user references): $jobid, and the third-party extras
+ *   ${bdp.system.bizdate2}, ${bdp.system.premonth}, ... (research §1.1).
  *
  * FMT tokens (case-insensitive, longest first): yyyy yy mm dd hh24 hh12 hh
  * mi ss ("mm" is always the month, "mi" the minute; hh/hh12 are 01..12).
@@ -53,6 +55,11 @@
  * param_eval leaves it untouched; param_is_builtin_ref() tells which ${...}
  * belong to this module.  A ${...} made only of date/time tokens but using a
  * time token (${hh24miss}) is an error (bizdate has no time of day).
+ *
+ * Order for a job string (as DataWorks does before DataX sees the JSON):
+ * param_eval first (expressions written directly in the job), then
+ * param_substitute with the instance's resolved parameters; param_eval
+ * leaves user ${name} references for the second step.
  *
  * All functions are pure and thread-safe; the tz is only read.
  */
