@@ -679,6 +679,76 @@ test_fault(struct srv *s)
 	http_transport_free(t);	/* frees curl too (adopted) */
 }
 
+/* workers, each with its own clone, hammer one fault schedule */
+struct worker {
+	struct http_transport	*t;
+	const char		*url;
+	int			 n503;
+	int			 errors;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct http_request req;
+	struct http_response resp;
+	int i;
+
+	http_response_init(&resp);
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = w->url;
+	for (i = 0; i < 25; i++) {
+		if (http_perform(w->t, &req, &resp, NULL) != 0)
+			w->errors++;
+		else if (resp.status == 503)
+			w->n503++;
+	}
+	http_response_free(&resp);
+	return NULL;
+}
+
+static void
+test_fault_threads(struct srv *s)
+{
+	struct http_transport *t = NULL;
+	struct http_fault_rule rule;
+	struct worker w[4];
+	pthread_t th[4];
+	unsigned r0 = srv_get(s, &s->requests);
+	int i, n503 = 0, errors = 0;
+
+	is_rc(http_fault_new(new_curl(), true, &t), 0, "shared fault schedule");
+	memset(&rule, 0, sizeof(rule));
+	rule.kind = HTTP_FAULT_STATUS;
+	rule.status = 503;
+	rule.skip = 10;
+	rule.count = 20;
+	is_rc(http_fault_add(t, &rule), 0, "rule: calls 11..30 get 503");
+	for (i = 0; i < 4; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].url = url(s, "/echo");
+		if (http_clone(t, &w[i].t) != 0 ||
+		    pthread_create(&th[i], NULL, worker_run, &w[i]) != 0) {
+			printf("Bail out! worker setup\n");
+			exit(1);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		n503 += w[i].n503;
+		errors += w[i].errors;
+		http_transport_free(w[i].t);
+	}
+	is_int(errors, 0, "no transport errors in 4 threads");
+	is_int(n503, 20, "exactly 20 injected across threads");
+	is_int(http_fault_calls(t), 100, "100 calls counted");
+	is_int(http_fault_fired(t), 20, "20 fired");
+	is_int(srv_get(s, &s->requests) - r0, 80, "80 reached the server");
+	http_transport_free(t);
+}
+
 static uint64_t
 rand_fixed(void *arg)
 {
@@ -782,6 +852,7 @@ main(void)
 	test_streams(&s);
 	test_errors(&s);
 	test_fault(&s);
+	test_fault_threads(&s);
 	MHD_stop_daemon(s.d);
 	free(s.big);
 	pthread_mutex_destroy(&s.lock);
