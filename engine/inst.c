@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * inst.c - instance records: JSON codec and the `status` rendering
+ * (see inst.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inst.h"
+#include "json.h"
+
+static const char *const inst_names[] = {
+	"WAITING", "RUNNING", "RETRY_WAIT", "SUCCESS", "FAILED", "KILLED",
+	"FROZEN", "SKIPPED",
+};
+static const char *const inst_triggers[] = { "scheduled", "manual", "backfill" };
+
+void
+inst_init(struct inst *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->window_start_ms = -1;
+	in->window_end_ms = -1;
+	buf_init(&in->outputs, BUF_MAX_DOC);
+}
+
+void
+inst_free(struct inst *in)
+{
+	if (in == NULL)
+		return;
+	buf_free(&in->outputs);
+	param_set_free(&in->params);
+}
+
+const char *
+inst_state_name(enum inst_state s)
+{
+	if ((unsigned)s < sizeof(inst_names) / sizeof(inst_names[0]))
+		return inst_names[s];
+	return "UNKNOWN";
+}
+
+bool
+inst_state_terminal(enum inst_state s)
+{
+	return s == INST_SUCCESS || s == INST_FAILED || s == INST_KILLED ||
+	    s == INST_SKIPPED;
+}
+
+static int
+inst_outputs_json(const struct inst *in, struct json *arr)
+{
+	size_t k = 0;
+	int rc = 0;
+
+	while (k < in->outputs.len && rc == 0) {
+		const char *nl = memchr(in->outputs.p + k, '\n', in->outputs.len - k);
+		size_t e = nl != NULL ? (size_t)(nl - in->outputs.p) : in->outputs.len;
+		char *s = strndup(in->outputs.p + k, e - k);
+
+		if (s == NULL)
+			return -ENOMEM;
+		rc = json_arr_add(arr, json_new_str(s));
+		free(s);
+		k = e + 1;
+	}
+	return rc;
+}
+
+static int
+inst_params_json(const struct inst *in, struct json *obj)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < in->params.n && rc == 0; i++)
+		rc = json_obj_add_str(obj, in->params.v[i].name, in->params.v[i].value);
+	return rc;
+}
+
+int
+inst_encode(const struct inst *in, struct buf *out)
+{
+	struct json *o, *a = NULL, *p = NULL;
+	int rc = -ENOMEM;
+
+	if ((o = json_new_object()) == NULL)
+		return -ENOMEM;
+	rc = json_obj_add_str(o, "job", in->job);
+	rc |= json_obj_add_str(o, "cycle", in->cycle);
+	rc |= json_obj_add_str(o, "state", inst_state_name(in->state));
+	rc |= json_obj_add_str(o, "reason", in->reason);
+	rc |= json_obj_add_int(o, "attempt", in->attempt);
+	rc |= json_obj_add_int(o, "attempt_base", in->attempt_base);
+	rc |= json_obj_add_int(o, "rerun_times", in->rerun_times);
+	rc |= json_obj_add_int(o, "rerun_interval_s", in->rerun_interval_s);
+	rc |= json_obj_add_int(o, "cyctime", in->cyctime);
+	rc |= json_obj_add_int(o, "created_ms", in->created_ms);
+	rc |= json_obj_add_int(o, "started_ms", in->started_ms);
+	rc |= json_obj_add_int(o, "finished_ms", in->finished_ms);
+	rc |= json_obj_add_int(o, "next_try_ms", in->next_try_ms);
+	rc |= json_obj_add_int(o, "window_start_ms", in->window_start_ms);
+	rc |= json_obj_add_int(o, "window_end_ms", in->window_end_ms);
+	rc |= json_obj_add_int(o, "records_read", in->records_read);
+	rc |= json_obj_add_int(o, "records_written", in->records_written);
+	rc |= json_obj_add_int(o, "dirty", in->dirty);
+	rc |= json_obj_add_int(o, "bytes", in->bytes);
+	if ((a = json_new_array()) == NULL || inst_outputs_json(in, a) != 0) {
+		json_free(a);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc |= json_obj_add(o, "outputs", a);
+	rc |= json_obj_add_str(o, "error", in->error);
+	if ((p = json_new_object()) == NULL || inst_params_json(in, p) != 0) {
+		json_free(p);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc |= json_obj_add(o, "params", p);
+	rc |= json_obj_add_bool(o, "set_success", in->set_success);
+	rc |= json_obj_add_str(o, "trigger", inst_triggers[in->trigger]);
+	if (rc != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = json_print(o, 0, out);
+out:
+	json_free(o);
+	return rc;
+}
+
+static int64_t
+inst_get_int(const struct json *o, const char *k)
+{
+	double d = 0;
+
+	(void)json_num(json_get(o, k), &d);
+	return (int64_t)d;
+}
+
+static void
+inst_get_str(const struct json *o, const char *k, char *dst, size_t dsz)
+{
+	const char *s = json_str(json_get(o, k));
+
+	(void)snprintf(dst, dsz, "%s", s != NULL ? s : "");
+}
+
+int
+inst_decode(const char *buf, size_t len, struct inst *in)
+{
+	struct json_doc *doc = NULL;
+	const struct json *o, *n;
+	const char *s;
+	size_t i, cnt;
+	int rc;
+
+	if (json_parse(buf, len, &doc, NULL) != 0)
+		return ENG_ECORRUPT;
+	o = json_doc_root(doc);
+	rc = ENG_ECORRUPT;
+	if (json_type(o) != JSON_OBJECT || (s = json_str(json_get(o, "state"))) == NULL)
+		goto out;
+	for (i = 0; i < sizeof(inst_names) / sizeof(inst_names[0]); i++)
+		if (strcmp(s, inst_names[i]) == 0)
+			break;
+	if (i == sizeof(inst_names) / sizeof(inst_names[0]))
+		goto out;
+	in->state = (enum inst_state)i;
+	inst_get_str(o, "job", in->job, sizeof(in->job));
+	inst_get_str(o, "cycle", in->cycle, sizeof(in->cycle));
+	inst_get_str(o, "reason", in->reason, sizeof(in->reason));
+	inst_get_str(o, "error", in->error, sizeof(in->error));
+	in->attempt = (int)inst_get_int(o, "attempt");
+	in->attempt_base = (int)inst_get_int(o, "attempt_base");
+	in->rerun_times = (int)inst_get_int(o, "rerun_times");
+	in->rerun_interval_s = inst_get_int(o, "rerun_interval_s");
+	in->cyctime = inst_get_int(o, "cyctime");
+	in->created_ms = inst_get_int(o, "created_ms");
+	in->started_ms = inst_get_int(o, "started_ms");
+	in->finished_ms = inst_get_int(o, "finished_ms");
+	in->next_try_ms = inst_get_int(o, "next_try_ms");
+	in->window_start_ms = inst_get_int(o, "window_start_ms");
+	in->window_end_ms = inst_get_int(o, "window_end_ms");
+	in->records_read = inst_get_int(o, "records_read");
+	in->records_written = inst_get_int(o, "records_written");
+	in->dirty = inst_get_int(o, "dirty");
+	in->bytes = inst_get_int(o, "bytes");
+	{
+		bool b = false;
+
+		(void)json_bool(json_get(o, "set_success"), &b);
+		in->set_success = b;
+	}
+	s = json_str(json_get(o, "trigger"));
+	in->trigger = INST_SCHEDULED;
+	for (i = 0; s != NULL && i < 3; i++)
+		if (strcmp(s, inst_triggers[i]) == 0)
+			in->trigger = (enum inst_trigger)i;
+	buf_reset(&in->outputs);
+	for (n = json_first(json_get(o, "outputs")); n != NULL; n = json_next(n))
+		if ((s = json_str(n)) != NULL && buf_printf(&in->outputs, "%s\n", s) != 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	param_set_free(&in->params);
+	cnt = json_size(json_get(o, "params"));
+	if (cnt > 0) {
+		if ((in->params.v = calloc(cnt, sizeof(*in->params.v))) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (n = json_first(json_get(o, "params")); n != NULL; n = json_next(n)) {
+			const char *v = json_str(n);
+			struct param_res *r = &in->params.v[in->params.n];
+
+			if ((r->name = strdup(json_key(n))) == NULL ||
+			    (r->value = strdup(v != NULL ? v : "")) == NULL) {
+				free(r->name);
+				r->name = NULL;
+				rc = -ENOMEM;
+				goto out;
+			}
+			in->params.n++;
+		}
+	}
+	rc = 0;
+out:
+	json_doc_free(doc);
+	return rc;
+}
+
+int
+inst_iso(int64_t ms, const struct tz *tz, char *out, size_t outsz)
+{
+	struct tz_tm t;
+	int64_t sec = ms / 1000;
+	long frac = (long)(ms % 1000);
+	int32_t off;
+	int n, rc;
+
+	if (frac < 0) {
+		frac += 1000;
+		sec--;
+	}
+	if ((rc = tz_to_local(tz, sec, &t)) != 0)
+		return rc;
+	off = t.utoff;
+	n = snprintf(out, outsz, "%04lld-%02d-%02dT%02d:%02d:%02d.%03ld%c%02d:%02d",
+	    (long long)t.year, t.mon, t.mday, t.hour, t.min, t.sec, frac,
+	    off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600,
+	    ((off < 0 ? -off : off) / 60) % 60);
+	if (n < 0 || (size_t)n >= outsz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int
+inst_add_time(struct json *o, const char *k, int64_t ms, const struct tz *tz)
+{
+	char iso[48];
+
+	if (ms <= 0 || inst_iso(ms, tz, iso, sizeof(iso)) != 0)
+		return json_obj_add_null(o, k);
+	return json_obj_add_str(o, k, iso);
+}
+
+int
+inst_status(const struct inst *in, const struct tz *tz, struct buf *out)
+{
+	struct json *o, *w = NULL, *r = NULL, *a = NULL, *p = NULL;
+	int rc;
+
+	if ((o = json_new_object()) == NULL)
+		return -ENOMEM;
+	rc = json_obj_add_str(o, "job", in->job);
+	rc |= json_obj_add_str(o, "cycle", in->cycle);
+	rc |= json_obj_add_str(o, "state", inst_state_name(in->state));
+	rc |= json_obj_add_str(o, "reason", in->reason);
+	if (in->window_start_ms >= 0 && in->window_end_ms >= 0) {
+		if ((w = json_new_object()) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc |= inst_add_time(w, "start", in->window_start_ms, tz);
+		rc |= inst_add_time(w, "end", in->window_end_ms, tz);
+		rc |= json_obj_add_int(w, "start_ms", in->window_start_ms);
+		rc |= json_obj_add_int(w, "end_ms", in->window_end_ms);
+		rc |= json_obj_add(o, "window", w);
+	} else {
+		rc |= json_obj_add_null(o, "window");
+	}
+	rc |= json_obj_add_int(o, "attempt", in->attempt);
+	rc |= json_obj_add_int(o, "attempts_allowed", inst_attempts_allowed(in));
+	rc |= inst_add_time(o, "scheduled", in->cyctime * 1000, tz);
+	rc |= inst_add_time(o, "created", in->created_ms, tz);
+	rc |= inst_add_time(o, "started", in->started_ms, tz);
+	rc |= inst_add_time(o, "finished", in->finished_ms, tz);
+	rc |= inst_add_time(o, "next_try", in->state == INST_RETRY_WAIT ? in->next_try_ms : 0, tz);
+	if ((r = json_new_object()) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc |= json_obj_add_int(r, "read", in->records_read);
+	rc |= json_obj_add_int(r, "written", in->records_written);
+	rc |= json_obj_add_int(r, "dirty", in->dirty);
+	rc |= json_obj_add(o, "records", r);
+	rc |= json_obj_add_int(o, "bytes", in->bytes);
+	if ((a = json_new_array()) == NULL || inst_outputs_json(in, a) != 0) {
+		json_free(a);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc |= json_obj_add(o, "objects", a);
+	if (in->error[0] != '\0')
+		rc |= json_obj_add_str(o, "error", in->error);
+	else
+		rc |= json_obj_add_null(o, "error");
+	if ((p = json_new_object()) == NULL || inst_params_json(in, p) != 0) {
+		json_free(p);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc |= json_obj_add(o, "params", p);
+	rc |= json_obj_add_bool(o, "set_success", in->set_success);
+	rc |= json_obj_add_str(o, "trigger", inst_triggers[in->trigger]);
+	if (rc != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = json_print(o, JSON_PRETTY, out)) == 0)
+		rc = buf_addc(out, '\n');
+out:
+	json_free(o);
+	return rc;
+}

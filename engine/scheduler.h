@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scheduler.h - the scheduler: DataWorks' cycle scheduling and Operation
+ * Center as a library (no FUSE).  Prefix sched_; the file is not called
+ * sched.h because that would shadow the system <sched.h> (<pthread.h>
+ * includes it).
+ *
+ * Owns: the defined jobs, instance creation for each cycle (with catch-up
+ * bounded by schedule.catchup and SKIPPED records beyond it), the instance
+ * state machine (inst.h) with one store transaction per transition and a
+ * log line for each, automatic reruns, self-dependency, the worker limit,
+ * kill, the ctl commands, and recovery of instances that were RUNNING when
+ * the daemon died.
+ *
+ * Time comes only from cfg->now_ms (a fake clock in tests): sched_step()
+ * does everything that is due at "now"; sched_start() runs it every second
+ * on a thread for the daemon.  Runs execute on their own threads.
+ *
+ * Thread safety: every function may be called from any thread.
+ */
+#ifndef DIFS_SCHEDULER_H
+#define DIFS_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "err.h"
+#include "inst.h"
+#include "pipe.h"
+#include "store.h"
+
+struct sched;
+
+struct sched_config {
+	struct store	*store;		/**< borrowed; outlives the scheduler */
+	int		 workers;	/**< global limit of running instances (0: 4) */
+	int64_t		(*now_ms)(void *arg);	/**< clock (NULL: real time) */
+	void		*now_arg;
+	conf_source_fn	 sources;	/**< data sources for runs (may be NULL) */
+	void		*sources_arg;
+	const char	*spool_dir;	/**< staging directory for writers (may be NULL) */
+	int		 progress_ms;	/**< progress line period (0: 10 s) */
+	int64_t		 grace_ms;	/**< job removal grace (0: 60 s) */
+	/** called after an instance's record or log changed, from any thread,
+	 *  possibly with the scheduler lock held: it must not block or call
+	 *  back into the scheduler (fs/ only queues an invalidation); cycle is
+	 *  NULL for the job-level log */
+	void		(*notify)(void *arg, const char *job, const char *cycle);
+	void		*notify_arg;
+};
+
+/**
+ * sched_new - load pending instances from the store; instances found
+ * RUNNING (the daemon died during a run) become WAITING for a new attempt,
+ * which their log says.  Returns 0, -ENOMEM or a store error.
+ */
+int	sched_new(const struct sched_config *cfg, struct sched **out, struct eng_errbuf *eb);
+/** Kill running instances (their records say so), wait for them, free. */
+void	sched_free(struct sched *s);
+
+/** Start/stop the background thread that calls sched_step every second. */
+int	sched_start(struct sched *s);
+void	sched_stop(struct sched *s);
+/** Wake the background thread now (after a definition or ctl change). */
+void	sched_wake(struct sched *s);
+
+/**
+ * sched_job_set - define or redefine job `name` (job adopted, also on
+ * failure).  A redefinition takes effect for instances started from now
+ * on; running ones finish with the definition they started with.  A job
+ * that was being removed is kept.  0, -ENOMEM, a tz/store error (eb).
+ */
+int	sched_job_set(struct sched *s, const char *name, struct conf_job *job,
+	    struct eng_errbuf *eb);
+/** sched_job_remove - stop scheduling `name` after the grace period. */
+int	sched_job_remove(struct sched *s, const char *name);
+/** True while `name` is defined (including during its removal grace). */
+bool	sched_job_defined(struct sched *s, const char *name);
+
+/** sched_step - create due instances and start runnable ones.  0 or error. */
+int	sched_step(struct sched *s);
+/** sched_wait_idle - wait until no instance runs; -ETIMEDOUT after timeout_ms. */
+int	sched_wait_idle(struct sched *s, int timeout_ms);
+
+/**
+ * sched_ctl_job - a job `ctl` line: "run [YYYYMMDDHHMMSS]",
+ * "backfill FROM TO" (cycles in [FROM, TO), in order), "pause", "resume".
+ * sched_ctl_instance - an instance `ctl` line: "rerun", "kill",
+ * "set-success", "freeze", "unfreeze".
+ * Returns 0, ENG_EINVAL (unknown command / bad arguments: eb, also written
+ * to the job's or instance's log), ENG_ESTATE (not allowed now: eb),
+ * -ENOENT (no such job/instance).
+ */
+int	sched_ctl_job(struct sched *s, const char *job, const char *line,
+	    struct eng_errbuf *eb);
+int	sched_ctl_instance(struct sched *s, const char *job, const char *cycle,
+	    const char *line, struct eng_errbuf *eb);
+
+/**
+ * sched_instance_get - the instance record, with live counters while it
+ * runs.  in must be inst_init'ed; 0, -ENOENT, ENG_ECORRUPT.
+ */
+int	sched_instance_get(struct sched *s, const char *job, const char *cycle,
+	    struct inst *in);
+/** The zone a job's times are shown in (its schedule's, else the machine's). */
+const struct tz *sched_job_tz(struct sched *s, const char *job);
+
+/** Key of a job's own log (ctl messages) in STORE_DB_LOGS: "JOB\0joblog". */
+int	sched_joblog_key(const char *job, char *out, size_t outsz, size_t *klen);
+
+#endif /* DIFS_SCHEDULER_H */
