@@ -319,6 +319,61 @@ test_ids(const struct tz *sh, const struct tz *ny)
 	is_rc(cycle_id_format(INT64_MAX, sh, id), ENG_EINVAL, "format out of range");
 }
 
+/* a whole DST year: list == repeated next, strictly increasing, exact count */
+struct walk {
+	const struct cycle_spec *s;
+	const struct tz *tz;
+	int64_t	prev;
+	long	n, bad;
+};
+
+static int
+walk_cb(void *arg, int64_t t)
+{
+	struct walk *w = arg;
+	int64_t nx;
+
+	if (w->n > 0 && (cycle_next(w->s, w->tz, w->prev, &nx) != 0 || nx != t))
+		w->bad++;
+	if (w->n > 0 && t <= w->prev)
+		w->bad++;
+	if (!cycle_is_cycle(w->s, w->tz, t))
+		w->bad++;
+	w->prev = t;
+	w->n++;
+	return 0;
+}
+
+static void
+test_year(const struct tz *ny, const struct tz *sh)
+{
+	struct cycle_spec s5 = spec("5m", NULL, NULL);
+	struct cycle_spec s7 = spec("7m", "08:00", "18:00");
+	struct cycle_spec s3h = spec("3h", "01:00", "23:00");
+	struct walk w;
+	int64_t from = utc(2025, 1, 1, 5, 0, 0), to = utc(2026, 1, 1, 5, 0, 0);
+
+	memset(&w, 0, sizeof(w));
+	w.s = &s5;
+	w.tz = ny;
+	is_rc(cycle_list(&s5, ny, from, to, walk_cb, &w), 0, "NY 2025 5m list");
+	is_int(w.n, 288 * 365 - 12, "NY 2025: 288 a day, minus the 12 skipped in spring");
+	is_int(w.bad, 0, "list agrees with next and is_cycle, increasing");
+	memset(&w, 0, sizeof(w));
+	w.s = &s7;
+	w.tz = ny;
+	is_rc(cycle_list(&s7, ny, from, to, walk_cb, &w), 0, "NY 2025 7m 08:00-18:00 list");
+	is_int(w.n, 86 * 365, "86 cycles a day (08:00..17:55)");
+	is_int(w.bad, 0, "7m walk consistent");
+	memset(&w, 0, sizeof(w));
+	w.s = &s3h;
+	w.tz = sh;
+	is_rc(cycle_list(&s3h, sh, utc(2024, 1, 1, 0, 0, 0) - 8 * 3600,
+	    utc(2025, 1, 1, 0, 0, 0) - 8 * 3600, walk_cb, &w), 0, "Shanghai 2024 3h list");
+	is_int(w.n, 8 * 366, "3h 01:00-23:00: 8 a day in a leap year");
+	is_int(w.bad, 0, "3h walk consistent");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -336,6 +391,7 @@ main(int argc, char **argv)
 		test_next(sh, ny);
 		test_list(sh);
 		test_ids(sh, ny);
+		test_year(ny, sh);
 	}
 	tz_free(sh);
 	tz_free(ny);
