@@ -266,10 +266,10 @@ int	conf_job_render(const struct conf_job *job, bool masked,
 enum conf_kind { CONF_KIND_UNKNOWN = 0, CONF_KIND_JOB, CONF_KIND_SOURCE };
 
 /**
- * conf_kind_of - what a file is, from its top-level "type": "job" -> JOB,
- * any other string -> SOURCE (its validator says which types exist); without
- * "type": "configuration" present -> JOB, "endpoint" present -> SOURCE;
- * unparsable or otherwise -> UNKNOWN.
+ * conf_kind_of - what a file is: "type" "job" -> JOB; "ots"/"oss" -> SOURCE;
+ * otherwise a "configuration" member -> JOB, a "type" or "endpoint" member
+ * -> SOURCE (its validator then says which types exist); unparsable or none
+ * of these -> UNKNOWN.
  */
 enum conf_kind conf_kind_of(const char *buf, size_t len);
 

@@ -291,13 +291,31 @@ out:
 static const char *
 syntax_hint(const char *t, size_t len, size_t off)
 {
-	size_t i = off;
+	size_t i = off, k;
+	int depth = 0;
+	bool instr = false;
 
 	if (len == 0 || off >= len)
 		return "unexpected end of file";
+	/* nesting depth at off (t is comment-free) */
+	for (k = 0; k < off; k++) {
+		if (instr) {
+			if (t[k] == '\\')
+				k++;
+			else if (t[k] == '"')
+				instr = false;
+		} else if (t[k] == '"')
+			instr = true;
+		else if (t[k] == '{' || t[k] == '[')
+			depth++;
+		else if (t[k] == '}' || t[k] == ']')
+			depth--;
+	}
 	/* look back to the previous significant byte */
 	while (i > 0 && (unsigned char)t[i - 1] <= 32)
 		i--;
+	if (depth <= 0 && i > 0)
+		return "extra text after the end of the JSON document";
 	if (t[off] == '}' || t[off] == ']') {
 		if (i > 0 && t[i - 1] == ',')
 			return "trailing comma before closing bracket";
@@ -307,10 +325,35 @@ syntax_hint(const char *t, size_t len, size_t off)
 		return "strings must use double quotes";
 	if (t[off] == '"' && i > 0 && (t[i - 1] == '"' || t[i - 1] == '}' ||
 	    t[i - 1] == ']' || isalnum((unsigned char)t[i - 1])))
-		return "missing comma between members";
+		return "missing comma";
+	if (i > 0 && t[i - 1] == ':' && (isalpha((unsigned char)t[off]) || t[off] == '_'))
+		return "bad value (literals are true, false and null; strings need double quotes)";
 	if (isalpha((unsigned char)t[off]) || t[off] == '_')
-		return "bad literal (member names need double quotes; literals are true, false, null)";
+		return "member names need double quotes";
 	return "unexpected character";
+}
+
+/*
+ * If the line holding off ends inside a string, return the offset of that
+ * string's opening quote (JSON strings cannot span lines), else JSON_NOOFF.
+ */
+static size_t
+open_string_at(const char *t, size_t len, size_t off)
+{
+	size_t bol = off, i, q = JSON_NOOFF;
+	bool instr = false;
+
+	while (bol > 0 && t[bol - 1] != '\n')
+		bol--;
+	for (i = bol; i < len && t[i] != '\n'; i++) {
+		if (instr && t[i] == '\\')
+			i++;
+		else if (t[i] == '"') {
+			instr = !instr;
+			q = i;
+		}
+	}
+	return instr ? q : JSON_NOOFF;
 }
 
 int
@@ -338,9 +381,38 @@ conf_load(struct conf_ctx *c, const char *buf, size_t len,
 		goto out;
 	if (rc != 0) {
 		const char *p = memchr(text, '\0', len);
+		size_t i;
 
-		if (p != NULL && (size_t)(p - text) == off)
+		if (p != NULL && (size_t)(p - text) == off) {
 			conf_diag_at(c, CONF_ERROR, off, "syntax error: NUL byte in file");
+			rc = ENG_EINVAL;
+			goto out;
+		}
+		/*
+		 * Where cJSON expected a member name it reports the byte after
+		 * the offending one: step back when the byte before off is the
+		 * first of a token that follows '{' or ','.
+		 */
+		if (off > 0 && (unsigned char)text[off - 1] > 32 &&
+		    strchr(",{[:", text[off - 1]) == NULL) {
+			for (i = off - 1; i > 0 && (unsigned char)text[i - 1] <= 32; i--)
+				;
+			if (i > 0 && (text[i - 1] == '{' || text[i - 1] == ','))
+				off--;
+		}
+		for (i = off; i < len && (unsigned char)text[i] <= 32; i++)
+			;
+		if (i >= len) {
+			for (i = 0; i < len && (unsigned char)text[i] <= 32; i++)
+				;
+			conf_diag_at(c, CONF_ERROR, len, "syntax error: %s", i >= len ?
+			    "the file is empty; expected a JSON object" :
+			    "unexpected end of file (an object or array is not closed)");
+			rc = ENG_EINVAL;
+			goto out;
+		}
+		if ((i = open_string_at(text, len, off)) != JSON_NOOFF)
+			conf_diag_at(c, CONF_ERROR, i, "syntax error: unterminated string (write a line break inside a string as \\n)");
 		else
 			conf_diag_at(c, CONF_ERROR, off, "syntax error: %s",
 			    syntax_hint(text, len, off));
@@ -705,7 +777,9 @@ conf_valid_url(const char *s, const char **why)
 	else if (strncmp(s, "https://", 8) == 0)
 		h = s + 8;
 	else {
-		*why = "it must start with http:// or https://";
+		*why = strncmp(s, "oss://", 6) == 0 ?
+		    "it must start with http:// or https:// (an oss:// path is not an endpoint)" :
+		    "it must start with http:// or https://";
 		return false;
 	}
 	e = h + strcspn(h, "/?#");

@@ -33,16 +33,16 @@ struct conf_job {
 };
 
 static const struct conf_key top_keys[] = {
-	{ "type",          VT_NESTR, KF_REQ, 0, 0, "\"job\"" },
+	{ "type",          VT_NESTR, KF_REQ, 0, 0, "it must be \"job\"" },
 	{ "version",       VT_NESTR, 0, 0, 0, NULL },
-	{ "configuration", VT_OBJ,   KF_REQ, 0, 0, "{\"setting\": {...}, \"reader\": {...}, \"writer\": {...}}" },
+	{ "configuration", VT_OBJ,   KF_REQ, 0, 0, "it holds \"setting\", \"reader\" and \"writer\"" },
 	{ "schedule",      VT_OBJ,   0, 0, 0, NULL },
 };
 
 static const struct conf_key configuration_keys[] = {
 	{ "setting", VT_OBJ, 0,      0, 0, NULL },
-	{ "reader",  VT_OBJ, KF_REQ, 0, 0, "{\"plugin\": \"otsstream\", \"parameter\": {...}}" },
-	{ "writer",  VT_OBJ, KF_REQ, 0, 0, "{\"plugin\": \"oss\", \"parameter\": {...}}" },
+	{ "reader",  VT_OBJ, KF_REQ, 0, 0, "e.g. {\"plugin\": \"otsstream\", \"parameter\": {...}}" },
+	{ "writer",  VT_OBJ, KF_REQ, 0, 0, "e.g. {\"plugin\": \"oss\", \"parameter\": {...}}" },
 };
 
 static const struct conf_key setting_keys[] = {

@@ -478,6 +478,8 @@ check_stream(struct conf_ctx *c, const struct json *p)
 	size_t i;
 
 	conf_check_keys(c, p, stream_keys, NKEYS(stream_keys), "stream parameter");
+	if (json_type(json_get(p, "column")) == JSON_ARRAY && json_size(json_get(p, "column")) == 0)
+		conf_err(c, json_get(p, "column"), AT_VAL, "\"column\" must list at least one column, e.g. [{\"type\": \"string\", \"value\": \"hello\"}]");
 	for (m = json_first(json_get(p, "column")); m != NULL; m = json_next(m)) {
 		int ti = -1;
 		double dv;

@@ -82,8 +82,6 @@ check_oss_endpoint(struct conf_ctx *c, const struct json *root)
 	if (es != NULL && bs != NULL && !conf_is_tmpl(c, es) && endpoint_has_bucket(es, bs))
 		conf_err(c, ep, AT_VAL, "\"endpoint\" must not contain the bucket name: use the region endpoint (e.g. \"https://oss-cn-hangzhou.aliyuncs.com\") and put \"%.64s\" in \"bucket\"",
 		    bs);
-	else if (es != NULL && !conf_is_tmpl(c, es) && strncmp(es, "oss://", 6) == 0)
-		conf_err(c, ep, AT_VAL, "\"endpoint\" is the service URL (http:// or https://), not an oss:// path");
 	if (bs != NULL && !conf_is_tmpl(c, bs) && *bs != '\0' && !valid_bucket(bs))
 		conf_err(c, bk, AT_VAL, "\"bucket\": \"%.64s\" is not a valid bucket name (3-63 characters: lowercase letters, digits, '-', not starting or ending with '-')",
 		    bs);
@@ -617,11 +615,13 @@ conf_kind_of(const char *buf, size_t len)
 		return k;
 	root = json_doc_root(doc);
 	t = json_str(json_get(root, "type"));
-	if (t != NULL)
-		k = strcmp(t, "job") == 0 ? CONF_KIND_JOB : CONF_KIND_SOURCE;
+	if (t != NULL && strcmp(t, "job") == 0)
+		k = CONF_KIND_JOB;
+	else if (t != NULL && (strcmp(t, "ots") == 0 || strcmp(t, "oss") == 0))
+		k = CONF_KIND_SOURCE;
 	else if (json_get(root, "configuration") != NULL)
 		k = CONF_KIND_JOB;
-	else if (json_get(root, "endpoint") != NULL)
+	else if (json_get(root, "type") != NULL || json_get(root, "endpoint") != NULL)
 		k = CONF_KIND_SOURCE;
 	json_doc_free(doc);
 	return k;

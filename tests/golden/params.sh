@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# params.sh - `difs params` on the seed example (issue 2, "Done when"):
+# cycle 20261125120500 in Asia/Shanghai gives start_time=20261125115500,
+# end_time=20261125120000, date=20261124, then a blank line and the resolved
+# job with secrets masked.  Output is TAP.
+#   params.sh DIFS EXAMPLES_DIR
+set -u
+difs=$1
+ex=$2
+out=$(mktemp) || exit 1
+err=$(mktemp) || exit 1
+trap 'rm -f "$out" "$err"' EXIT
+n=0
+fail=0
+t() {	# t DESCRIPTION COMMAND...
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc"
+		fail=$((fail + 1))
+	fi
+}
+
+"$difs" params "$ex/seed-job.json" --cycle 20261125120500 \
+    "$ex/ots-source.json" "$ex/oss-source.json" >"$out" 2>"$err"
+rc=$?
+t "exit status 0" [ "$rc" -eq 0 ]
+t "no diagnostics" [ ! -s "$err" ]
+t "parameter lines" [ "$(head -n 3 "$out")" = "start_time=20261125115500
+end_time=20261125120000
+date=20261124" ]
+t "then a blank line and the job" sh -c '[ "$(sed -n 4p "$1")" = "" ] && [ "$(sed -n 5p "$1")" = "{" ]' _ "$out"
+t "resolved start" grep -q '"startTimestampMillis": "20261125115500"' "$out"
+t "resolved end" grep -q '"endTimestampMillis": "20261125120000"' "$out"
+t "resolved object" grep -q '"object": "instance/orders/20261124/20261125115500"' "$out"
+secret=$(sed -n 's/.*"accessKey": *"\([^"]*\)".*/\1/p' "$ex/ots-source.json")
+t "no secret in the output" sh -c "! grep -qF '$secret' '$out'"
+
+# --source spelling and a cycle in the night: windows cross midnight
+"$difs" params "$ex/seed-job.json" --cycle 20261126000500 --source "$ex/ots-source.json" \
+    --source "$ex/oss-source.json" >"$out" 2>"$err"
+t "--source works" [ $? -eq 0 ]
+t "window across midnight" [ "$(head -n 3 "$out")" = "start_time=20261125235500
+end_time=20261126000000
+date=20261125" ]
+
+# usage errors exit 2
+"$difs" params "$ex/seed-job.json" >/dev/null 2>&1
+t "missing --cycle is a usage error" [ $? -eq 2 ]
+"$difs" params "$ex/seed-job.json" --cycle 2026112512 >/dev/null 2>&1
+t "bad cycle id is a usage error" [ $? -eq 2 ]
+"$difs" check >/dev/null 2>&1
+t "check without files is a usage error" [ $? -eq 2 ]
+"$difs" check "$ex"/*.json >"$out" 2>&1
+t "difs check contrib/examples/*.json exits 0" [ $? -eq 0 ]
+t "and prints nothing" [ ! -s "$out" ]
+echo "1..$n"
+[ "$fail" -eq 0 ]
