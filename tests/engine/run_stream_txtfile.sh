@@ -30,7 +30,7 @@ cat > "$work/job.json" <<'JSON'
           { "type": "string", "value": " hello, world " },
           { "type": "double", "value": "2.5" },
           { "type": "date", "incr": "2026-01-01 00:00:00,1,s", "dateFormat": "yyyy-MM-dd HH:mm:ss" },
-          { "type": "string" },
+          { "type": "string", "value": null },
           { "type": "bool", "value": "true" },
           { "type": "string", "value": "say \"hi\"" }
         ]
