@@ -749,6 +749,107 @@ test_fault_threads(struct srv *s)
 	http_transport_free(t);
 }
 
+/* read a whole small file; NULL on failure */
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *p = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) > 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+	    (p = calloc(1, (size_t)n + 1)) != NULL && fread(p, 1, (size_t)n, fp) != (size_t)n) {
+		free(p);
+		p = NULL;
+	}
+	fclose(fp);
+	return p;
+}
+
+/*
+ * TLS: a self-signed certificate for IP 127.0.0.1 (made with the openssl
+ * CLI) is refused with the default trust store, accepted when given as
+ * ca_file, and still refused for another host name (host verification).
+ */
+static void
+test_tls(void)
+{
+	char dir[] = "/tmp/difs-test-http-XXXXXX", cmd[1024], path[256], u[256];
+	char *cert = NULL, *key = NULL;
+	struct http_transport *t = NULL, *tc = NULL;
+	struct http_curl_config cfg;
+	struct http_request req;
+	struct http_response resp;
+	struct eng_errbuf eb;
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d = NULL;
+	struct srv s;
+	const union MHD_DaemonInfo *info;
+
+	http_response_init(&resp);
+	if (mkdtemp(dir) == NULL || MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		ok(1, "# SKIP no temp dir or libmicrohttpd without TLS");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=127.0.0.1 "
+	    "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1", dir, dir);
+	if (system(cmd) != 0) {
+		ok(1, "# SKIP openssl CLI not available to make a test certificate");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	cert = slurp(path);
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	key = slurp(path);
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.lock, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (cert != NULL && key != NULL)
+		d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+		    MHD_USE_TLS, 0, NULL, NULL, srv_handler, &s,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_MEM_CERT, cert,
+		    MHD_OPTION_NOTIFY_COMPLETED, srv_completed, &s,
+		    MHD_OPTION_END);
+	info = d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+	ok(info != NULL && info->port != 0, "TLS test server started");
+	if (info == NULL || info->port == 0)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	snprintf(u, sizeof(u), "https://127.0.0.1:%u/echo", (unsigned)info->port);
+	req.url = u;
+
+	t = new_curl();
+	is_rc(http_perform(t, &req, &resp, &eb), ENG_ETLS, "self-signed refused by default");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.proxy = "";
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	cfg.ca_file = path;
+	is_rc(http_curl_new(&cfg, &tc), 0, "transport trusting the test CA");
+	is_rc(http_perform(tc, &req, &resp, &eb), 0, "accepted with ca_file");
+	is_int(resp.status, 200, "TLS request answered");
+	is_str(resp.body.p, "method=GET len=0", "TLS body");
+	snprintf(u, sizeof(u), "https://localhost:%u/echo", (unsigned)info->port);
+	is_rc(http_perform(tc, &req, &resp, &eb), ENG_ETLS, "host name not in the certificate refused");
+out:
+	http_transport_free(t);
+	http_transport_free(tc);
+	if (d != NULL)
+		MHD_stop_daemon(d);
+	free(cert);
+	free(key);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	http_response_free(&resp);
+}
+
 static uint64_t
 rand_fixed(void *arg)
 {
@@ -853,6 +954,7 @@ main(void)
 	test_errors(&s);
 	test_fault(&s);
 	test_fault_threads(&s);
+	test_tls();
 	MHD_stop_daemon(s.d);
 	free(s.big);
 	pthread_mutex_destroy(&s.lock);
