@@ -462,6 +462,8 @@ ots_call(struct ots *o, const char *api, int idempotent, const struct buf *body,
 	struct http_response resp;
 	int attempt, rc, retry;
 
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
 	http_response_init(&resp);
 	for (attempt = 0;; attempt++) {
 		rc = ots_once(o, api, idempotent, body, &resp, err, &retry);

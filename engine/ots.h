@@ -43,7 +43,8 @@
  *   ENG_ECONN, ENG_ETLS, -ETIMEDOUT, -E2BIG   transport failures (http.h)
  *   -ENOMEM
  * err (may be NULL) is always filled on failure: code/request_id/http_status
- * for service errors, message for all.
+ * for service errors, message for all; after an exchange that succeeded it
+ * is cleared except for attempts.
  */
 #ifndef DIFS_OTS_H
 #define DIFS_OTS_H
