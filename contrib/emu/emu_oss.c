@@ -1083,7 +1083,7 @@ emu_oss_create(const struct emu_config *cfg, void **out)
 		goto out;
 	o->skew = cfg->skew_seconds > 0 ? cfg->skew_seconds : 900;
 	o->boot = (uint32_t)time(NULL);
-	if ((rc = emu_oss_store_open(cfg->data_dir, &o->store)) != 0)
+	if ((rc = emu_oss_store_open(cfg->data_dir, !cfg->nosync, &o->store)) != 0)
 		goto out;
 	for (i = 0; i < cfg->nbuckets; i++) {
 		if (!emu_oss_bucket_valid(cfg->buckets[i])) {

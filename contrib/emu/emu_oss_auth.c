@@ -107,13 +107,17 @@ skew_ok(const struct emu_oss_authreq *a, time_t t)
 	return d <= (time_t)a->skew;
 }
 
-/* The V4 StringToSign OSS echoes: recomputed from the canonical request. */
+/*
+ * The V4 StringToSign OSS echoes, recomputed from the canonical request.
+ * scope: "YYYYMMDD/region/product/aliyun_v4_request"; names: the
+ * AdditionalHeaders list ("a;b") or NULL; skip: a query key to leave out.
+ */
 static int
-v4_string_to_sign(const struct sign_oss_req *r, const char *authz,
-    const char *date, struct emu_oss_authfail *f)
+v4_string_to_sign(const struct sign_oss_req *r, const char *scope,
+    const char *names_in, const char *date, const char *skip,
+    struct emu_oss_authfail *f)
 {
-	const char *cred, *slash, *end, *ah;
-	char *names = NULL, *scope = NULL;
+	char *names = NULL;
 	const char **add = NULL;
 	size_t nadd = 0, i;
 	struct buf canon;
@@ -122,19 +126,10 @@ v4_string_to_sign(const struct sign_oss_req *r, const char *authz,
 	int rc = -ENOMEM;
 
 	buf_init(&canon, BUF_MAX_DOC);
-	if ((cred = strstr(authz, "Credential=")) == NULL ||
-	    (slash = strchr(cred, '/')) == NULL) {
-		rc = 0;
-		goto out;
-	}
-	end = slash + strcspn(slash, ", ");
-	if ((scope = strndup(slash + 1, (size_t)(end - slash - 1))) == NULL)
-		goto out;
-	if ((ah = strstr(authz, "AdditionalHeaders=")) != NULL) {
+	if (names_in != NULL && *names_in != '\0') {
 		char *p;
 
-		ah += strlen("AdditionalHeaders=");
-		if ((names = strndup(ah, strcspn(ah, ", "))) == NULL)
+		if ((names = strdup(names_in)) == NULL)
 			goto out;
 		for (p = names, nadd = 1; *p != '\0'; p++)
 			nadd += *p == ';';
@@ -147,7 +142,7 @@ v4_string_to_sign(const struct sign_oss_req *r, const char *authz,
 				add[i++] = p + 1;
 			}
 	}
-	if ((rc = sign_oss_v4_canonical(r, add, nadd, NULL, &canon)) != 0)
+	if ((rc = sign_oss_v4_canonical(r, add, nadd, skip, &canon)) != 0)
 		goto out;
 	if ((rc = sign_sha256(canon.p, canon.len, h)) != 0)
 		goto out;
@@ -158,7 +153,32 @@ out:
 	buf_free(&canon);
 	free(add);
 	free(names);
+	return rc;
+}
+
+/* scope and AdditionalHeaders of an Authorization value */
+static int
+v4_header_string_to_sign(const struct sign_oss_req *r, const char *authz,
+    const char *date, struct emu_oss_authfail *f)
+{
+	const char *cred, *slash, *ah;
+	char *scope = NULL, *names = NULL;
+	int rc = -ENOMEM;
+
+	if ((cred = strstr(authz, "Credential=")) == NULL ||
+	    (slash = strchr(cred, '/')) == NULL)
+		return 0;
+	if ((scope = strndup(slash + 1, strcspn(slash + 1, ", "))) == NULL)
+		goto out;
+	if ((ah = strstr(authz, "AdditionalHeaders=")) != NULL) {
+		ah += strlen("AdditionalHeaders=");
+		if ((names = strndup(ah, strcspn(ah, ", "))) == NULL)
+			goto out;
+	}
+	rc = v4_string_to_sign(r, scope, names, date, NULL, f);
+out:
 	free(scope);
+	free(names);
 	return rc;
 }
 
@@ -252,7 +272,8 @@ check_header_v4(const struct emu_oss_authreq *a, const struct sign_cred *cred,
 	if (rc != ENG_ESIG && rc != ENG_EINVAL)
 		return rc;
 	copy_provided(f, authz, 1);
-	if ((rc = v4_string_to_sign(r, authz, d, f)) != 0 && rc != ENG_EINVAL)
+	if ((rc = v4_header_string_to_sign(r, authz, d, f)) != 0 &&
+	    rc != ENG_EINVAL)
 		return rc;
 	return fail(f, 403, "SignatureDoesNotMatch", "0002-00000040", sig_msg);
 }
@@ -317,6 +338,12 @@ check_presign_v4(const struct emu_oss_authreq *a, const struct sign_cred *cred,
 	if (rc != ENG_ESIG && rc != ENG_EINVAL)
 		return rc;
 	snprintf(f->provided, sizeof(f->provided), "%s", sig);
+	if (slash != NULL &&
+	    (rc = v4_string_to_sign(r, slash + 1,
+	    emu_oss_query_get(a->q, "x-oss-additional-headers"),
+	    emu_oss_query_get(a->q, "x-oss-date"), "x-oss-signature", f)) != 0 &&
+	    rc != ENG_EINVAL)
+		return rc;
 	return fail(f, 403, "SignatureDoesNotMatch", "0002-00000040", sig_msg);
 }
 

@@ -220,7 +220,13 @@ const char *emu_oss_otype_name(enum emu_oss_otype t);
 
 struct emu_oss_store;
 
-int	 emu_oss_store_open(const char *data_dir, struct emu_oss_store **out);
+/**
+ * emu_oss_store_open - open (creating) DATA/oss and rebuild the index.
+ * sync: fsync object data and metadata records before publishing them.
+ * Returns 0 or -errno.
+ */
+int	 emu_oss_store_open(const char *data_dir, int sync,
+	    struct emu_oss_store **out);
 void	 emu_oss_store_close(struct emu_oss_store *s);
 
 /** 1 exists, 0 not.  create: make it when missing (0 or -errno). */

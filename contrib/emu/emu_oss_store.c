@@ -57,6 +57,7 @@ struct emu_oss_store {
 	struct st_bucket	**b;		/* protected by lock */
 	size_t			  nb, capb;
 	uint64_t		  seq;		/* protected by lock */
+	int			  sync;		/* fsync data before publishing */
 };
 
 /* ---- metadata records ---------------------------------------------------- */
@@ -374,13 +375,20 @@ emu_oss_tmp_discard(struct emu_oss_tmp *t)
 	t->path[0] = '\0';
 }
 
-/* close the temp fd; the file stays for a rename */
-static void
-tmp_close(struct emu_oss_tmp *t)
+/* flush (unless --sync off) and close the temp fd; the file stays for a rename */
+static int
+tmp_close(const struct emu_oss_store *s, struct emu_oss_tmp *t)
 {
-	if (t->fd >= 0)
-		close(t->fd);
+	int rc = 0;
+
+	if (t->fd >= 0) {
+		if (s->sync && fsync(t->fd) != 0)
+			rc = -errno;
+		if (close(t->fd) != 0 && rc == 0)
+			rc = -errno;
+	}
 	t->fd = -1;
+	return rc;
 }
 
 /* write a small file atomically through the tmp dir (lock held) */
@@ -396,6 +404,8 @@ write_atomic(struct emu_oss_store *s, const char *path, const char *p, size_t n)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return -errno;
 	rc = emu_oss_write_all(fd, p, n);
+	if (rc == 0 && s->sync && fsync(fd) != 0)
+		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, path) != 0)
@@ -770,11 +780,17 @@ emu_oss_store_commit(struct emu_oss_store *s, const char *bucket,
 	size_t i;
 	int found, side, cur = -1, rc;
 
-	tmp_close(tmp);
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((rc = tmp_close(s, tmp)) != 0) {
+		emu_oss_tmp_discard(tmp);
+		return rc;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		emu_oss_tmp_discard(tmp);
 		return -ENOMEM;
+	}
 	if ((rc = emu_oss_meta_copy(m, in)) != 0) {
 		free(m);
+		emu_oss_tmp_discard(tmp);
 		return rc;
 	}
 	m->mtime = time(NULL);
@@ -888,6 +904,12 @@ emu_oss_store_append(struct emu_oss_store *s, const char *bucket,
 	}
 	if (n > 0 && (pwrite(fd, p, n, (off_t)m->size) != (ssize_t)n)) {
 		rc = errno != 0 ? -errno : -EIO;
+		if (ftruncate(fd, (off_t)m->size) != 0)
+			rc = -EIO;
+		goto out;
+	}
+	if (s->sync && fsync(fd) != 0) {
+		rc = -errno;
 		if (ftruncate(fd, (off_t)m->size) != 0)
 			rc = -EIO;
 		goto out;
@@ -1181,7 +1203,11 @@ emu_oss_store_mp_part(struct emu_oss_store *s, const char *bucket,
 	char path[PATH_MAX];
 	int rc = -ENOENT;
 
-	tmp_close(tmp);
+	if ((rc = tmp_close(s, tmp)) != 0) {
+		emu_oss_tmp_discard(tmp);
+		return rc;
+	}
+	rc = -ENOENT;
 	pthread_mutex_lock(&s->lock);
 	if ((b = bucket_find(s, bucket)) == NULL ||
 	    (u = up_find(b, id, NULL)) == NULL || strcmp(u->key, key) != 0)
@@ -1468,7 +1494,7 @@ emu_oss_store_close(struct emu_oss_store *s)
 }
 
 int
-emu_oss_store_open(const char *data_dir, struct emu_oss_store **out)
+emu_oss_store_open(const char *data_dir, int sync, struct emu_oss_store **out)
 {
 	struct emu_oss_store *s;
 	char path[PATH_MAX];
@@ -1480,6 +1506,7 @@ emu_oss_store_open(const char *data_dir, struct emu_oss_store **out)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&s->lock, NULL);
+	s->sync = sync;
 	if ((rc = mkpath(path, sizeof(path), "%s/oss", data_dir)) != 0)
 		goto out;
 	rc = -ENOMEM;
