@@ -1238,6 +1238,80 @@ out:
 	return rc;
 }
 
+/* the record of ikey's log containing byte off (off < log size) */
+static int
+store_log_at(struct store_txn *t, MDB_cursor *c, const void *ikey, size_t iklen,
+    uint64_t off, uint64_t *roff, uint64_t *seq, size_t *dl)
+{
+	unsigned char kb[STORE_KEY_MAX];
+	MDB_val k, v;
+	const void *d;
+	int mrc;
+
+	memcpy(kb, ikey, iklen);
+	store_put_be64(kb + iklen, off);
+	k.mv_data = kb;
+	k.mv_size = iklen + 8;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	else if (mrc == 0 && store_keycmp(k.mv_data, k.mv_size, kb, iklen + 8) != 0)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	if (mrc != 0)
+		return mrc == MDB_NOTFOUND ? ENG_ECORRUPT : store_txn_fail(t, mrc);
+	if (k.mv_size != iklen + 8 || memcmp(k.mv_data, ikey, iklen) != 0)
+		return ENG_ECORRUPT;
+	*roff = store_get_be64((const unsigned char *)k.mv_data + iklen);
+	if (store_log_rec_decode(v.mv_data, v.mv_size, seq, &d, dl) != 0 ||
+	    *roff > off || off - *roff >= *dl)
+		return ENG_ECORRUPT;
+	return 0;
+}
+
+int
+store_log_seq_offset(struct store_txn *t, const void *ikey, size_t iklen,
+    uint64_t seq, uint64_t *off)
+{
+	struct store_log_hdr h;
+	MDB_cursor *c = NULL;
+	uint64_t lo = 0, hi, mid, roff, rseq;
+	size_t dl;
+	int rc, mrc;
+
+	if ((rc = store_check(t, STORE_DB_LOGS)) != 0 ||
+	    (rc = store_log_key_check(ikey, iklen)) != 0)
+		return rc;
+	if (off == NULL)
+		return -EINVAL;
+	if ((rc = store_log_hdr_get(t, ikey, iklen, &h)) != 0)
+		return rc;
+	if (seq >= h.records)
+		return -ENOENT;
+	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[STORE_DB_LOGS], &c)) != 0)
+		return store_txn_fail(t, mrc);
+	/* seq grows with offset: bisect the byte range [lo, hi) */
+	hi = h.bytes;
+	rc = ENG_ECORRUPT;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((rc = store_log_at(t, c, ikey, iklen, mid, &roff, &rseq, &dl)) != 0)
+			goto out;
+		if (rseq == seq) {
+			*off = roff;
+			rc = 0;
+			goto out;
+		}
+		rc = ENG_ECORRUPT;
+		if (rseq < seq)
+			lo = roff + dl;
+		else
+			hi = roff;
+	}
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
 int
 store_log_iter(struct store_txn *t, const void *ikey, size_t iklen,
     uint64_t from_off, store_log_fn *fn, void *arg)

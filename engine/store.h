@@ -336,6 +336,15 @@ typedef int store_log_fn(void *arg, uint64_t seq, uint64_t off,
 int	store_log_iter(struct store_txn *txn, const void *ikey, size_t iklen,
 	    uint64_t from_off, store_log_fn *fn, void *arg);
 
+/**
+ * store_log_seq_offset - starting byte offset of record seq (binary search
+ * over offsets: O(log^2 n)), so a reader can resume by sequence number with
+ * store_log_iter / store_log_read.
+ * @return 0, -ENOENT (seq >= record count), ENG_ECORRUPT, or an error.
+ */
+int	store_log_seq_offset(struct store_txn *txn, const void *ikey, size_t iklen,
+	    uint64_t seq, uint64_t *off);
+
 /** store_log_delete - remove a log entirely (write txn).  0 or an error;
  *  deleting an absent log is not an error. */
 int	store_log_delete(struct store_txn *txn, const void *ikey, size_t iklen);

@@ -135,6 +135,10 @@ fz_read(struct store_txn *t, void *arg)
 			abort();
 	}
 	(void)store_log_iter(t, fz_ikey, FZ_IKLEN, offs[1], fz_rec_cb, NULL);
+	for (uint64_t sq = 0; sq < recs && sq < 8; sq++)
+		if (store_log_seq_offset(t, fz_ikey, FZ_IKLEN, sq, &offs[0]) == 0 &&
+		    offs[0] >= bytes)
+			abort();
 	return 0;
 }
 

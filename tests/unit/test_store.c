@@ -605,6 +605,7 @@ struct logcheck {
 	int		 reads;
 	uint64_t	 iter_first_seq, iter_first_off;
 	int		 iter_n;
+	int		 seq_bad;
 };
 
 static int
@@ -644,6 +645,21 @@ log_check(struct store_txn *t, void *arg)
 		if (got != want || (got > 0 && memcmp(out, lb->all + off, got) != 0))
 			lc->bad_reads++;
 	}
+	/* every record's offset by sequence number */
+	lc->seq_bad = 0;
+	off = 0;
+	for (uint64_t sq = 0; sq < lc->records; sq++) {
+		uint64_t o = UINT64_MAX;
+		const char *nl;
+
+		if (store_log_seq_offset(t, lb->ikey, lb->iklen, sq, &o) != 0 || o != off)
+			lc->seq_bad++;
+		nl = memchr(lb->all + off, '\n', lb->len - off);
+		off = nl != NULL ? (uint64_t)(nl - lb->all) + 1 : lb->len;
+	}
+	rc = store_log_seq_offset(t, lb->ikey, lb->iklen, lc->records, &off);
+	if (rc != -ENOENT)
+		lc->seq_bad++;
 	/* iterate from a byte in the middle of some record */
 	return store_log_iter(t, lb->ikey, lb->iklen, 1000, log_iter_cb, lc);
 }
@@ -700,6 +716,7 @@ test_logs(void)
 	is_int(lc.bytes, lb.len, "log size is the sum of record lengths");
 	is_int(lc.records, LOG_LINES, "record count");
 	is_int(lc.bad_reads, 0, "all %d ranged reads match the concatenation", lc.reads);
+	is_int(lc.seq_bad, 0, "store_log_seq_offset finds every record, -ENOENT past the end");
 	/* expected first record for offset 1000 */
 	{
 		size_t off = 0;
