@@ -82,7 +82,7 @@ function client(v4, extra = {}) {
 }
 
 const KEYS = ['dir/a b+c.csv', 'uni/日本語 ü.txt', 'plus+plus', 'deep/x/y/z.bin', 'sp ace',
-  'odd/100%?#&=.txt', 'a', 'a/b'];
+  'odd/100%?#&=.txt', 'a', 'a/b', 'folder/'];
 
 for (const v4 of [false, true]) {
   const tag = v4 ? 'V4' : 'V1';
@@ -469,6 +469,49 @@ describe('difs-emu OSS behaviour', () => {
         mine = crypto.createHmac('sha256', k).update(sts).digest('hex');
       }
       assert.equal(mine, provided, `${v4 ? 'V4' : 'V1'} StringToSign:\n${sts}`);
+    }
+  });
+
+  it('putStream (chunked upload) and date skew', async () => {
+    const { Readable } = require('node:stream');
+    const c = client(true);
+    const parts = [Buffer.from('chunk one,'), Buffer.from('chunk two,'), crypto.randomBytes(70000)];
+    const r = await c.putStream('stream/x.bin', Readable.from(parts));
+    assert.equal(r.res.status, 200);
+    assert.ok((await c.get('stream/x.bin')).content.equals(Buffer.concat(parts)));
+
+    const date = new Date(Date.now() - 3600 * 1000).toUTCString();
+    const res = '/conf-v1/skew';
+    const sig = crypto.createHmac('sha1', SK).update(`GET\n\n\n${date}\n${res}`).digest('base64');
+    const skew = await new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: emu.port, path: res,
+        headers: { Date: date, Authorization: `OSS ${AK}:${sig}` } }, rs => {
+        let b = '';
+        rs.on('data', x => { b += x; });
+        rs.on('end', () => resolve({ status: rs.statusCode, body: b }));
+      }).on('error', reject);
+    });
+    assert.equal(skew.status, 403);
+    assert.match(skew.body, /<Code>RequestTimeTooSkewed<\/Code>/);
+  });
+
+  it('injected faults: a failing part, then the retry completes', async () => {
+    const c = client(false);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ossemu-'));
+    const f = path.join(tmp, 'data');
+    const data = crypto.randomBytes(120 * 1024);
+    fs.writeFileSync(f, data);
+    try {
+      const init = await c.initMultipartUpload('fault/mp');
+      const a = await emu.admin('POST', 'fault', 'op=UploadPart,error=InternalError,status=500,count=1');
+      assert.equal(a.status, 200, a.body);
+      await rejectsWith(c.uploadPart('fault/mp', init.uploadId, 1, f, 0, data.length), 500, 'InternalError');
+      const p = await c.uploadPart('fault/mp', init.uploadId, 1, f, 0, data.length);
+      await c.completeMultipartUpload('fault/mp', init.uploadId, [{ number: 1, etag: p.etag }]);
+      assert.ok((await c.get('fault/mp')).content.equals(data));
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      await emu.admin('POST', 'fault/clear');
     }
   });
 
