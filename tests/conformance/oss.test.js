@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
 const OSS = require('ali-oss');
-const emuHelper = require('./emu_oss_helper.js');
+const { startEmu } = require('./emu.js');
 
 const AK = 'AKIDEXAMPLE';
 const SK = 'SECRETEXAMPLE';
@@ -58,24 +58,23 @@ async function rejectsWith(p, status, code) {
 }
 
 let emu;
+let E;	// { endpoint, port } of the OSS service
+
+const BUCKETS = ['conf-v1', 'conf-v4', 'conf-path'];
 
 before(async () => {
-  emu = await emuHelper.start({
-    accessKey: `${AK}:${SK}`,
-    args: ['--bucket', 'conf-v1', '--bucket', 'conf-v4', '--bucket', 'conf-path'],
-  });
+  emu = await startEmu({ oss: true, buckets: BUCKETS, accessKeyId: AK, accessKeySecret: SK,
+    args: ['--sync', 'off'] });
+  E = { endpoint: emu.oss.endpoint, port: Number(emu.oss.bind.split(':').pop()) };
 });
 
 after(async () => {
-  if (emu) {
-    assert.equal(await emu.stop(), 0, 'difs-emu must exit cleanly');
-    fs.rmSync(emu.dataDir, { recursive: true, force: true });
-  }
+  if (emu) await emu.stop();	// rejects unless difs-emu exits 0 (sanitizer reports)
 });
 
 function client(v4, extra = {}) {
   return new OSS({
-    endpoint: emu.endpoint, accessKeyId: AK, accessKeySecret: SK,
+    endpoint: E.endpoint, accessKeyId: AK, accessKeySecret: SK,
     bucket: v4 ? 'conf-v4' : 'conf-v1', region: 'oss-cn-hangzhou',
     authorizationV4: v4, retryMax: 0, timeout: 20000, ...extra,
   });
@@ -126,7 +125,7 @@ for (const v4 of [false, true]) {
         const res = `/${bucket}/${key}`;
         const sig = crypto.createHmac('sha1', SK).update(`PUT\n\ntext/plain\n${date}\n${res}`).digest('base64');
         const r = await new Promise((resolve, reject) => {
-          const req = http.request({ host: '127.0.0.1', port: emu.port, method: 'PUT', path: res,
+          const req = http.request({ host: '127.0.0.1', port: E.port, method: 'PUT', path: res,
             headers: { Date: date, 'Content-Type': 'text/plain', Authorization: `OSS ${AK}:${sig}` } }, rs => {
             let b = '';
             rs.on('data', x => { b += x; });
@@ -375,7 +374,7 @@ for (const v4 of [false, true]) {
 
     it('presigned URLs work and are checked', async () => {
       // ali-oss builds no presigned URL for IP endpoints: use a host name
-      const c = client(v4, { endpoint: `http://localhost:${emu.port}` });
+      const c = client(v4, { endpoint: `http://localhost:${E.port}` });
       const body = Buffer.from('presigned body');
       await client(v4).put('pre/a b+c.txt', body);
       const url = v4 ? await c.signatureUrlV4('GET', 60, undefined, 'pre/a b+c.txt')
@@ -383,7 +382,7 @@ for (const v4 of [false, true]) {
       // the SDK builds a virtual-host URL; send it to the emulator with that Host
       const u = new URL(url);
       const r = await new Promise((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: emu.port, path: u.pathname + u.search,
+        http.get({ host: '127.0.0.1', port: E.port, path: u.pathname + u.search,
           headers: { Host: u.host } }, res => {
           const chunks = [];
           res.on('data', x => chunks.push(x));
@@ -394,7 +393,7 @@ for (const v4 of [false, true]) {
       assert.deepEqual(r.body, body);
       const tampered = u.search.replace(/(Signature|x-oss-signature)=([^&])/, (m, k, ch) => `${k}=${ch === 'A' ? 'B' : 'A'}`);
       const t = await new Promise((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: emu.port, path: u.pathname + tampered,
+        http.get({ host: '127.0.0.1', port: E.port, path: u.pathname + tampered,
           headers: { Host: u.host } }, res => {
           let s = '';
           res.on('data', x => { s += x; });
@@ -409,7 +408,7 @@ for (const v4 of [false, true]) {
 
 describe('difs-emu OSS behaviour', () => {
   it('path style (localhost + sldEnable) reaches the same store', async () => {
-    const c = new OSS({ endpoint: `http://localhost:${emu.port}`, sldEnable: true, accessKeyId: AK,
+    const c = new OSS({ endpoint: `http://localhost:${E.port}`, sldEnable: true, accessKeyId: AK,
       accessKeySecret: SK, bucket: 'conf-path', region: 'oss-cn-hangzhou', retryMax: 0 });
     await c.put('p/x y.txt', Buffer.from('path style'));
     assert.equal((await c.get('p/x y.txt')).content.toString(), 'path style');
@@ -417,21 +416,21 @@ describe('difs-emu OSS behaviour', () => {
   });
 
   it('unknown buckets are NoSuchBucket when --bucket fixes the set', async () => {
-    const c = new OSS({ endpoint: emu.endpoint, accessKeyId: AK, accessKeySecret: SK,
+    const c = new OSS({ endpoint: E.endpoint, accessKeyId: AK, accessKeySecret: SK,
       bucket: 'no-such-bucket', region: 'oss-cn-hangzhou', retryMax: 0 });
     await rejectsWith(c.get('x'), 404, 'NoSuchBucket');
     await rejectsWith(c.listV2({}), 404, 'NoSuchBucket');
   });
 
   it('error bodies carry Code, Message, RequestId, HostId, EC and StringToSign', async () => {
-    const r = await rawGet(`${emu.endpoint}/conf-v1/nothing?OSSAccessKeyId=${AK}&Expires=9999999999&Signature=AAAA`);
+    const r = await rawGet(`${E.endpoint}/conf-v1/nothing?OSSAccessKeyId=${AK}&Expires=9999999999&Signature=AAAA`);
     assert.equal(r.status, 403);
     const s = r.body.toString();
     for (const t of ['Code', 'Message', 'RequestId', 'HostId', 'EC', 'StringToSign', 'StringToSignBytes', 'SignatureProvided'])
       assert.match(s, new RegExp(`<${t}>`), t);
     assert.equal(r.headers['x-oss-ec'], '0002-00000040');
     assert.match(s, /<StringToSign>GET\n\n\n9999999999\n\/conf-v1\/nothing<\/StringToSign>/);
-    const anon = await rawGet(`${emu.endpoint}/conf-v1/nothing`);
+    const anon = await rawGet(`${E.endpoint}/conf-v1/nothing`);
     assert.equal(anon.status, 403);
     assert.match(anon.body.toString(), /<Code>AccessDenied<\/Code>/);
   });
@@ -443,15 +442,15 @@ describe('difs-emu OSS behaviour', () => {
       return m[1].replace(/&#13;/g, '\r');
     };
     const fetchVia = (u, bucket) => new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: emu.port, path: u.pathname + u.search,
-        headers: { Host: `${bucket}.localhost:${emu.port}` } }, res => {
+      http.get({ host: '127.0.0.1', port: E.port, path: u.pathname + u.search,
+        headers: { Host: `${bucket}.localhost:${E.port}` } }, res => {
         let b = '';
         res.on('data', x => { b += x; });
         res.on('end', () => resolve({ status: res.statusCode, body: b }));
       }).on('error', reject);
     });
     for (const v4 of [false, true]) {
-      const bad = client(v4, { endpoint: `http://localhost:${emu.port}`, accessKeySecret: 'WRONG' });
+      const bad = client(v4, { endpoint: `http://localhost:${E.port}`, accessKeySecret: 'WRONG' });
       const url = new URL(v4 ? await bad.signatureUrlV4('GET', 60, undefined, 'sts/a b')
         : bad.signatureUrl('sts/a b', { expires: 60 }));
       const r = await fetchVia(url, v4 ? 'conf-v4' : 'conf-v1');
@@ -484,7 +483,7 @@ describe('difs-emu OSS behaviour', () => {
     const res = '/conf-v1/skew';
     const sig = crypto.createHmac('sha1', SK).update(`GET\n\n\n${date}\n${res}`).digest('base64');
     const skew = await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: emu.port, path: res,
+      http.get({ host: '127.0.0.1', port: E.port, path: res,
         headers: { Date: date, Authorization: `OSS ${AK}:${sig}` } }, rs => {
         let b = '';
         rs.on('data', x => { b += x; });
@@ -503,26 +502,24 @@ describe('difs-emu OSS behaviour', () => {
     fs.writeFileSync(f, data);
     try {
       const init = await c.initMultipartUpload('fault/mp');
-      const a = await emu.admin('POST', 'fault', 'op=UploadPart,error=InternalError,status=500,count=1');
-      assert.equal(a.status, 200, a.body);
+      await emu.fault('oss', 'op=UploadPart,error=InternalError,status=500,count=1');
       await rejectsWith(c.uploadPart('fault/mp', init.uploadId, 1, f, 0, data.length), 500, 'InternalError');
       const p = await c.uploadPart('fault/mp', init.uploadId, 1, f, 0, data.length);
       await c.completeMultipartUpload('fault/mp', init.uploadId, [{ number: 1, etag: p.etag }]);
       assert.ok((await c.get('fault/mp')).content.equals(data));
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
-      await emu.admin('POST', 'fault/clear');
+      await emu.clearFaults('oss');
     }
   });
 
   it('injected faults: SlowDown 503 once, then normal service', async () => {
     const c = client(true);
-    const a = await emu.admin('POST', 'fault', 'op=PutObject,error=SlowDown,status=503,count=1');
-    assert.equal(a.status, 200, a.body);
+    await emu.fault('oss', 'op=PutObject,error=SlowDown,status=503,count=1');
     await rejectsWith(c.put('fault/x', Buffer.from('1')), 503, 'SlowDown');
     const r = await c.put('fault/x', Buffer.from('1'));
     assert.equal(r.res.status, 200);
-    await emu.admin('POST', 'fault/clear');
+    await emu.clearFaults('oss');
   });
 
   it('objects and uploads survive a restart', async () => {
@@ -530,10 +527,7 @@ describe('difs-emu OSS behaviour', () => {
     const body = crypto.randomBytes(1000);
     await c.put('persist/a', body);
     const up = await c.initMultipartUpload('persist/mp');
-    const dataDir = emu.dataDir;
-    assert.equal(await emu.stop(), 0);
-    emu = await emuHelper.start({ dataDir, accessKey: `${AK}:${SK}`,
-      args: ['--bucket', 'conf-v1', '--bucket', 'conf-v4', '--bucket', 'conf-path'] });
+    await emu.restart();	// same data directory and port, new process
     const c2 = client(false);
     assert.ok((await c2.get('persist/a')).content.equals(body));
     const lu = await c2.listUploads({ prefix: 'persist/' });
