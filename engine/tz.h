@@ -23,9 +23,9 @@
  *                  the US fall-back day) maps to the EARLIER instant (the
  *                  first 01:30, EDT).
  *                The optional kind out-parameter tells which case applied.
- *   Zones whose transitions are closer than ~27 hours to each other are
- *   handled by the same search, which assumes at most one transition between
- *   any two local readings of the same wall-clock time (true for all tzdata).
+ *   The search is exact for any zone: it tries every offset in effect
+ *   within the 52 hours of instants that could show the given reading, so
+ *   closely spaced transitions (historical double changes) are handled.
  */
 #ifndef DIFS_TZ_H
 #define DIFS_TZ_H
