@@ -525,7 +525,7 @@ sched_create(struct sched *s, struct sched_job *j, int64_t t, enum inst_state st
 		in.state = INST_FAILED;
 		(void)snprintf(in.error, sizeof(in.error), "%s", eb.msg);
 		(void)snprintf(in.reason, sizeof(in.reason),
-		    "parameters cannot be resolved: %s", eb.msg);
+		    "parameters cannot be resolved: %.200s", eb.msg);
 	}
 	rc = sched_transition(s, j->name, in.cycle, j->def->tz, NULL, &in, true, NULL);
 out:
