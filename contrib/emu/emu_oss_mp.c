@@ -209,14 +209,22 @@ out:
 	return rc;
 }
 
+/* parts are kept sorted by number: binary search */
 static const struct emu_oss_part *
 find_part(const struct emu_oss_upload *u, uint32_t n)
 {
-	size_t i;
+	size_t lo = 0, hi = u->nparts;
 
-	for (i = 0; i < u->nparts; i++)
-		if (u->parts[i].number == n)
-			return &u->parts[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (u->parts[mid].number == n)
+			return &u->parts[mid];
+		if (u->parts[mid].number < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "sign.h"
 #include "emu_oss_i.h"
 
 #define MAX_OBJECT	((uint64_t)5 << 30)	/* 5 GiB */
@@ -1420,6 +1421,60 @@ out:
 	return rc == -ENOMEM ? rc : 0;
 }
 
+/*
+ * The data file's size differs from the record (lock not needed: start-up).
+ * An appendable object longer than recorded lost the end of an append that
+ * never completed: cut it back.  Anything else was edited by a user: adopt
+ * the file as a Normal object with a fresh ETag and CRC-64.
+ */
+static int
+reconcile(struct emu_oss_store *s, const char *bucket, const char *path,
+    const struct stat *st, struct emu_oss_meta *m)
+{
+	struct sign_hash *h = NULL;
+	uint8_t md5[16];
+	char tmp[1 << 16];
+	uint64_t crc = 0;
+	int fd = -1, rc;
+
+	if (m->type == EMU_OSS_APPENDABLE && (uint64_t)st->st_size > m->size)
+		return truncate(path, (off_t)m->size) == 0 ? 0 : -errno;
+	if ((rc = sign_hash_new(SIGN_HASH_MD5, &h)) != 0)
+		return rc;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, tmp, sizeof(tmp));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		crc = crc64_update(crc, tmp, (size_t)r);
+		if ((rc = sign_hash_update(h, tmp, (size_t)r)) != 0)
+			goto out;
+	}
+	if ((rc = sign_hash_final(h, md5, sizeof(md5))) != 0)
+		goto out;
+	emu_oss_hex(md5, 16, m->etag, 1);
+	m->crc64 = crc;
+	m->size = (uint64_t)st->st_size;
+	m->mtime = st->st_mtime;
+	m->type = EMU_OSS_NORMAL;
+	rc = meta_write(s, bucket, m);
+out:
+	if (fd >= 0)
+		close(fd);
+	sign_hash_free(h);
+	return rc;
+}
+
 static int
 load_bucket(struct emu_oss_store *s, const char *name)
 {
@@ -1452,8 +1507,10 @@ load_bucket(struct emu_oss_store *s, const char *name)
 			if (emu_oss_meta_decode(fb.p, fb.len, m) != 0 ||
 			    data_path(s, name, m->key, m->side, path,
 			    sizeof(path)) != 0 || stat(path, &st) != 0 ||
-			    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != m->size) {
-				/* data gone or changed behind our back: forget it */
+			    !S_ISREG(st.st_mode) ||
+			    ((uint64_t)st.st_size != m->size &&
+			    reconcile(s, name, path, &st, m) != 0)) {
+				/* data gone behind our back: forget the object */
 				emu_oss_meta_clear(m);
 				free(m);
 				continue;

@@ -4,7 +4,8 @@
 // paging, delimiters and url encoding, multipart (complete, abort, list parts,
 // the rules OSS applies at Complete), append (incl. the 409 path), delete and
 // delete-multiple, awkward keys, refused signatures, presigned URLs, path
-// style, faults and a restart.  Run: node --test oss.test.js
+// style, faults and a restart.
+// Run: tests/conformance/run.sh BUILD/difs-emu oss.test.js
 'use strict';
 
 const { describe, it, before, after } = require('node:test');
@@ -527,11 +528,20 @@ describe('difs-emu OSS behaviour', () => {
     const body = crypto.randomBytes(1000);
     await c.put('persist/a', body);
     const up = await c.initMultipartUpload('persist/mp');
-    await emu.restart();	// same data directory and port, new process
+    await c.put('persist/edited.csv', Buffer.from('a,b\n'));
+    await emu.halt();
+    // a user edits an exported file while the emulator is down
+    const edited = Buffer.from('a,b\nc,d\n');
+    fs.writeFileSync(path.join(emu.dataDir, 'oss', 'conf-v1', 'persist', 'edited.csv'), edited);
+    await emu.start();	// same data directory and port, new process
     const c2 = client(false);
     assert.ok((await c2.get('persist/a')).content.equals(body));
     const lu = await c2.listUploads({ prefix: 'persist/' });
     assert.deepEqual(lu.uploads.map(u => u.uploadId), [up.uploadId]);
     assert.equal((await c2.abortMultipartUpload('persist/mp', up.uploadId)).res.status, 204);
+    const h = await c2.head('persist/edited.csv');
+    assert.equal(h.res.headers.etag, `"${md5hex(edited)}"`);
+    assert.equal(h.res.headers['x-oss-hash-crc64ecma'], crc64(edited));
+    assert.ok((await c2.get('persist/edited.csv')).content.equals(edited));
   });
 });
