@@ -1102,6 +1102,158 @@ test_faults(struct ots *o)
 	sign_cred_free(badcred);
 }
 
+/* response checks and transport failures, through the fault-injecting transport */
+static void
+test_transport(void)
+{
+	struct http_transport *curl = NULL, *ft = NULL;
+	struct ots_config cfg;
+	struct ots *o = NULL;
+	struct ots_names *names = NULL;
+	struct ots_error err;
+	struct plainbuf_cell at;
+	struct plainbuf_value v = plainbuf_int(1);
+	struct plainbuf_row row;
+	struct http_fault_rule fr;
+	struct key k;
+	static const struct http_hdr bad_sig[] = {
+		{ "x-ots-contentmd5", "1B2M2Y8AsgTpgAmY7PhCfg==" },
+		{ "x-ots-contenttype", "protocol buffer" },
+		{ "x-ots-requestid", "req-1" },
+		{ "x-ots-date", "2024-01-01T00:00:00.000Z" },
+		{ "authorization", "OTS testid:AAAAAAAAAAAAAAAAAAAAAAAAAAA=" },
+	};
+	static const struct http_hdr bad_md5[] = {
+		{ "x-ots-contentmd5", "AAAAAAAAAAAAAAAAAAAAAA==" },
+		{ "x-ots-contenttype", "protocol buffer" },
+		{ "x-ots-requestid", "req-2" },
+		{ "x-ots-date", "2024-01-01T00:00:00.000Z" },
+		{ "authorization", "OTS testid:AAAAAAAAAAAAAAAAAAAAAAAAAAA=" },
+	};
+	int rc;
+
+	if (http_curl_new(NULL, &curl) != 0 || http_fault_new(curl, true, &ft) != 0) {
+		ok(0, "fault transport");
+		http_transport_free(curl);
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.endpoint = emu.url;
+	cfg.instance = INSTANCE;
+	cfg.cred = cred;
+	cfg.max_retries = 2;
+	cfg.retry_base_ms = 1;
+	cfg.retry_max_ms = 5;
+	cfg.transport = ft;
+	if (ots_new(&cfg, &o, NULL) != 0) {
+		ok(0, "client over the fault transport");
+		http_transport_free(ft);
+		return;
+	}
+
+	/* 200 without the required headers: malformed, retried (idempotent) */
+	memset(&fr, 0, sizeof(fr));
+	fr.kind = HTTP_FAULT_STATUS;
+	fr.status = 200;
+	fr.count = 1;
+	(void)http_fault_add(ft, &fr);
+	rc = ots_list_table(o, &names, &err);
+	ok(rc == 0 && err.attempts == 2, "200 without x-ots-* headers is retried, then OK");
+	ots_names_free(names);
+	names = NULL;
+	fr.count = 3;
+	(void)http_fault_add(ft, &fr);
+	rc = ots_list_table(o, &names, &err);
+	ok(rc == ENG_EPROTO && err.attempts == 3 && strstr(err.message, "header") != NULL,
+	    "200 without headers, 3 times: ENG_EPROTO (%s)", err.message);
+	http_fault_clear(ft);
+
+	/* a response whose signature does not verify */
+	fr.count = 3;
+	fr.hdrs = bad_sig;
+	fr.nhdrs = 5;
+	(void)http_fault_add(ft, &fr);
+	rc = ots_list_table(o, &names, &err);
+	ok(rc == ENG_ESIG && strstr(err.message, "signature") != NULL,
+	    "forged response signature: ENG_ESIG (%s)", err.message);
+	http_fault_clear(ft);
+
+	/* a body that does not match x-ots-contentmd5 */
+	fr.count = 3;
+	fr.hdrs = bad_md5;
+	(void)http_fault_add(ft, &fr);
+	rc = ots_list_table(o, &names, &err);
+	ok(rc == ENG_EPROTO && strstr(err.message, "MD5") != NULL,
+	    "response MD5 mismatch: ENG_EPROTO (%s)", err.message);
+	http_fault_clear(ft);
+
+	/* connection failure: retried for reads, not for writes */
+	memset(&fr, 0, sizeof(fr));
+	fr.kind = HTTP_FAULT_CONN;
+	fr.count = 1;
+	(void)http_fault_add(ft, &fr);
+	rc = ots_list_table(o, &names, &err);
+	ok(rc == 0 && err.attempts == 2, "connection failure on ListTable: retried");
+	ots_names_free(names);
+	names = NULL;
+	fr.kind = HTTP_FAULT_LOST;
+	(void)http_fault_add(ft, &fr);
+	memset(&row, 0, sizeof(row));
+	plainbuf_cell_set(&at, "i", &v, PLAINBUF_OP_PUT, -1);
+	row.pk = key(&k, "lost");
+	row.npk = 3;
+	row.attrs = &at;
+	row.nattrs = 1;
+	rc = ots_put_row(o, tab, &row, OTS_IGNORE, &err);
+	ok(rc == ENG_ECONN && err.attempts == 1,
+	    "answer of a PutRow lost: ENG_ECONN, not retried (%d attempt)", err.attempts);
+	http_fault_clear(ft);
+
+	/* 5xx with an unknown code: retried for reads only */
+	memset(&fr, 0, sizeof(fr));
+	fr.kind = HTTP_FAULT_STATUS;
+	fr.status = 502;
+	fr.body = "bad gateway";
+	fr.count = 1;
+	(void)http_fault_add(ft, &fr);
+	rc = ots_list_table(o, &names, &err);
+	ok(rc == 0 && err.attempts == 2, "502 without a Table Store error on ListTable: retried");
+	ots_names_free(names);
+	names = NULL;
+	(void)http_fault_add(ft, &fr);
+	rc = ots_put_row(o, tab, &row, OTS_IGNORE, &err);
+	ok(rc == ENG_ERETRYABLE && err.attempts == 1 && err.http_status == 502,
+	    "502 on PutRow: not retried (%s)", err.message);
+	http_fault_clear(ft);
+	ots_free(o);
+	http_transport_free(ft);
+}
+
+/* an STS token is sent as x-ots-ststoken and covered by the signature */
+static void
+test_sts(void)
+{
+	struct sign_cred *c = NULL;
+	struct ots_config cfg;
+	struct ots *o = NULL;
+	struct ots_names *names = NULL;
+	struct ots_error err;
+	int rc = -1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.endpoint = emu.url;
+	cfg.instance = INSTANCE;
+	if (sign_cred_new(AK_ID, AK_SECRET, "sts-token-1", &c) == 0) {
+		cfg.cred = c;
+		if (ots_new(&cfg, &o, NULL) == 0)
+			rc = ots_list_table(o, &names, &err);
+	}
+	ok(rc == 0, "request with an STS token header is accepted (signed over x-ots-ststoken)");
+	ots_names_free(names);
+	ots_free(o);
+	sign_cred_free(c);
+}
+
 static void
 test_config(void)
 {
@@ -1163,6 +1315,8 @@ main(int argc, char **argv)
 		}
 		test_split_merge(o);
 		test_faults(o);
+		test_transport();
+		test_sts();
 	}
 	ots_free(o);
 	sign_cred_free(cred);
