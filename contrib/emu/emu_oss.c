@@ -404,11 +404,61 @@ object_headers(struct emu_oss_ctx *c, const struct emu_oss_meta *m)
 	return rc;
 }
 
+/* an If-Match / If-None-Match value against an unquoted ETag ("*" matches) */
+static int
+etag_matches(const char *v, const char *etag)
+{
+	size_t n;
+
+	while (*v == ' ')
+		v++;
+	if (strcmp(v, "*") == 0)
+		return 1;
+	if (*v == '"')
+		v++;
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"'))
+		n--;
+	return n == strlen(etag) && strncasecmp(v, etag, n) == 0;
+}
+
+/*
+ * Conditional GET/HEAD (RFC 7232 order): returns 0 to go on, 304, or 412
+ * with *cond naming the failed header.
+ */
+static int
+preconditions(const struct emu_req *req, const struct emu_oss_meta *m,
+    const char **cond)
+{
+	const char *im = emu_req_header(req, "If-Match");
+	const char *ius = emu_req_header(req, "If-Unmodified-Since");
+	const char *inm = emu_req_header(req, "If-None-Match");
+	const char *ims = emu_req_header(req, "If-Modified-Since");
+	time_t t;
+
+	if (im != NULL && !etag_matches(im, m->etag)) {
+		*cond = "If-Match";
+		return 412;
+	}
+	if (im == NULL && ius != NULL && emu_oss_parse_gmt(ius, &t) == 0 &&
+	    m->mtime > t) {
+		*cond = "If-Unmodified-Since";
+		return 412;
+	}
+	if (inm != NULL && etag_matches(inm, m->etag))
+		return 304;
+	if (inm == NULL && ims != NULL && emu_oss_parse_gmt(ims, &t) == 0 &&
+	    m->mtime <= t)
+		return 304;
+	return 0;
+}
+
 static int
 op_get(struct emu_oss_ctx *c, int head)
 {
 	struct emu_oss_meta m;
 	const char *range = emu_req_header(c->req, "Range");
+	const char *cond = "";
 	uint64_t off = 0, len;
 	char cr[96];
 	int fd = -1, rc, rr;
@@ -420,6 +470,21 @@ op_get(struct emu_oss_ctx *c, int head)
 		return no_such_key(c);
 	if (rc != 0)
 		return emu_oss_error_errno(c, rc);
+	switch (preconditions(c->req, &m, &cond)) {
+	case 412:
+		rc = err_with(c, 412, "PreconditionFailed",
+		    "At least one of the pre-conditions you specified did not hold.",
+		    "Condition", cond, NULL);
+		goto out;
+	case 304:
+		emu_oss_fmt_gmt(m.mtime, cr);
+		c->resp->status = 304;
+		if ((rc = hdr_etag(c->resp, m.etag)) == 0)
+			rc = emu_resp_header(c->resp, "Last-Modified", cr);
+		goto out;
+	default:
+		break;
+	}
 	len = m.size;
 	rr = head ? 0 : emu_oss_range_parse(range, m.size, &off, &len);
 	if (rr == -ERANGE) {

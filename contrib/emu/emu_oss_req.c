@@ -3,7 +3,8 @@
  * emu_oss_req.c - pure request parsing for the OSS side of difs-emu: query
  * strings, percent coding, bucket/key addressing, Range headers and HTTP
  * dates.  No I/O and no shared state, so everything here is fuzzed
- * (tests/fuzz/fuzz_emu_oss_request.c).
+ * (tests/fuzz/fuzz_emu_oss_request.c).  Also the store's metadata record
+ * format (emu_oss_meta_encode/decode), a parser of its own.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -488,4 +489,147 @@ emu_oss_fmt_iso_ms(time_t t, char out[40])
 	gmtime_r(&t, &tm);
 	if (strftime(out, 40, "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)
 		out[0] = '\0';
+}
+
+/* ---- metadata records (the store's sidecar format) ---------------------------------------------------- */
+
+const char *
+emu_oss_otype_name(enum emu_oss_otype t)
+{
+	switch (t) {
+	case EMU_OSS_APPENDABLE:
+		return "Appendable";
+	case EMU_OSS_MULTIPART:
+		return "Multipart";
+	case EMU_OSS_NORMAL:
+		break;
+	}
+	return "Normal";
+}
+
+void
+emu_oss_meta_clear(struct emu_oss_meta *m)
+{
+	if (m == NULL)
+		return;
+	free(m->key);
+	free(m->ctype);
+	free(m->umeta);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+sdup(const char *s, char **out)
+{
+	*out = NULL;
+	if (s == NULL)
+		return 0;
+	return (*out = strdup(s)) != NULL ? 0 : -ENOMEM;
+}
+
+int
+emu_oss_meta_copy(struct emu_oss_meta *d, const struct emu_oss_meta *s)
+{
+	*d = *s;
+	d->key = d->ctype = d->umeta = NULL;
+	if (sdup(s->key, &d->key) != 0 || sdup(s->ctype, &d->ctype) != 0 ||
+	    sdup(s->umeta, &d->umeta) != 0) {
+		emu_oss_meta_clear(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+emu_oss_meta_encode(struct buf *b, const struct emu_oss_meta *m)
+{
+	const char *k = m->key != NULL ? m->key : "";
+
+	buf_addstr(b, "difs-emu-oss 1\nkey=");
+	emu_oss_pct_encode(b, k, strlen(k), 1);
+	buf_printf(b, "\nsize=%llu\netag=%s\ncrc64=%llu\nmtime=%lld\ntype=%d\n"
+	    "side=%d\n", (unsigned long long)m->size, m->etag,
+	    (unsigned long long)m->crc64, (long long)m->mtime, (int)m->type,
+	    m->side);
+	if (m->ctype != NULL) {
+		buf_addstr(b, "ctype=");
+		emu_oss_pct_encode(b, m->ctype, strlen(m->ctype), 1);
+		buf_addc(b, '\n');
+	}
+	if (m->umeta != NULL) {
+		buf_addstr(b, "umeta=");
+		emu_oss_pct_encode(b, m->umeta, strlen(m->umeta), 1);
+		buf_addc(b, '\n');
+	}
+	return b->err;
+}
+
+int
+emu_oss_meta_decode(const char *p, size_t len, struct emu_oss_meta *m)
+{
+	const char *end = p + len, *nl, *eq;
+	static const char magic[] = "difs-emu-oss 1\n";
+	uint64_t v;
+	int rc = -EINVAL;
+
+	memset(m, 0, sizeof(*m));
+	if (len < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0)
+		return -EINVAL;
+	p += sizeof(magic) - 1;
+	for (; p < end; p = nl + 1) {
+		char name[16], *val = NULL;
+		size_t nlen;
+
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			goto out;
+		if ((eq = memchr(p, '=', (size_t)(nl - p))) == NULL)
+			goto out;
+		nlen = (size_t)(eq - p);
+		if (nlen >= sizeof(name))
+			goto out;
+		memcpy(name, p, nlen);
+		name[nlen] = '\0';
+		if ((rc = emu_oss_pct_decode(eq + 1, (size_t)(nl - eq - 1), 0,
+		    &val)) != 0)
+			goto out;
+		rc = -EINVAL;
+		if (strcmp(name, "key") == 0 && m->key == NULL) {
+			m->key = val;
+			val = NULL;
+		} else if (strcmp(name, "ctype") == 0 && m->ctype == NULL) {
+			m->ctype = val;
+			val = NULL;
+		} else if (strcmp(name, "umeta") == 0 && m->umeta == NULL) {
+			m->umeta = val;
+			val = NULL;
+		} else if (strcmp(name, "etag") == 0) {
+			if (strlen(val) >= sizeof(m->etag)) {
+				free(val);
+				goto out;
+			}
+			memcpy(m->etag, val, strlen(val) + 1);
+		} else if (emu_oss_parse_u64(val, &v) != 0) {
+			free(val);
+			goto out;
+		} else if (strcmp(name, "size") == 0) {
+			m->size = v;
+		} else if (strcmp(name, "crc64") == 0) {
+			m->crc64 = v;
+		} else if (strcmp(name, "mtime") == 0 && v < ((uint64_t)1 << 40)) {
+			m->mtime = (time_t)v;
+		} else if (strcmp(name, "type") == 0 && v <= EMU_OSS_MULTIPART) {
+			m->type = (enum emu_oss_otype)v;
+		} else if (strcmp(name, "side") == 0 && v <= 1) {
+			m->side = (int)v;
+		} else {
+			free(val);
+			goto out;
+		}
+		free(val);
+	}
+	rc = m->key != NULL ? 0 : -EINVAL;
+out:
+	if (rc != 0)
+		emu_oss_meta_clear(m);
+	return rc;
 }

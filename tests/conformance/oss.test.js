@@ -160,6 +160,13 @@ for (const v4 of [false, true]) {
       g = await c.get('range.bin', { headers: { Range: 'bytes=10-' } });
       assert.equal(g.content.toString(), 'abcdef');
       await rejectsWith(c.get('range.bin', { headers: { Range: 'bytes=99-100' } }), 416, 'InvalidRange');
+      // conditional reads
+      const etag = `"${md5hex(body)}"`;
+      g = await c.get('range.bin', { headers: { 'If-None-Match': etag } });
+      assert.equal(g.res.status, 304);
+      g = await c.get('range.bin', { headers: { 'If-Match': etag } });
+      assert.equal(g.res.status, 200);
+      await rejectsWith(c.get('range.bin', { headers: { 'If-Match': '"0123"' } }), 412, 'PreconditionFailed');
     });
 
     it('listV2 pages with continuation tokens, delimiters and url encoding', async () => {
