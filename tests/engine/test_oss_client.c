@@ -42,6 +42,18 @@ static char g_endpoint[64];
 static pid_t g_emu = -1;
 static char g_dir[] = "/tmp/difs-oss-client-XXXXXX";
 
+/* leading decimal digits of p (at most 9, so no overflow) */
+static unsigned long
+num_at(const char *p)
+{
+	unsigned long v = 0;
+	int i;
+
+	for (i = 0; i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	return v;
+}
+
 /* ---- runner: start and stop difs-emu ---------------------------------------- */
 
 static int
@@ -89,7 +101,7 @@ emu_start(const char *exe)
 		line[used] = '\0';
 		if ((port = strstr(line, "oss http://127.0.0.1:")) != NULL &&
 		    strstr(line, "ready") != NULL) {
-			unsigned long pn = strtoul(port + 21, NULL, 10);
+			unsigned long pn = num_at(port + 21);
 
 			snprintf(g_endpoint, sizeof(g_endpoint), "http://127.0.0.1:%lu", pn);
 			close(pfd[0]);	/* difs-emu prints nothing more */

@@ -197,6 +197,18 @@ mock_crc_hdr(struct http_response *resp, uint64_t crc)
 	mock_hdr_add(resp, "x-oss-hash-crc64ecma", v);
 }
 
+/* leading decimal digits of p (at most 9, so no overflow) */
+static unsigned long
+num_at(const char *p)
+{
+	unsigned long v = 0;
+	int i;
+
+	for (i = 0; i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	return v;
+}
+
 /* ---- scripted replies ----------------------------------------------------------- */
 
 struct script {
@@ -630,6 +642,29 @@ test_errors(struct oss *oss)
 		run_script(s, 3, &st);
 		is_rc(oss_put(oss, "k", &src, &po, &pr, &e), ENG_ECONFLICT,
 		    "someone else's object stays a conflict");
+	}
+	{
+		/* a file-region body is re-read from disk on retry */
+		static const struct script s[] = {
+			{ .status = 500, .body = "<Error><Code>InternalError</Code></Error>" },
+			{ .status = 0, .rc = ENG_ECONN },
+			{ .status = 200, .crc_of_body = 1 },
+		};
+		FILE *tf = tmpfile();
+		struct oss_src fs;
+
+		ok(tf != NULL && fwrite("0123456789region-bytes", 1, 22, tf) == 22 &&
+		    fflush(tf) == 0, "staged file");
+		fs = oss_src_fd(fileno(tf), 10, 12);
+		run_script(s, 3, &st);
+		is_rc(oss_put(oss, "k", &fs, NULL, &pr, &e), 0, "put from a file region");
+		is_int(g_sh.nreqs, 3, "two retries");
+		for (i = 0; i < g_sh.nreqs; i++)
+			ok(g_sh.reqs[i].body_len == 12 &&
+			    memcmp(g_sh.reqs[i].body, "region-bytes", 12) == 0,
+			    "attempt %zu sent the region", i + 1);
+		is_int(pr.crc64, crc64_compute("region-bytes", 12), "CRC of the region");
+		fclose(tf);
 	}
 	{
 		static const struct script s[] = {
@@ -1091,7 +1126,7 @@ mp_fn(struct mock_shared *m, const struct http_request *req,
 		rc = mock_reply_s(req, resp, 200, "<InitiateMultipartUploadResult><UploadId>UP1"
 		    "</UploadId></InitiateMultipartUploadResult>");
 	} else if (strcmp(r->method, "PUT") == 0 && q != NULL) {
-		unsigned long pn = strtoul(strstr(q, "partNumber=") + 11, NULL, 10);
+		unsigned long pn = num_at(strstr(q, "partNumber=") + 11);
 		char et[40];
 
 		if ((int)pn == sv->fail_part) {
@@ -1123,7 +1158,7 @@ mp_fn(struct mock_shared *m, const struct http_request *req,
 
 		buf_init(&o, BUF_MAX_BODY);
 		while ((p = strstr(p, "<PartNumber>")) != NULL) {
-			unsigned long pn = strtoul(p + 12, NULL, 10);
+			unsigned long pn = num_at(p + 12);
 
 			(void)buf_add(&o, sv->parts[pn], sv->lens[pn]);
 			p++;
