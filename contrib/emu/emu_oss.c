@@ -964,6 +964,46 @@ bad:
 	return rc != 0 ? rc : 1;
 }
 
+/*
+ * ali-oss with an IP endpoint and sldEnable sends the bucket twice: in the
+ * Host ("b.oss-cn-hangzhou.aliyuncs.com") and as the first path segment,
+ * and signs "/b/key".  When a virtual-host request whose key starts with
+ * "b/" fails only its signature, the path-style reading is tried; it is
+ * taken when that signature holds (the client meant it).  1 = authentic
+ * (c->t switched), 0 = refused as before, -errno.
+ */
+static int
+try_bucket_in_both(struct emu_oss_ctx *c, struct emu_oss_authreq *a,
+    struct emu_oss_authfail *f)
+{
+	struct emu_oss_authfail f2;
+	size_t bl;
+	char *key2;
+	int rc;
+
+	if (!c->t.vhost || c->t.key == NULL || f->code == NULL ||
+	    strcmp(f->code, "SignatureDoesNotMatch") != 0)
+		return 0;
+	bl = strlen(c->t.bucket);
+	if (strncmp(c->t.key, c->t.bucket, bl) != 0 || c->t.key[bl] != '/' ||
+	    c->t.key[bl + 1] == '\0')
+		return 0;
+	if ((key2 = strdup(c->t.key + bl + 1)) == NULL)
+		return -ENOMEM;
+	emu_oss_authfail_init(&f2);
+	a->key = key2;
+	rc = emu_oss_auth_check(a, &f2);
+	emu_oss_authfail_free(&f2);
+	if (rc == 1) {
+		free(c->t.key);
+		c->t.key = key2;
+		return 1;
+	}
+	a->key = c->t.key;
+	free(key2);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 emu_oss_handle(void *svc, const struct emu_req *req, struct emu_resp *resp)
 {
@@ -997,6 +1037,8 @@ emu_oss_handle(void *svc, const struct emu_req *req, struct emu_resp *resp)
 	a.now = time(NULL);
 	a.skew = o->skew;
 	if ((rc = emu_oss_auth_check(&a, &f)) < 0)
+		goto out;
+	if (rc == 0 && (rc = try_bucket_in_both(&c, &a, &f)) < 0)
 		goto out;
 	if (rc == 0) {
 		struct buf x;

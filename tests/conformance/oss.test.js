@@ -423,6 +423,15 @@ describe('difs-emu OSS behaviour', () => {
     assert.ok(fs.existsSync(path.join(emu.dataDir, 'oss', 'conf-path', 'p', 'x y.txt')));
   });
 
+  it('ali-oss IP endpoint + sldEnable (bucket in Host and path) is understood', async () => {
+    for (const v4 of [false, true]) {
+      const c = client(v4, { sldEnable: true });
+      await c.put('both/k 1.txt', Buffer.from('twice'));
+      assert.equal((await c.get('both/k 1.txt')).content.toString(), 'twice');
+      assert.equal((await client(v4).get('both/k 1.txt')).content.toString(), 'twice');
+    }
+  });
+
   it('unknown buckets are NoSuchBucket when --bucket fixes the set', async () => {
     const c = new OSS({ endpoint: E.endpoint, accessKeyId: AK, accessKeySecret: SK,
       bucket: 'no-such-bucket', region: 'oss-cn-hangzhou', retryMax: 0 });
