@@ -392,7 +392,9 @@ int	oss_upload_write(struct oss_upload *up, const void *p, size_t n)
  * region staged by the spool): len must be >= OSS_PART_MIN unless it is the
  * last part, and no partially filled buffer may be pending (ENG_ESTATE).
  * src->fd must stay open and the region unchanged until oss_upload_finish
- * or oss_upload_abort returns (a retry re-reads it).
+ * or oss_upload_abort returns (a retry re-reads it).  Once a caller part
+ * was added, oss_upload_write() refuses bytes (ENG_ESTATE): a writer feeds
+ * an upload either from memory or from staged parts.
  */
 int	oss_upload_part_src(struct oss_upload *up, const struct oss_src *src)
     __attribute__((warn_unused_result));
