@@ -244,9 +244,11 @@ const struct conf_source *conf_job_source(const struct conf_job *job,
  * conf_job_resolve - substitute ${name} in every string of the job using
  * lookup (param.h's param_substitute; param_set_lookup over a param_set is
  * the usual one), then validate the result again with no template left.
- * An unknown parameter is an error naming it.  Diagnostics of the resolved
- * job carry no line:col.  @slookup may be NULL to reuse the sources found
- * when job was parsed.
+ * An unknown parameter is an error naming it, at the line:col of the
+ * original text; errors found when validating the substituted job carry no
+ * line:col (they are about values the file does not contain).  Warnings are
+ * not repeated.  @slookup may be NULL to reuse the sources found when job
+ * was parsed.
  * Returns 0 and *out, ENG_EINVAL (d), -ENOMEM.
  */
 int	conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup,

@@ -251,9 +251,12 @@ check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
 	tz_free(tz);
 }
 
-/* ${name} references in the configuration must be parameters of the schedule */
+/*
+ * ${name} references in the configuration must be parameters of the schedule.
+ * In a secret only the member name is reported, never a part of its value.
+ */
 static void
-check_refs(struct conf_ctx *c, const struct json *n)
+check_refs(struct conf_ctx *c, const struct json *n, bool secret)
 {
 	const struct json *m;
 	const char *s = json_str(n), *p, *e;
@@ -261,7 +264,7 @@ check_refs(struct conf_ctx *c, const struct json *n)
 
 	if (s == NULL) {
 		for (m = json_first(n); m != NULL; m = json_next(m))
-			check_refs(c, m);
+			check_refs(c, m, conf_is_secret_key(json_key(m)));
 		return;
 	}
 	for (p = strstr(s, "${"); p != NULL; p = strstr(p + 2, "${")) {
@@ -275,6 +278,11 @@ check_refs(struct conf_ctx *c, const struct json *n)
 		name[e - p - 2] = '\0';
 		if (json_get(c->params, name) != NULL)
 			continue;
+		if (secret) {
+			conf_err(c, n, AT_VAL, "\"%s\" refers to a parameter that \"schedule\".\"params\" does not define",
+			    json_key(n));
+			return;
+		}
 		if (param_is_builtin_ref(name, strlen(name)))
 			conf_err(c, n, AT_VAL, "${%s} is a scheduling expression: define it in \"schedule\".\"params\" (e.g. \"date\": \"${%s}\") and write ${date} here",
 			    name, name);
@@ -374,7 +382,7 @@ job_check(struct conf_ctx *c, const struct json *root, conf_source_fn lookup,
 	check_side(c, CONF_READER, json_get(cf, "reader"), lookup, larg, job);
 	check_side(c, CONF_WRITER, json_get(cf, "writer"), lookup, larg, job);
 	if (c->scheduled && !c->resolved)
-		check_refs(c, cf);
+		check_refs(c, cf, false);
 	job->templated = tree_has_tmpl(c, cf);
 }
 
@@ -478,10 +486,13 @@ subst_walk(struct subst *s, struct json *n, const struct json *orig)
 		rc = param_substitute(str, strlen(str), s->lookup, s->arg, &s->b, &eb);
 		if (rc == -ENOMEM || rc == -E2BIG)
 			return rc;
-		if (rc != 0) {
+		if (rc != 0 && conf_is_secret_key(json_key(n)))	/* never quote a secret */
+			conf_err(s->c, orig, AT_VAL, "\"%s\" refers to an unknown parameter or has a bad ${...}",
+			    json_key(n));
+		else if (rc != 0)
 			conf_err(s->c, orig, AT_VAL, "%s", eb.msg[0] ? eb.msg : eng_strerror(rc));
+		if (rc != 0)
 			return 0;
-		}
 		return json_set_str(n, s->b.p);
 	}
 	for (m = json_first_mut(n), om = json_first(orig); m != NULL;

@@ -122,7 +122,8 @@ check_braces(struct conf_ctx *c, const struct json *n, const char *key)
 		return;
 	}
 	for (m = json_first(n); m != NULL; m = json_next(m))
-		check_braces(c, m, json_key(m) != NULL ? json_key(m) : key);
+		if (!conf_is_secret_key(json_key(m)))	/* never quote a secret */
+			check_braces(c, m, json_key(m) != NULL ? json_key(m) : key);
 }
 
 /* encoding: a charset this system's iconv converts to */

@@ -410,6 +410,44 @@ test_diagnostics(void)
 }
 
 static void
+test_secret_templates(void)
+{
+	const char *j =
+	    "{\"type\":\"job\",\"configuration\":{\"reader\":{\"plugin\":\"stream\",\"parameter\":{\n"
+	    "\"column\":[{\"type\":\"string\",\"value\":\"v\"}],\"sliceRecordCount\":1}},\n"
+	    "\"writer\":{\"plugin\":\"oss\",\"parameter\":{\"endpoint\":\"http://h\",\"bucket\":\"bkt\",\n"
+	    "\"accessId\":\"a\",\"accessKey\":\"x{hidden}y${hidden2}\",\"object\":\"o/${p}\",\n"
+	    "\"writeMode\":\"append\",\"nullFormat\":\"\"}}}}";
+	struct conf_diags *d = NULL;
+	struct conf_job *job = NULL, *res = NULL;
+	struct buf b;
+	char *t;
+
+	buf_init(&b, BUF_MAX_DOC);
+	conf_diags_new(&d);
+	is_rc(conf_job_parse("j", j, strlen(j), NULL, NULL, d, &job), 0, "inline secret with braces parses");
+	t = diag_text(d, "j.json");
+	ok(strstr(t, "hidden") == NULL, "no part of the secret in warnings");
+	DUMP_ON_FAIL(t);
+	free(t);
+	conf_diags_clear(d);
+	is_rc(conf_job_render(job, true, &b), 0, "render masked");
+	ok(strstr(b.p, "hidden") == NULL && strstr(b.p, "\"accessKey\": \"******\"") != NULL,
+	    "inline secret masked in job render");
+	is_rc(conf_job_resolve(job, param_set_lookup, &(struct param_set){ NULL, 0 }, NULL, NULL, d, &res),
+	    ENG_EINVAL, "unknown parameters");
+	t = diag_text(d, "j.json");
+	ok(strstr(t, "hidden") == NULL, "resolve errors do not quote the secret");
+	ok(strstr(t, "\"accessKey\" refers to an unknown parameter") != NULL, "but name the member");
+	ok(strstr(t, "${p}") != NULL, "other unknown parameters are named");
+	DUMP_ON_FAIL(t);
+	free(t);
+	conf_job_free(job);
+	conf_diags_free(d);
+	buf_free(&b);
+}
+
+static void
 test_misc(void)
 {
 	struct buf b;
@@ -434,6 +472,7 @@ main(void)
 	test_seed_job();
 	test_resolve_revalidates();
 	test_diagnostics();
+	test_secret_templates();
 	test_misc();
 	return done_testing();
 }
