@@ -43,9 +43,8 @@ oss_check_body_crc(void *arg, const struct http_response *r)
 {
 	const struct oss_call *c = arg;
 	uint64_t v;
-	int rc;
 
-	if ((rc = oss_resp_u64(r, "x-oss-hash-crc64ecma", &v)) != 0)
+	if (oss_resp_u64(r, "x-oss-hash-crc64ecma", &v) != 0)
 		return ENG_EPROTO;
 	return v == c->body_crc ? 0 : ENG_ECHECKSUM;
 }
