@@ -41,6 +41,7 @@ struct emu_oss {
 };
 
 #define REGION		"oss-cn-hangzhou"
+#define REGION_ID	"cn-hangzhou"	/* REGION without "oss-" */
 
 /* ---- responses ------------------------------------------------------------- */
 
@@ -712,7 +713,7 @@ op_list_buckets(struct emu_oss_ctx *c)
 		    "<IntranetEndpoint>%s-internal.aliyuncs.com</IntranetEndpoint>"
 		    "<Location>%s</Location><Name>%s</Name><Region>%s</Region>"
 		    "<StorageClass>Standard</StorageClass></Bucket>", date, REGION,
-		    REGION, REGION, names[i], REGION + 4);
+		    REGION, REGION, names[i], REGION_ID);
 	}
 	buf_addstr(&d, "</Buckets></ListAllMyBucketsResult>\n");
 	rc = emu_oss_xml_reply(c, &d);

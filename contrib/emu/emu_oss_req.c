@@ -216,7 +216,8 @@ host_is_path_style(const char *h, size_t n)
 	size_t i;
 	int dots = 0, digits_only = 1;
 
-	if (n == 0 || h[0] == '[')
+	/* "[::1]", and ali-oss's ".oss-cn-hangzhou..." for service requests */
+	if (n == 0 || h[0] == '[' || h[0] == '.')
 		return 1;
 	if (n == 9 && strncmp(h, "localhost", 9) == 0)
 		return 1;

@@ -432,6 +432,23 @@ describe('difs-emu OSS behaviour', () => {
     }
   });
 
+  it('bucket operations: listBuckets, getBucketInfo, getBucketLocation, putBucket', async () => {
+    const c = client(true);
+    const lb = await c.listBuckets();
+    assert.deepEqual(lb.buckets.map(b => b.name).filter(n => BUCKETS.includes(n)).sort(), BUCKETS.slice().sort());
+    const bi = await c.getBucketInfo('conf-v4');
+    assert.equal(bi.bucket.Name, 'conf-v4');
+    const loc = await c.getBucketLocation('conf-v4');
+    assert.equal(loc.location, 'oss-cn-hangzhou');
+    const pb = await c.putBucket('made-by-put');
+    assert.equal(pb.res.status, 200);
+    const c2 = new OSS({ endpoint: E.endpoint, accessKeyId: AK, accessKeySecret: SK,
+      bucket: 'made-by-put', region: 'oss-cn-hangzhou', retryMax: 0 });
+    await c2.put('x', Buffer.from('y'));
+    await rejectsWith(c.deleteBucket('made-by-put'), 409, 'BucketNotEmpty');
+    await c2.delete('x');
+  });
+
   it('unknown buckets are NoSuchBucket when --bucket fixes the set', async () => {
     const c = new OSS({ endpoint: E.endpoint, accessKeyId: AK, accessKeySecret: SK,
       bucket: 'no-such-bucket', region: 'oss-cn-hangzhou', retryMax: 0 });
