@@ -74,6 +74,8 @@ struct emu_config {
 	const char *const *buckets;	/**< --bucket NAME (repeatable), created at start */
 	size_t		 nbuckets;
 	int		 nosync;	/**< --sync off: skip fsync on commit (benchmarks) */
+	const char *const *table_shards; /**< --shards TABLE=N entries, as given */
+	size_t		 ntable_shards;
 };
 
 /** A service: created once at start, handle() called concurrently. */

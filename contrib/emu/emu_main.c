@@ -4,7 +4,7 @@
  *
  *   difs-emu --ots 127.0.0.1:PORT --oss 127.0.0.1:PORT --data DIR
  *            --access-key ID:SECRET [--instance NAME] [--bucket NAME]...
- *            [--shards N] [--fault SPEC]... [--threads N] [--skew SECONDS]
+ *            [--shards [TABLE=]N]... [--fault SPEC]... [--threads N] [--skew SECONDS]
  *            [--sync on|off] [--log-level LEVEL]
  *
  * Owns: argument parsing (one table), one libmicrohttpd daemon per service
@@ -140,7 +140,11 @@ struct emu_args {
 	size_t		 nbuckets;
 	const char	*faults[EMU_MAX_LIST];
 	size_t		 nfaults;
-	long		 shards, threads, skew;
+	const char	*shards[EMU_MAX_LIST];	/**< "N" or "TABLE=N" */
+	size_t		 nshards;
+	const char	*table_shards[EMU_MAX_LIST];
+	size_t		 ntable_shards;
+	long		 default_shards, threads, skew;
 	int		 help, version;
 };
 
@@ -164,7 +168,7 @@ static const struct emu_opt emu_opts[] = {
 	{ "access-key", EMU_OPT_STR, EMU_OFF(access_key), 0, 0, 0, "ID:SECRET", "the one accepted key pair" },
 	{ "instance", EMU_OPT_STR, EMU_OFF(instance), 0, 0, 0, "NAME", "Table Store instance name (default difs)" },
 	{ "bucket", EMU_OPT_LIST, EMU_OFF(buckets), EMU_OFF(nbuckets), 0, 0, "NAME", "OSS bucket to create at start (repeatable)" },
-	{ "shards", EMU_OPT_LONG, EMU_OFF(shards), 0, 1, 64, "N", "default shard count of new streams (2)" },
+	{ "shards", EMU_OPT_LIST, EMU_OFF(shards), EMU_OFF(nshards), 0, 0, "[TABLE=]N", "shards of new streams: default (2) or per table (repeatable)" },
 	{ "fault", EMU_OPT_LIST, EMU_OFF(faults), EMU_OFF(nfaults), 0, 0, "SPEC", "fault rule (repeatable), see difs-emu(1)" },
 	{ "threads", EMU_OPT_LONG, EMU_OFF(threads), 0, 1, 256, "N", "worker threads per service (default 16)" },
 	{ "skew", EMU_OPT_LONG, EMU_OFF(skew), 0, 1, 86400 * 7, "SECONDS", "allowed request date skew (900)" },
@@ -1074,6 +1078,21 @@ emu_validate(struct emu_args *a, struct emu *emu, char *secret_store, size_t ssl
 		emu->cfg.access_id = secret_store;
 		emu->cfg.access_secret = secret_store + (colon - a->access_key) + 1;
 	}
+	for (i = 0; i < a->nshards; i++) {
+		const char *eq = strchr(a->shards[i], '=');
+		long n;
+
+		if (emu_parse_long(eq != NULL ? eq + 1 : a->shards[i], 1, 64, &n) != 0 ||
+		    (eq != NULL && eq == a->shards[i])) {
+			fprintf(stderr, "difs-emu: --shards %s: expected N or TABLE=N, N in [1, 64]\n",
+			    a->shards[i]);
+			bad = 1;
+		} else if (eq == NULL) {
+			a->default_shards = n;
+		} else {
+			a->table_shards[a->ntable_shards++] = a->shards[i];
+		}
+	}
 	if (a->sync != NULL && strcmp(a->sync, "on") != 0 && strcmp(a->sync, "off") != 0) {
 		fprintf(stderr, "difs-emu: --sync must be on or off\n");
 		bad = 1;
@@ -1105,7 +1124,9 @@ emu_validate(struct emu_args *a, struct emu *emu, char *secret_store, size_t ssl
 	emu->cfg.data_dir = a->data;
 	emu->cfg.instance = a->instance != NULL ? a->instance : "difs";
 	emu->cfg.skew_seconds = a->skew != 0 ? (int)a->skew : 900;
-	emu->cfg.shards = a->shards != 0 ? (int)a->shards : 2;
+	emu->cfg.shards = a->default_shards != 0 ? (int)a->default_shards : 2;
+	emu->cfg.table_shards = a->table_shards;
+	emu->cfg.ntable_shards = a->ntable_shards;
 	emu->cfg.buckets = a->buckets;
 	emu->cfg.nbuckets = a->nbuckets;
 	emu->cfg.nosync = a->sync != NULL && strcmp(a->sync, "off") == 0;

@@ -110,6 +110,38 @@ emu_ots_commit_us(struct emu_ots_table *t)
 	return now;
 }
 
+int
+emu_ots_shards_for(struct emu_ots *ots, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ots->npending; i++)
+		if (strcmp(ots->pending[i].name, name) == 0)
+			return ots->pending[i].n;
+	return ots->default_shards;
+}
+
+int
+emu_ots_shards_pending(struct emu_ots *ots, const char *name, int n)
+{
+	struct emu_ots_pending *np;
+	size_t i;
+
+	if (strlen(name) > EMU_OTS_NAME_MAX)
+		return -ENAMETOOLONG;
+	for (i = 0; i < ots->npending; i++)
+		if (strcmp(ots->pending[i].name, name) == 0) {
+			ots->pending[i].n = n;
+			return 0;
+		}
+	if ((np = realloc(ots->pending, (ots->npending + 1) * sizeof(*np))) == NULL)
+		return -ENOMEM;
+	ots->pending = np;
+	snprintf(np[ots->npending].name, sizeof(np[0].name), "%s", name);
+	np[ots->npending++].n = n;
+	return 0;
+}
+
 struct emu_ots_table *
 emu_ots_table_find(struct emu_ots *ots, const char *name)
 {
@@ -372,6 +404,7 @@ emu_ots_destroy(void *svc)
 	for (i = 0; i < ots->ntables; i++)
 		emu_ots_table_free(ots->tables[i]);
 	free(ots->tables);
+	free(ots->pending);
 	emu_ots_store_close(ots->store);
 	sign_cred_free(ots->cred);
 	pthread_rwlock_destroy(&ots->meta_lock);
@@ -393,6 +426,23 @@ emu_ots_create(const struct emu_config *cfg, void **out)
 	pthread_mutex_init(&ots->write_lock, NULL);
 	ots->cfg = cfg;
 	ots->default_shards = cfg->shards > 0 ? cfg->shards : 2;
+	for (size_t i = 0; i < cfg->ntable_shards; i++) {
+		const char *spec = cfg->table_shards[i], *eq = strchr(spec, '=');
+		char name[EMU_OTS_NAME_MAX + 1];
+		char *end;
+		long cnt;
+
+		/* emu_main validated "TABLE=N" with N in [1, 64] */
+		if (eq == NULL || (size_t)(eq - spec) > EMU_OTS_NAME_MAX)
+			continue;
+		memcpy(name, spec, (size_t)(eq - spec));
+		name[eq - spec] = '\0';
+		cnt = strtol(eq + 1, &end, 10);
+		if (*end != '\0' || cnt < 1 || cnt > 64)
+			continue;
+		if ((rc = emu_ots_shards_pending(ots, name, (int)cnt)) != 0)
+			goto fail;
+	}
 	if ((rc = sign_cred_new(cfg->access_id, cfg->access_secret, NULL, &ots->cred)) != 0) {
 		rc = -EINVAL;
 		goto fail;

@@ -110,12 +110,23 @@ struct emu_ots {
 	size_t			 ntables;
 	uint32_t		 next_uid;	/**< protected by write_lock */
 	int			 default_shards;	/**< --shards, or admin "shards" */
+	struct emu_ots_pending {
+		char	 name[EMU_OTS_NAME_MAX + 1];
+		int	 n;
+	}			*pending;	/**< shard counts of tables not yet
+						     created (--shards T=N, admin);
+						     protected by write_lock */
+	size_t			 npending;
 	_Atomic uint64_t	 reqseq;	/**< request ids */
 	_Atomic int64_t		 last_trim_check_us;
 };
 
 /** Append the packed protobuf message msg (a ProtobufCMessage) to out. */
 int emu_ots_pack(const void *msg, struct buf *out);
+/** Shard count for a new stream of table name (write_lock held). */
+int emu_ots_shards_for(struct emu_ots *ots, const char *name);
+/** Remember n shards for table name, created later (write_lock held). */
+int emu_ots_shards_pending(struct emu_ots *ots, const char *name, int n);
 /** Look up a table by name (meta_lock held).  NULL when absent. */
 struct emu_ots_table *emu_ots_table_find(struct emu_ots *ots, const char *name);
 /** Free one table (shards too).  NULL-safe. */

@@ -773,7 +773,7 @@ emu_ots_stream_admin(struct emu_ots *ots, char **argv, int argc, struct buf *out
 
 	if (strcmp(argv[0], "help") == 0) {
 		(void)buf_addstr(out, "split TABLE SHARD | merge TABLE SHARD1 SHARD2 | "
-		    "trim TABLE [AGE_SECONDS] | shards N | shards TABLE N | shards-of TABLE\n");
+		    "trim TABLE [AGE_SECONDS] | shards N | shards TABLE N (next enable/create) | shards-of TABLE\n");
 		return 0;
 	}
 	if (strcmp(argv[0], "shards") == 0 && argc == 2) {
@@ -790,7 +790,14 @@ emu_ots_stream_admin(struct emu_ots *ots, char **argv, int argc, struct buf *out
 		return emu_ots_admin_err(out, "unknown or incomplete command", argv[0]);
 	pthread_mutex_lock(&ots->write_lock);
 	pthread_rwlock_wrlock(&ots->meta_lock);
-	if ((t = emu_ots_table_find(ots, argv[1])) == NULL) {
+	t = emu_ots_table_find(ots, argv[1]);
+	if (t == NULL && strcmp(argv[0], "shards") == 0 && argc == 3) {
+		/* a table created later gets this many shards */
+		if (emu_ots_parse_int(argv[2], 1, 64, &v) != 0)
+			rc = emu_ots_admin_err(out, "shard count must be 1..64", argv[2]);
+		else
+			rc = emu_ots_shards_pending(ots, argv[1], (int)v);
+	} else if (t == NULL) {
 		rc = emu_ots_admin_err(out, "no such table", argv[1]);
 	} else if (strcmp(argv[0], "split") == 0 || strcmp(argv[0], "merge") == 0) {
 		rc = emu_ots_reshard(ots, t, argv, argc, out);

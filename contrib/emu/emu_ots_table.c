@@ -341,11 +341,10 @@ emu_ots_create_table(struct emu_ots *ots, const uint8_t *body, size_t len,
 	if (emu_ots_options_apply(t, rq->table_options, e) != 0 ||
 	    emu_ots_stream_spec_check(rq->stream_spec, e) != 0)
 		goto out;
-	t->nshards_init = ots->default_shards;
-
 	pthread_mutex_lock(&ots->write_lock);
 	pthread_rwlock_wrlock(&ots->meta_lock);
 	locked = 1;
+	t->nshards_init = emu_ots_shards_for(ots, t->name);
 	if (emu_ots_table_find(ots, t->name) != NULL) {
 		emu_ots_fail(e, 409, "OTSObjectAlreadyExist", "Requested table already exists.");
 		goto out;

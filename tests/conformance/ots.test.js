@@ -645,6 +645,20 @@ describe('tablestore SDK against difs-emu', () => {
     assert.deepEqual((await client.listTable({})).tableNames, [TABLE], 'the fault expired after one request');
   });
 
+  it('configures the shard count per table (admin)', async () => {
+    await emu.cmd('ots', 'shards conf_three 3');
+    await client.createTable({
+      tableMeta: { tableName: 'conf_three', primaryKey: [{ name: 'k', type: 'INTEGER' }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 },
+      streamSpecification: { enableStream: true, expirationTime: 1 },
+    });
+    const sid = (await client.makeRequest('listStream', { tableName: 'conf_three' })).streams[0].streamId;
+    const d = await client.makeRequest('describeStream', { streamId: sid });
+    assert.equal(d.shards.length, 3);
+    assert.equal(d.expirationTime, 1);
+    await client.deleteTable({ tableName: 'conf_three' });
+  });
+
   it('deletes the table', async () => {
     await client.deleteTable({ tableName: TABLE });
     assert.deepEqual((await client.listTable({})).tableNames, []);
