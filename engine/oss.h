@@ -341,6 +341,15 @@ void	oss_parts_page_free(struct oss_parts_page *page);
 int	oss_mpu_list_uploads(struct oss *oss, const char *prefix, size_t *count,
 	    char ***keys, struct oss_error *err);
 
+/**
+ * oss_mpu_abort_all - abort every in-progress multipart upload whose key
+ * starts with prefix (NULL = the whole bucket): the clean-up after a
+ * process was killed mid-upload.  *aborted (may be NULL) gets the count,
+ * also on failure.
+ */
+int	oss_mpu_abort_all(struct oss *oss, const char *prefix, size_t *aborted,
+	    struct oss_error *err);
+
 /* ---- append -------------------------------------------------------------- */
 
 struct oss_append_result {

@@ -119,7 +119,8 @@ int	oss_xml_list(const char *p, size_t n, struct oss_list_page *page);
 int	oss_xml_list_parts(const char *p, size_t n, struct oss_parts_page *page);
 int	oss_xml_delete_result(const char *p, size_t n,
 	    struct oss_delete_fail **fails, size_t *nfails);
-int	oss_xml_list_uploads(const char *p, size_t n, size_t *count, char ***keys);
+int	oss_xml_list_uploads(const char *p, size_t n, size_t *count, char ***keys,
+	    char ***ids);
 /* request bodies; ENG_EINVAL when a key cannot be carried by XML */
 int	oss_xml_complete_body(const struct oss_part *parts, size_t n, struct buf *b);
 int	oss_xml_delete_body(const char *const *keys, size_t n, bool quiet,

@@ -675,9 +675,10 @@ out:
 	return rc;
 }
 
-int
-oss_mpu_list_uploads(struct oss *oss, const char *prefix, size_t *count,
-    char ***keys, struct oss_error *err)
+/* one page of ListMultipartUploads under prefix */
+static int
+oss_list_uploads(struct oss *oss, const char *prefix, size_t *count,
+    char ***keys, char ***ids, struct oss_error *err)
 {
 	struct oss_call c;
 	struct http_response r;
@@ -692,11 +693,50 @@ oss_mpu_list_uploads(struct oss *oss, const char *prefix, size_t *count,
 		oss_call_query(&c, "prefix", prefix);
 	if ((rc = oss_exec(oss, &c, &r, err)) != 0)
 		goto out;
-	if ((rc = oss_xml_list_uploads(r.body.p, r.body.len, count, keys)) != 0)
+	if ((rc = oss_xml_list_uploads(r.body.p, r.body.len, count, keys, ids)) != 0)
 		oss_err_set(err, "ListMultipartUploads", rc,
 		    "malformed ListMultipartUploadsResult");
 out:
 	http_response_free(&r);
+	return rc;
+}
+
+int
+oss_mpu_list_uploads(struct oss *oss, const char *prefix, size_t *count,
+    char ***keys, struct oss_error *err)
+{
+	return oss_list_uploads(oss, prefix, count, keys, NULL, err);
+}
+
+int
+oss_mpu_abort_all(struct oss *oss, const char *prefix, size_t *aborted,
+    struct oss_error *err)
+{
+	char **keys = NULL, **ids = NULL;
+	size_t n = 0, i, done = 0, rounds;
+	int rc = 0;
+
+	if (aborted != NULL)
+		*aborted = 0;
+	/* a page holds up to 1000; aborting them shortens the next listing */
+	for (rounds = 0; rounds < 1000; rounds++) {
+		if ((rc = oss_list_uploads(oss, prefix, &n, &keys, &ids, err)) != 0)
+			break;
+		for (i = 0; i < n && rc == 0; i++)
+			if ((rc = oss_mpu_abort(oss, keys[i], ids[i], err)) == 0)
+				done++;
+		for (i = 0; i < n; i++) {
+			free(keys[i]);
+			free(ids[i]);
+		}
+		free(keys);
+		free(ids);
+		keys = ids = NULL;
+		if (rc != 0 || n < 1000)
+			break;
+	}
+	if (aborted != NULL)
+		*aborted = done;
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "oss_i.h"
 
 enum oss_up_state { OSS_UP_OPEN = 0, OSS_UP_DONE, OSS_UP_ABORTED };
@@ -410,6 +411,13 @@ oss_upload_abort(struct oss_upload *up)
 	if (up->upload_id != NULL && up->state == OSS_UP_OPEN) {
 		memset(&e, 0, sizeof(e));
 		rc = oss_mpu_abort(up->oss, up->key, up->upload_id, &e);
+		if (rc != 0) {
+			char line[600];
+
+			oss_error_format(&e, line, sizeof(line));
+			log_warnx("oss: multipart upload %s of %s left behind: %s",
+			    up->upload_id, up->key, line);
+		}
 	}
 	up->state = OSS_UP_ABORTED;
 	return rc;

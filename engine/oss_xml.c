@@ -378,19 +378,34 @@ out:
 	return rc;
 }
 
+static void
+oss_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int
-oss_xml_list_uploads(const char *p, size_t n, size_t *count, char ***keys)
+oss_xml_list_uploads(const char *p, size_t n, size_t *count, char ***keys,
+    char ***ids)
 {
 	struct xml_doc *d = NULL;
 	const struct xml_node *r, *c;
-	char **ks = NULL;
-	size_t k, nk = 0, i;
+	char **ks = NULL, **is = NULL;
+	size_t k, nk = 0;
 	bool enc;
 	int rc;
 
 	*count = 0;
 	if (keys != NULL)
 		*keys = NULL;
+	if (ids != NULL)
+		*ids = NULL;
 	if ((rc = oss_xml_open(p, n, "ListMultipartUploadsResult", &d)) != 0)
 		return rc;
 	r = xml_root(d);
@@ -399,15 +414,25 @@ oss_xml_list_uploads(const char *p, size_t n, size_t *count, char ***keys)
 	rc = -ENOMEM;
 	if (keys != NULL && k != 0 && (ks = calloc(k, sizeof(*ks))) == NULL)
 		goto out;
+	if (ids != NULL && k != 0 && (is = calloc(k, sizeof(*is))) == NULL)
+		goto out;
 	for (c = xml_child(r, "Upload"); c != NULL; c = xml_next(c)) {
-		char *key = NULL;
+		char *key = NULL, *id = NULL;
 
 		if ((rc = oss_xml_str(c, "Key", enc, true, &key)) != 0)
 			goto out;
+		if ((rc = oss_xml_str(c, "UploadId", false, true, &id)) != 0) {
+			free(key);
+			goto out;
+		}
 		if (ks != NULL)
 			ks[nk] = key;
 		else
 			free(key);
+		if (is != NULL)
+			is[nk] = id;
+		else
+			free(id);
 		nk++;
 	}
 	*count = nk;
@@ -415,13 +440,14 @@ oss_xml_list_uploads(const char *p, size_t n, size_t *count, char ***keys)
 		*keys = ks;
 		ks = NULL;
 	}
+	if (ids != NULL) {
+		*ids = is;
+		is = NULL;
+	}
 	rc = 0;
 out:
-	if (ks != NULL) {
-		for (i = 0; i < nk; i++)
-			free(ks[i]);
-		free(ks);
-	}
+	oss_strv_free(ks, nk);
+	oss_strv_free(is, nk);
 	xml_free(d);
 	return rc;
 }

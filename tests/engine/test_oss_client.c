@@ -621,6 +621,26 @@ faults(void)
 	oss_upload_free(up);
 	is_int(count_uploads(oss, "faults/"), 0, "cancelled upload aborted");
 
+	/* a process killed mid-upload leaves uploads; abort_all cleans up */
+	{
+		char *id1 = NULL, *id2 = NULL;
+		struct oss_part part;
+		struct oss_src src = oss_src_mem(d, OSS_PART_MIN);
+		size_t n = 0;
+
+		is_rc(oss_mpu_init(oss, "faults/killed/a \xe4\xb8\xad", NULL, &id1, &e), 0,
+		    "left-over upload 1");
+		is_rc(oss_mpu_part(oss, "faults/killed/a \xe4\xb8\xad", id1, 1, &src, &part, &e),
+		    0, "with a part");
+		is_rc(oss_mpu_init(oss, "faults/killed/b+c", NULL, &id2, &e), 0,
+		    "left-over upload 2");
+		is_int(count_uploads(oss, "faults/killed/"), 2, "two uploads left");
+		is_rc(oss_mpu_abort_all(oss, "faults/killed/", &n, &e), 0, "abort_all");
+		is_int(n, 2, "two aborted");
+		is_int(count_uploads(oss, "faults/"), 0, "nothing left");
+		free(id1);
+		free(id2);
+	}
 	oss_free(oss);
 	free(d);
 }

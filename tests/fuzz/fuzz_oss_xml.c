@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct oss_delete_fail *f = NULL;
 	struct buf b;
 	size_t nf = 0, cnt = 0, i;
-	char **keys = NULL;
+	char **keys = NULL, **ids = NULL;
 	char *id = NULL;
 	char etag[80];
 
@@ -51,10 +51,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		oss_parts_page_free(&pp);
 	if (oss_xml_delete_result(p, size, &f, &nf) == 0)
 		oss_delete_fails_free(f, nf);
-	if (oss_xml_list_uploads(p, size, &cnt, &keys) == 0) {
-		for (i = 0; i < cnt; i++)
+	if (oss_xml_list_uploads(p, size, &cnt, &keys, &ids) == 0) {
+		for (i = 0; i < cnt; i++) {
 			free(keys[i]);
+			free(ids[i]);
+		}
 		free(keys);
+		free(ids);
 	}
 	/* writer: whatever it accepts must read back identical */
 	buf_init(&b, (size_t)1 << 20);
