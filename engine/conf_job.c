@@ -153,6 +153,7 @@ check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
 	struct conf_schedule *sc = &job->sched;
 	struct eng_errbuf eb;
 	struct tz *tz = NULL;
+	size_t i;
 
 	conf_check_keys(c, s, schedule_keys, NKEYS(schedule_keys), "schedule");
 	c->scheduled = true;
@@ -209,14 +210,12 @@ check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
 		sc->nparams = 0;
 	}
 	sc->params = job->kvs;
-	for (m = json_first(pa); m != NULL && job->kvs != NULL; m = json_next(m)) {
+	/* params is a free-form object: its names are checked here */
+	for (m = json_first(pa), i = 0; m != NULL && job->kvs != NULL; m = json_next(m), i++) {
 		struct param_kv kv = { json_key(m), json_str(m) };
 		struct param_set ps = { NULL, 0 };
-		size_t i = 0;
 		const struct json *p;
 
-		for (p = json_first(pa); p != m; p = json_next(p))
-			i++;
 		job->kvs[i] = kv;
 		for (p = json_first(pa); p != m; p = json_next(p))
 			if (strcmp(json_key(p), json_key(m)) == 0)
