@@ -136,9 +136,10 @@ emu_stop(void)
 	(void)nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* admin endpoint: POST /_emu/<path> body (unsigned, loopback) */
+/* admin endpoint: POST /_emu/<path> body (unsigned, loopback); GET when
+ * body is NULL, the answer goes to out (may be NULL) */
 static int
-emu_admin(const char *path, const char *body)
+emu_admin_req(const char *path, const char *body, struct buf *out)
 {
 	struct http_transport *t = NULL;
 	struct http_request req;
@@ -150,17 +151,41 @@ emu_admin(const char *path, const char *body)
 	if ((rc = http_curl_new(NULL, &t)) != 0)
 		return rc;
 	memset(&req, 0, sizeof(req));
-	req.method = "POST";
+	req.method = body != NULL ? "POST" : "GET";
 	req.url = url;
 	req.body = body;
-	req.body_len = strlen(body);
+	req.body_len = body != NULL ? strlen(body) : 0;
 	http_response_init(&resp);
 	rc = http_perform(t, &req, &resp, NULL);
 	if (rc == 0 && resp.status != 200)
 		rc = -EIO;
+	if (rc == 0 && out != NULL)
+		rc = buf_add(out, resp.body.p, resp.body.len);
 	http_response_free(&resp);
 	http_transport_free(t);
 	return rc;
+}
+
+static int
+emu_admin(const char *path, const char *body)
+{
+	return emu_admin_req(path, body, NULL);
+}
+
+/* the emulator's count of injected OSS faults */
+static long
+emu_faults(void)
+{
+	struct buf b;
+	const char *p;
+	long v = -1;
+
+	buf_init(&b, BUF_MAX_SMALL);
+	if (emu_admin_req("stats", NULL, &b) == 0 &&
+	    (p = strstr(b.p, "oss.faults ")) != NULL)
+		v = (long)num_at(p + 11);
+	buf_free(&b);
+	return v;
 }
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -541,6 +566,7 @@ faults(void)
 	struct oss_put_result pr;
 	struct oss_error e;
 	struct oss_head h;
+	long nf;
 	int rc;
 
 	printf("# ---- fault injection ----\n");
@@ -572,7 +598,9 @@ faults(void)
 	is_rc(emu_admin("fault/clear", ""), 0, "clear faults");
 
 	/* connections dropped mid-part and a Complete answer cut mid-body */
+	nf = emu_faults();
 	is_rc(emu_admin("fault", "op=UploadPart,drop,count=2"), 0, "drop two UploadPart connections");
+	is_rc(emu_admin("fault", "op=UploadPart,reset,count=1"), 0, "reset one UploadPart answer");
 	is_rc(emu_admin("fault", "op=CompleteMultipartUpload,reset,count=1"), 0,
 	    "reset the Complete answer mid-body");
 	is_rc(oss_upload_new(oss, "faults/big.bin", NULL, &up), 0, "upload_new");
@@ -584,6 +612,7 @@ faults(void)
 	rc = oss_upload_finish(up, &pr);
 	diag("upload with faults", rc, oss_upload_error(up));
 	is_rc(rc, 0, "upload survives dropped parts and a lost Complete answer");
+	is_int(emu_faults() - nf, 4, "all four faults were injected");
 	oss_upload_free(up);
 	rc = oss_head(oss, "faults/big.bin", &h, &e);
 	ok(rc == 0 && h.size == total && h.crc64 == crc64_compute(d, total),
