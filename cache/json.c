@@ -440,7 +440,7 @@ int
 json_obj_add_str(struct json *obj, const char *key, const char *s)
 {
 	if (s == NULL)
-		return -EINVAL;
+		return json_obj_add(obj, key, json_new_null());
 	return json_obj_add(obj, key, json_new_str(s));
 }
 

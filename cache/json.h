@@ -105,6 +105,7 @@ struct json *json_new_bool(bool v);
  * object, -ENOMEM.
  */
 int	json_obj_add(struct json *obj, const char *key, struct json *val);
+/** s == NULL adds a JSON null (handy for optional fields). */
 int	json_obj_add_str(struct json *obj, const char *key, const char *s);
 int	json_obj_add_int(struct json *obj, const char *key, int64_t v);
 int	json_obj_add_num(struct json *obj, const char *key, double v);

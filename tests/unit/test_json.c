@@ -112,6 +112,8 @@ test_build_print(void)
 	is_rc(json_obj_del(dup, "n"), -ENOENT, "delete again");
 	ok(json_get(dup, "n") == NULL, "member gone");
 	is_rc(json_obj_add(o, "x", NULL), -ENOMEM, "NULL value counts as ENOMEM");
+	is_rc(json_obj_add_str(o, "nul", NULL), 0, "NULL string adds null");
+	is_int(json_type(json_get(o, "nul")), JSON_NULL, "it is a null");
 	json_free(dup);
 	json_free(o);
 	json_free(NULL);
