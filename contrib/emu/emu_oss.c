@@ -723,41 +723,21 @@ out:
 	return rc;
 }
 
-struct any_arg {
-	int	 any;
-};
-
-static int
-any_cb(void *arg, const struct emu_oss_meta *m)
-{
-	(void)m;
-	((struct any_arg *)arg)->any = 1;
-	return 1;
-}
-
-static int
-any_up_cb(void *arg, const struct emu_oss_upload *u)
-{
-	(void)u;
-	((struct any_arg *)arg)->any = 1;
-	return 1;
-}
-
 static int
 op_delete_bucket(struct emu_oss_ctx *c)
 {
-	struct any_arg a = { 0 };
-	int rc;
+	int rc = emu_oss_store_bucket_delete(c->store, c->t.bucket);
 
-	if ((rc = emu_oss_store_list(c->store, c->t.bucket, NULL, NULL, any_cb,
-	    &a)) != 0 ||
-	    (rc = emu_oss_store_mp_list(c->store, c->t.bucket, any_up_cb, &a)) != 0)
-		return emu_oss_error_errno(c, rc);
-	if (a.any)
+	if (rc == -ENOTEMPTY)
 		return err_with(c, 409, "BucketNotEmpty",
 		    "The bucket you tried to delete is not empty.", "BucketName",
 		    c->t.bucket, NULL);
-	/* the emulator keeps (empty) bucket directories: users may look there */
+	if (rc == -ENOENT)
+		return err_with(c, 404, "NoSuchBucket",
+		    "The specified bucket does not exist.", "BucketName",
+		    c->t.bucket, NULL);
+	if (rc != 0)
+		return emu_oss_error_errno(c, rc);
 	c->resp->status = 204;
 	return 0;
 }

@@ -232,6 +232,8 @@ void	 emu_oss_store_close(struct emu_oss_store *s);
 /** 1 exists, 0 not.  create: make it when missing (0 or -errno). */
 int	 emu_oss_store_bucket_exists(struct emu_oss_store *s, const char *b);
 int	 emu_oss_store_bucket_create(struct emu_oss_store *s, const char *b);
+/** Remove an empty bucket: 0, -ENOENT, -ENOTEMPTY (objects or uploads). */
+int	 emu_oss_store_bucket_delete(struct emu_oss_store *s, const char *b);
 /** Names of all buckets (sorted); free with emu_oss_xml_strv_free. */
 int	 emu_oss_store_buckets(struct emu_oss_store *s, char ***names, size_t *n);
 /** Bucket creation time. */

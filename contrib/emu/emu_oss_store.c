@@ -436,6 +436,40 @@ out:
 	return rc;
 }
 
+int
+emu_oss_store_bucket_delete(struct emu_oss_store *s, const char *name)
+{
+	static const char *const sub[] = { "meta", "side", "uploads", "" };
+	struct st_bucket *b;
+	char path[PATH_MAX];
+	size_t i;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&s->lock);
+	if ((b = bucket_find(s, name)) == NULL)
+		goto out;
+	rc = -ENOTEMPTY;
+	if (b->nobj > 0 || b->nup > 0)
+		goto out;
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+		if (mkpath(path, sizeof(path), "%s/.emu/buckets/%s/%s", s->root,
+		    name, sub[i]) == 0)
+			(void)rmdir(path);
+	/* the user-visible directory goes only when nothing is left in it */
+	if (mkpath(path, sizeof(path), "%s/%s", s->root, name) == 0)
+		(void)rmdir(path);
+	for (i = 0; i < s->nb; i++)
+		if (s->b[i] == b)
+			break;
+	memmove(&s->b[i], &s->b[i + 1], (s->nb - i - 1) * sizeof(*s->b));
+	s->nb--;
+	bucket_free(b);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 time_t
 emu_oss_store_bucket_ctime(struct emu_oss_store *s, const char *name)
 {

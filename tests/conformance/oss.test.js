@@ -447,6 +447,8 @@ describe('difs-emu OSS behaviour', () => {
     await c2.put('x', Buffer.from('y'));
     await rejectsWith(c.deleteBucket('made-by-put'), 409, 'BucketNotEmpty');
     await c2.delete('x');
+    assert.equal((await c.deleteBucket('made-by-put')).res.status, 204);
+    await rejectsWith(c2.get('x'), 404, 'NoSuchBucket');
   });
 
   it('unknown buckets are NoSuchBucket when --bucket fixes the set', async () => {
