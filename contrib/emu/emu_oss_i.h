@@ -7,7 +7,8 @@
  *                    error bodies, object operations (put/get/head/delete/
  *                    append/delete-multiple), bucket operations
  *   emu_oss_req.c    pure request parsing: query strings, percent coding,
- *                    bucket/key from Host and path, Range (no I/O; fuzzed)
+ *                    bucket/key from Host and path, Range, dates, and the
+ *                    store's metadata record codec (no I/O; fuzzed)
  *   emu_oss_auth.c   signature checks: V1 header, V1 presigned, V4 header,
  *                    V4 presigned (pure; fuzzed)
  *   emu_oss_store.c  the on-disk store: plain object files below
