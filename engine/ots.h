@@ -251,9 +251,12 @@ struct ots_batch_write {
 };
 
 /**
- * ots_batch_write_row - one BatchWriteRow (rows of the same table are
- * grouped).  Returns 0 when the request succeeded as a whole, even if some
- * rows failed: check rows[i].ok (partial failures are not retried here).
+ * ots_batch_write_row - one BatchWriteRow.  Adjacent rows of the same table
+ * form one table entry of the request, so keep each table's rows together
+ * (the service expects every table once).  Returns 0 when the request
+ * succeeded as a whole, even if some rows failed: check rows[i].ok (partial
+ * failures are not retried here).  Not idempotent: only the always-retryable
+ * codes are retried.
  */
 int	ots_batch_write_row(struct ots *o, struct ots_batch_write *rows, size_t n,
 	    struct ots_error *err);
