@@ -155,9 +155,13 @@ int  emu_ots_put(struct emu_ots_txn *t, enum emu_ots_db db, const void *k, size_
     const void *val, size_t vl);
 /** 0 or -ENOENT (absent) or -errno. */
 int  emu_ots_del(struct emu_ots_txn *t, enum emu_ots_db db, const void *k, size_t kl);
-/** Delete every key in [lo, hi) (hi NULL = no upper bound).  Returns the
- *  count deleted (>= 0) or -errno. */
+/** Delete the keys in [lo, hi) (hi NULL = no upper bound), at most max of
+ *  them (0 = all).  Returns the count deleted (>= 0) or -errno. */
 long emu_ots_del_range(struct emu_ots_txn *t, enum emu_ots_db db,
+    const void *lo, size_t lol, const void *hi, size_t hil, long max);
+/** Delete [lo, hi) in bounded write txns of its own (the caller holds no
+ *  txn): big tables and streams go away without one huge transaction. */
+int  emu_ots_purge(struct emu_ots_store *s, enum emu_ots_db db,
     const void *lo, size_t lol, const void *hi, size_t hil);
 
 /** Cursor scanning in key order. */
@@ -218,8 +222,11 @@ emu_ots_op_fn emu_ots_list_stream, emu_ots_describe_stream, emu_ots_get_shard_it
 /** Create the initial shards of a newly enabled stream (write_lock,
  *  meta_lock write).  0 or -ENOMEM. */
 int  emu_ots_stream_enable(struct emu_ots *ots, struct emu_ots_table *t, int32_t hours);
-/** Drop t's stream records and shards (write txn). */
-int  emu_ots_stream_drop(struct emu_ots_txn *txn, struct emu_ots_table *t);
+/** Disable t's stream: forget its shards (t->shards becomes NULL; the
+ *  caller frees the old array and purges its records once committed). */
+void emu_ots_stream_drop(struct emu_ots_table *t);
+/** Delete every record of the given shards (no txn held). */
+int  emu_ots_stream_purge(struct emu_ots *ots, const struct emu_ots_shard *shards, size_t n);
 /**
  * Append one stream record for a committed row change (write txn,
  * write_lock held).  action: 1 PUT_ROW, 2 UPDATE_ROW, 3 DELETE_ROW.
@@ -234,7 +241,7 @@ void emu_ots_stream_trim_maybe(struct emu_ots *ots);
 
 /* ---- rows (emu_ots_row.c) ------------------------------------------------- */
 
-/** Delete all rows of a table (write txn). */
-int emu_ots_rows_drop(struct emu_ots_txn *txn, const struct emu_ots_table *t);
+/** Delete all rows of a table (no txn held; the table record is gone). */
+int emu_ots_rows_purge(struct emu_ots *ots, uint32_t table_uid);
 
 #endif /* DIFS_EMU_OTS_I_H */

@@ -478,7 +478,8 @@ emu_ots_emit_row(const struct emu_ots_table *t, const struct plainbuf_cell *pk,
 				continue;
 			if (o->has_range && (v->ts < o->start || v->ts >= o->end))
 				continue;
-			if (o->max_versions > 0 && taken >= o->max_versions)
+			if ((o->max_versions > 0 && taken >= o->max_versions) ||
+			    taken >= t->max_versions)
 				break;
 			memset(&cells[n], 0, sizeof(cells[n]));
 			cells[n].name = c->name;
@@ -1372,18 +1373,16 @@ out:
 }
 
 int
-emu_ots_rows_drop(struct emu_ots_txn *txn, const struct emu_ots_table *t)
+emu_ots_rows_purge(struct emu_ots *ots, uint32_t uid)
 {
-	uint8_t lo[4] = { (uint8_t)(t->uid >> 24), (uint8_t)(t->uid >> 16),
-	    (uint8_t)(t->uid >> 8), (uint8_t)t->uid };
+	uint8_t lo[4] = { (uint8_t)(uid >> 24), (uint8_t)(uid >> 16),
+	    (uint8_t)(uid >> 8), (uint8_t)uid };
 	uint8_t hi[4];
-	uint32_t n = t->uid + 1;
-	long rc;
+	uint32_t n = uid + 1;
 
 	hi[0] = (uint8_t)(n >> 24);
 	hi[1] = (uint8_t)(n >> 16);
 	hi[2] = (uint8_t)(n >> 8);
 	hi[3] = (uint8_t)n;
-	rc = emu_ots_del_range(txn, EMU_OTS_DB_ROWS, lo, 4, n == 0 ? NULL : hi, 4);
-	return rc < 0 ? (int)rc : 0;
+	return emu_ots_purge(ots->store, EMU_OTS_DB_ROWS, lo, 4, n == 0 ? NULL : hi, 4);
 }

@@ -206,7 +206,7 @@ emu_ots_keycmp(const void *a, size_t al, const void *b, size_t bl)
 
 long
 emu_ots_del_range(struct emu_ots_txn *t, enum emu_ots_db db,
-    const void *lo, size_t lol, const void *hi, size_t hil)
+    const void *lo, size_t lol, const void *hi, size_t hil, long max)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k = { lol, (void *)(uintptr_t)lo }, v;
@@ -216,7 +216,7 @@ emu_ots_del_range(struct emu_ots_txn *t, enum emu_ots_db db,
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur)) != 0)
 		return emu_ots_mdb_err(rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (rc == 0) {
+	while (rc == 0 && (max == 0 || n < max)) {
 		if (hi != NULL && emu_ots_keycmp(k.mv_data, k.mv_size, hi, hil) >= 0)
 			break;
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
@@ -231,6 +231,28 @@ emu_ots_del_range(struct emu_ots_txn *t, enum emu_ots_db db,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return emu_ots_mdb_err(rc);
 	return n;
+}
+
+int
+emu_ots_purge(struct emu_ots_store *s, enum emu_ots_db db,
+    const void *lo, size_t lol, const void *hi, size_t hil)
+{
+	const long chunk = 50000;
+	struct emu_ots_txn *t;
+	long n;
+	int rc;
+
+	do {
+		if ((rc = emu_ots_txn_begin(s, 0, &t)) != 0)
+			return rc;
+		if ((n = emu_ots_del_range(t, db, lo, lol, hi, hil, chunk)) < 0) {
+			emu_ots_txn_abort(t);
+			return (int)n;
+		}
+		if ((rc = emu_ots_txn_commit(t)) != 0)
+			return rc;
+	} while (n == chunk);
+	return 0;
 }
 
 int

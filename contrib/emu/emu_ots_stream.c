@@ -199,35 +199,45 @@ emu_ots_stream_enable(struct emu_ots *ots, struct emu_ots_table *t, int32_t hour
 	return 0;
 }
 
+/* records of one trim per shard and txn; the rest goes at the next trim
+ * (the trim position already hides them) */
+#define EMU_OTS_TRIM_CHUNK	200000
+
 static long
 emu_ots_shard_del_records(struct emu_ots_txn *txn, uint32_t uid, int64_t before_ts)
 {
 	uint8_t lo[EMU_OTS_RECKEY], hi[EMU_OTS_RECKEY];
 
 	emu_ots_reckey(lo, uid, 0, 0);
-	if (before_ts == INT64_MAX)
-		emu_ots_reckey(hi, uid + 1, 0, 0);
-	else
-		emu_ots_reckey(hi, uid, before_ts, 0);
-	return emu_ots_del_range(txn, EMU_OTS_DB_RECS, lo, sizeof(lo),
-	    before_ts == INT64_MAX && uid == UINT32_MAX ? NULL : hi, sizeof(hi));
+	emu_ots_reckey(hi, uid, before_ts, 0);
+	return emu_ots_del_range(txn, EMU_OTS_DB_RECS, lo, sizeof(lo), hi, sizeof(hi),
+	    EMU_OTS_TRIM_CHUNK);
 }
 
-int
-emu_ots_stream_drop(struct emu_ots_txn *txn, struct emu_ots_table *t)
+void
+emu_ots_stream_drop(struct emu_ots_table *t)
 {
-	size_t i;
-
-	for (i = 0; i < t->nshards; i++) {
-		long n = emu_ots_shard_del_records(txn, t->shards[i].uid, INT64_MAX);
-
-		if (n < 0)
-			return (int)n;
-	}
 	t->stream = 0;
 	t->stream_id[0] = '\0';
 	t->shards = NULL;	/* the caller frees the old array once committed */
 	t->nshards = 0;
+}
+
+int
+emu_ots_stream_purge(struct emu_ots *ots, const struct emu_ots_shard *shards, size_t n)
+{
+	uint8_t lo[EMU_OTS_RECKEY], hi[EMU_OTS_RECKEY];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		emu_ots_reckey(lo, shards[i].uid, 0, 0);
+		emu_ots_reckey(hi, shards[i].uid + 1, 0, 0);
+		rc = emu_ots_purge(ots->store, EMU_OTS_DB_RECS, lo, sizeof(lo),
+		    shards[i].uid == UINT32_MAX ? NULL : hi, sizeof(hi));
+		if (rc != 0)
+			return rc;
+	}
 	return 0;
 }
 

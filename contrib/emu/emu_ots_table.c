@@ -13,6 +13,7 @@
 #include "ots.pb-c.h"
 
 #include "emu_ots_i.h"
+#include "log.h"
 
 int
 emu_ots_pack(const void *msg, struct buf *out)
@@ -474,8 +475,7 @@ emu_ots_update_table(struct emu_ots *ots, const uint8_t *body, size_t len,
 			if ((rc = emu_ots_stream_enable(ots, t, hours)) != 0)
 				goto restore;
 		} else if (t->stream) {
-			if ((rc = emu_ots_stream_drop(txn, t)) != 0)
-				goto restore;
+			emu_ots_stream_drop(t);
 		}
 	}
 	if ((rc = emu_ots_store_put_table(txn, t)) != 0 ||
@@ -485,8 +485,13 @@ emu_ots_update_table(struct emu_ots *ots, const uint8_t *body, size_t len,
 	txn = NULL;
 	if (rc != 0)
 		goto restore;
-	if (saved.shards != t->shards)
+	if (saved.shards != t->shards) {
+		/* records of a disabled stream: unreachable now, purged in chunks */
+		if (!t->stream && saved.stream &&
+		    emu_ots_stream_purge(ots, saved.shards, saved.nshards) != 0)
+			log_warnx("emu ots: cannot purge the old stream of %s", t->name);
 		free(saved.shards);
+	}
 	cu.has_read = cu.has_write = 1;
 	rtd.capacity_unit = &cu;
 	rtd.last_increase_time = t->created_us / 1000000;
@@ -519,9 +524,8 @@ emu_ots_delete_table(struct emu_ots *ots, const uint8_t *body, size_t len,
 	Ots__DeleteTableResponse rs = OTS__DELETE_TABLE_RESPONSE__INIT;
 	struct emu_ots_table *t = NULL;
 	struct emu_ots_txn *txn = NULL;
-	struct emu_ots_shard *old_shards;
-	size_t i, old_n;
-	int rc = -1, old_stream;
+	size_t i;
+	int rc = -1;
 
 	EMU_OTS_UNPACK(Ots__DeleteTableRequest, ots__delete_table_request__unpack, rq, body, len, e);
 	pthread_mutex_lock(&ots->write_lock);
@@ -533,20 +537,19 @@ emu_ots_delete_table(struct emu_ots *ots, const uint8_t *body, size_t len,
 		emu_ots_no_table(e);
 		goto out;
 	}
-	old_shards = t->shards;
-	old_n = t->nshards;
-	old_stream = t->stream;
 	if ((rc = emu_ots_txn_begin(ots->store, 0, &txn)) != 0)
 		goto out;
-	if ((rc = emu_ots_rows_drop(txn, t)) != 0 ||
-	    (t->stream && (rc = emu_ots_stream_drop(txn, t)) != 0) ||
-	    (rc = emu_ots_store_del_table(txn, t)) != 0)
-		goto restore;
+	if ((rc = emu_ots_store_del_table(txn, t)) != 0)
+		goto out;
 	rc = emu_ots_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0)
-		goto restore;
-	free(old_shards);
+		goto out;
+	/* the table record is gone (its uids are never reused): rows and
+	 * records are unreachable; purge them in bounded transactions */
+	if (emu_ots_rows_purge(ots, t->uid) != 0 ||
+	    emu_ots_stream_purge(ots, t->shards, t->nshards) != 0)
+		log_warnx("emu ots: cannot purge the data of deleted table %s", t->name);
 	for (i = 0; i < ots->ntables; i++)
 		if (ots->tables[i] == t) {
 			memmove(&ots->tables[i], &ots->tables[i + 1],
@@ -556,11 +559,6 @@ emu_ots_delete_table(struct emu_ots *ots, const uint8_t *body, size_t len,
 		}
 	emu_ots_table_free(t);
 	rc = emu_ots_pack(&rs, out);
-	goto out;
-restore:
-	t->shards = old_shards;
-	t->nshards = old_n;
-	t->stream = old_stream;
 out:
 	emu_ots_txn_abort(txn);
 	pthread_rwlock_unlock(&ots->meta_lock);
