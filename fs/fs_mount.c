@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fs_mount.c - `difs mount MOUNTPOINT`: the daemon.
+ *
+ * Start-up order, chosen so that every failure reaches the terminal and the
+ * exit status:
+ *   1. parse options, check the mount point (exists, directory, empty);
+ *   2. unless -f: fork; the parent waits on a pipe for the child's verdict
+ *      and exits with it; the child calls setsid().  The fork comes BEFORE
+ *      the engine opens the LMDB store: an LMDB environment must not cross a
+ *      fork (its reader slots and fcntl locks belong to the opening pid), so
+ *      libfuse's fuse_daemonize() (which forks late) is not used;
+ *   3. open the daemon log (STATE/difs.log, plus stderr with -f), open the
+ *      engine (takes the state directory's lock: a second daemon gets
+ *      ENG_ELOCKED and the holder's pid), create the FUSE session, mount;
+ *   4. start the invalidation thread, the scheduler and the signal thread,
+ *      then tell the parent "mounted" (the child's stdio goes to /dev/null);
+ *   5. run the multi-threaded session loop until `fusermount3 -u` or
+ *      SIGTERM/SIGINT/SIGHUP;
+ *   6. stop the scheduler, unmount, stop the invalidation thread, free the
+ *      engine (kills running instances, commits the state), exit 0.
+ *
+ * Signals: SIGTERM/SIGINT/SIGHUP are blocked in every thread and taken by
+ * a dedicated thread with sigwait(); it ends the session and wakes the main
+ * thread (blocked in libfuse's sem_wait) with SIGUSR1, whose handler does
+ * nothing.  No engine thread ever runs a signal handler.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs_i.h"
+#include "fs_mount.h"
+#include "log.h"
+#include "store.h"
+
+#define FS_MOUNT_BASE_OPTS	"default_permissions,fsname=difs,subtype=difs"
+#define FS_MOUNT_MAX_THREADS	64
+#define FS_MOUNT_IDLE_THREADS	16
+
+struct fs_mount_opts {
+	char		*mountpoint;	/**< absolute (realpath) */
+	char		 state[PATH_MAX];
+	bool		 foreground;
+	struct buf	 fuse_opts;	/**< user -o options, comma-joined */
+	int		 workers;	/**< 0: engine default */
+};
+
+/* the signal thread's view of the daemon */
+struct fs_sig {
+	struct fuse_session	*se;
+	pthread_t		 main;
+	pthread_t		 thread;
+	bool			 running;
+};
+
+enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_HELP };
+
+static const struct option fs_mount_longopts[] = {
+	{ "state",	required_argument,	NULL, FS_OPT_STATE },
+	{ "foreground",	no_argument,		NULL, 'f' },
+	{ "workers",	required_argument,	NULL, FS_OPT_WORKERS },
+	{ "help",	no_argument,		NULL, FS_OPT_HELP },
+	{ NULL,		0,			NULL, 0 },
+};
+
+/* -o options refused: the mount is the mounting user's only */
+static const char *const fs_mount_refused[] = { "allow_other", "allow_root" };
+
+static void
+fs_mount_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: difs mount MOUNTPOINT [--state DIR] [-f|--foreground]\n"
+	    "                  [-o OPTIONS] [--workers N]\n"
+	    "\n"
+	    "  --state DIR      state directory (default $XDG_STATE_HOME/difs or\n"
+	    "                   ~/.local/state/difs); the log is DIR/difs.log\n"
+	    "  -f, --foreground stay in the foreground, log to stderr too\n"
+	    "  -o OPTIONS       extra FUSE mount options (comma-separated)\n"
+	    "  --workers N      instances running at once (default 4)\n"
+	    "\n"
+	    "Unmount with `fusermount3 -u MOUNTPOINT` (or SIGTERM).\n");
+}
+
+/* message on stderr with the command's prefix, and in the log */
+static void __attribute__((format(printf, 2, 3)))
+fs_mount_err(bool logged, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a cut message is still fine */
+	va_end(ap);
+	fprintf(stderr, "difs mount: %s\n", msg);
+	if (logged)
+		log_errorx("%s", msg);
+}
+
+static int
+fs_mount_parse_int(const char *s, long min, long max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+/* append -o text, refusing allow_other/allow_root */
+static int
+fs_mount_add_fuse_opts(struct buf *b, const char *s)
+{
+	const char *p = s;
+	size_t i, n;
+
+	while (*p != '\0') {
+		n = strcspn(p, ",");
+		for (i = 0; i < sizeof(fs_mount_refused) / sizeof(fs_mount_refused[0]); i++)
+			if (n == strlen(fs_mount_refused[i]) &&
+			    memcmp(p, fs_mount_refused[i], n) == 0) {
+				fs_mount_err(false, "-o %s is not supported: the mount "
+				    "belongs to the mounting user only",
+				    fs_mount_refused[i]);
+				return -EINVAL;
+			}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (b->len > 0 && buf_addc(b, ',') != 0)
+		return -ENOMEM;
+	return buf_addstr(b, s);
+}
+
+/* mkdir -p with mode 0700 for missing components */
+static int
+fs_mount_mkdirs(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path), i;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+			return -errno;
+		if (i < len)
+			tmp[i] = '/';
+	}
+	return 0;
+}
+
+/* the mount point must exist, be a directory and be empty */
+static int
+fs_mount_check_point(const char *arg, char **abs)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 1;
+
+	if (stat(arg, &st) != 0) {
+		if (errno == ENOTCONN)
+			fs_mount_err(false, "%s: %s (a dead mount? run `fusermount3 "
+			    "-u %s` first)", arg, strerror(errno), arg);
+		else
+			fs_mount_err(false, "mount point %s: %s", arg,
+			    strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fs_mount_err(false, "mount point %s is not a directory", arg);
+		return 1;
+	}
+	d = opendir(arg);
+	if (d == NULL) {
+		fs_mount_err(false, "mount point %s: %s", arg, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		fs_mount_err(false, "mount point %s is not empty (it holds '%s'); "
+		    "mount on an empty directory", arg, de->d_name);
+		goto out;
+	}
+	*abs = realpath(arg, NULL);
+	if (*abs == NULL) {
+		fs_mount_err(false, "mount point %s: %s", arg, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+/* parse argv; 0, or the exit status (2 usage, 1 error) */
+static int
+fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
+{
+	int c, rc;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "+fo:h", fs_mount_longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'o':
+			if (fs_mount_add_fuse_opts(&o->fuse_opts, optarg) != 0)
+				return 2;
+			break;
+		case FS_OPT_STATE:
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) >= sizeof(o->state) - 16) {
+				fs_mount_err(false, "--state: bad directory name");
+				return 2;
+			}
+			memcpy(o->state, optarg, strlen(optarg) + 1);
+			break;
+		case FS_OPT_WORKERS:
+			if (fs_mount_parse_int(optarg, 1, 1024, &o->workers) != 0) {
+				fs_mount_err(false, "--workers: expected 1..1024, "
+				    "got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+		case FS_OPT_HELP:
+			fs_mount_usage(stdout);
+			return -1;
+		default:
+			fs_mount_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fs_mount_err(false, argc - optind == 0 ? "missing MOUNTPOINT" :
+		    "exactly one MOUNTPOINT expected");
+		fs_mount_usage(stderr);
+		return 2;
+	}
+	rc = fs_mount_check_point(argv[optind], &o->mountpoint);
+	if (rc != 0)
+		return rc;
+	if (o->state[0] == '\0') {
+		rc = store_default_dir(o->state, sizeof(o->state) - 16);
+		if (rc != 0) {
+			fs_mount_err(false, "cannot find the default state "
+			    "directory: %s (use --state DIR)", eng_strerror(rc));
+			return 1;
+		}
+	}
+	rc = fs_mount_mkdirs(o->state);
+	if (rc == 0) {
+		char *abs = realpath(o->state, NULL);
+
+		if (abs == NULL)
+			rc = -errno;
+		else if (strlen(abs) >= sizeof(o->state) - 16)
+			rc = -ENAMETOOLONG;
+		else
+			memcpy(o->state, abs, strlen(abs) + 1);
+		free(abs);
+	}
+	if (rc != 0) {
+		fs_mount_err(false, "state directory %s: %s", o->state,
+		    strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
+static void
+fs_mount_wake(int sig)
+{
+	(void)sig;	/* only interrupts the main thread's sem_wait */
+}
+
+static void *
+fs_sig_main(void *arg)
+{
+	struct fs_sig *s = arg;
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	sigset_t set, stop;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGUSR2);
+	if (sigwait(&set, &sig) != 0 || sig == SIGUSR2)
+		return NULL;
+	log_info("signal %d (%s): unmounting", sig, strsignal(sig));
+	fuse_session_exit(s->se);
+	/* repeat until the main thread has left the loop (it may have been
+	 * between its exit check and sem_wait when the first one came) */
+	do
+		pthread_kill(s->main, SIGUSR1);
+	while (sigtimedwait(&stop, NULL, &ts) != SIGUSR2);
+	return NULL;
+}
+
+static int
+fs_sig_start(struct fs_sig *s, struct fuse_session *se)
+{
+	int rc;
+
+	s->se = se;
+	s->main = pthread_self();
+	rc = pthread_create(&s->thread, NULL, fs_sig_main, s);
+	if (rc != 0)
+		return -rc;
+	s->running = true;
+	return 0;
+}
+
+static void
+fs_sig_stop(struct fs_sig *s)
+{
+	if (!s->running)
+		return;
+	pthread_kill(s->thread, SIGUSR2);
+	pthread_join(s->thread, NULL);
+	s->running = false;
+}
+
+/* block the daemon's signals in this (the main) thread and so in every
+ * thread created later; SIGUSR1 wakes the main thread */
+static int
+fs_mount_signals(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -errno;
+	sa.sa_handler = fs_mount_wake;
+	sa.sa_flags = 0;	/* no SA_RESTART: sem_wait must return EINTR */
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* the daemon is up: the child detaches its stdio and tells the parent */
+static void
+fs_mount_detach(int notify_fd)
+{
+	int fd;
+	char ok = 0;
+
+	if (notify_fd < 0)
+		return;
+	if (chdir("/") != 0)
+		log_warn("chdir /");
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (write(notify_fd, &ok, 1) != 1)
+		log_warn("cannot notify the parent");
+	close(notify_fd);
+}
+
+static struct fuse_session *
+fs_mount_session(const struct fs_mount_opts *o, struct fs *fs)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+
+	if (fuse_opt_add_arg(&args, "difs") != 0 ||
+	    fuse_opt_add_arg(&args, "-o") != 0 ||
+	    fuse_opt_add_arg(&args, FS_MOUNT_BASE_OPTS) != 0)
+		goto out;
+	if (o->fuse_opts.len > 0 &&
+	    (fuse_opt_add_arg(&args, "-o") != 0 ||
+	    fuse_opt_add_arg(&args, o->fuse_opts.p) != 0))
+		goto out;
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), fs);
+out:
+	fuse_opt_free_args(&args);
+	return se;
+}
+
+/* steps 3-6: returns the exit status */
+static int
+fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
+{
+	struct fuse_loop_config *lc = NULL;
+	struct fuse_session *se = NULL;
+	struct eng_config cfg;
+	struct eng_errbuf eb;
+	struct fs_sig sig;
+	struct fs fs;
+	char logpath[PATH_MAX];
+	bool mounted = false;
+	int rc, status = 1;
+
+	memset(&fs, 0, sizeof(fs));
+	memset(&sig, 0, sizeof(sig));
+	memset(&eb, 0, sizeof(eb));
+	rc = snprintf(logpath, sizeof(logpath), "%s/difs.log", o->state);
+	if (rc < 0 || (size_t)rc >= sizeof(logpath)) {
+		fs_mount_err(false, "state directory name too long");
+		goto out;
+	}
+	rc = log_open(logpath, o->foreground, LOG_LVL_INFO);
+	if (rc != 0) {
+		fs_mount_err(false, "cannot open the log %s: %s", logpath,
+		    strerror(-rc));
+		goto out;
+	}
+	rc = fs_mount_signals();
+	if (rc != 0) {
+		fs_mount_err(true, "signal set-up: %s", strerror(-rc));
+		goto out;
+	}
+	rc = fs_inval_new(&fs.inval);
+	if (rc != 0) {
+		fs_mount_err(true, "%s", strerror(-rc));
+		goto out;
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.state_dir = o->state;
+	cfg.exclusive = true;
+	cfg.workers = o->workers;
+	cfg.uid = getuid();
+	cfg.gid = getgid();
+	cfg.inval_inode = fs_inval_inode_hook;
+	cfg.inval_entry = fs_inval_entry_hook;
+	cfg.inval_arg = fs.inval;
+	rc = eng_new(&cfg, &fs.eng, &eb);
+	if (rc == ENG_ELOCKED) {
+		fs_mount_err(true, "state directory %s is in use by another "
+		    "difs daemon: %s", o->state,
+		    eb.msg[0] != '\0' ? eb.msg : eng_strerror(rc));
+		goto out;
+	}
+	if (rc != 0) {
+		fs_mount_err(true, "cannot open the state in %s: %s%s%s",
+		    o->state, eng_strerror(rc), eb.msg[0] != '\0' ? ": " : "",
+		    eb.msg);
+		goto out;
+	}
+
+	se = fs_mount_session(o, &fs);
+	if (se == NULL) {
+		fs_mount_err(true, "cannot create the FUSE session (bad -o "
+		    "option?)");
+		goto out;
+	}
+	if (fuse_session_mount(se, o->mountpoint) != 0) {
+		fs_mount_err(true, "cannot mount on %s (is /dev/fuse there and "
+		    "fusermount3 installed?)", o->mountpoint);
+		goto out;
+	}
+	mounted = true;
+	rc = fs_inval_start(fs.inval, se);
+	if (rc == 0)
+		rc = eng_start(fs.eng);
+	if (rc == 0)
+		rc = fs_sig_start(&sig, se);
+	if (rc != 0) {
+		fs_mount_err(true, "cannot start: %s", eng_strerror(rc));
+		goto out;
+	}
+	lc = fuse_loop_cfg_create();
+	if (lc == NULL) {
+		fs_mount_err(true, "out of memory");
+		goto out;
+	}
+	fuse_loop_cfg_set_max_threads(lc, FS_MOUNT_MAX_THREADS);
+	fuse_loop_cfg_set_idle_threads(lc, FS_MOUNT_IDLE_THREADS);
+	log_info("mounted %s (state %s, pid %ld)", o->mountpoint, o->state,
+	    (long)getpid());
+	fs_mount_detach(notify_fd);
+	notify_fd = -1;
+
+	rc = fuse_session_loop_mt(se, lc);
+	if (rc < 0)
+		log_errorx("session loop: %s", strerror(-rc));
+	else
+		status = 0;
+out:
+	fs_sig_stop(&sig);
+	if (fs.eng != NULL)
+		eng_stop(fs.eng);
+	if (mounted)
+		fuse_session_unmount(se);
+	if (fs.inval != NULL)
+		fs_inval_stop(fs.inval);
+	eng_free(fs.eng);
+	if (se != NULL)
+		fuse_session_destroy(se);
+	fuse_loop_cfg_destroy(lc);
+	fs_inval_free(fs.inval);
+	if (status == 0)
+		log_info("unmounted %s, state committed", o->mountpoint);
+	if (notify_fd >= 0)
+		close(notify_fd);	/* the parent sees EOF and our status */
+	log_close();
+	return status;
+}
+
+/* the parent of a daemon: wait for "mounted" or the child's exit */
+static int
+fs_mount_parent(pid_t child, int fd)
+{
+	char ok;
+	ssize_t n;
+	int st;
+
+	do
+		n = read(fd, &ok, 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n == 1)
+		return 0;
+	while (waitpid(child, &st, 0) < 0) {
+		if (errno != EINTR)
+			return 1;
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
+	fs_mount_err(false, "daemon died (signal %d)",
+	    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return 1;
+}
+
+int
+fs_mount_cmd(int argc, char **argv)
+{
+	struct fs_mount_opts o;
+	int p[2] = { -1, -1 };
+	pid_t pid;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	buf_init(&o.fuse_opts, BUF_MAX_SMALL);
+	rc = fs_mount_parse(argc, argv, &o);
+	if (rc != 0) {
+		rc = rc < 0 ? 0 : rc;	/* --help */
+		goto out;
+	}
+	if (o.foreground) {
+		rc = fs_mount_run(&o, -1);
+		goto out;
+	}
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		fs_mount_err(false, "pipe: %s", strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fs_mount_err(false, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		rc = 1;
+		goto out;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		rc = fs_mount_parent(pid, p[0]);
+		goto out;
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		fs_mount_err(false, "setsid: %s", strerror(errno));
+	rc = fs_mount_run(&o, p[1]);
+out:
+	free(o.mountpoint);
+	buf_free(&o.fuse_opts);
+	return rc;
+}
