@@ -12,6 +12,16 @@
  * at most one transaction: a per-store thread-specific flag (held_key) turns
  * nesting into ENG_ESTATE.
  *
+ * Monotonic snapshots.  LMDB 0.9 publishes a commit's txnid (mti_txnid) only
+ * after writing its meta page, and a read txn picks the meta page from that
+ * id; a reader delayed between the two steps can get a snapshot NEWER than
+ * the published id, and the next read txn then goes back in time (observed
+ * under load: a log's size shrinking between two reads, which "tail -f"
+ * takes for truncation).  Every write txn therefore bumps a commit counter
+ * (STORE_DB_META "commit_seq"); read txns compare it with the highest value
+ * this process has seen (seen_seq) and retry while theirs is older, which
+ * lasts only until the writer publishes its txnid.
+ *
  * Instance logs (STORE_DB_LOGS).  For an instance key K:
  *   K                 -> header: "dLg1", BE u64 records, BE u64 bytes
  *   K || BE64(off)    -> record: BE u64 seq || data
@@ -24,11 +34,13 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,12 +55,18 @@ struct store {
 	size_t		 map_max;	/**< bytes, immutable */
 	unsigned	 grows;		/**< protected by mu */
 	int		 lock_fd;	/**< DIR/lock or -1 */
+	int		 ready;		/**< dbi[] valid (set once in store_open) */
+	_Atomic uint64_t seen_seq;	/**< highest commit_seq seen by any txn */
 };
+
+#define STORE_SEQ_KEY		"commit_seq"	/**< STORE_DB_META: BE u64 */
+#define STORE_STALE_TRIES	20000		/**< x 10 us: give up after ~0.2 s+ */
 
 struct store_txn {
 	struct store	*s;
 	MDB_txn		*txn;
 	size_t		 map_seen;	/**< map size when the txn began */
+	uint64_t	 seq;		/**< commit_seq in this txn's snapshot */
 	int		 rdonly;
 	int		 err;		/**< poison: first error that broke the txn */
 	int		 map_full;	/**< a put or commit hit MDB_MAP_FULL */
@@ -359,11 +377,32 @@ out:
 	return rc;
 }
 
+/* commit_seq of t's snapshot (0 when absent) */
+static uint64_t
+store_read_seq(struct store_txn *t)
+{
+	MDB_val k = { sizeof(STORE_SEQ_KEY) - 1, (void *)(uintptr_t)STORE_SEQ_KEY }, v;
+
+	if (mdb_get(t->txn, t->s->dbi[STORE_DB_META], &k, &v) != 0 || v.mv_size != 8)
+		return 0;
+	return store_get_be64(v.mv_data);
+}
+
+/* raise seen_seq to at least seq */
+static void
+store_seen(struct store *s, uint64_t seq)
+{
+	uint64_t cur = atomic_load(&s->seen_seq);
+
+	while (cur < seq && !atomic_compare_exchange_weak(&s->seen_seq, &cur, seq))
+		;
+}
+
 int
 store_txn_begin(struct store *s, int flags, struct store_txn **out)
 {
 	struct store_txn *t;
-	int mrc, tries;
+	int mrc, tries, stale;
 
 	*out = NULL;
 	if (s == NULL || (flags & ~STORE_TXN_RDONLY) != 0)
@@ -374,27 +413,40 @@ store_txn_begin(struct store *s, int flags, struct store_txn **out)
 		return -ENOMEM;
 	t->s = s;
 	t->rdonly = (flags & STORE_TXN_RDONLY) != 0;
-	for (tries = 0;; tries++) {
+	for (tries = 0, stale = 0;;) {
 		pthread_rwlock_rdlock(&s->resize_lock);
 		t->map_seen = store_mapsize(s);
 		mrc = mdb_txn_begin(s->env, NULL, t->rdonly ? MDB_RDONLY : 0, &t->txn);
-		if (mrc != MDB_MAP_RESIZED || tries >= 3)
-			break;
-		/* another process grew the map: adopt its size */
-		pthread_rwlock_unlock(&s->resize_lock);
-		pthread_rwlock_wrlock(&s->resize_lock);
-		mrc = mdb_env_set_mapsize(s->env, 0);
-		pthread_rwlock_unlock(&s->resize_lock);
-		if (mrc != 0) {
-			free(t);
-			return store_xlate(mrc);
+		if (mrc == MDB_MAP_RESIZED && tries++ < 3) {
+			/* another process grew the map: adopt its size */
+			pthread_rwlock_unlock(&s->resize_lock);
+			pthread_rwlock_wrlock(&s->resize_lock);
+			mrc = mdb_env_set_mapsize(s->env, 0);
+			pthread_rwlock_unlock(&s->resize_lock);
+			if (mrc != 0) {
+				free(t);
+				return store_xlate(mrc);
+			}
+			continue;
 		}
+		if (mrc != 0 || !s->ready)
+			break;
+		t->seq = store_read_seq(t);
+		if (!t->rdonly || t->seq >= atomic_load(&s->seen_seq) ||
+		    stale++ >= STORE_STALE_TRIES)
+			break;
+		/* older than a snapshot already seen (file header): again */
+		mdb_txn_abort(t->txn);
+		pthread_rwlock_unlock(&s->resize_lock);
+		(void)nanosleep(&(struct timespec){ 0, 10000 }, NULL);
 	}
 	if (mrc != 0) {
 		pthread_rwlock_unlock(&s->resize_lock);
 		free(t);
 		return store_xlate(mrc);
 	}
+	if (s->ready && t->rdonly)
+		store_seen(s, t->seq);
 	(void)pthread_setspecific(s->held_key, s);
 	*out = t;
 	return 0;
@@ -412,11 +464,22 @@ store_txn_end(struct store_txn *t, int commit)
 	int rc = 0, mrc;
 
 	if (commit && !t->rdonly && t->err == 0 && !t->map_full) {
-		mrc = mdb_txn_commit(t->txn);
+		unsigned char sb[8];
+		MDB_val k = { sizeof(STORE_SEQ_KEY) - 1, (void *)(uintptr_t)STORE_SEQ_KEY };
+		MDB_val v = { sizeof(sb), sb };
+
+		store_put_be64(sb, t->seq + 1);
+		mrc = s->ready ? mdb_put(t->txn, s->dbi[STORE_DB_META], &k, &v, 0) : 0;
+		if (mrc != 0)
+			mdb_txn_abort(t->txn);
+		else
+			mrc = mdb_txn_commit(t->txn);
 		if (mrc == MDB_MAP_FULL)
 			t->map_full = 1;
 		else
 			rc = store_xlate(mrc);
+		if (mrc == 0 && s->ready)
+			store_seen(s, t->seq + 1);
 	} else {
 		mdb_txn_abort(t->txn);
 		if (commit && t->err != 0)
@@ -632,6 +695,7 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 			(void)eng_errbuf_set(eb, rc, "state store %s: %s", dir, eng_strerror(rc));
 		goto out;
 	}
+	s->ready = 1;	/* before any other thread can see s */
 	*out = s;
 	s = NULL;
 	rc = 0;

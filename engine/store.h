@@ -28,8 +28,9 @@
  *                         store_log_* (key layout in store.c's header).
  *   STORE_DB_CHECKPOINTS  key: job name, or "JOB\0SUB" for finer-grained
  *                         progress (e.g. per stream shard).
- *   STORE_DB_META         store-wide records.  Reserved key: "schema_version"
- *                         (4-byte big-endian u32, checked on open).
+ *   STORE_DB_META         store-wide records.  Reserved keys:
+ *                         "schema_version" (BE u32, checked on open) and
+ *                         "commit_seq" (BE u64, bumped by every write txn).
  *   STORE_DB_FILES        non-definition files the mount keeps (editor swap,
  *                         backup and temp files, symlinks).  key: directory
  *                         relative to the mount root, '/', file name, e.g.
@@ -47,7 +48,10 @@
  * a write transaction is used only by the thread that began it.  A store
  * must not be used across fork(): the child opens its own.  Write transactions
  * are serialised (one writer at a time, across processes too); readers never
- * block the writer and see the snapshot of their begin.  Keep transactions
+ * block the writer and see the snapshot of their begin.  Snapshots are
+ * monotonic within a process: a txn never sees older data than any txn of the
+ * same process saw before it began (so a log's size never shrinks between
+ * two reads).  Keep transactions
  * short: growing the map waits until no transaction of this process is open.
  *
  * Durability: LMDB's default sync semantics; a transaction whose commit
