@@ -31,7 +31,8 @@
  *   ENG_EPROTO     unparsable response
  *   ENG_EREMOTE    any other OSS error
  *   ENG_EINVAL     bad configuration / key (empty, > 1023 bytes, starts with
- *                  '/' or '\\', not UTF-8)
+ *                  '/' or '\\', not UTF-8, or holding a control character
+ *                  other than TAB/LF/CR, which XML bodies cannot carry)
  *
  * Threading: a struct oss may be used from several threads at once (each
  * call borrows a transport from a small pool, cloning the configured one as
