@@ -1135,6 +1135,46 @@ test_faults(struct ots *o)
 	sign_cred_free(badcred);
 }
 
+/* UpdateTable (options, stream) and DeleteTable */
+static void
+test_ddl(struct ots *o)
+{
+	struct ots_table_options to = { 0, 5, 0, -1 };
+	struct ots_stream_spec ss = { 1, 0, 0 };
+	struct ots_table_desc *d = NULL;
+	struct ots_names *names = NULL;
+	struct ots_error err;
+	size_t i;
+	int rc, found = 0;
+
+	rc = ots_update_table(o, tab, &to, NULL, &err);
+	is_rc(rc, 0, "UpdateTable max_versions 5 (%s)", err.message);
+	rc = ots_describe_table(o, tab, &d, &err);
+	ok(rc == 0 && d->options.max_versions == 5 && d->stream_enabled,
+	    "DescribeTable after UpdateTable: max_versions 5, stream still on");
+	ots_table_desc_free(d);
+	d = NULL;
+	rc = ots_update_table(o, "t_split", NULL, &ss, &err);
+	is_rc(rc, 0, "UpdateTable t_split: disable the stream (%s)", err.message);
+	rc = ots_describe_table(o, "t_split", &d, &err);
+	ok(rc == 0 && !d->stream_enabled, "DescribeTable t_split: stream disabled");
+	ots_table_desc_free(d);
+	d = NULL;
+	rc = ots_delete_table(o, "t_split", &err);
+	is_rc(rc, 0, "DeleteTable t_split (%s)", err.message);
+	rc = ots_describe_table(o, "t_split", &d, &err);
+	ok(rc == ENG_ENOTFOUND, "DescribeTable t_split after DeleteTable: not found");
+	ots_table_desc_free(d);
+	rc = ots_delete_table(o, "t_split", &err);
+	ok(rc == ENG_ENOTFOUND && strcmp(err.code, "OTSObjectNotExist") == 0,
+	    "DeleteTable twice: OTSObjectNotExist");
+	rc = ots_list_table(o, &names, &err);
+	for (i = 0; rc == 0 && i < names->n; i++)
+		found |= strcmp(names->names[i], "t_split") == 0;
+	ok(rc == 0 && !found, "ListTable no longer lists t_split");
+	ots_names_free(names);
+}
+
 /* response checks and transport failures, through the fault-injecting transport */
 static void
 test_transport(void)
@@ -1348,6 +1388,7 @@ main(int argc, char **argv)
 		}
 		test_split_merge(o);
 		test_faults(o);
+		test_ddl(o);
 		test_transport();
 		test_sts();
 	}
