@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -19,6 +20,7 @@
 #include "cycle.h"
 #include "err.h"
 #include "param.h"
+#include "store.h"
 #include "tz.h"
 
 /* Read a whole file into b (limit BUF_MAX_DOC).  0 or -errno. */
@@ -109,35 +111,115 @@ out:
 	return rc;
 }
 
+/* store_iter callback: every valid stored source joins the set */
+static int
+cli_store_source(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct conf_source *src = NULL;
+	char name[STORE_KEY_MAX + 1];
+	int rc;
+
+	if (klen > STORE_KEY_MAX)
+		return 0;
+	memcpy(name, key, klen);
+	name[klen] = '\0';
+	rc = conf_source_parse(name, val, vlen, NULL, NULL, &src);
+	if (rc == -ENOMEM)
+		return rc;
+	return rc == 0 ? conf_srcset_add(arg, src) : 0;
+}
+
+static int
+cli_store_view(struct store_txn *txn, void *arg)
+{
+	return store_iter(txn, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0,
+	    cli_store_source, arg);
+}
+
+/*
+ * Add the valid sources of the state store in dir to set (read-only, not
+ * exclusive: works while a mount runs).  Returns 0 or prints why not and
+ * returns the error.
+ */
+static int
+cli_load_store(const char *dir, struct conf_srcset *set)
+{
+	struct store *st = NULL;
+	struct eng_errbuf eb;
+	struct stat sb;
+	int rc;
+
+	/* never create a state directory just to check files */
+	if (stat(dir, &sb) != 0)
+		rc = -errno;
+	else
+		rc = S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
+	if (rc != 0) {
+		fprintf(stderr, "difs: cannot open the state store %s: %s\n", dir,
+		    eng_strerror(rc));
+		return rc;
+	}
+	eb.msg[0] = '\0';
+	if ((rc = store_open(dir, NULL, &st, &eb)) != 0) {
+		fprintf(stderr, "difs: cannot open the state store %s: %s\n", dir,
+		    eb.msg[0] ? eb.msg : eng_strerror(rc));
+		return rc;
+	}
+	if ((rc = store_view(st, cli_store_view, set)) != 0)
+		fprintf(stderr, "difs: cannot read sources from %s: %s\n", dir, eng_strerror(rc));
+	store_close(st);
+	return rc;
+}
+
 int
 cli_check(int argc, char **argv)
 {
 	struct conf_srcset *set = NULL;
 	struct buf *bufs = NULL;
 	enum conf_kind *kinds = NULL;
+	const char *state = NULL;
 	int i, rc, status = 0, nfiles, nsources = 0;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: difs check FILE...\n"
-		    "Validate job and source files; sources named on the command line\n"
-		    "resolve the jobs' \"datasource\" names (by file stem).\n"
+		printf("usage: difs check [--state DIR] FILE...\n"
+		    "Validate job and source files.  The jobs' \"datasource\" names are\n"
+		    "resolved against the source files named on the command line (by\n"
+		    "file stem: sources/ots-prod.json is \"ots-prod\") and, with --state,\n"
+		    "the sources stored in that state directory; with neither, datasource\n"
+		    "names are not checked.\n"
 		    "Exit status: 0 all valid (warnings allowed), 1 invalid, 2 usage.\n");
 		return 0;
 	}
+	if (argc >= 3 && strcmp(argv[1], "--state") == 0) {
+		state = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: difs check FILE...\n");
+		fprintf(stderr, "usage: difs check [--state DIR] FILE...\n");
 		return 2;
 	}
 	nfiles = argc - 1;
 	for (i = 1; i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "difs check: unknown option '%s'\nusage: difs check FILE...\n", argv[i]);
+			fprintf(stderr, "difs check: unknown option '%s'\nusage: difs check [--state DIR] FILE...\n",
+			    argv[i]);
 			return 2;
 		}
 	bufs = calloc((size_t)nfiles, sizeof(*bufs));
 	kinds = calloc((size_t)nfiles, sizeof(*kinds));
 	if (bufs == NULL || kinds == NULL || conf_srcset_new(&set) != 0)
 		goto oom;
+	if (state != NULL) {
+		if ((rc = cli_load_store(state, set)) == -ENOMEM)
+			goto oom;
+		if (rc != 0) {
+			status = 2;
+			goto out;
+		}
+		nsources++;
+	}
 	/* read everything, then sources first so jobs can refer to them */
 	for (i = 0; i < nfiles; i++) {
 		buf_init(&bufs[i], BUF_MAX_DOC);
@@ -201,16 +283,17 @@ out:
 static void
 params_usage(FILE *fp)
 {
-	fprintf(fp, "usage: difs params JOB --cycle YYYYMMDDHHMMSS [SOURCE...] [--source FILE]...\n"
+	fprintf(fp, "usage: difs params JOB --cycle YYYYMMDDHHMMSS [--state DIR] [SOURCE...] [--source FILE]...\n"
 	    "Print the job's schedule parameters for that cycle (name=value, in\n"
 	    "definition order), a blank line, then the resolved job with secrets\n"
-	    "masked.  The cycle is local time in the job's schedule timezone.\n");
+	    "masked.  The cycle is local time in the job's schedule timezone.\n"
+	    "Datasources come from the SOURCE files and the state store DIR.\n");
 }
 
 int
 cli_params(int argc, char **argv)
 {
-	const char *jobpath = NULL, *cycle = NULL;
+	const char *jobpath = NULL, *cycle = NULL, *state = NULL;
 	const char **srcs = NULL;
 	struct conf_srcset *set = NULL;
 	struct conf_diags *d = NULL;
@@ -221,7 +304,7 @@ cli_params(int argc, char **argv)
 	struct tz *tz = NULL;
 	struct buf b, name;
 	int64_t cyctime;
-	int i, nsrc = 0, rc, status = 1;
+	int i, nsrc = 0, nsrc_all = 0, rc, status = 1;
 	size_t k;
 
 	buf_init(&b, BUF_MAX_DOC);
@@ -239,6 +322,8 @@ cli_params(int argc, char **argv)
 			cycle = argv[i] + 8;
 		else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc)
 			srcs[nsrc++] = argv[++i];
+		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+			state = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "difs params: unknown or incomplete option '%s'\n", argv[i]);
 			params_usage(stderr);
@@ -256,6 +341,14 @@ cli_params(int argc, char **argv)
 	}
 	if (conf_srcset_new(&set) != 0 || conf_diags_new(&d) != 0)
 		goto oom;
+	if (state != NULL && (rc = cli_load_store(state, set)) != 0) {
+		if (rc == -ENOMEM)
+			goto oom;
+		status = 2;
+		goto out;
+	}
+	if (state != NULL)
+		nsrc_all = 1;
 	for (i = 0; i < nsrc; i++) {
 		buf_reset(&b);
 		if ((rc = cli_read(srcs[i], &b)) != 0) {
@@ -274,7 +367,8 @@ cli_params(int argc, char **argv)
 	}
 	if (conf_name_from_path(jobpath, &name) != 0)
 		goto oom;
-	rc = conf_job_parse(name.p, b.p, b.len, nsrc > 0 ? conf_srcset_lookup : NULL, set, d, &job);
+	nsrc_all += nsrc;
+	rc = conf_job_parse(name.p, b.p, b.len, nsrc_all > 0 ? conf_srcset_lookup : NULL, set, d, &job);
 	cli_print_diags(d, jobpath);
 	conf_diags_clear(d);
 	if (rc == -ENOMEM)
@@ -301,7 +395,7 @@ cli_params(int argc, char **argv)
 		fprintf(stderr, "%s: error: %s\n", jobpath, eb.msg[0] ? eb.msg : eng_strerror(rc));
 		goto out;
 	}
-	rc = conf_job_resolve(job, param_set_lookup, &ps, nsrc > 0 ? conf_srcset_lookup : NULL,
+	rc = conf_job_resolve(job, param_set_lookup, &ps, nsrc_all > 0 ? conf_srcset_lookup : NULL,
 	    set, d, &res);
 	cli_print_diags(d, jobpath);
 	if (rc == -ENOMEM)

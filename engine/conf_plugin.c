@@ -82,7 +82,7 @@ check_connection(struct conf_ctx *c, const struct json *p, int stype,
 		if (dsn == NULL || *dsn == '\0' || lookup == NULL || conf_is_tmpl(c, dsn))
 			return;
 		if ((src = lookup(larg, dsn)) == NULL) {
-			conf_err(c, ds, AT_VAL, "datasource \"%.100s\" not found: create sources/%.100s.json (for difs check, give the source file on the command line)",
+			conf_err(c, ds, AT_VAL, "datasource \"%.100s\" is not among the valid sources: create or fix sources/%.100s.json (for difs check, give the source file on the command line)",
 			    dsn, dsn);
 			return;
 		}

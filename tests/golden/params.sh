@@ -58,5 +58,16 @@ t "check without files is a usage error" [ $? -eq 2 ]
 "$difs" check "$ex"/*.json >"$out" 2>&1
 t "difs check contrib/examples/*.json exits 0" [ $? -eq 0 ]
 t "and prints nothing" [ ! -s "$out" ]
+# --state: an empty state directory knows no datasource
+st=$(mktemp -d) || exit 1
+"$difs" check --state "$st" "$ex/seed-job.json" >"$out" 2>&1
+t "--state with no stored sources fails" [ $? -eq 1 ]
+t "and names the datasource" grep -q 'datasource "ots-source" is not among the valid sources' "$out"
+"$difs" check --state "$st" "$ex"/*.json >"$out" 2>&1
+t "--state plus source files passes" [ $? -eq 0 ]
+rm -rf "$st"
+"$difs" check --state "$st" "$ex/seed-job.json" >"$out" 2>&1
+t "a missing state directory is a usage error" [ $? -eq 2 ]
+t "and is not created" [ ! -e "$st" ]
 echo "1..$n"
 [ "$fail" -eq 0 ]
