@@ -1,0 +1,1394 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine_defs.c - the files of sources/ and jobs/ (DESIGN.md §1 "Rules for
+ * files").  Every file lives in memory (f->data: what reads show, secrets
+ * masked) and in the store:
+ *
+ *   content   definition names ("NAME.json", regular file, not starting
+ *             with '.'): STORE_DB_SOURCES / STORE_DB_JOBS under NAME;
+ *             anything else (editor swap/backup/temp files, symlinks):
+ *             STORE_DB_FILES under "sources/NAME" / "jobs/NAME".  Stored
+ *             bytes are what was written, with "******" replaced by the
+ *             stored secret (conf_merge_secrets_text).
+ *   metadata  STORE_DB_META "file\0DIR/NAME" -> "T PERM MTIME_NS CTIME_NS"
+ *             (T: 'f' regular, 'l' symlink).
+ *   running   STORE_DB_DEFS: the last VALID bytes of each definition; what
+ *             the scheduler runs and what a restart defines again.
+ *
+ * Commit points: a handle that wrote bytes is saved and, for a definition,
+ * validated at flush/fsync/release; a rename onto a definition name
+ * validates too (and always succeeds).  Invalid definitions keep their
+ * bytes, get a virtual read-only NAME.json.error and never replace the
+ * running definition.  All of this runs under e->flock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine_i.h"
+#include "log.h"
+
+#define ENG_META_PFX	"file"		/* + NUL: "file\0DIR/NAME" */
+#define ENG_ERR_SFX	".error"
+
+/* ---- names and keys ----------------------------------------------------------- */
+
+static const char *
+eng_dirname(uint64_t dir)
+{
+	return dir == ENG_INO_SOURCES ? "sources" : "jobs";
+}
+
+static bool
+eng_is_defname(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+static bool
+eng_file_is_def(const struct eng_node *n)
+{
+	return n->f->type == S_IFREG && eng_is_defname(n->name);
+}
+
+/* "x.json.error" whose "x.json" is a definition name */
+static bool
+eng_is_errname(const char *name, char *def, size_t defsz)
+{
+	size_t n = strlen(name), sl = sizeof(ENG_ERR_SFX) - 1;
+
+	if (n <= sl || n - sl >= defsz || strcmp(name + n - sl, ENG_ERR_SFX) != 0)
+		return false;
+	memcpy(def, name, n - sl);
+	def[n - sl] = '\0';
+	return eng_is_defname(def);
+}
+
+struct eng_key {
+	enum store_db	 db;
+	char		 k[STORE_KEY_MAX + 1];
+	size_t		 klen;
+};
+
+static int
+eng_content_key(uint64_t dir, const char *name, mode_t type, struct eng_key *k)
+{
+	int n;
+
+	if (type == S_IFREG && eng_is_defname(name)) {
+		k->db = dir == ENG_INO_SOURCES ? STORE_DB_SOURCES : STORE_DB_JOBS;
+		k->klen = strlen(name) - 5;
+		memcpy(k->k, name, k->klen);
+		return 0;
+	}
+	k->db = STORE_DB_FILES;
+	n = snprintf(k->k, sizeof(k->k), "%s/%s", eng_dirname(dir), name);
+	if (n < 0 || (size_t)n >= sizeof(k->k))
+		return -ENAMETOOLONG;
+	k->klen = (size_t)n;
+	return 0;
+}
+
+static int
+eng_meta_key(uint64_t dir, const char *name, struct eng_key *k)
+{
+	int n;
+
+	k->db = STORE_DB_META;
+	n = snprintf(k->k, sizeof(k->k), ENG_META_PFX "%c%s/%s", '\0', eng_dirname(dir), name);
+	if (n < 0 || (size_t)n >= sizeof(k->k))
+		return -ENAMETOOLONG;
+	k->klen = (size_t)n;
+	return 0;
+}
+
+static int
+eng_def_key(uint64_t dir, const char *name, struct eng_key *k)
+{
+	char stem[ENG_NAME_MAX + 1];
+	size_t n = strlen(name) - 5;
+
+	memcpy(stem, name, n);
+	stem[n] = '\0';
+	k->db = STORE_DB_DEFS;
+	return store_key_def(k->k, sizeof(k->k),
+	    dir == ENG_INO_SOURCES ? STORE_DEF_SOURCE : STORE_DEF_JOB, stem, &k->klen);
+}
+
+static void
+eng_stem(const char *name, char *out, size_t outsz)
+{
+	size_t n = strlen(name) - 5;
+
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, name, n);
+	out[n] = '\0';
+}
+
+/* ---- store batches -------------------------------------------------------------- */
+
+struct eng_op {
+	bool		 put;
+	const struct eng_key *key;
+	const void	*val;
+	size_t		 vlen;
+};
+
+struct eng_batch {
+	struct eng_op	 ops[8];
+	int		 n;
+	/* optional move: read `from` (copy into moved), delete it, put at `to` */
+	const struct eng_key *from, *to;
+	struct buf	*moved;
+};
+
+static int
+eng_batch_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_batch *b = arg;
+	int i, rc;
+
+	if (b->from != NULL) {
+		buf_reset(b->moved);
+		rc = store_get_buf(txn, b->from->db, b->from->k, b->from->klen, b->moved);
+		if (rc != 0 && rc != -ENOENT)
+			return rc;
+		if ((rc = store_del(txn, b->from->db, b->from->k, b->from->klen)) != 0 &&
+		    rc != -ENOENT)
+			return rc;
+	}
+	for (i = 0; i < b->n; i++) {
+		const struct eng_op *o = &b->ops[i];
+
+		if (o->put)
+			rc = store_put(txn, o->key->db, o->key->k, o->key->klen, o->val, o->vlen, 0);
+		else
+			rc = store_del(txn, o->key->db, o->key->k, o->key->klen);
+		if (rc != 0 && rc != -ENOENT)
+			return rc;
+	}
+	if (b->to != NULL &&
+	    (rc = store_put(txn, b->to->db, b->to->k, b->to->klen, b->moved->p, b->moved->len, 0)) != 0)
+		return rc;
+	return 0;
+}
+
+static void
+eng_batch_add(struct eng_batch *b, bool put, const struct eng_key *k, const void *v, size_t vl)
+{
+	b->ops[b->n].put = put;
+	b->ops[b->n].key = k;
+	b->ops[b->n].val = v;
+	b->ops[b->n].vlen = vl;
+	b->n++;
+}
+
+struct eng_getq {
+	const struct eng_key *k;
+	struct buf	*out;
+};
+
+static int
+eng_get_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_getq *q = arg;
+
+	return store_get_buf(txn, q->k->db, q->k->k, q->k->klen, q->out);
+}
+
+static int
+eng_get(struct eng *e, const struct eng_key *k, struct buf *out)
+{
+	struct eng_getq q = { k, out };
+
+	buf_reset(out);
+	return store_view(e->store, eng_get_fn, &q);
+}
+
+static int
+eng_meta_fmt(const struct eng_file *f, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "%c %o %lld %lld", f->type == S_IFLNK ? 'l' : 'f',
+	    (unsigned)f->perm, (long long)f->mtime_ns, (long long)f->ctime_ns);
+
+	return n < 0 || (size_t)n >= outsz ? -EOVERFLOW : n;
+}
+
+/* ---- content: view <-> stored bytes ------------------------------------------- */
+
+/* The view of stored bytes: secrets masked; unparsable text (which can only
+ * hold what a user typed, see eng_raw_of) is shown as stored. */
+static int
+eng_view_of(const char *raw, size_t len, struct buf *view)
+{
+	int rc;
+
+	buf_reset(view);
+	if ((rc = conf_mask_text(raw, len, view)) == ENG_EINVAL) {
+		buf_reset(view);
+		rc = buf_add(view, raw, len);
+	}
+	return rc;
+}
+
+/* The bytes to store for the view of n: "******" takes the stored secret. */
+static int
+eng_raw_of(struct eng *e, struct eng_node *n, struct buf *raw)
+{
+	const struct eng_file *f = n->f;
+	struct eng_key k;
+	struct buf old;
+	int rc;
+
+	buf_reset(raw);
+	if (f->type != S_IFREG ||
+	    memmem(f->data.p, f->data.len, CONF_MASK, sizeof(CONF_MASK) - 1) == NULL)
+		return buf_add(raw, f->data.p, f->data.len);
+	buf_init(&old, ENG_FILE_MAX + 1);
+	rc = eng_content_key(f->dir, n->name, f->type, &k);
+	if (rc == 0 && (rc = eng_get(e, &k, &old)) == 0 &&
+	    conf_merge_secrets_text(f->data.p, f->data.len, old.p, old.len, raw, NULL) == 0)
+		goto out;
+	buf_reset(raw);
+	if (eng_file_is_def(n) && eng_def_key(f->dir, n->name, &k) == 0 &&
+	    eng_get(e, &k, &old) == 0 &&
+	    conf_merge_secrets_text(f->data.p, f->data.len, old.p, old.len, raw, NULL) == 0)
+		goto out;
+	buf_reset(raw);
+	rc = buf_add(raw, f->data.p, f->data.len);
+out:
+	buf_free(&old);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Store n's content and metadata (e->flock held). */
+static int
+eng_save(struct eng *e, struct eng_node *n)
+{
+	struct eng_batch b;
+	struct eng_key ck, mk;
+	struct buf raw;
+	char meta[96];
+	int rc, ml;
+
+	memset(&b, 0, sizeof(b));
+	buf_init(&raw, ENG_FILE_MAX + 1);
+	if ((rc = eng_content_key(n->f->dir, n->name, n->f->type, &ck)) != 0 ||
+	    (rc = eng_meta_key(n->f->dir, n->name, &mk)) != 0 ||
+	    (rc = eng_raw_of(e, n, &raw)) != 0)
+		goto out;
+	if ((ml = eng_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
+		rc = ml;
+		goto out;
+	}
+	eng_batch_add(&b, true, &ck, raw.p, raw.len);
+	eng_batch_add(&b, true, &mk, meta, (size_t)ml);
+	if ((rc = store_update(e->store, eng_batch_fn, &b)) == 0)
+		n->f->unsaved = false;
+	else
+		log_warnx("%s/%s: cannot store the file: %s", eng_dirname(n->f->dir), n->name,
+		    eng_strerror(rc));
+out:
+	buf_free(&raw);
+	return rc;
+}
+
+/* ---- removed jobs ------------------------------------------------------------- */
+
+static bool
+eng_removed_take(struct eng *e, const char *job)
+{
+	struct eng_name **pp, *r;
+
+	for (pp = &e->removed; (r = *pp) != NULL; pp = &r->next)
+		if (strcmp(r->name, job) == 0) {
+			*pp = r->next;
+			free(r->name);
+			free(r);
+			return true;
+		}
+	return false;
+}
+
+static void
+eng_job_gone(struct eng *e, const char *name)
+{
+	char stem[ENG_NAME_MAX + 1];
+	struct eng_name *r;
+
+	eng_stem(name, stem, sizeof(stem));
+	if (sched_job_remove(e->sched, stem) != 0)
+		return;
+	log_info("jobs/%s: removed; job %s stops being scheduled after the grace period",
+	    name, stem);
+	if (eng_removed_take(e, stem), (r = calloc(1, sizeof(*r))) == NULL)
+		return;
+	if ((r->name = strdup(stem)) == NULL) {
+		free(r);
+		return;
+	}
+	r->next = e->removed;
+	e->removed = r;
+}
+
+/* ---- validation ----------------------------------------------------------------- */
+
+static void
+eng_set_errtext(struct eng *e, struct eng_node *n, char *text)
+{
+	char ename[ENG_NAME_MAX + sizeof(ENG_ERR_SFX) + 1];
+	struct eng_node *en;
+	bool changed = (n->f->errtext == NULL) != (text == NULL) ||
+	    (text != NULL && strcmp(text, n->f->errtext) != 0);
+
+	free(n->f->errtext);
+	n->f->errtext = text;
+	if (!changed || e->cfg.inval_entry == NULL)
+		return;
+	snprintf(ename, sizeof(ename), "%s" ENG_ERR_SFX, n->name);
+	pthread_mutex_lock(&e->lock);
+	if ((en = eng_ns_find(e, n->f->dir, ename)) != NULL && e->cfg.inval_inode != NULL)
+		e->cfg.inval_inode(e->cfg.inval_arg, en->ino);
+	e->cfg.inval_entry(e->cfg.inval_arg, n->f->dir, ename);
+	pthread_mutex_unlock(&e->lock);
+}
+
+struct eng_defget {
+	const struct eng_key *ck, *dk;
+	struct buf	*raw, *def;
+	bool		 has_def;
+};
+
+static int
+eng_defget_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_defget *q = arg;
+	int rc;
+
+	buf_reset(q->raw);
+	buf_reset(q->def);
+	if ((rc = store_get_buf(txn, q->ck->db, q->ck->k, q->ck->klen, q->raw)) != 0)
+		return rc;
+	rc = store_get_buf(txn, q->dk->db, q->dk->k, q->dk->klen, q->def);
+	q->has_def = rc == 0;
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Parse raw as the definition n; apply it when valid.  0, ENG_EINVAL
+ * (errors in diag text), -ENOMEM. */
+static int
+eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct eng_key *dk,
+    bool store_def, struct buf *errs)
+{
+	char stem[ENG_NAME_MAX + 1], path[ENG_NAME_MAX + 16];
+	struct conf_diags *d = NULL;
+	struct conf_source *src = NULL;
+	struct conf_job *job = NULL;
+	struct eng_errbuf eb = { "" };
+	struct eng_batch b;
+	int rc;
+
+	eng_stem(n->name, stem, sizeof(stem));
+	snprintf(path, sizeof(path), "%s/%s", eng_dirname(n->f->dir), n->name);
+	if ((rc = conf_diags_new(&d)) != 0)
+		goto out;
+	if (n->f->dir == ENG_INO_SOURCES)
+		rc = conf_source_parse(stem, raw->p, raw->len, eng_src_current(e, stem), d, &src);
+	else
+		rc = conf_job_parse(stem, raw->p, raw->len, eng_src_lookup, e, d, &job);
+	if (rc != 0) {
+		if (rc == ENG_EINVAL)
+			(void)conf_diags_format(d, path, errs);
+		goto out;
+	}
+	if (store_def) {
+		memset(&b, 0, sizeof(b));
+		eng_batch_add(&b, true, dk, raw->p, raw->len);
+		if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0) {
+			buf_printf(errs, "%s: error: cannot store the definition: %s\n", path,
+			    eng_strerror(rc));
+			goto out;
+		}
+	}
+	if (src != NULL) {
+		rc = eng_src_set(e, src);
+		src = NULL;
+	} else {
+		eng_removed_take(e, stem);
+		rc = sched_job_set(e->sched, stem, job, &eb);
+		job = NULL;
+		if (rc != 0)
+			buf_printf(errs, "%s: error: %s\n", path, eb.msg[0] != '\0' ? eb.msg :
+			    eng_strerror(rc));
+	}
+	if (rc == 0)
+		log_info("%s: definition %s", path, store_def ? "updated" : "restored");
+out:
+	conf_source_free(src);
+	conf_job_free(job);
+	conf_diags_free(d);
+	return rc;
+}
+
+/*
+ * eng_validate - n is a definition whose bytes are in the store.  Identical
+ * to the running definition: no change (a job removed by a rename comes
+ * back).  Valid: becomes the running definition.  Invalid: errtext.
+ */
+static int
+eng_validate(struct eng *e, struct eng_node *n)
+{
+	char stem[ENG_NAME_MAX + 1];
+	struct eng_defget q;
+	struct eng_key ck, dk;
+	struct buf raw, def, errs;
+	bool same;
+	int rc;
+
+	buf_init(&raw, ENG_FILE_MAX + 1);
+	buf_init(&def, ENG_FILE_MAX + 1);
+	buf_init(&errs, BUF_MAX_SMALL);
+	eng_stem(n->name, stem, sizeof(stem));
+	if ((rc = eng_content_key(n->f->dir, n->name, n->f->type, &ck)) != 0 ||
+	    (rc = eng_def_key(n->f->dir, n->name, &dk)) != 0)
+		goto out;
+	q.ck = &ck;
+	q.dk = &dk;
+	q.raw = &raw;
+	q.def = &def;
+	q.has_def = false;
+	if ((rc = store_view(e->store, eng_defget_fn, &q)) != 0)
+		goto out;
+	same = q.has_def && raw.len == def.len && memcmp(raw.p, def.p, raw.len) == 0;
+	if (same) {
+		rc = 0;
+		if (n->f->dir == ENG_INO_JOBS &&
+		    (eng_removed_take(e, stem) || !sched_job_defined(e->sched, stem)))
+			rc = eng_apply(e, n, &raw, &dk, false, &errs);
+		else if (n->f->dir == ENG_INO_SOURCES && eng_src_current(e, stem) == NULL)
+			rc = eng_apply(e, n, &raw, &dk, false, &errs);
+	} else {
+		rc = eng_apply(e, n, &raw, &dk, true, &errs);
+	}
+	if (rc == 0) {
+		eng_set_errtext(e, n, NULL);
+	} else if (rc == ENG_EINVAL || errs.len > 0) {
+		char *t;
+
+		if (errs.len == 0 || errs.err != 0) {
+			buf_reset(&errs);
+			buf_printf(&errs, "%s/%s: error: %s\n", eng_dirname(n->f->dir), n->name,
+			    eng_strerror(rc));
+		}
+		log_warnx("%s/%s: invalid definition, the running one is kept:\n%.*s",
+		    eng_dirname(n->f->dir), n->name, (int)(errs.len > 0 ? errs.len - 1 : 0),
+		    errs.p);
+		if ((t = buf_take(&errs, NULL)) != NULL)
+			eng_set_errtext(e, n, t);
+		rc = ENG_EINVAL;
+	}
+out:
+	buf_free(&raw);
+	buf_free(&def);
+	buf_free(&errs);
+	return rc;
+}
+
+/* ---- load --------------------------------------------------------------------- */
+
+static struct eng_node *
+eng_file_new(struct eng *e, uint64_t dir, const char *name, mode_t type, mode_t perm,
+    int64_t mtime, int64_t ctime)
+{
+	struct eng_node *n;
+	int idx = dir == ENG_INO_SOURCES ? 0 : 1;
+
+	if ((n = eng_ns_alloc(ENG_K_FILE, dir, name, NULL, NULL)) == NULL)
+		return NULL;
+	if ((n->f = calloc(1, sizeof(*n->f))) == NULL) {
+		eng_ns_node_free(n);
+		return NULL;
+	}
+	n->f->dir = dir;
+	n->f->type = type;
+	n->f->perm = perm & (dir == ENG_INO_SOURCES ? 0600 : 0777);
+	n->f->mtime_ns = n->f->atime_ns = mtime;
+	n->f->ctime_ns = ctime;
+	buf_init(&n->f->data, ENG_FILE_MAX);
+	n->permanent = true;
+	pthread_mutex_lock(&e->lock);
+	if (eng_ns_insert(e, n) != 0) {
+		pthread_mutex_unlock(&e->lock);
+		eng_ns_node_free(n);
+		return NULL;
+	}
+	pthread_mutex_unlock(&e->lock);
+	n->f->next = e->files[idx];
+	e->files[idx] = n;
+	return n;
+}
+
+static struct eng_node *
+eng_file_find(struct eng *e, uint64_t dir, const char *name)
+{
+	struct eng_node *n;
+
+	for (n = e->files[dir == ENG_INO_SOURCES ? 0 : 1]; n != NULL; n = n->f->next)
+		if (strcmp(n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+static void
+eng_file_detach(struct eng *e, struct eng_node *n)
+{
+	struct eng_node **pp;
+
+	for (pp = &e->files[n->f->dir == ENG_INO_SOURCES ? 0 : 1]; *pp != NULL;
+	    pp = &(*pp)->f->next)
+		if (*pp == n) {
+			*pp = n->f->next;
+			break;
+		}
+	n->f->next = NULL;
+}
+
+struct eng_load {
+	struct eng	*e;
+	int		 rc;
+	enum store_db	 db;	/* pass 2: SOURCES or JOBS */
+};
+
+static int
+eng_parse_i64(const char *s, size_t len, int base, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i = 0;
+	bool neg = false;
+
+	if (len > 0 && s[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] >= '0' + base || v > INT64_MAX / 16)
+			return -EINVAL;
+		v = v * base + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+static int
+eng_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct eng_load *l = arg;
+	const char *k = (const char *)key + sizeof(ENG_META_PFX), *v = val, *sl, *w[4];
+	char name[ENG_NAME_MAX + 1];
+	size_t kl = klen - sizeof(ENG_META_PFX), wl[4], i, nw = 0, p = 0;
+	int64_t perm, mt, ct;
+	uint64_t dir;
+
+	if ((sl = memchr(k, '/', kl)) == NULL)
+		return 0;
+	dir = (size_t)(sl - k) == 7 && memcmp(k, "sources", 7) == 0 ? ENG_INO_SOURCES :
+	    (size_t)(sl - k) == 4 && memcmp(k, "jobs", 4) == 0 ? ENG_INO_JOBS : 0;
+	if (dir == 0 || kl - (size_t)(sl - k) - 1 > ENG_NAME_MAX)
+		return 0;
+	memcpy(name, sl + 1, kl - (size_t)(sl - k) - 1);
+	name[kl - (size_t)(sl - k) - 1] = '\0';
+	while (p < vlen && nw < 4) {
+		i = p;
+		while (p < vlen && v[p] != ' ')
+			p++;
+		w[nw] = v + i;
+		wl[nw++] = p - i;
+		p++;
+	}
+	if (nw != 4 || wl[0] != 1 || eng_parse_i64(w[1], wl[1], 8, &perm) != 0 ||
+	    eng_parse_i64(w[2], wl[2], 10, &mt) != 0 || eng_parse_i64(w[3], wl[3], 10, &ct) != 0 ||
+	    !eng_name_ok(name)) {
+		log_warnx("state store: skipping unreadable file record %s/%s",
+		    eng_dirname(dir), name);
+		return 0;
+	}
+	if (eng_file_new(l->e, dir, name, w[0][0] == 'l' ? S_IFLNK : S_IFREG, (mode_t)perm,
+	    mt, ct) == NULL) {
+		l->rc = -ENOMEM;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+eng_load_bare_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct eng_load *l = arg;
+	uint64_t dir = l->db == STORE_DB_SOURCES ? ENG_INO_SOURCES : ENG_INO_JOBS;
+	char name[ENG_NAME_MAX + 1];
+
+	(void)val;
+	(void)vlen;
+	if (klen + 5 > ENG_NAME_MAX)
+		return 0;
+	memcpy(name, key, klen);
+	memcpy(name + klen, ".json", 6);
+	if (!eng_name_ok(name) || eng_file_find(l->e, dir, name) != NULL)
+		return 0;
+	if (eng_file_new(l->e, dir, name, S_IFREG, dir == ENG_INO_SOURCES ? 0600 : 0644,
+	    l->e->start_ns, l->e->start_ns) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+eng_load_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_load *l = arg;
+	int rc;
+
+	if ((rc = store_iter(txn, STORE_DB_META, ENG_META_PFX, sizeof(ENG_META_PFX), NULL, 0, 0,
+	    eng_load_meta_cb, l)) != 0)
+		return rc;
+	l->db = STORE_DB_SOURCES;
+	if ((rc = store_iter(txn, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0, eng_load_bare_cb, l)) != 0)
+		return rc;
+	l->db = STORE_DB_JOBS;
+	return store_iter(txn, STORE_DB_JOBS, NULL, 0, NULL, 0, 0, eng_load_bare_cb, l);
+}
+
+/* define the running (last valid) definitions of one kind */
+struct eng_defload {
+	struct eng	*e;
+	int		 kind;
+};
+
+static int
+eng_defload_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct eng_defload *l = arg;
+	struct eng *e = l->e;
+	char name[ENG_NAME_MAX + 1], fname[ENG_NAME_MAX + 8];
+	struct eng_errbuf eb = { "" };
+	struct conf_source *src = NULL;
+	struct conf_job *job = NULL;
+	int rc;
+
+	if (klen < 3 || klen - 2 > ENG_NAME_MAX - 5)
+		return 0;
+	memcpy(name, (const char *)key + 2, klen - 2);
+	name[klen - 2] = '\0';
+	if (l->kind == STORE_DEF_SOURCE) {
+		rc = conf_source_parse(name, val, vlen, NULL, NULL, &src);
+		if (rc == 0)
+			rc = eng_src_set(e, src);
+	} else {
+		snprintf(fname, sizeof(fname), "%s.json", name);
+		if (eng_file_find(e, ENG_INO_JOBS, fname) == NULL)
+			return 0;	/* deleted: history only */
+		rc = conf_job_parse(name, val, vlen, eng_src_lookup, e, NULL, &job);
+		if (rc == 0)
+			rc = sched_job_set(e->sched, name, job, &eb);
+	}
+	if (rc != 0)
+		log_warnx("%s %s: cannot define the stored definition again: %s",
+		    l->kind == STORE_DEF_SOURCE ? "source" : "job", name,
+		    eb.msg[0] != '\0' ? eb.msg : eng_strerror(rc));
+	return rc == -ENOMEM ? rc : 0;
+}
+
+static int
+eng_defload_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_defload *l = arg;
+	char pfx[2] = { (char)l->kind, '\0' };
+
+	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, eng_defload_cb, l);
+}
+
+int
+eng_defs_load(struct eng *e, struct eng_errbuf *eb)
+{
+	struct eng_load l = { e, 0, STORE_DB_SOURCES };
+	struct eng_defload dl = { e, STORE_DEF_SOURCE };
+	struct eng_node *n;
+	struct eng_key k;
+	struct buf raw;
+	int rc, i;
+
+	pthread_mutex_lock(&e->flock);
+	buf_init(&raw, ENG_FILE_MAX + 1);
+	if ((rc = store_view(e->store, eng_load_fn, &l)) != 0) {
+		eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
+		goto out;
+	}
+	for (i = 0; i < 2; i++)
+		for (n = e->files[i]; n != NULL; n = n->f->next) {
+			if ((rc = eng_content_key(n->f->dir, n->name, n->f->type, &k)) != 0 ||
+			    (rc = eng_get(e, &k, &raw)) != 0) {
+				if (rc == -ENOENT)
+					continue;
+				goto fail;
+			}
+			if ((rc = eng_view_of(raw.p, raw.len, &n->f->data)) != 0)
+				goto fail;
+		}
+	if ((rc = store_view(e->store, eng_defload_fn, &dl)) != 0)
+		goto fail;
+	dl.kind = STORE_DEF_JOB;
+	if ((rc = store_view(e->store, eng_defload_fn, &dl)) != 0)
+		goto fail;
+	for (i = 0; i < 2; i++)
+		for (n = e->files[i]; n != NULL; n = n->f->next)
+			if (eng_file_is_def(n))
+				(void)eng_validate(e, n);	/* errtext for invalid ones */
+	rc = 0;
+	goto out;
+fail:
+	eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
+out:
+	buf_free(&raw);
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+void
+eng_defs_free(struct eng *e)
+{
+	(void)e;	/* file nodes are freed with the inode table */
+}
+
+/* ---- attributes and lookup ------------------------------------------------------ */
+
+static void
+eng_file_entry(struct eng *e, struct eng_node *n, struct eng_entry *out)
+{
+	eng_fill_attr(e, &out->attr, n->ino, n->f->type | n->f->perm, n->f->data.len,
+	    n->f->mtime_ns);
+	out->attr.atime_ns = n->f->atime_ns;
+	out->attr.ctime_ns = n->f->ctime_ns;
+	out->attr_timeout = 1.0;
+	out->entry_timeout = 1.0;
+}
+
+static void
+eng_err_entry(struct eng *e, struct eng_node *en, const struct eng_node *def,
+    struct eng_entry *out)
+{
+	eng_fill_attr(e, &out->attr, en->ino, S_IFREG | 0444, strlen(def->f->errtext),
+	    def->f->ctime_ns);
+	out->attr_timeout = 0;
+	out->entry_timeout = 0;
+}
+
+int
+eng_defs_lookup(struct eng *e, uint64_t parent, const char *name, struct eng_entry *out)
+{
+	char def[ENG_NAME_MAX + 1];
+	struct eng_node *n, *dn;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&e->flock);
+	if ((n = eng_file_find(e, parent, name)) != NULL) {
+		pthread_mutex_lock(&e->lock);
+		n->nlookup++;
+		pthread_mutex_unlock(&e->lock);
+		eng_file_entry(e, n, out);
+		rc = 0;
+	} else if (eng_is_errname(name, def, sizeof(def)) &&
+	    (dn = eng_file_find(e, parent, def)) != NULL && dn->f->errtext != NULL) {
+		pthread_mutex_lock(&e->lock);
+		if ((n = eng_ns_make(e, parent, name, ENG_K_ERRFILE, NULL, NULL)) != NULL)
+			n->nlookup++;
+		pthread_mutex_unlock(&e->lock);
+		if (n == NULL)
+			rc = -ENOMEM;
+		else {
+			eng_err_entry(e, n, dn, out);
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_getattr(struct eng *e, struct eng_node *n, struct eng_entry *out)
+{
+	char def[ENG_NAME_MAX + 1];
+	struct eng_node *dn;
+	int rc = 0;
+
+	pthread_mutex_lock(&e->flock);
+	if (n->kind == ENG_K_FILE)
+		eng_file_entry(e, n, out);
+	else if (eng_is_errname(n->name, def, sizeof(def)) &&
+	    (dn = eng_file_find(e, n->parent, def)) != NULL && dn->f->errtext != NULL)
+		eng_err_entry(e, n, dn, out);
+	else
+		rc = -ENOENT;
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+/* ---- readdir -------------------------------------------------------------------- */
+
+struct eng_lent {
+	char		*name;
+	uint64_t	 ino;
+	mode_t		 type;
+	struct eng_node	*n;	/* the file (or, for .error, its definition) */
+	bool		 err;
+};
+
+static int
+eng_lent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct eng_lent *)a)->name, ((const struct eng_lent *)b)->name);
+}
+
+int
+eng_defs_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_dirent_fn *fn,
+    void *arg)
+{
+	struct eng_lent *v = NULL;
+	struct eng_node *n, *en;
+	struct eng_dirent d;
+	struct eng_entry ent;
+	size_t cnt = 0, i, j;
+	int rc = -ENOMEM;
+
+	pthread_mutex_lock(&e->flock);
+	for (n = e->files[ino == ENG_INO_SOURCES ? 0 : 1]; n != NULL; n = n->f->next)
+		cnt += n->f->errtext != NULL ? 2 : 1;
+	if ((v = calloc(cnt + 1, sizeof(*v))) == NULL)
+		goto out;
+	i = 0;
+	for (n = e->files[ino == ENG_INO_SOURCES ? 0 : 1]; n != NULL; n = n->f->next) {
+		v[i].name = n->name;
+		v[i].ino = n->ino;
+		v[i].type = n->f->type;
+		v[i++].n = n;
+		if (n->f->errtext != NULL) {
+			size_t l = strlen(n->name) + sizeof(ENG_ERR_SFX);
+
+			if ((v[i].name = malloc(l)) == NULL)
+				goto out;
+			snprintf(v[i].name, l, "%s" ENG_ERR_SFX, n->name);
+			v[i].ino = (uint64_t)1 << 63 | n->ino;
+			v[i].type = S_IFREG;
+			v[i].err = true;
+			v[i++].n = n;
+		}
+	}
+	qsort(v, cnt, sizeof(*v), eng_lent_cmp);
+	for (j = off; j < cnt + 2; j++) {
+		memset(&d, 0, sizeof(d));
+		d.next_off = j + 1;
+		d.type = S_IFDIR;
+		if (j < 2) {
+			d.name = j == 0 ? "." : "..";
+			d.ino = j == 0 ? ino : ENG_INO_ROOT;
+			if (flags & ENG_READDIR_PLUS) {
+				ent.attr.ino = 0;	/* "." and "..": no entry, no lookup */
+				d.entry = NULL;
+			}
+			if (fn(arg, &d))
+				break;
+			continue;
+		}
+		d.name = v[j - 2].name;
+		d.type = v[j - 2].type;
+		d.ino = v[j - 2].ino;
+		en = NULL;
+		if (flags & ENG_READDIR_PLUS) {
+			if (v[j - 2].err) {
+				pthread_mutex_lock(&e->lock);
+				en = eng_ns_make(e, ino, d.name, ENG_K_ERRFILE, NULL, NULL);
+				pthread_mutex_unlock(&e->lock);
+				if (en == NULL)
+					break;
+				eng_err_entry(e, en, v[j - 2].n, &ent);
+				d.ino = en->ino;
+			} else {
+				en = v[j - 2].n;
+				eng_file_entry(e, en, &ent);
+			}
+			d.entry = &ent;
+		}
+		if (fn(arg, &d)) {
+			if (en != NULL && en->kind == ENG_K_ERRFILE) {
+				pthread_mutex_lock(&e->lock);
+				eng_ns_maybe_free(e, en);
+				pthread_mutex_unlock(&e->lock);
+			}
+			break;
+		}
+		if (en != NULL) {
+			pthread_mutex_lock(&e->lock);
+			en->nlookup++;
+			pthread_mutex_unlock(&e->lock);
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; v != NULL && i < cnt; i++)
+		if (v[i].err)
+			free(v[i].name);
+	free(v);
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+/* ---- open / read / write -------------------------------------------------------- */
+
+static int
+eng_resize(struct eng_file *f, size_t size)
+{
+	int rc;
+
+	if (size > ENG_FILE_MAX)
+		return -EFBIG;
+	if (size <= f->data.len) {
+		buf_truncate(&f->data, size);
+		return 0;
+	}
+	if ((rc = buf_reserve(&f->data, size - f->data.len)) != 0)
+		return rc == -E2BIG ? -EFBIG : rc;
+	memset(f->data.p + f->data.len, 0, size - f->data.len);
+	f->data.len = size;
+	f->data.p[size] = '\0';
+	return 0;
+}
+
+int
+eng_defs_open(struct eng *e, struct eng_node *n, int flags, struct eng_handle *h,
+    struct eng_open *out)
+{
+	char def[ENG_NAME_MAX + 1];
+	struct eng_node *dn;
+	int rc = 0;
+
+	pthread_mutex_lock(&e->flock);
+	if (n->kind == ENG_K_ERRFILE) {
+		if ((flags & O_ACCMODE) != O_RDONLY)
+			rc = -EACCES;
+		else if (!eng_is_errname(n->name, def, sizeof(def)) ||
+		    (dn = eng_file_find(e, n->parent, def)) == NULL || dn->f->errtext == NULL)
+			rc = -ENOENT;
+		else
+			rc = buf_addstr(&h->snap, dn->f->errtext);
+		out->direct_io = true;
+		goto out;
+	}
+	if (n->f->type == S_IFLNK) {
+		rc = -ELOOP;
+		goto out;
+	}
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && n->f->data.len > 0) {
+		buf_truncate(&n->f->data, 0);
+		n->f->mtime_ns = n->f->ctime_ns = eng_now_ns(e);
+		n->f->unsaved = true;
+	}
+	out->keep_cache = false;
+out:
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int flags,
+    struct eng_entry *out, struct eng_open *oi)
+{
+	char def[ENG_NAME_MAX + 1];
+	struct eng_node *n;
+	int64_t now = eng_now_ns(e);
+	int rc = 0;
+
+	if (strlen(name) > ENG_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!eng_name_ok(name))
+		return -EINVAL;
+	if (eng_is_errname(name, def, sizeof(def)))
+		return -EPERM;
+	pthread_mutex_lock(&e->flock);
+	if ((n = eng_file_find(e, parent, name)) != NULL) {
+		if (flags & O_EXCL) {
+			rc = -EEXIST;
+			goto out;
+		}
+		if (n->f->type == S_IFLNK) {
+			rc = -ELOOP;
+			goto out;
+		}
+		if ((flags & O_TRUNC) && n->f->data.len > 0) {
+			buf_truncate(&n->f->data, 0);
+			n->f->mtime_ns = n->f->ctime_ns = now;
+			n->f->unsaved = true;
+		}
+	} else {
+		if ((n = eng_file_new(e, parent, name, S_IFREG, mode & 07777, now, now)) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if ((rc = eng_save(e, n)) != 0) {
+			eng_file_detach(e, n);
+			pthread_mutex_lock(&e->lock);
+			n->permanent = false;
+			eng_ns_maybe_free(e, n);
+			pthread_mutex_unlock(&e->lock);
+			goto out;
+		}
+	}
+	pthread_mutex_lock(&e->lock);
+	n->nlookup++;
+	pthread_mutex_unlock(&e->lock);
+	eng_file_entry(e, n, out);
+	oi->keep_cache = false;
+out:
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_read(struct eng *e, struct eng_handle *h, uint64_t off, size_t size, struct buf *out)
+{
+	const struct eng_file *f = h->node->f;
+	int rc = 0;
+
+	pthread_mutex_lock(&e->flock);
+	if (off < f->data.len)
+		rc = buf_add(out, f->data.p + off, f->data.len - off < size ? f->data.len - off : size);
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_write(struct eng *e, struct eng_handle *h, uint64_t off, const void *data, size_t len)
+{
+	struct eng_file *f = h->node->f;
+	int rc;
+
+	pthread_mutex_lock(&e->flock);
+	if (h->flags & O_APPEND)
+		off = f->data.len;
+	if (off > ENG_FILE_MAX || len > ENG_FILE_MAX - off) {
+		rc = -EFBIG;
+		goto out;
+	}
+	if (off + len > f->data.len && (rc = eng_resize(f, (size_t)(off + len))) != 0)
+		goto out;
+	memcpy(f->data.p + off, data, len);
+	f->mtime_ns = f->ctime_ns = eng_now_ns(e);
+	f->unsaved = true;
+	h->wrote = true;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_commit(struct eng *e, struct eng_handle *h)
+{
+	struct eng_node *n = h->node;
+	int rc = 0;
+
+	pthread_mutex_lock(&e->flock);
+	if (n->f->unlinked) {
+		h->wrote = false;
+		goto out;
+	}
+	if (n->f->unsaved && (rc = eng_save(e, n)) != 0)
+		goto out;
+	if (h->wrote) {
+		h->wrote = false;
+		if (eng_file_is_def(n))
+			rc = eng_validate(e, n);
+	}
+out:
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_setattr(struct eng *e, struct eng_node *n, struct eng_handle *h,
+    const struct eng_setattr *sa, struct eng_entry *out)
+{
+	struct eng_file *f = n->f;
+	int64_t now = eng_now_ns(e);
+	int rc = 0;
+
+	pthread_mutex_lock(&e->flock);
+	if (sa->valid & ENG_SET_SIZE) {
+		if (f->type != S_IFREG) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (sa->size > ENG_FILE_MAX) {
+			rc = -EFBIG;
+			goto out;
+		}
+		if ((rc = eng_resize(f, (size_t)sa->size)) != 0)
+			goto out;
+		f->mtime_ns = now;
+		if (h != NULL)
+			h->wrote = true;
+	}
+	if (sa->valid & ENG_SET_MODE)
+		f->perm = sa->mode & (f->dir == ENG_INO_SOURCES ? 0600 : 0777);
+	if (sa->valid & ENG_SET_MTIME)
+		f->mtime_ns = sa->mtime_ns;
+	else if (sa->valid & ENG_SET_MTIME_NOW)
+		f->mtime_ns = now;
+	if (sa->valid & ENG_SET_ATIME)
+		f->atime_ns = sa->atime_ns;
+	else if (sa->valid & ENG_SET_ATIME_NOW)
+		f->atime_ns = now;
+	f->ctime_ns = now;
+	if (!f->unlinked && (rc = eng_save(e, n)) != 0)
+		goto out;
+	eng_file_entry(e, n, out);
+out:
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_readlink(struct eng *e, struct eng_node *n, struct buf *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&e->flock);
+	rc = n->f->type == S_IFLNK ? buf_add(out, n->f->data.p, n->f->data.len) : -EINVAL;
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+/* ---- namespace changes ------------------------------------------------------------ */
+
+/* Forget n as a directory entry (its bytes are already gone from the store). */
+static void
+eng_file_gone(struct eng *e, struct eng_node *n)
+{
+	if (eng_file_is_def(n) && n->f->dir == ENG_INO_JOBS)
+		eng_job_gone(e, n->name);
+	eng_set_errtext(e, n, NULL);
+	eng_file_detach(e, n);
+	n->f->unlinked = true;
+	pthread_mutex_lock(&e->lock);
+	n->permanent = false;
+	eng_ns_unhash(e, n);
+	eng_ns_maybe_free(e, n);
+	pthread_mutex_unlock(&e->lock);
+}
+
+int
+eng_defs_unlink(struct eng *e, uint64_t parent, const char *name)
+{
+	char def[ENG_NAME_MAX + 1];
+	struct eng_batch b;
+	struct eng_key ck, mk, dk;
+	struct eng_node *n;
+	int rc;
+
+	pthread_mutex_lock(&e->flock);
+	if ((n = eng_file_find(e, parent, name)) == NULL) {
+		rc = eng_is_errname(name, def, sizeof(def)) && eng_file_find(e, parent, def) != NULL &&
+		    eng_file_find(e, parent, def)->f->errtext != NULL ? -EPERM : -ENOENT;
+		goto out;
+	}
+	memset(&b, 0, sizeof(b));
+	if ((rc = eng_content_key(parent, name, n->f->type, &ck)) != 0 ||
+	    (rc = eng_meta_key(parent, name, &mk)) != 0)
+		goto out;
+	eng_batch_add(&b, false, &ck, NULL, 0);
+	eng_batch_add(&b, false, &mk, NULL, 0);
+	/* a deleted source's secrets do not stay behind (a job's last valid
+	 * definition stays: it is the history's definition) */
+	if (parent == ENG_INO_SOURCES && eng_file_is_def(n) &&
+	    eng_def_key(parent, name, &dk) == 0)
+		eng_batch_add(&b, false, &dk, NULL, 0);
+	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
+		goto out;
+	eng_file_gone(e, n);
+out:
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_symlink(struct eng *e, const char *target, uint64_t parent, const char *name,
+    struct eng_entry *out)
+{
+	char def[ENG_NAME_MAX + 1];
+	struct eng_node *n;
+	int64_t now = eng_now_ns(e);
+	int rc;
+
+	if (strlen(name) > ENG_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!eng_name_ok(name))
+		return -EINVAL;
+	if (eng_is_errname(name, def, sizeof(def)))
+		return -EPERM;
+	if (strlen(target) > 4095)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&e->flock);
+	if (eng_file_find(e, parent, name) != NULL) {
+		rc = -EEXIST;
+		goto out;
+	}
+	if ((n = eng_file_new(e, parent, name, S_IFLNK, 0777, now, now)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n->f->perm = 0777;
+	if ((rc = buf_addstr(&n->f->data, target)) != 0 || (rc = eng_save(e, n)) != 0) {
+		eng_file_detach(e, n);
+		pthread_mutex_lock(&e->lock);
+		n->permanent = false;
+		eng_ns_maybe_free(e, n);
+		pthread_mutex_unlock(&e->lock);
+		goto out;
+	}
+	pthread_mutex_lock(&e->lock);
+	n->nlookup++;
+	pthread_mutex_unlock(&e->lock);
+	eng_file_entry(e, n, out);
+out:
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+int
+eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newparent,
+    const char *newname, unsigned flags)
+{
+	char def[ENG_NAME_MAX + 1], ostem[ENG_NAME_MAX + 1], nstem[ENG_NAME_MAX + 1];
+	struct eng_key ock, omk, nck, nmk, tck, tmk;
+	struct eng_node *n, *t;
+	struct eng_batch b;
+	struct buf moved;
+	char meta[96];
+	bool was_job;
+	int rc, ml;
+
+	if (strlen(newname) > ENG_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!eng_name_ok(newname))
+		return -EINVAL;
+	if (eng_is_errname(newname, def, sizeof(def)))
+		return -EPERM;
+	buf_init(&moved, ENG_FILE_MAX + 1);
+	pthread_mutex_lock(&e->flock);
+	if ((n = eng_file_find(e, parent, name)) == NULL) {
+		rc = eng_is_errname(name, def, sizeof(def)) ? -EPERM : -ENOENT;
+		goto out;
+	}
+	t = eng_file_find(e, newparent, newname);
+	if (t == n) {
+		rc = 0;
+		goto out;
+	}
+	if (t != NULL && (flags & ENG_RENAME_NOREPLACE)) {
+		rc = -EEXIST;
+		goto out;
+	}
+	if (n->f->unsaved && (rc = eng_save(e, n)) != 0)
+		goto out;
+	memset(&b, 0, sizeof(b));
+	if ((rc = eng_content_key(parent, name, n->f->type, &ock)) != 0 ||
+	    (rc = eng_meta_key(parent, name, &omk)) != 0 ||
+	    (rc = eng_content_key(newparent, newname, n->f->type, &nck)) != 0 ||
+	    (rc = eng_meta_key(newparent, newname, &nmk)) != 0)
+		goto out;
+	if (t != NULL) {
+		if ((rc = eng_content_key(newparent, newname, t->f->type, &tck)) != 0 ||
+		    (rc = eng_meta_key(newparent, newname, &tmk)) != 0)
+			goto out;
+		eng_batch_add(&b, false, &tck, NULL, 0);
+		eng_batch_add(&b, false, &tmk, NULL, 0);
+	}
+	n->f->ctime_ns = eng_now_ns(e);
+	if ((ml = eng_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
+		rc = ml;
+		goto out;
+	}
+	eng_batch_add(&b, false, &omk, NULL, 0);
+	eng_batch_add(&b, true, &nmk, meta, (size_t)ml);
+	b.from = &ock;
+	b.to = &nck;
+	b.moved = &moved;
+	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
+		goto out;
+	/* the store is done: now the memory */
+	was_job = eng_file_is_def(n) && parent == ENG_INO_JOBS;
+	if (was_job)
+		eng_stem(name, ostem, sizeof(ostem));
+	if (t != NULL) {
+		/* the replaced file: if it is a job with the same stem it stays
+		 * (the new bytes replace it below), so no removal */
+		if (eng_file_is_def(t) && newparent == ENG_INO_JOBS && !eng_is_defname(newname))
+			eng_job_gone(e, t->name);
+		t->f->errtext = (free(t->f->errtext), NULL);
+		eng_file_detach(e, t);
+		t->f->unlinked = true;
+		pthread_mutex_lock(&e->lock);
+		t->permanent = false;
+		eng_ns_unhash(e, t);
+		eng_ns_maybe_free(e, t);
+		pthread_mutex_unlock(&e->lock);
+	}
+	eng_set_errtext(e, n, NULL);
+	eng_file_detach(e, n);
+	pthread_mutex_lock(&e->lock);
+	rc = eng_ns_rehash(e, n, newparent, newname);
+	pthread_mutex_unlock(&e->lock);
+	n->f->dir = newparent;
+	if (newparent == ENG_INO_SOURCES)
+		n->f->perm &= 0600;
+	n->f->next = e->files[newparent == ENG_INO_SOURCES ? 0 : 1];
+	e->files[newparent == ENG_INO_SOURCES ? 0 : 1] = n;
+	if (rc != 0)
+		goto out;
+	if (was_job) {
+		if (!eng_file_is_def(n) || newparent != ENG_INO_JOBS)
+			eng_job_gone(e, name);
+		else {
+			eng_stem(newname, nstem, sizeof(nstem));
+			if (strcmp(ostem, nstem) != 0)
+				eng_job_gone(e, name);
+		}
+	}
+	if (eng_file_is_def(n))
+		(void)eng_validate(e, n);	/* renames always succeed */
+	/* a file moved into sources/ shows its secrets masked */
+	if (n->f->type == S_IFREG && newparent != parent)
+		(void)eng_view_of(moved.p, moved.len, &n->f->data);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&e->flock);
+	buf_free(&moved);
+	return rc;
+}
+
+int
+eng_defs_job_raw(struct eng *e, const char *job, struct buf *out)
+{
+	struct eng_key k;
+	int rc;
+
+	k.db = STORE_DB_DEFS;
+	if ((rc = store_key_def(k.k, sizeof(k.k), STORE_DEF_JOB, job, &k.klen)) != 0)
+		return rc;
+	return eng_get(e, &k, out);
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine_i.h - private to engine*.c: the inode table (engine_ns.c), the
+ * sources/jobs files (engine_defs.c), the instances tree (engine_inst.c)
+ * and the engine object (engine.c).
+ *
+ * Locks (order: e->flock, then scheduler/store, then e->lock):
+ *   e->flock   everything about files in sources/ and jobs/ (content,
+ *              metadata, directory lists, definitions, the source table
+ *              writes).  Store and scheduler calls are made under it.
+ *   e->lock    the inode table and lookup/open counts.  A leaf: under it
+ *              only the config's inval hooks are called (they only queue),
+ *              never the store or the scheduler (whose notify callback
+ *              takes it with the scheduler lock held).
+ *   e->srclock the source table read by the scheduler's runs.
+ */
+#ifndef DIFS_ENGINE_I_H
+#define DIFS_ENGINE_I_H
+
+#include <pthread.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "scheduler.h"
+#include "store.h"
+
+enum eng_kind {
+	ENG_K_ROOT = 1,
+	ENG_K_SRCDIR,		/* sources/ */
+	ENG_K_JOBDIR,		/* jobs/ */
+	ENG_K_INSTDIR,		/* instances/ */
+	ENG_K_FILE,		/* a file or symlink in sources/ or jobs/ */
+	ENG_K_ERRFILE,		/* NAME.json.error */
+	ENG_K_JOB,		/* instances/JOB/ */
+	ENG_K_JOB_LATEST,
+	ENG_K_JOB_CTL,
+	ENG_K_JOB_LOG,
+	ENG_K_INST,		/* instances/JOB/CYCLE/ */
+	ENG_K_I_STATE,
+	ENG_K_I_STATUS,
+	ENG_K_I_PARAMS,
+	ENG_K_I_JOBJSON,
+	ENG_K_I_LOG,
+	ENG_K_I_CTL,
+};
+
+/** A file of sources/ or jobs/; all fields protected by e->flock. */
+struct eng_file {
+	uint64_t	 dir;		/* ENG_INO_SOURCES or ENG_INO_JOBS */
+	mode_t		 type;		/* S_IFREG or S_IFLNK */
+	mode_t		 perm;
+	int64_t		 mtime_ns, ctime_ns, atime_ns;
+	struct buf	 data;		/* what reads show (masked view) */
+	bool		 unsaved;	/* data differs from the store */
+	bool		 unlinked;
+	char		*errtext;	/* definition errors, NULL when valid */
+	struct eng_node	*next;		/* in the directory's list */
+};
+
+struct eng_node {
+	uint64_t	 ino;
+	enum eng_kind	 kind;
+	uint64_t	 parent;	/* parent inode (0 for the root) */
+	char		*name;		/* entry name in parent */
+	char		*job;		/* instances tree: the job */
+	char		*cycle;		/* instances tree below a cycle */
+	uint64_t	 nlookup;	/* protected by e->lock */
+	int		 nopen;		/* protected by e->lock */
+	bool		 hashed;	/* in the name hash (e->lock) */
+	bool		 permanent;	/* a file that exists, or a fixed dir */
+	struct eng_file	*f;		/* ENG_K_FILE */
+	struct eng_node	*ino_next;	/* hash chains (e->lock) */
+	struct eng_node	*name_next;
+};
+
+/** An open handle (fh is its address). */
+struct eng_handle {
+	struct eng_node	*node;
+	int		 flags;		/* open(2) flags */
+	bool		 wrote;		/* wrote since its last commit */
+	struct buf	 snap;		/* generated files: the rendered content */
+};
+
+/** A source definition ever made current (freed at eng_free). */
+struct eng_src {
+	struct conf_source *src;
+	bool		 current;
+	struct eng_src	*next;
+};
+
+/** Names of jobs removed through their file (e->flock). */
+struct eng_name {
+	char		*name;
+	struct eng_name	*next;
+};
+
+struct eng {
+	struct eng_config cfg;
+	struct store	*store;
+	struct sched	*sched;
+	pthread_mutex_t	 lock;		/* the inode table */
+	pthread_mutex_t	 flock;		/* sources/ and jobs/ */
+	pthread_rwlock_t srclock;	/* srcs */
+	struct eng_node	**ino_tab;	/* e->lock */
+	struct eng_node	**name_tab;	/* e->lock */
+	size_t		 tab_size;	/* buckets (power of two) */
+	size_t		 nnodes;
+	uint64_t	 next_ino;
+	struct eng_node	*fixed[5];	/* ENG_INO_ROOT..ENG_INO_INSTANCES */
+	struct eng_node	*files[2];	/* sources/, jobs/ lists (e->flock) */
+	struct eng_src	*srcs;		/* srclock */
+	struct eng_name	*removed;	/* flock */
+	int64_t		 start_ns;
+};
+
+/* engine.c */
+int64_t	eng_now_ns(struct eng *e);
+const struct conf_source *eng_src_lookup(void *arg, const char *name);
+const struct conf_source *eng_src_current(struct eng *e, const char *name);
+/** Adopt src as the current source of its name (freed on failure too). */
+int	eng_src_set(struct eng *e, struct conf_source *src);
+void	eng_fill_attr(struct eng *e, struct eng_attr *a, uint64_t ino,
+	    mode_t mode, uint64_t size, int64_t mtime_ns);
+bool	eng_name_ok(const char *name);
+
+/* engine_ns.c */
+int	eng_ns_init(struct eng *e);
+void	eng_ns_free(struct eng *e);
+/** Find ino (e->lock held). */
+struct eng_node *eng_ns_get(struct eng *e, uint64_t ino);
+/** Find parent/name (e->lock held). */
+struct eng_node *eng_ns_find(struct eng *e, uint64_t parent, const char *name);
+/**
+ * eng_ns_make - find parent/name or create it with kind, job, cycle
+ * (e->lock held).  NULL on -ENOMEM.
+ */
+struct eng_node *eng_ns_make(struct eng *e, uint64_t parent, const char *name,
+	    enum eng_kind kind, const char *job, const char *cycle);
+/** Insert a detached node (e->lock held); assigns an inode. */
+int	eng_ns_insert(struct eng *e, struct eng_node *n);
+/** Take parent/name out of the name hash (e->lock held). */
+void	eng_ns_unhash(struct eng *e, struct eng_node *n);
+/** Rename in the name hash (e->lock held).  0 or -ENOMEM. */
+int	eng_ns_rehash(struct eng *e, struct eng_node *n, uint64_t parent,
+	    const char *name);
+/** Free n when nothing refers to it any more (e->lock held). */
+void	eng_ns_maybe_free(struct eng *e, struct eng_node *n);
+/** Allocate a detached node.  NULL on -ENOMEM. */
+struct eng_node *eng_ns_alloc(enum eng_kind kind, uint64_t parent,
+	    const char *name, const char *job, const char *cycle);
+void	eng_ns_node_free(struct eng_node *n);
+
+/* engine_defs.c: sources/ and jobs/ */
+int	eng_defs_load(struct eng *e, struct eng_errbuf *eb);
+void	eng_defs_free(struct eng *e);
+int	eng_defs_lookup(struct eng *e, uint64_t parent, const char *name,
+	    struct eng_entry *out);
+int	eng_defs_getattr(struct eng *e, struct eng_node *n, struct eng_entry *out);
+int	eng_defs_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags,
+	    eng_dirent_fn *fn, void *arg);
+int	eng_defs_setattr(struct eng *e, struct eng_node *n, struct eng_handle *h,
+	    const struct eng_setattr *sa, struct eng_entry *out);
+int	eng_defs_open(struct eng *e, struct eng_node *n, int flags,
+	    struct eng_handle *h, struct eng_open *out);
+int	eng_defs_create(struct eng *e, uint64_t parent, const char *name,
+	    mode_t mode, int flags, struct eng_entry *out, struct eng_open *oi);
+int	eng_defs_read(struct eng *e, struct eng_handle *h, uint64_t off,
+	    size_t size, struct buf *out);
+int	eng_defs_write(struct eng *e, struct eng_handle *h, uint64_t off,
+	    const void *data, size_t len);
+int	eng_defs_commit(struct eng *e, struct eng_handle *h);
+int	eng_defs_unlink(struct eng *e, uint64_t parent, const char *name);
+int	eng_defs_symlink(struct eng *e, const char *target, uint64_t parent,
+	    const char *name, struct eng_entry *out);
+int	eng_defs_rename(struct eng *e, uint64_t parent, const char *name,
+	    uint64_t newparent, const char *newname, unsigned flags);
+int	eng_defs_readlink(struct eng *e, struct eng_node *n, struct buf *out);
+/** The last valid job definition (raw bytes), appended to out. */
+int	eng_defs_job_raw(struct eng *e, const char *job, struct buf *out);
+
+/* engine_inst.c: instances/ */
+int	eng_inst_lookup(struct eng *e, struct eng_node *parent, const char *name,
+	    struct eng_entry *out);
+int	eng_inst_getattr(struct eng *e, struct eng_node *n, struct eng_entry *out);
+int	eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off,
+	    int flags, eng_dirent_fn *fn, void *arg);
+int	eng_inst_open(struct eng *e, struct eng_node *n, int flags,
+	    struct eng_handle *h, struct eng_open *out);
+int	eng_inst_read(struct eng *e, struct eng_handle *h, uint64_t off,
+	    size_t size, struct buf *out);
+int	eng_inst_write(struct eng *e, struct eng_handle *h, const void *data,
+	    size_t len);
+int	eng_inst_readlink(struct eng *e, struct eng_node *n, struct buf *out);
+int	eng_inst_rmdir(struct eng *e, struct eng_node *parent, const char *name);
+int	eng_inst_unlink(struct eng *e, struct eng_node *parent, const char *name);
+void	eng_inst_notify(void *arg, const char *job, const char *cycle);
+
+#endif /* DIFS_ENGINE_I_H */
