@@ -68,6 +68,7 @@ struct store_txn {
 	size_t		 map_seen;	/**< map size when the txn began */
 	uint64_t	 seq;		/**< commit_seq in this txn's snapshot */
 	int		 rdonly;
+	int		 dirty;		/**< something was written */
 	int		 err;		/**< poison: first error that broke the txn */
 	int		 map_full;	/**< a put or commit hit MDB_MAP_FULL */
 };
@@ -469,7 +470,8 @@ store_txn_end(struct store_txn *t, int commit)
 		MDB_val v = { sizeof(sb), sb };
 
 		store_put_be64(sb, t->seq + 1);
-		mrc = s->ready ? mdb_put(t->txn, s->dbi[STORE_DB_META], &k, &v, 0) : 0;
+		mrc = s->ready && t->dirty ?
+		    mdb_put(t->txn, s->dbi[STORE_DB_META], &k, &v, 0) : 0;
 		if (mrc != 0)
 			mdb_txn_abort(t->txn);
 		else
@@ -478,7 +480,7 @@ store_txn_end(struct store_txn *t, int commit)
 			t->map_full = 1;
 		else
 			rc = store_xlate(mrc);
-		if (mrc == 0 && s->ready)
+		if (mrc == 0 && s->ready && t->dirty)
 			store_seen(s, t->seq + 1);
 	} else {
 		mdb_txn_abort(t->txn);
@@ -558,49 +560,21 @@ store_view(struct store *s, store_txn_fn *fn, void *arg)
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* check the schema version record of an existing environment */
 static int
-store_open_dbs(struct store_txn *t, void *arg)
+store_check_schema(MDB_txn *txn, MDB_dbi meta, struct eng_errbuf *eb)
 {
-	struct eng_errbuf *eb = arg;
-	struct store *s = t->s;
-	MDB_dbi meta;
-	MDB_val k, v;
+	MDB_val k = { sizeof(STORE_SCHEMA_KEY) - 1, (void *)(uintptr_t)STORE_SCHEMA_KEY }, v;
 	unsigned char vb[4];
 	uint32_t ver;
-	int fresh, mrc;
+	int mrc;
 
-	mrc = mdb_dbi_open(t->txn, store_db_names[STORE_DB_META], 0, &meta);
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		return eng_errbuf_set(eb, store_txn_fail(t, mrc),
-		    "opening database meta: %s", mdb_strerror(mrc));
-	fresh = mrc == MDB_NOTFOUND;
-	for (int i = 0; i < STORE_DB__COUNT; i++) {
-		mrc = mdb_dbi_open(t->txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
-		if (mrc != 0)
-			return eng_errbuf_set(eb, store_txn_fail(t, mrc),
-			    "opening database %s: %s", store_db_names[i], mdb_strerror(mrc));
-	}
-	k.mv_data = (void *)(uintptr_t)STORE_SCHEMA_KEY;
-	k.mv_size = sizeof(STORE_SCHEMA_KEY) - 1;
-	if (fresh) {
-		vb[0] = (unsigned char)(STORE_SCHEMA_VERSION >> 24);
-		vb[1] = (unsigned char)(STORE_SCHEMA_VERSION >> 16);
-		vb[2] = (unsigned char)(STORE_SCHEMA_VERSION >> 8);
-		vb[3] = (unsigned char)STORE_SCHEMA_VERSION;
-		v.mv_data = vb;
-		v.mv_size = sizeof(vb);
-		mrc = mdb_put(t->txn, s->dbi[STORE_DB_META], &k, &v, 0);
-		if (mrc != 0)
-			return eng_errbuf_set(eb, store_txn_fail(t, mrc),
-			    "writing schema version: %s", mdb_strerror(mrc));
-		return 0;
-	}
-	mrc = mdb_get(t->txn, s->dbi[STORE_DB_META], &k, &v);
+	mrc = mdb_get(txn, meta, &k, &v);
 	if (mrc == MDB_NOTFOUND)
 		return eng_errbuf_set(eb, ENG_ECORRUPT,
 		    "state store has no schema version record");
 	if (mrc != 0)
-		return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+		return eng_errbuf_set(eb, store_xlate(mrc),
 		    "reading schema version: %s", mdb_strerror(mrc));
 	if (v.mv_size != 4)
 		return eng_errbuf_set(eb, ENG_ECORRUPT,
@@ -615,6 +589,87 @@ store_open_dbs(struct store_txn *t, void *arg)
 	return 0;
 }
 
+/*
+ * store_open_existing - open the databases of a complete environment in a
+ * read txn: no write, no writer lock, so opening while a mount runs costs
+ * the mount nothing.  *found is 0 when a database is missing (the write
+ * path, store_open_dbs, then creates it).
+ */
+static int
+store_open_existing(struct store *s, struct eng_errbuf *eb, int *found)
+{
+	MDB_txn *txn = NULL;
+	int rc, mrc;
+
+	*found = 0;
+	mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (mrc == MDB_MAP_RESIZED && (mrc = mdb_env_set_mapsize(s->env, 0)) == 0)
+		mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (mrc != 0)
+		return eng_errbuf_set(eb, store_xlate(mrc), "beginning a read txn: %s",
+		    mdb_strerror(mrc));
+	for (int i = 0; i < STORE_DB__COUNT; i++) {
+		mrc = mdb_dbi_open(txn, store_db_names[i], 0, &s->dbi[i]);
+		if (mrc == MDB_NOTFOUND) {
+			mdb_txn_abort(txn);
+			return 0;
+		}
+		if (mrc != 0) {
+			mdb_txn_abort(txn);
+			return eng_errbuf_set(eb, store_xlate(mrc), "opening database %s: %s",
+			    store_db_names[i], mdb_strerror(mrc));
+		}
+	}
+	if ((rc = store_check_schema(txn, s->dbi[STORE_DB_META], eb)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	/* commit, not abort: keeps the handles for the environment */
+	if ((mrc = mdb_txn_commit(txn)) != 0)
+		return eng_errbuf_set(eb, store_xlate(mrc), "opening databases: %s",
+		    mdb_strerror(mrc));
+	*found = 1;
+	return 0;
+}
+
+/* write path of store_open: create missing databases, the schema record */
+static int
+store_open_dbs(struct store_txn *t, void *arg)
+{
+	struct eng_errbuf *eb = arg;
+	struct store *s = t->s;
+	MDB_dbi meta;
+	MDB_val k = { sizeof(STORE_SCHEMA_KEY) - 1, (void *)(uintptr_t)STORE_SCHEMA_KEY }, v;
+	unsigned char vb[4];
+	int fresh, mrc;
+
+	mrc = mdb_dbi_open(t->txn, store_db_names[STORE_DB_META], 0, &meta);
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+		    "opening database meta: %s", mdb_strerror(mrc));
+	fresh = mrc == MDB_NOTFOUND;
+	for (int i = 0; i < STORE_DB__COUNT; i++) {
+		mrc = mdb_dbi_open(t->txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
+		if (mrc != 0)
+			return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+			    "opening database %s: %s", store_db_names[i], mdb_strerror(mrc));
+	}
+	t->dirty = 1;
+	if (!fresh)
+		return store_check_schema(t->txn, s->dbi[STORE_DB_META], eb);
+	vb[0] = (unsigned char)(STORE_SCHEMA_VERSION >> 24);
+	vb[1] = (unsigned char)(STORE_SCHEMA_VERSION >> 16);
+	vb[2] = (unsigned char)(STORE_SCHEMA_VERSION >> 8);
+	vb[3] = (unsigned char)STORE_SCHEMA_VERSION;
+	v.mv_data = vb;
+	v.mv_size = sizeof(vb);
+	mrc = mdb_put(t->txn, s->dbi[STORE_DB_META], &k, &v, 0);
+	if (mrc != 0)
+		return eng_errbuf_set(eb, store_txn_fail(t, mrc),
+		    "writing schema version: %s", mdb_strerror(mrc));
+	return 0;
+}
+
 int
 store_open(const char *dir, const struct store_config *cfg, struct store **out,
     struct eng_errbuf *eb)
@@ -623,7 +678,7 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 	struct store *s = NULL;
 	pthread_rwlockattr_t ra;
 	size_t map_size, map_max;
-	int rc = -ENOMEM, mrc, dead, inited = 0;
+	int rc = -ENOMEM, mrc, dead, found, inited = 0;
 
 	*out = NULL;
 	if (cfg == NULL)
@@ -690,7 +745,9 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 	}
 	if (dead > 0)
 		log_info("state store %s: cleared %d stale reader slot(s)", dir, dead);
-	if ((rc = store_update(s, store_open_dbs, eb)) != 0) {
+	if ((rc = store_open_existing(s, eb, &found)) != 0)
+		goto out;
+	if (!found && (rc = store_update(s, store_open_dbs, eb)) != 0) {
 		if (rc == -ENOSPC || rc == ENG_ESTATE)
 			(void)eng_errbuf_set(eb, rc, "state store %s: %s", dir, eng_strerror(rc));
 		goto out;
@@ -810,7 +867,10 @@ store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
 	v.mv_size = vlen;
 	mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v,
 	    (flags & STORE_PUT_NOOVERWRITE) ? MDB_NOOVERWRITE : 0);
-	return mrc != 0 ? store_txn_fail(t, mrc) : 0;
+	if (mrc != 0)
+		return store_txn_fail(t, mrc);
+	t->dirty = 1;
+	return 0;
 }
 
 int
@@ -824,7 +884,10 @@ store_del(struct store_txn *t, enum store_db db, const void *key, size_t klen)
 	k.mv_data = (void *)(uintptr_t)key;
 	k.mv_size = klen;
 	mrc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
-	return mrc != 0 ? store_txn_fail(t, mrc) : 0;
+	if (mrc != 0)
+		return store_txn_fail(t, mrc);
+	t->dirty = 1;
+	return 0;
 }
 
 static int
@@ -872,6 +935,7 @@ store_del_prefix(struct store_txn *t, enum store_db db, const void *prefix,
 			rc = store_txn_fail(t, mrc);
 			goto out;
 		}
+		t->dirty = 1;
 		cnt++;
 	}
 	if (n != NULL)
@@ -1202,6 +1266,7 @@ store_log_append(struct store_txn *t, const void *ikey, size_t iklen,
 		return ENG_ECORRUPT;
 	if (mrc != 0)
 		return store_txn_fail(t, mrc);
+	t->dirty = 1;
 	store_put_be64(v.mv_data, h.records);
 	memcpy((unsigned char *)v.mv_data + STORE_LOG_REC_HDR, data, len);
 	if (seq != NULL)

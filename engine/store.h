@@ -136,8 +136,9 @@ int	store_default_dir(char *out, size_t outsz);
  * readers and occasional writers (LMDB is multi-process safe), but a process
  * must not open the same dir twice at once (LMDB's locks are per process).
  * Stale reader slots of dead processes are cleared.  On a new environment
- * the schema version is written; an existing one must carry
- * STORE_SCHEMA_VERSION.
+ * the databases and the schema version are written; an existing, complete
+ * one is opened with a read txn only (no write, no wait for a running
+ * writer) and must carry STORE_SCHEMA_VERSION.
  * @param[in]  cfg  may be NULL (defaults, non-exclusive)
  * @param[out] out  the handle, set only on success
  * @param[out] eb   optional detail message

@@ -184,6 +184,25 @@ test_persistence(void)
 	ok(vl > 4 && memcmp(v, "{\"ty", 4) == 0, "borrowed value points at the record");
 	is_rc(store_put(t, STORE_DB_JOBS, "x", 1, "y", 1, 0), -EROFS, "put in read txn: -EROFS");
 	is_rc(store_txn_commit(t), 0, "ending a read txn by commit");
+	/* opening an existing store and read-only updates write nothing */
+	{
+		struct store_info i1, i2;
+
+		is_rc(store_get_info(s, &i1), 0, "info before");
+		store_close(s);
+		s = open_or_bail(dir, NULL);
+		is_rc(get1(s, STORE_DB_JOBS, "orders", 6, &b), 0, "get after reopen");
+		{
+			struct getctx g = { STORE_DB_JOBS, "orders", 6, &b };
+
+			is_rc(store_update(s, get_fn, &g), 0, "update that only reads");
+		}
+		is_rc(store_get_info(s, &i2), 0, "info after");
+		is_int(i2.last_txnid, i1.last_txnid, "reopen and read-only update committed nothing");
+		is_rc(put1(s, STORE_DB_FILES, "jobs/.orders.json.swp", "swap", 0), 0, "a real write");
+		is_rc(store_get_info(s, &i2), 0, "info after a write");
+		is_int(i2.last_txnid, i1.last_txnid + 1, "one write, one txn");
+	}
 	buf_free(&b);
 	store_close(s);
 	store_close(NULL);
