@@ -268,10 +268,18 @@ fs_dir_add(void *arg, const struct eng_dirent *d)
 	struct fs_dirbuf *db = arg;
 	size_t need;
 
-	if (db->plus && d->entry != NULL) {
+	if (db->plus) {
 		struct fuse_entry_param fe;
 
-		fs_entry_from(&fe, d->entry);
+		if (d->entry != NULL) {
+			fs_entry_from(&fe, d->entry);
+		} else {
+			/* "." and "..": nodeid 0 = no entry, the kernel only
+			 * lists the name (and takes no lookup) */
+			memset(&fe, 0, sizeof(fe));
+			fe.attr.st_ino = (ino_t)d->ino;
+			fe.attr.st_mode = d->type;
+		}
 		need = fuse_add_direntry_plus(db->req, db->p + db->len,
 		    db->size - db->len, d->name, &fe, (off_t)d->next_off);
 	} else {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fs_mount.h"
 
 struct fs_cmd {
 	const char	*name;
@@ -17,6 +18,9 @@ struct fs_cmd {
 };
 
 static const struct fs_cmd fs_cmds[] = {
+	{ "mount",  fs_mount_cmd, "mount MOUNTPOINT [--state DIR] [-f|--foreground] [-o OPTIONS]\n"
+	                        "                [--workers N]\n"
+	                        "                                mount sources/, jobs/, instances/" },
 	{ "check",  cli_check,  "check FILE...                 validate job and source files" },
 	{ "params", cli_params, "params JOB --cycle YYYYMMDDHHMMSS [--source FILE]...\n"
 	                        "                                print resolved parameters and job" },

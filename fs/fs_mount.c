@@ -96,9 +96,13 @@ fs_mount_usage(FILE *fp)
 	    "Unmount with `fusermount3 -u MOUNTPOINT` (or SIGTERM).\n");
 }
 
-/* message on stderr with the command's prefix, and in the log */
+/*
+ * A start-up failure: on stderr with the command's prefix and, once the log
+ * is open (o != NULL), in the log too (with -f the log is on stderr
+ * already: once is enough).
+ */
 static void __attribute__((format(printf, 2, 3)))
-fs_mount_err(bool logged, const char *fmt, ...)
+fs_mount_err(const struct fs_mount_opts *o, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -106,8 +110,9 @@ fs_mount_err(bool logged, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a cut message is still fine */
 	va_end(ap);
-	fprintf(stderr, "difs mount: %s\n", msg);
-	if (logged)
+	if (o == NULL || !o->foreground)
+		fprintf(stderr, "difs mount: %s\n", msg);
+	if (o != NULL)
 		log_errorx("%s", msg);
 }
 
@@ -137,7 +142,7 @@ fs_mount_add_fuse_opts(struct buf *b, const char *s)
 		for (i = 0; i < sizeof(fs_mount_refused) / sizeof(fs_mount_refused[0]); i++)
 			if (n == strlen(fs_mount_refused[i]) &&
 			    memcmp(p, fs_mount_refused[i], n) == 0) {
-				fs_mount_err(false, "-o %s is not supported: the mount "
+				fs_mount_err(NULL, "-o %s is not supported: the mount "
 				    "belongs to the mounting user only",
 				    fs_mount_refused[i]);
 				return -EINVAL;
@@ -184,32 +189,32 @@ fs_mount_check_point(const char *arg, char **abs)
 
 	if (stat(arg, &st) != 0) {
 		if (errno == ENOTCONN)
-			fs_mount_err(false, "%s: %s (a dead mount? run `fusermount3 "
+			fs_mount_err(NULL, "%s: %s (a dead mount? run `fusermount3 "
 			    "-u %s` first)", arg, strerror(errno), arg);
 		else
-			fs_mount_err(false, "mount point %s: %s", arg,
+			fs_mount_err(NULL, "mount point %s: %s", arg,
 			    strerror(errno));
 		return 1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		fs_mount_err(false, "mount point %s is not a directory", arg);
+		fs_mount_err(NULL, "mount point %s is not a directory", arg);
 		return 1;
 	}
 	d = opendir(arg);
 	if (d == NULL) {
-		fs_mount_err(false, "mount point %s: %s", arg, strerror(errno));
+		fs_mount_err(NULL, "mount point %s: %s", arg, strerror(errno));
 		return 1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		fs_mount_err(false, "mount point %s is not empty (it holds '%s'); "
+		fs_mount_err(NULL, "mount point %s is not empty (it holds '%s'); "
 		    "mount on an empty directory", arg, de->d_name);
 		goto out;
 	}
 	*abs = realpath(arg, NULL);
 	if (*abs == NULL) {
-		fs_mount_err(false, "mount point %s: %s", arg, strerror(errno));
+		fs_mount_err(NULL, "mount point %s: %s", arg, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -226,7 +231,7 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 
 	optind = 1;
 	opterr = 1;
-	while ((c = getopt_long(argc, argv, "+fo:h", fs_mount_longopts,
+	while ((c = getopt_long(argc, argv, "fo:h", fs_mount_longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -239,14 +244,14 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 		case FS_OPT_STATE:
 			if (optarg[0] == '\0' ||
 			    strlen(optarg) >= sizeof(o->state) - 16) {
-				fs_mount_err(false, "--state: bad directory name");
+				fs_mount_err(NULL, "--state: bad directory name");
 				return 2;
 			}
 			memcpy(o->state, optarg, strlen(optarg) + 1);
 			break;
 		case FS_OPT_WORKERS:
 			if (fs_mount_parse_int(optarg, 1, 1024, &o->workers) != 0) {
-				fs_mount_err(false, "--workers: expected 1..1024, "
+				fs_mount_err(NULL, "--workers: expected 1..1024, "
 				    "got '%s'", optarg);
 				return 2;
 			}
@@ -261,7 +266,7 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 		}
 	}
 	if (argc - optind != 1) {
-		fs_mount_err(false, argc - optind == 0 ? "missing MOUNTPOINT" :
+		fs_mount_err(NULL, argc - optind == 0 ? "missing MOUNTPOINT" :
 		    "exactly one MOUNTPOINT expected");
 		fs_mount_usage(stderr);
 		return 2;
@@ -272,7 +277,7 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 	if (o->state[0] == '\0') {
 		rc = store_default_dir(o->state, sizeof(o->state) - 16);
 		if (rc != 0) {
-			fs_mount_err(false, "cannot find the default state "
+			fs_mount_err(NULL, "cannot find the default state "
 			    "directory: %s (use --state DIR)", eng_strerror(rc));
 			return 1;
 		}
@@ -290,7 +295,7 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 		free(abs);
 	}
 	if (rc != 0) {
-		fs_mount_err(false, "state directory %s: %s", o->state,
+		fs_mount_err(NULL, "state directory %s: %s", o->state,
 		    strerror(-rc));
 		return 1;
 	}
@@ -442,23 +447,23 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	memset(&eb, 0, sizeof(eb));
 	rc = snprintf(logpath, sizeof(logpath), "%s/difs.log", o->state);
 	if (rc < 0 || (size_t)rc >= sizeof(logpath)) {
-		fs_mount_err(false, "state directory name too long");
+		fs_mount_err(NULL, "state directory name too long");
 		goto out;
 	}
 	rc = log_open(logpath, o->foreground, LOG_LVL_INFO);
 	if (rc != 0) {
-		fs_mount_err(false, "cannot open the log %s: %s", logpath,
+		fs_mount_err(NULL, "cannot open the log %s: %s", logpath,
 		    strerror(-rc));
 		goto out;
 	}
 	rc = fs_mount_signals();
 	if (rc != 0) {
-		fs_mount_err(true, "signal set-up: %s", strerror(-rc));
+		fs_mount_err(o, "signal set-up: %s", strerror(-rc));
 		goto out;
 	}
 	rc = fs_inval_new(&fs.inval);
 	if (rc != 0) {
-		fs_mount_err(true, "%s", strerror(-rc));
+		fs_mount_err(o, "%s", strerror(-rc));
 		goto out;
 	}
 
@@ -473,13 +478,12 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	cfg.inval_arg = fs.inval;
 	rc = eng_new(&cfg, &fs.eng, &eb);
 	if (rc == ENG_ELOCKED) {
-		fs_mount_err(true, "state directory %s is in use by another "
-		    "difs daemon: %s", o->state,
+		fs_mount_err(o, "%s (another difs daemon is running on it)",
 		    eb.msg[0] != '\0' ? eb.msg : eng_strerror(rc));
 		goto out;
 	}
 	if (rc != 0) {
-		fs_mount_err(true, "cannot open the state in %s: %s%s%s",
+		fs_mount_err(o, "cannot open the state in %s: %s%s%s",
 		    o->state, eng_strerror(rc), eb.msg[0] != '\0' ? ": " : "",
 		    eb.msg);
 		goto out;
@@ -487,12 +491,12 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 
 	se = fs_mount_session(o, &fs);
 	if (se == NULL) {
-		fs_mount_err(true, "cannot create the FUSE session (bad -o "
+		fs_mount_err(o, "cannot create the FUSE session (bad -o "
 		    "option?)");
 		goto out;
 	}
 	if (fuse_session_mount(se, o->mountpoint) != 0) {
-		fs_mount_err(true, "cannot mount on %s (is /dev/fuse there and "
+		fs_mount_err(o, "cannot mount on %s (is /dev/fuse there and "
 		    "fusermount3 installed?)", o->mountpoint);
 		goto out;
 	}
@@ -503,12 +507,12 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	if (rc == 0)
 		rc = fs_sig_start(&sig, se);
 	if (rc != 0) {
-		fs_mount_err(true, "cannot start: %s", eng_strerror(rc));
+		fs_mount_err(o, "cannot start: %s", eng_strerror(rc));
 		goto out;
 	}
 	lc = fuse_loop_cfg_create();
 	if (lc == NULL) {
-		fs_mount_err(true, "out of memory");
+		fs_mount_err(o, "out of memory");
 		goto out;
 	}
 	fuse_loop_cfg_set_max_threads(lc, FS_MOUNT_MAX_THREADS);
@@ -564,7 +568,7 @@ fs_mount_parent(pid_t child, int fd)
 	}
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
-	fs_mount_err(false, "daemon died (signal %d)",
+	fs_mount_err(NULL, "daemon died (signal %d)",
 	    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return 1;
 }
@@ -589,14 +593,14 @@ fs_mount_cmd(int argc, char **argv)
 		goto out;
 	}
 	if (pipe2(p, O_CLOEXEC) != 0) {
-		fs_mount_err(false, "pipe: %s", strerror(errno));
+		fs_mount_err(NULL, "pipe: %s", strerror(errno));
 		rc = 1;
 		goto out;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		fs_mount_err(false, "fork: %s", strerror(errno));
+		fs_mount_err(NULL, "fork: %s", strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		rc = 1;
@@ -609,7 +613,7 @@ fs_mount_cmd(int argc, char **argv)
 	}
 	close(p[0]);
 	if (setsid() < 0)
-		fs_mount_err(false, "setsid: %s", strerror(errno));
+		fs_mount_err(NULL, "setsid: %s", strerror(errno));
 	rc = fs_mount_run(&o, p[1]);
 out:
 	free(o.mountpoint);

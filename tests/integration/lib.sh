@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: MIT
+# tests/integration/lib.sh - shared helpers of the integration tests: each
+# test script mounts difs for real (own work dir, own state dir, `difs
+# mount -f` in the background), runs one scenario with real programs, and
+# unmounts with `fusermount3 -u`, failing when the daemon exits non-zero.
+#
+# A test script does:
+#   . "$(dirname "$0")/lib.sh"      # args: PATH/TO/difs [BASEDIR]
+#   it_setup                        # work dir under BASEDIR (default /tmp)
+#   it_mount                        # mounts $MNT with state $STATE
+#   ... ok/notok/assert_* ...
+#   it_unmount                      # fusermount3 -u, daemon must exit 0
+#   it_done                         # exit status: 1 if anything failed
+# Output is TAP ("ok N - ...", "not ok N - ...", "1..N" at the end).
+# Exit 77 (skip) only when /dev/fuse or fusermount3 is missing.
+# KEEP=1 keeps the work directory for a post-mortem.
+
+set -u
+
+DIFS=${1:?usage: $0 PATH/TO/difs [BASEDIR]}
+IT_BASE=${2:-/tmp}
+case "$DIFS" in /*) ;; *) DIFS=$PWD/$DIFS ;; esac
+IT_NAME=$(basename "$0" .sh)
+IT_N=0
+IT_FAIL=0
+WORK=
+MNT=
+STATE=
+DPID=
+IT_MOUNTED=0
+
+notrun() {
+	echo "1..0 # SKIP $*"
+	exit 77
+}
+
+ok() { IT_N=$((IT_N + 1)); echo "ok $IT_N - $*"; }
+notok() { IT_N=$((IT_N + 1)); IT_FAIL=1; echo "not ok $IT_N - $*"; }
+diag() { printf '# %s\n' "$@"; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else notok "$d"; fi
+}
+# fatal: stop the test now (cleanup unmounts)
+bail() {
+	notok "$*"
+	it_show_log
+	echo "1..$IT_N"
+	exit 1
+}
+
+require_fuse() {
+	[ -c /dev/fuse ] || notrun "/dev/fuse is absent: no FUSE in this environment"
+	command -v fusermount3 >/dev/null 2>&1 ||
+		notrun "fusermount3 is not installed (Debian package fuse3)"
+}
+
+# a program the test command installs: missing is a failure, not a skip
+require_prog() {
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 || bail "required program '$p' is not installed"
+	done
+}
+
+it_cleanup() {
+	if [ "$IT_MOUNTED" = 1 ]; then
+		fusermount3 -u -z "$MNT" 2>/dev/null
+		IT_MOUNTED=0
+	fi
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill -TERM "$DPID" 2>/dev/null
+		sleep 1
+		kill -0 "$DPID" 2>/dev/null && kill -KILL "$DPID" 2>/dev/null
+	fi
+	[ -n "$IT_TMUX" ] && tmux -S "$IT_TMUX" kill-server 2>/dev/null
+	if [ -n "$WORK" ] && [ "${KEEP:-0}" != 1 ]; then
+		rm -rf "$WORK"
+	elif [ -n "$WORK" ]; then
+		echo "# work directory kept: $WORK"
+	fi
+}
+IT_TMUX=
+
+it_setup() {
+	require_fuse
+	mkdir -p "$IT_BASE" || bail "cannot create $IT_BASE"
+	WORK=$(mktemp -d "$IT_BASE/difs-it-$IT_NAME.XXXXXX") || bail "mktemp in $IT_BASE"
+	MNT=$WORK/mnt
+	STATE=$WORK/state
+	mkdir -p "$MNT" "$WORK/out" "$WORK/tmp"
+	trap it_cleanup EXIT
+	diag "work directory $WORK"
+}
+
+it_show_log() {
+	[ -n "$WORK" ] || return 0
+	if [ -s "$WORK/daemon.err" ]; then
+		diag "daemon stderr (last 40 lines):"
+		tail -n 40 "$WORK/daemon.err" | sed 's/^/#   /'
+	fi
+}
+
+it_is_mounted() {
+	grep -q " $MNT fuse" /proc/self/mounts
+}
+
+# it_mount [extra difs mount args]: mount -f in the background, wait for it
+it_mount() {
+	local i
+	"$DIFS" mount "$MNT" --state "$STATE" -f "$@" >>"$WORK/daemon.err" 2>&1 &
+	DPID=$!
+	for i in $(seq 1 100); do
+		if it_is_mounted && [ -d "$MNT/jobs" ]; then
+			IT_MOUNTED=1
+			return 0
+		fi
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	bail "difs mount did not come up"
+}
+
+# it_unmount: fusermount3 -u, then the daemon must exit 0 within 30 s
+it_unmount() {
+	local i rc
+	if ! fusermount3 -u "$MNT"; then
+		notok "fusermount3 -u $MNT"
+		fusermount3 -u -z "$MNT"
+	fi
+	IT_MOUNTED=0
+	for i in $(seq 1 300); do
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$DPID" 2>/dev/null; then
+		notok "daemon exits after unmount (pid $DPID still running)"
+		kill -KILL "$DPID"
+	fi
+	wait "$DPID"
+	rc=$?
+	DPID=
+	if [ "$rc" = 0 ]; then
+		ok "daemon exited 0 after unmount"
+	else
+		notok "daemon exited $rc after unmount"
+		it_show_log
+	fi
+}
+
+it_done() {
+	[ "$IT_FAIL" = 0 ] || it_show_log
+	echo "1..$IT_N"
+	exit "$IT_FAIL"
+}
+
+# ---- assertions -------------------------------------------------------------
+
+# assert_same FILE_IN_MOUNT EXPECTED_FILE DESCRIPTION: cat + cmp of the bytes
+assert_same() {
+	if cat "$1" >"$WORK/tmp/cat.out" 2>"$WORK/tmp/cat.err" &&
+	    cmp -s "$WORK/tmp/cat.out" "$2"; then
+		ok "$3: bytes identical"
+	else
+		notok "$3: bytes identical"
+		diag "expected:" "$(head -c 400 "$2")" "got:" "$(head -c 400 "$WORK/tmp/cat.out")" \
+		    "$(cat "$WORK/tmp/cat.err")"
+	fi
+}
+
+assert_exists() {
+	if [ -e "$1" ] || [ -L "$1" ]; then ok "$2"; else notok "$2 ($1 missing)"; fi
+}
+assert_absent() {
+	if [ -e "$1" ] || [ -L "$1" ]; then notok "$2 ($1 exists)"; else ok "$2"; fi
+}
+
+# errno_of PYTHON_STATEMENTS: prints OK or the errno name (EPERM, ...);
+# the statements run with `os` imported and p = the mount point
+errno_of() {
+	python3 - "$MNT" "$1" <<'PY'
+import errno, os, sys
+p = sys.argv[1]
+try:
+    exec(sys.argv[2])
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+PY
+}
+
+# assert_errno WANT[|WANT2] DESCRIPTION PYTHON_STATEMENTS
+assert_errno() {
+	local got
+	got=$(errno_of "$3")
+	case "|$1|" in
+	*"|$got|"*) ok "$2 -> $got" ;;
+	*) notok "$2: expected $1, got $got" ;;
+	esac
+}
+
+# wait_for SECONDS COMMAND...: poll every 0.1 s until the command succeeds
+wait_for() {
+	local n=$(($1 * 10)) i
+	shift
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- definitions used by the tests -----------------------------------------
+
+# job_json [RECORDS] [MBPS] [OUTDIR] [FILENAME]: a valid stream -> txtfile
+# job without schedule (runs only through ctl)
+job_json() {
+	local n=${1:-3} mbps=${2:-0} out=${3:-$WORK/out} name=${4:-data} speed
+	speed='"concurrent": "1"'
+	[ "$mbps" = 0 ] || speed="$speed, \"mbps\": \"$mbps\""
+	cat <<JSON
+{
+  "type": "job",
+  "version": "2.0",
+  "configuration": {
+    "setting": { "errorLimit": { "record": "0" },
+                 "speed": { $speed } },
+    "reader": {
+      "plugin": "stream",
+      "parameter": {
+        "sliceRecordCount": "$n",
+        "column": [
+          { "type": "long", "incr": "1,1" },
+          { "type": "string", "value": "hello, world" },
+          { "type": "string", "value": null }
+        ]
+      }
+    },
+    "writer": {
+      "plugin": "txtfile",
+      "parameter": { "path": "$out", "fileName": "$name",
+                     "writeMode": "truncate", "fileFormat": "csv" }
+    }
+  }
+}
+JSON
+}
+
+# an invalid job: valid JSON, unknown reader plugin
+job_json_invalid() {
+	job_json "$@" | sed 's/"plugin": "stream"/"plugin": "nosuchreader"/'
+}
+
+# assert_valid_def DIR NAME DESCRIPTION: instances/NAME exists, no .error
+assert_valid_def() {
+	local dir=$1 name=$2
+	assert_absent "$MNT/$dir/$name.json.error" "$3: no $name.json.error"
+	if [ "$dir" = jobs ]; then
+		if wait_for 5 test -d "$MNT/instances/$name"; then
+			ok "$3: instances/$name exists"
+		else
+			notok "$3: instances/$name exists"
+		fi
+	fi
+}
+
+# assert_invalid_def DIR NAME DESCRIPTION: NAME.json.error is there
+assert_invalid_def() {
+	local f=$MNT/$1/$2.json.error
+	if [ -f "$f" ] && grep -q 'error' "$f"; then
+		ok "$3: $2.json.error present ($(head -n 1 "$f" | cut -c1-100))"
+	else
+		notok "$3: $2.json.error present"
+	fi
+}
