@@ -212,6 +212,11 @@ for (const v4 of [false, true]) {
       assert.deepEqual(e.objects.map(o => o.name), ['list%2Fsp%20ace%2Bx', 'list%2Fsub%2Fa', 'list%2Fsub%2Fb']);
       assert.deepEqual(e.objects.map(o => decodeURIComponent(o.name)), ['list/sp ace+x', 'list/sub/a', 'list/sub/b']);
 
+      const fo = await c.listV2({ prefix: 'list/k', 'max-keys': 2, 'fetch-owner': true });
+      assert.equal(fo.objects[0].owner.id, AK);
+      assert.equal((await c.listV2({ prefix: 'list/k', 'max-keys': 2 })).objects[0].owner, null);
+      await rejectsWith(c.listV2({ 'max-keys': 1001 }), 400, 'InvalidArgument');
+
       const v1 = await c.list({ prefix: 'list/', 'max-keys': 4 });
       assert.equal(v1.objects.length, 4);
       assert.equal(v1.isTruncated, true);
@@ -466,6 +471,22 @@ describe('difs-emu OSS behaviour', () => {
       assert.match(s, new RegExp(`<${t}>`), t);
     assert.equal(r.headers['x-oss-ec'], '0002-00000040');
     assert.match(s, /<StringToSign>GET\n\n\n9999999999\n\/conf-v1\/nothing<\/StringToSign>/);
+    // DeleteMultipleObjects without Content-MD5 is refused
+    const body = '<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet><Object><Key>k</Key></Object></Delete>';
+    const date = new Date().toUTCString();
+    const sig = crypto.createHmac('sha1', SK).update(`POST\n\napplication/xml\n${date}\n/conf-v1/?delete`).digest('base64');
+    const dm = await new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: E.port, method: 'POST', path: '/conf-v1/?delete',
+        headers: { Date: date, 'Content-Type': 'application/xml', Authorization: `OSS ${AK}:${sig}` } }, rs => {
+        let b = '';
+        rs.on('data', x => { b += x; });
+        rs.on('end', () => resolve({ status: rs.statusCode, body: b }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(dm.status, 400, dm.body);
+    assert.match(dm.body, /<Code>InvalidRequest<\/Code>/);
     const anon = await rawGet(`${E.endpoint}/conf-v1/nothing`);
     assert.equal(anon.status, 403);
     assert.match(anon.body.toString(), /<Code>AccessDenied<\/Code>/);
