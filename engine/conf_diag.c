@@ -129,6 +129,9 @@ conf_diags_format(const struct conf_diags *d, const char *file,
 	return rc;
 }
 
+static void ctx_vadd(struct conf_ctx *c, enum conf_sev sev, size_t off,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 ctx_vadd(struct conf_ctx *c, enum conf_sev sev, size_t off, const char *fmt,
     va_list ap)
