@@ -267,6 +267,32 @@ out:
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* After a save: the view becomes mask(raw) when that differs (the kernel's
+ * cached pages and size of the file are dropped). */
+static int
+eng_remask(struct eng *e, struct eng_node *n, const struct buf *raw)
+{
+	struct buf v;
+	int rc;
+
+	buf_init(&v, ENG_FILE_MAX);
+	if ((rc = eng_view_of(raw->p, raw->len, &v)) != 0)
+		goto out;
+	if (v.len == n->f->data.len && memcmp(v.p, n->f->data.p, v.len) == 0)
+		goto out;
+	buf_reset(&n->f->data);
+	if ((rc = buf_add(&n->f->data, v.p, v.len)) != 0)
+		goto out;
+	if (e->cfg.inval_inode != NULL) {
+		pthread_mutex_lock(&e->lock);
+		e->cfg.inval_inode(e->cfg.inval_arg, n->ino);
+		pthread_mutex_unlock(&e->lock);
+	}
+out:
+	buf_free(&v);
+	return rc;
+}
+
 /* Store n's content and metadata (e->flock held). */
 static int
 eng_save(struct eng *e, struct eng_node *n)
@@ -289,11 +315,15 @@ eng_save(struct eng *e, struct eng_node *n)
 	}
 	eng_batch_add(&b, true, &ck, raw.p, raw.len);
 	eng_batch_add(&b, true, &mk, meta, (size_t)ml);
-	if ((rc = store_update(e->store, eng_batch_fn, &b)) == 0)
-		n->f->unsaved = false;
-	else
+	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0) {
 		log_warnx("%s/%s: cannot store the file: %s", eng_dirname(n->f->dir), n->name,
 		    eng_strerror(rc));
+		goto out;
+	}
+	n->f->unsaved = false;
+	/* a secret written in clear is shown masked from now on */
+	if (n->f->type == S_IFREG && (rc = eng_remask(e, n, &raw)) != 0)
+		goto out;
 out:
 	buf_free(&raw);
 	return rc;
@@ -665,44 +695,44 @@ eng_load_fn(struct store_txn *txn, void *arg)
 	return store_iter(txn, STORE_DB_JOBS, NULL, 0, NULL, 0, 0, eng_load_bare_cb, l);
 }
 
-/* define the running (last valid) definitions of one kind */
+/* the running (last valid) definitions of one kind, collected in a read
+ * txn and defined after it (defining a job opens transactions itself) */
+struct eng_defrec {
+	char		*name;
+	char		*raw;
+	size_t		 len;
+	struct eng_defrec *next;
+};
+
 struct eng_defload {
-	struct eng	*e;
 	int		 kind;
+	struct eng_defrec *list;
 };
 
 static int
 eng_defload_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct eng_defload *l = arg;
-	struct eng *e = l->e;
-	char name[ENG_NAME_MAX + 1], fname[ENG_NAME_MAX + 8];
-	struct eng_errbuf eb = { "" };
-	struct conf_source *src = NULL;
-	struct conf_job *job = NULL;
-	int rc;
+	struct eng_defrec *r;
 
 	if (klen < 3 || klen - 2 > ENG_NAME_MAX - 5)
 		return 0;
-	memcpy(name, (const char *)key + 2, klen - 2);
-	name[klen - 2] = '\0';
-	if (l->kind == STORE_DEF_SOURCE) {
-		rc = conf_source_parse(name, val, vlen, NULL, NULL, &src);
-		if (rc == 0)
-			rc = eng_src_set(e, src);
-	} else {
-		snprintf(fname, sizeof(fname), "%s.json", name);
-		if (eng_file_find(e, ENG_INO_JOBS, fname) == NULL)
-			return 0;	/* deleted: history only */
-		rc = conf_job_parse(name, val, vlen, eng_src_lookup, e, NULL, &job);
-		if (rc == 0)
-			rc = sched_job_set(e->sched, name, job, &eb);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	r->name = strndup((const char *)key + 2, klen - 2);
+	r->raw = malloc(vlen + 1);
+	if (r->name == NULL || r->raw == NULL) {
+		free(r->name);
+		free(r->raw);
+		free(r);
+		return -ENOMEM;
 	}
-	if (rc != 0)
-		log_warnx("%s %s: cannot define the stored definition again: %s",
-		    l->kind == STORE_DEF_SOURCE ? "source" : "job", name,
-		    eb.msg[0] != '\0' ? eb.msg : eng_strerror(rc));
-	return rc == -ENOMEM ? rc : 0;
+	memcpy(r->raw, val, vlen);
+	r->raw[vlen] = '\0';
+	r->len = vlen;
+	r->next = l->list;
+	l->list = r;
+	return 0;
 }
 
 static int
@@ -714,11 +744,53 @@ eng_defload_fn(struct store_txn *txn, void *arg)
 	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, eng_defload_cb, l);
 }
 
+static int
+eng_define_stored(struct eng *e, int kind)
+{
+	char fname[ENG_NAME_MAX + 8];
+	struct eng_defload l = { kind, NULL };
+	struct eng_errbuf eb;
+	struct conf_source *src;
+	struct conf_job *job;
+	struct eng_defrec *r;
+	int rc, ret;
+
+	ret = store_view(e->store, eng_defload_fn, &l);
+	while ((r = l.list) != NULL) {
+		l.list = r->next;
+		eb.msg[0] = '\0';
+		rc = 0;
+		if (ret != 0) {
+			/* only free */
+		} else if (kind == STORE_DEF_SOURCE) {
+			if ((rc = conf_source_parse(r->name, r->raw, r->len, NULL, NULL, &src)) == 0)
+				rc = eng_src_set(e, src);
+		} else {
+			snprintf(fname, sizeof(fname), "%s.json", r->name);
+			if (eng_file_find(e, ENG_INO_JOBS, fname) != NULL &&	/* else: history only */
+			    (rc = conf_job_parse(r->name, r->raw, r->len, eng_src_lookup, e, NULL,
+			    &job)) == 0)
+				rc = sched_job_set(e->sched, r->name, job, &eb);
+		}
+		if (rc != 0)
+			log_warnx("%s %s: cannot define the stored definition again: %s",
+			    kind == STORE_DEF_SOURCE ? "source" : "job", r->name,
+			    eb.msg[0] != '\0' ? eb.msg : eng_strerror(rc));
+		if (rc == -ENOMEM && ret == 0)
+			ret = rc;
+		if (r->raw != NULL)
+			explicit_bzero(r->raw, r->len);	/* may hold a secret */
+		free(r->raw);
+		free(r->name);
+		free(r);
+	}
+	return ret;
+}
+
 int
 eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 {
 	struct eng_load l = { e, 0, STORE_DB_SOURCES };
-	struct eng_defload dl = { e, STORE_DEF_SOURCE };
 	struct eng_node *n;
 	struct eng_key k;
 	struct buf raw;
@@ -741,10 +813,8 @@ eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 			if ((rc = eng_view_of(raw.p, raw.len, &n->f->data)) != 0)
 				goto fail;
 		}
-	if ((rc = store_view(e->store, eng_defload_fn, &dl)) != 0)
-		goto fail;
-	dl.kind = STORE_DEF_JOB;
-	if ((rc = store_view(e->store, eng_defload_fn, &dl)) != 0)
+	if ((rc = eng_define_stored(e, STORE_DEF_SOURCE)) != 0 ||
+	    (rc = eng_define_stored(e, STORE_DEF_JOB)) != 0)
 		goto fail;
 	for (i = 0; i < 2; i++)
 		for (n = e->files[i]; n != NULL; n = n->f->next)

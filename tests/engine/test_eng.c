@@ -1,0 +1,747 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_eng.c - the engine facade driven like the kernel drives it (no
+ * FUSE): lookups with lookup counts, create/open/write/flush/fsync/release,
+ * rename/unlink/symlink, readdir with cookies, on a fresh state directory
+ * with a fake clock.  Covers issue 4's rules for files: valid and invalid
+ * definitions (.error, EINVAL, running definition kept), bash's '>', vim's
+ * save sequence with the rename-to-backup grace, sed -i, secret masking
+ * and the "******" write-back, remount persistence, ctl commands, listing
+ * many instances page by page, and the errno cases.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "scheduler.h"
+#include "store.h"
+#include "tap.h"
+
+#define SECRET	"S3cr3t-K3y-Value"
+/* 2026-11-25 00:00:00 UTC */
+#define T0_MS	(1795564800000LL)
+
+static atomic_llong fake_now;
+static char tmpdir[256];
+
+static int64_t
+fake_clock(void *arg)
+{
+	(void)arg;
+	return atomic_fetch_add(&fake_now, 1);
+}
+
+/* ---- kernel-like helpers ------------------------------------------------------ */
+
+static struct eng *
+mount_eng(void)
+{
+	struct eng_config c;
+	struct eng_errbuf eb = { "" };
+	struct eng *e = NULL;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.state_dir = tmpdir;
+	c.nosync = true;
+	c.exclusive = true;
+	c.now_ms = fake_clock;
+	c.uid = getuid();
+	c.gid = getgid();
+	c.workers = 2;
+	if ((rc = eng_new(&c, &e, &eb)) != 0)
+		printf("# eng_new: %s: %s\n", eng_strerror(rc), eb.msg);
+	return e;
+}
+
+static uint64_t
+lk(struct eng *e, uint64_t parent, const char *name)
+{
+	struct eng_entry ent;
+
+	/* the reference is kept, as the kernel's dentry cache would */
+	if (eng_lookup(e, parent, name, &ent) != 0)
+		return 0;
+	return ent.attr.ino;
+}
+
+/* like open(O_WRONLY|O_CREAT|extra) + write + close: returns close's rc */
+static int
+put(struct eng *e, uint64_t dir, const char *name, const char *data, int extra)
+{
+	struct eng_entry ent;
+	struct eng_open oi;
+	size_t w;
+	int rc;
+
+	if ((rc = eng_create(e, dir, name, 0644, O_WRONLY | O_CREAT | extra, &ent, &oi)) != 0)
+		return rc;
+	if (data != NULL && (rc = eng_write(e, oi.fh, 0, data, strlen(data), &w)) != 0) {
+		(void)eng_release(e, oi.fh);
+		eng_forget(e, ent.attr.ino, 1);
+		return rc;
+	}
+	rc = eng_flush(e, oi.fh);
+	(void)eng_release(e, oi.fh);
+	eng_forget(e, ent.attr.ino, 1);
+	return rc;
+}
+
+/* whole content of ino through open/read/release (NULL on error; free it) */
+static char *
+get_ino(struct eng *e, uint64_t ino, int *rcp)
+{
+	struct eng_open oi;
+	struct buf b;
+	size_t before;
+	int rc;
+
+	buf_init(&b, 4 << 20);
+	if ((rc = eng_open(e, ino, O_RDONLY, &oi)) != 0) {
+		if (rcp != NULL)
+			*rcp = rc;
+		buf_free(&b);
+		return NULL;
+	}
+	do {
+		before = b.len;
+		rc = eng_read(e, oi.fh, b.len, 7, &b);	/* small reads: offsets matter */
+	} while (rc == 0 && b.len > before);
+	(void)eng_release(e, oi.fh);
+	if (rcp != NULL)
+		*rcp = rc;
+	if (rc != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b, NULL);
+}
+
+static char *
+get(struct eng *e, uint64_t dir, const char *name)
+{
+	uint64_t ino = lk(e, dir, name);
+
+	return ino == 0 ? NULL : get_ino(e, ino, NULL);
+}
+
+static uint64_t
+lk_path(struct eng *e, const char *path)
+{
+	char copy[512], *p, *slash;
+	uint64_t ino = ENG_INO_ROOT;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	for (p = copy; p != NULL && ino != 0; p = slash) {
+		if ((slash = strchr(p, '/')) != NULL)
+			*slash++ = '\0';
+		ino = lk(e, ino, p);
+	}
+	return ino;
+}
+
+struct names {
+	char	 v[64][64];
+	int	 n;
+	int	 limit;		/* entries per "reply buffer" */
+	int	 in_page;
+	uint64_t last_off;
+	int	 total;
+	bool	 sorted;
+	char	 prev[64];
+};
+
+static bool
+names_cb(void *arg, const struct eng_dirent *d)
+{
+	struct names *n = arg;
+
+	if (n->limit > 0 && n->in_page == n->limit)
+		return true;
+	n->in_page++;
+	n->last_off = d->next_off;
+	n->total++;
+	if (strlen(d->name) == 14) {
+		if (n->prev[0] != '\0' && strcmp(n->prev, d->name) >= 0)
+			n->sorted = false;
+		snprintf(n->prev, sizeof(n->prev), "%s", d->name);
+	}
+	if (n->n < 64)
+		snprintf(n->v[n->n++], sizeof(n->v[0]), "%s", d->name);
+	return false;
+}
+
+static bool
+has_name(const struct names *n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n->n; i++)
+		if (strcmp(n->v[i], name) == 0)
+			return true;
+	return false;
+}
+
+static struct names
+list(struct eng *e, uint64_t ino)
+{
+	struct names n;
+
+	memset(&n, 0, sizeof(n));
+	n.sorted = true;
+	if (eng_readdir(e, ino, 0, 0, names_cb, &n) != 0)
+		n.n = -1;
+	return n;
+}
+
+/* ---- definitions used ------------------------------------------------------------- */
+
+static char job_ok[2048], job_ok2[2048];
+static const char *job_bad = "{\"type\":\"job\",\"version\":\"2.0\",\"configuration\":{\"bogus\":1}}\n";
+
+#define JOB_FMT \
+	"{\"type\":\"job\",\"version\":\"2.0\",\n" \
+	" \"schedule\":{\"cycle\":\"5m\",\"timezone\":\"UTC\"},\n" \
+	" \"configuration\":{\"setting\":{\"errorLimit\":{\"record\":\"0\"}," \
+	"\"speed\":{\"concurrent\":\"1\"}},\n" \
+	" \"reader\":{\"plugin\":\"stream\",\"parameter\":{\"sliceRecordCount\":\"%d\"," \
+	"\"column\":[{\"type\":\"string\",\"value\":\"x\"},{\"type\":\"long\",\"incr\":\"1,1\"}]}},\n" \
+	" \"writer\":{\"plugin\":\"txtfile\",\"parameter\":{\"path\":\"%s/out\",\"fileName\":\"o\"," \
+	"\"writeMode\":\"truncate\",\"fileFormat\":\"csv\"}}}}\n"
+
+static void
+make_jobs(void)
+{
+	snprintf(job_ok, sizeof(job_ok), JOB_FMT, 10, tmpdir);
+	snprintf(job_ok2, sizeof(job_ok2), JOB_FMT, 20, tmpdir);
+}
+
+static const char *src_ots =
+    "{\n  \"type\": \"ots\",\n  \"endpoint\": \"http://127.0.0.1:8800\",\n"
+    "  \"instanceName\": \"demo\",\n  \"accessId\": \"id1\",\n"
+    "  \"accessKey\": \"" SECRET "\"\n}\n";
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void
+test_root(struct eng *e)
+{
+	struct names n = list(e, ENG_INO_ROOT);
+	struct eng_entry ent;
+
+	ok(has_name(&n, "sources") && has_name(&n, "jobs") && has_name(&n, "instances"),
+	    "root lists sources/ jobs/ instances/");
+	is_int(lk(e, ENG_INO_ROOT, "jobs"), ENG_INO_JOBS, "jobs/ has its fixed inode");
+	is_rc(eng_getattr(e, ENG_INO_INSTANCES, &ent), 0, "getattr instances/");
+	ok(S_ISDIR(ent.attr.mode), "instances/ is a directory");
+}
+
+static void
+test_valid_invalid(struct eng *e)
+{
+	char *s;
+	uint64_t jd;
+
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_ok, O_TRUNC), 0, "valid job: close returns 0");
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "j1 is defined");
+	jd = lk(e, ENG_INO_INSTANCES, "j1");
+	ok(jd != 0, "instances/j1 appears as soon as the job is valid");
+	ok(lk(e, jd, "ctl") != 0 && lk(e, jd, "log") != 0, "instances/j1 has ctl and log");
+	is_int(lk(e, jd, "latest"), 0, "no latest before the first instance");
+
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC), ENG_EINVAL,
+	    "invalid job: close returns EINVAL");
+	s = get(e, ENG_INO_JOBS, "j1.json");
+	is_str(s, job_bad, "the file keeps the invalid bytes");
+	free(s);
+	s = get(e, ENG_INO_JOBS, "j1.json.error");
+	ok(s != NULL && strstr(s, "jobs/j1.json:") != NULL && strstr(s, "error:") != NULL,
+	    "j1.json.error has file:line:col: error: lines");
+	if (s != NULL)
+		printf("# %s", s);
+	free(s);
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "the running definition stays");
+	is_rc(put(e, ENG_INO_JOBS, "j1.json.error", "x", 0), -EPERM, "cannot create NAME.json.error");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json.error"), -EPERM, "cannot unlink NAME.json.error");
+
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_ok, O_TRUNC), 0, "fixed again: close returns 0");
+	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, ".error is gone once valid");
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_ok, O_TRUNC), 0, "identical re-save: 0");
+}
+
+static void
+test_bash_redirect(struct eng *e)
+{
+	struct eng_entry ent;
+	struct eng_open oi;
+	size_t w;
+	char *s;
+	uint64_t ino = lk(e, ENG_INO_JOBS, "j1.json");
+
+	/* OPEN(O_TRUNC), FLUSH, WRITE, FLUSH, RELEASE */
+	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, &oi), 0, "bash >: open with O_TRUNC");
+	is_rc(eng_flush(e, oi.fh), 0, "bash >: flush before any write is not an error");
+	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, "bash >: no .error after the early flush");
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "bash >: job still defined");
+	is_rc(eng_getattr(e, ino, &ent), 0, "getattr");
+	is_int(ent.attr.size, 0, "bash >: truncated");
+	is_rc(eng_write(e, oi.fh, 0, job_ok2, strlen(job_ok2), &w), 0, "bash >: write");
+	is_rc(eng_flush(e, oi.fh), 0, "bash >: flush after the write validates: 0");
+	is_rc(eng_release(e, oi.fh), 0, "bash >: release");
+	s = get(e, ENG_INO_JOBS, "j1.json");
+	is_str(s, job_ok2, "bash >: bytes read back");
+	free(s);
+
+	/* >> appends */
+	is_rc(eng_open(e, ino, O_WRONLY | O_APPEND, &oi), 0, ">>: open O_APPEND");
+	is_rc(eng_write(e, oi.fh, 0, "\n", 1, &w), 0, ">>: write at offset 0 appends");
+	is_rc(eng_flush(e, oi.fh), 0, ">>: still valid (trailing newline)");
+	(void)eng_release(e, oi.fh);
+	is_rc(eng_getattr(e, ino, &ent), 0, "getattr");
+	is_int(ent.attr.size, strlen(job_ok2) + 1, ">>: size grew by one");
+}
+
+static void
+test_vim(struct eng *e)
+{
+	struct eng_entry ent;
+	struct eng_open oi;
+	struct eng_setattr sa;
+	size_t w;
+	char *s;
+
+	is_rc(put(e, ENG_INO_JOBS, ".j1.json.swp", "b0VIM 9.0\0\0\0", O_EXCL), 0, "vim: swap file");
+	is_rc(put(e, ENG_INO_JOBS, "4913", NULL, O_EXCL), 0, "vim: 4913 probe");
+	is_rc(put(e, ENG_INO_JOBS, "4913", NULL, O_EXCL), -EEXIST, "O_EXCL on an existing file");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "4913"), 0, "vim: unlink 4913");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json", ENG_INO_JOBS, "j1.json~", 0), 0,
+	    "vim: rename j1.json -> j1.json~");
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "vim: job kept during the grace");
+	is_rc(eng_create(e, ENG_INO_JOBS, "j1.json", 0644, O_WRONLY | O_CREAT, &ent, &oi), 0,
+	    "vim: create j1.json");
+	memset(&sa, 0, sizeof(sa));
+	sa.valid = ENG_SET_SIZE;
+	is_rc(eng_setattr(e, ent.attr.ino, oi.fh, &sa, &ent), 0, "vim: ftruncate 0");
+	is_rc(eng_write(e, oi.fh, 0, job_ok, 100, &w), 0, "vim: write part 1");
+	is_rc(eng_write(e, oi.fh, 100, job_ok + 100, strlen(job_ok) - 100, &w), 0, "vim: write part 2");
+	is_rc(eng_fsync(e, oi.fh), 0, "vim: fsync validates: 0");
+	sa.valid = ENG_SET_MODE;
+	sa.mode = 0644;
+	is_rc(eng_setattr(e, ent.attr.ino, oi.fh, &sa, &ent), 0, "vim: fchmod");
+	is_rc(eng_flush(e, oi.fh), 0, "vim: close");
+	(void)eng_release(e, oi.fh);
+	eng_forget(e, ent.attr.ino, 1);
+	s = get(e, ENG_INO_JOBS, "j1.json~");
+	ok(s != NULL && strncmp(s, job_ok2, strlen(job_ok2)) == 0, "vim: backup has the old bytes");
+	free(s);
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json~"), 0, "vim: unlink the backup");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, ".j1.json.swp"), 0, "vim: unlink the swap file");
+	atomic_fetch_add(&fake_now, 61000);
+	(void)sched_step(eng_scheduler(e));
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "vim: job still defined after the grace");
+	s = get(e, ENG_INO_JOBS, "j1.json");
+	is_str(s, job_ok, "vim: new bytes");
+	free(s);
+
+	/* an invalid edit in vim: fsync/close fail, the definition is kept */
+	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json", ENG_INO_JOBS, "j1.json~", 0), 0, "vim(bad): backup");
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, 0), ENG_EINVAL, "vim(bad): close fails");
+	/* vim restores: unlink + rename back */
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json"), 0, "vim(bad): unlink the bad file");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json~", ENG_INO_JOBS, "j1.json", 0), 0,
+	    "vim(bad): rename the backup back");
+	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, "vim(bad): no .error after the restore");
+	atomic_fetch_add(&fake_now, 61000);
+	(void)sched_step(eng_scheduler(e));
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "vim(bad): job still defined");
+}
+
+static void
+test_sed_mv(struct eng *e)
+{
+	char *s;
+
+	is_rc(put(e, ENG_INO_JOBS, "sedAbC123", job_bad, O_EXCL), 0,
+	    "sed -i: temp file (not a definition: no validation)");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "sedAbC123", ENG_INO_JOBS, "j1.json", 0), 0,
+	    "sed -i: rename of invalid bytes onto j1.json succeeds");
+	ok(lk(e, ENG_INO_JOBS, "j1.json.error") != 0, "sed -i: .error appears");
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "sed -i: running definition kept");
+	is_rc(put(e, ENG_INO_JOBS, "sedXyZ", job_ok, O_EXCL), 0, "sed -i: temp file");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "sedXyZ", ENG_INO_JOBS, "j1.json", 0), 0, "sed -i: rename");
+	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, "sed -i: .error gone");
+	s = get(e, ENG_INO_JOBS, "j1.json");
+	is_str(s, job_ok, "sed -i: bytes");
+	free(s);
+	is_int(lk(e, ENG_INO_JOBS, "sedXyZ"), 0, "sed -i: temp name gone");
+	is_rc(put(e, ENG_INO_JOBS, "x", "y", O_EXCL), 0, "a file for NOREPLACE");
+	is_rc(put(e, ENG_INO_JOBS, "z", "w", O_EXCL), 0, "another");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", ENG_RENAME_NOREPLACE), -EEXIST,
+	    "RENAME_NOREPLACE onto an existing file: EEXIST");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", ENG_RENAME_EXCHANGE), -EINVAL,
+	    "RENAME_EXCHANGE: EINVAL");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", 0), 0, "rename over an existing file");
+	s = get(e, ENG_INO_JOBS, "z");
+	is_str(s, "y", "the target has the source's bytes");
+	free(s);
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "z"), 0, "unlink");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "z"), -ENOENT, "unlink again: ENOENT");
+}
+
+static void
+test_sources(struct eng *e)
+{
+	struct eng_entry ent;
+	struct eng_setattr sa;
+	char *s, *w;
+	size_t n;
+
+	is_rc(put(e, ENG_INO_SOURCES, "ots.json", src_ots, O_TRUNC), 0, "source: valid");
+	s = get(e, ENG_INO_SOURCES, "ots.json");
+	ok(s != NULL && strstr(s, SECRET) == NULL && strstr(s, "\"******\"") != NULL,
+	    "source: read shows ****** instead of the secret");
+	is_rc(eng_lookup(e, ENG_INO_SOURCES, "ots.json", &ent), 0, "lookup source");
+	is_int(ent.attr.mode & 0777, 0600, "source: mode 0600 although created 0644");
+	memset(&sa, 0, sizeof(sa));
+	sa.valid = ENG_SET_MODE;
+	sa.mode = 0644;
+	is_rc(eng_setattr(e, ent.attr.ino, 0, &sa, &ent), 0, "chmod 0644");
+	is_int(ent.attr.mode & 0777, 0600, "chmod cannot widen a source");
+	is_int(ent.attr.size, s != NULL ? strlen(s) : 0, "size is the masked view's");
+	eng_forget(e, ent.attr.ino, 1);
+	/* write the masked text back with another instance name */
+	if (s != NULL && (w = strstr(s, "demo")) != NULL) {
+		n = strlen(s);
+		memcpy(w, "dem2", 4);
+		is_rc(put(e, ENG_INO_SOURCES, "ots.json", s, O_TRUNC), 0,
+		    "source: ****** written back is valid");
+		free(s);
+		s = get(e, ENG_INO_SOURCES, "ots.json");
+		ok(s != NULL && strlen(s) == n && strstr(s, "dem2") != NULL &&
+		    strstr(s, "\"******\"") != NULL, "source: still masked after write-back");
+	} else {
+		ok(0, "masked view has instanceName");
+	}
+	free(s);
+	/* a copy (vim's backup) is masked too */
+	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json", ENG_INO_SOURCES, "ots.json~", 0), 0,
+	    "source: rename to backup");
+	s = get(e, ENG_INO_SOURCES, "ots.json~");
+	ok(s != NULL && strstr(s, SECRET) == NULL, "source backup: secret masked");
+	free(s);
+	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json~", ENG_INO_SOURCES, "ots.json", 0), 0,
+	    "source: rename back");
+	is_rc(put(e, ENG_INO_SOURCES, "bad.json", "{\"type\":\"ots\",\"accessKey\":\"" SECRET "\"}",
+	    O_TRUNC), ENG_EINVAL, "invalid source: EINVAL");
+	s = get(e, ENG_INO_SOURCES, "bad.json.error");
+	ok(s != NULL && strstr(s, SECRET) == NULL, "source .error never shows the secret");
+	free(s);
+	s = get(e, ENG_INO_SOURCES, "bad.json");
+	ok(s != NULL && strstr(s, SECRET) == NULL, "invalid source read: secret masked");
+	free(s);
+	is_rc(eng_unlink(e, ENG_INO_SOURCES, "bad.json"), 0, "unlink the bad source");
+}
+
+static void
+test_files_and_errnos(struct eng *e)
+{
+	struct eng_entry ent;
+	struct eng_open oi;
+	struct eng_setattr sa;
+	struct buf b;
+	char name[300];
+	size_t w;
+	uint64_t jd;
+
+	/* binary-safe, pwrite at offsets, holes */
+	is_rc(eng_create(e, ENG_INO_JOBS, "bin", 0600, O_RDWR | O_CREAT, &ent, &oi), 0, "create bin");
+	is_rc(eng_write(e, oi.fh, 10, "\0\1\2\3", 4, &w), 0, "pwrite at 10");
+	is_rc(eng_write(e, oi.fh, 2, "AB", 2, &w), 0, "pwrite at 2");
+	buf_init(&b, 1 << 20);
+	is_rc(eng_read(e, oi.fh, 0, 100, &b), 0, "read back");
+	ok(b.len == 14 && memcmp(b.p, "\0\0AB\0\0\0\0\0\0\0\1\2\3", 14) == 0, "bytes exact with hole");
+	is_rc(eng_write(e, oi.fh, ENG_FILE_MAX, "x", 1, &w), -EFBIG, "write beyond 1 MiB: EFBIG");
+	memset(&sa, 0, sizeof(sa));
+	sa.valid = ENG_SET_SIZE;
+	sa.size = ENG_FILE_MAX + 1;
+	is_rc(eng_setattr(e, ent.attr.ino, oi.fh, &sa, &ent), -EFBIG, "truncate beyond 1 MiB: EFBIG");
+	sa.valid = ENG_SET_MTIME;
+	sa.mtime_ns = 1000000000LL * 1234567890;
+	is_rc(eng_setattr(e, ent.attr.ino, 0, &sa, &ent), 0, "utimens");
+	is_int(ent.attr.mtime_ns, 1000000000LL * 1234567890, "mtime set");
+	is_rc(eng_release(e, oi.fh), 0, "release");
+	eng_forget(e, ent.attr.ino, 1);
+	buf_free(&b);
+
+	is_rc(eng_symlink(e, "user@host.1:2", ENG_INO_JOBS, ".#j1.json", &ent), 0, "emacs lock symlink");
+	ok(S_ISLNK(ent.attr.mode), "it is a symlink");
+	buf_init(&b, 4096);
+	is_rc(eng_readlink(e, ent.attr.ino, &b), 0, "readlink");
+	is_str(b.p, "user@host.1:2", "link target");
+	buf_free(&b);
+	eng_forget(e, ent.attr.ino, 1);
+	is_rc(eng_symlink(e, "x", ENG_INO_JOBS, ".#j1.json", &ent), -EEXIST, "symlink exists");
+
+	is_rc(eng_mkdir(e, ENG_INO_JOBS, "d", 0755, &ent), -EPERM, "mkdir in jobs/: EPERM");
+	is_rc(eng_mkdir(e, ENG_INO_SOURCES, "d", 0755, &ent), -EPERM, "mkdir in sources/: EPERM");
+	is_rc(eng_link(e, lk(e, ENG_INO_JOBS, "bin"), ENG_INO_JOBS, "bin2", &ent), -EPERM,
+	    "link: EPERM");
+	is_rc(put(e, ENG_INO_JOBS, "a\nb", "x", 0), -EINVAL, "unprintable name: EINVAL");
+	memset(name, 'n', 256);
+	name[256] = '\0';
+	is_rc(put(e, ENG_INO_JOBS, name, "x", 0), -ENAMETOOLONG, "256-byte name: ENAMETOOLONG");
+	name[255] = '\0';
+	is_rc(put(e, ENG_INO_JOBS, name, "x", 0), 0, "255-byte name works");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, name), 0, "unlink it");
+	is_rc(put(e, ENG_INO_INSTANCES, "x", "y", 0), -EROFS, "create in instances/: EROFS");
+	is_rc(put(e, ENG_INO_ROOT, "x", "y", 0), -EPERM, "create in the root: EPERM");
+	jd = lk(e, ENG_INO_INSTANCES, "j1");
+	is_rc(eng_unlink(e, jd, "ctl"), -EROFS, "unlink in a defined job's dir: EROFS");
+	is_rc(eng_rmdir(e, ENG_INO_INSTANCES, "j1"), -EBUSY, "rm -r of a defined job: refused");
+	is_rc(eng_open(e, lk(e, jd, "ctl"), O_RDONLY, &oi), -EACCES, "reading ctl: EACCES");
+	is_rc(eng_open(e, lk(e, jd, "log"), O_WRONLY, &oi), -EACCES, "writing log: EACCES");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "bin", ENG_INO_INSTANCES, "bin", 0), -EROFS,
+	    "rename into instances/: EROFS");
+}
+
+static void
+test_ctl(struct eng *e)
+{
+	struct eng_open oi;
+	struct eng_entry ent;
+	struct buf b;
+	size_t w;
+	char *s;
+	uint64_t jd, ino, id;
+	int rc, i;
+
+	jd = lk(e, ENG_INO_INSTANCES, "j1");
+	ino = lk(e, jd, "ctl");
+	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, &oi), 0, "open job ctl");
+	is_rc(eng_write(e, oi.fh, 0, "bogus\n", 6, &w), ENG_EINVAL, "unknown command: EINVAL");
+	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000\n", 19, &w), 0, "run CYCLE");
+	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000 x\n", 21, &w), ENG_EINVAL, "wrong args: EINVAL");
+	(void)eng_release(e, oi.fh);
+	s = get(e, jd, "log");
+	ok(s != NULL && strstr(s, "bogus") != NULL, "the job log says why");
+	free(s);
+	id = lk(e, jd, "20261125000000");
+	ok(id != 0, "the instance directory appears");
+	buf_init(&b, 64);
+	is_rc(eng_readlink(e, lk(e, jd, "latest"), &b), 0, "latest");
+	is_str(b.p, "20261125000000", "latest points to it");
+	buf_free(&b);
+	for (i = 0; i < 50; i++) {
+		(void)sched_step(eng_scheduler(e));
+		(void)sched_wait_idle(eng_scheduler(e), 10000);
+		s = get(e, id, "state");
+		rc = s != NULL && strcmp(s, "SUCCESS\n") == 0;
+		free(s);
+		if (rc)
+			break;
+	}
+	s = get(e, id, "state");
+	is_str(s, "SUCCESS\n", "state: one word and a newline");
+	free(s);
+	is_rc(eng_lookup(e, id, "status", &ent), 0, "lookup status");
+	is_int(ent.attr_timeout, 0, "status: attr timeout 0 (live)");
+	s = get_ino(e, ent.attr.ino, NULL);
+	ok(s != NULL && strlen(s) == ent.attr.size, "status: size matches the content");
+	ok(s != NULL && strstr(s, "\"state\"") != NULL && strstr(s, "SUCCESS") != NULL,
+	    "status is JSON with the state");
+	free(s);
+	eng_forget(e, ent.attr.ino, 1);
+	s = get(e, id, "job.json");
+	ok(s != NULL && strstr(s, "txtfile") != NULL, "job.json is the resolved job");
+	free(s);
+	s = get(e, id, "log");
+	ok(s != NULL && strlen(s) > 0, "instance log has lines");
+	if (s != NULL)
+		printf("# log: %.200s\n", s);
+	free(s);
+	is_rc(eng_lookup(e, id, "log", &ent), 0, "lookup log");
+	is_int(ent.attr_timeout, 0, "log: attr timeout 0 (tail -f)");
+	eng_forget(e, ent.attr.ino, 1);
+	s = get(e, id, "params");
+	ok(s != NULL, "params readable");
+	free(s);
+	ino = lk(e, id, "ctl");
+	is_rc(eng_open(e, ino, O_WRONLY, &oi), 0, "open instance ctl");
+	is_rc(eng_write(e, oi.fh, 0, "nonsense", 8, &w), ENG_EINVAL, "instance ctl: unknown: EINVAL");
+	is_rc(eng_write(e, oi.fh, 0, "freeze\n", 7, &w), ENG_ESTATE, "freeze a finished one: ESTATE");
+	is_rc(eng_write(e, oi.fh, 0, "rerun\n", 6, &w), 0, "rerun");
+	(void)eng_release(e, oi.fh);
+	s = get(e, id, "state");
+	ok(s != NULL && strcmp(s, "SUCCESS\n") != 0, "rerun changed the state");
+	free(s);
+	(void)sched_step(eng_scheduler(e));
+	(void)sched_wait_idle(eng_scheduler(e), 10000);
+}
+
+static void
+test_many(struct eng *e)
+{
+	struct eng_open oi;
+	struct names n;
+	size_t w;
+	uint64_t jd, off = 0;
+	int pages = 0, rc = 0;
+	const char *cmd = "backfill 20261201000000 20261201100000\n";
+
+	jd = lk(e, ENG_INO_INSTANCES, "j1");
+	is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, &oi), 0, "open ctl");
+	is_rc(eng_write(e, oi.fh, 0, "pause", 5, &w), 0, "pause");
+	is_rc(eng_write(e, oi.fh, 0, cmd, strlen(cmd), &w), 0, "backfill 120 cycles");
+	memset(&n, 0, sizeof(n));
+	n.sorted = true;
+	n.limit = 7;
+	do {
+		n.in_page = 0;
+		rc = eng_readdir(e, jd, off, 0, names_cb, &n);
+		if (pages == 3) {
+			/* an instance created between two pages, before the cursor */
+			const char *c2 = "run 20261125001000";
+
+			(void)eng_write(e, oi.fh, 0, c2, strlen(c2), &w);
+		}
+		off = n.last_off;
+		pages++;
+	} while (rc == 0 && n.in_page > 0 && pages < 1000);
+	(void)eng_release(e, oi.fh);
+	is_rc(rc, 0, "paged readdir");
+	/* ., .., ctl, latest, log, 20261125000000, 120 backfilled; the one
+	 * inserted before the cursor is not repeated */
+	is_int(n.total, 5 + 1 + 120, "every entry once across %d pages", pages);
+	ok(n.sorted, "instances in cycle order");
+}
+
+static void
+test_remove_job(struct eng *e)
+{
+	uint64_t jd;
+
+	is_rc(put(e, ENG_INO_JOBS, "j2.json", job_ok, O_EXCL), 0, "job j2");
+	jd = lk(e, ENG_INO_INSTANCES, "j2");
+	ok(jd != 0, "instances/j2");
+	{
+		struct eng_open oi;
+		size_t w;
+
+		is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, &oi), 0, "j2 ctl");
+		is_rc(eng_write(e, oi.fh, 0, "pause", 5, &w), 0, "pause j2");
+		is_rc(eng_write(e, oi.fh, 0, "run 20261125000000", 18, &w), 0, "run j2");
+		(void)eng_release(e, oi.fh);
+	}
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j2.json"), 0, "rm jobs/j2.json");
+	ok(sched_job_defined(eng_scheduler(e), "j2"), "j2 kept during the grace");
+	atomic_fetch_add(&fake_now, 61000);
+	(void)sched_step(eng_scheduler(e));
+	(void)sched_wait_idle(eng_scheduler(e), 10000);
+	ok(!sched_job_defined(eng_scheduler(e), "j2"), "j2 removed after the grace");
+	jd = lk(e, ENG_INO_INSTANCES, "j2");
+	ok(jd != 0 && lk(e, jd, "20261125000000") != 0, "its history stays visible");
+	is_rc(eng_unlink(e, lk(e, jd, "20261125000000"), "state"), 0,
+	    "rm -r: unlinking a deleted job's view files is allowed");
+	is_rc(eng_rmdir(e, ENG_INO_INSTANCES, "j2"), 0, "rm -r instances/j2 removes the history");
+	is_int(lk(e, ENG_INO_INSTANCES, "j2"), 0, "instances/j2 gone");
+	is_rc(eng_rmdir(e, ENG_INO_INSTANCES, "j2"), -ENOENT, "again: ENOENT");
+}
+
+static void
+test_remount(void)
+{
+	struct eng *e = mount_eng();
+	struct store *st = NULL;
+	struct eng_errbuf eb;
+	struct buf b;
+	char *s;
+	uint64_t ino;
+
+	ok(e != NULL, "remount");
+	if (e == NULL)
+		return;
+	s = get(e, ENG_INO_JOBS, "j1.json");
+	is_str(s, job_ok, "job bytes survive a remount");
+	free(s);
+	ok(sched_job_defined(eng_scheduler(e), "j1"), "the job is defined again");
+	ino = lk(e, ENG_INO_JOBS, "bin");
+	s = ino != 0 ? get_ino(e, ino, NULL) : NULL;
+	ok(s != NULL && memcmp(s, "\0\0AB", 4) == 0 && s[13] == 3, "binary file survives");
+	free(s);
+	ino = lk(e, ENG_INO_JOBS, ".#j1.json");
+	buf_init(&b, 4096);
+	ok(ino != 0 && eng_readlink(e, ino, &b) == 0 && strcmp(b.p, "user@host.1:2") == 0,
+	    "symlink survives");
+	buf_free(&b);
+	ok(lk_path(e, "instances/j1/20261125000000/state") != 0, "instances survive");
+	s = get(e, ENG_INO_SOURCES, "ots.json");
+	ok(s != NULL && strstr(s, "dem2") != NULL && strstr(s, SECRET) == NULL,
+	    "source survives, masked");
+	free(s);
+	/* an invalid file over a valid definition: still .error after a remount */
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC), ENG_EINVAL, "break j1");
+	eng_free(e);
+	e = mount_eng();
+	ok(e != NULL && lk(e, ENG_INO_JOBS, "j1.json.error") != 0, ".error recomputed at mount");
+	ok(e != NULL && sched_job_defined(eng_scheduler(e), "j1"),
+	    "the last valid definition runs after a remount");
+	eng_free(e);
+	/* the stored source keeps the secret the mount never shows */
+	memset(&eb, 0, sizeof(eb));
+	is_rc(store_open(tmpdir, NULL, &st, &eb), 0, "open the store directly");
+	if (st != NULL) {
+		struct store_txn *t = NULL;
+		struct buf raw;
+
+		buf_init(&raw, 1 << 20);
+		if (store_txn_begin(st, STORE_TXN_RDONLY, &t) == 0) {
+			(void)store_get_buf(t, STORE_DB_SOURCES, "ots", 3, &raw);
+			store_txn_abort(t);
+		}
+		ok(strstr(raw.p, SECRET) != NULL && strstr(raw.p, "dem2") != NULL,
+		    "stored source: secret kept under ****** write-back, edit applied");
+		buf_free(&raw);
+		store_close(st);
+	}
+}
+
+int
+main(void)
+{
+	struct eng *e, *e2;
+	const char *base = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_eng.XXXXXX", base != NULL ? base : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	atomic_init(&fake_now, T0_MS);
+	make_jobs();
+	e = mount_eng();
+	ok(e != NULL, "eng_new on a fresh state dir");
+	if (e == NULL)
+		return done_testing();
+	e2 = mount_eng();
+	ok(e2 == NULL, "a second engine on the same state dir is refused");
+	eng_free(e2);
+	test_root(e);
+	test_valid_invalid(e);
+	test_bash_redirect(e);
+	test_vim(e);
+	test_sed_mv(e);
+	test_sources(e);
+	test_files_and_errnos(e);
+	test_ctl(e);
+	test_many(e);
+	test_remove_job(e);
+	eng_free(e);
+	test_remount();
+	return done_testing();
+}
