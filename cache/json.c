@@ -150,11 +150,10 @@ loc_cmp(const void *a, const void *b)
 static const struct json_loc *
 loc_find(const struct json_doc *d, const struct json *n)
 {
-	struct json_loc key;
+	struct json_loc key = { (uintptr_t)J(n), JSON_NOOFF, JSON_NOOFF };
 
 	if (d == NULL || n == NULL || d->nlocs == 0)
 		return NULL;
-	key.node = (uintptr_t)J(n);
 	return bsearch(&key, d->locs, d->nlocs, sizeof(key), loc_cmp);
 }
 
@@ -210,7 +209,8 @@ json_parse(const char *buf, size_t len, struct json_doc **out, size_t *erroff)
 		} else
 			goto out;
 	}
-	qsort(d->locs, d->nlocs, sizeof(*d->locs), loc_cmp);
+	if (d->nlocs > 0)
+		qsort(d->locs, d->nlocs, sizeof(*d->locs), loc_cmp);
 	*out = d;
 	d = NULL;
 	rc = 0;
