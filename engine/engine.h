@@ -157,7 +157,9 @@ struct eng_dirent {
 /**
  * Readdir callback: add d to the reply.  Return true when the reply buffer
  * is full and d was NOT added (the engine then stops and, with
- * ENG_READDIR_PLUS, does not count a lookup for d).
+ * ENG_READDIR_PLUS, does not count a lookup for d).  It runs inside the
+ * engine's read of the store: it must only copy d into the reply, never
+ * call back into the engine.
  */
 typedef bool eng_dirent_fn(void *arg, const struct eng_dirent *d);
 

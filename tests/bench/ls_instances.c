@@ -79,6 +79,8 @@ struct page {
 	bool		 stat_each;
 	bool		 plus;
 	int		 rc;
+	char		 names[100][32];
+	int		 nnames;
 };
 
 /* a 4 KiB reply holds ~100 entries of this size */
@@ -86,7 +88,6 @@ static bool
 page_cb(void *arg, const struct eng_dirent *d)
 {
 	struct page *p = arg;
-	struct eng_entry ent;
 
 	if (p->in_page == 100)
 		return true;
@@ -97,15 +98,30 @@ page_cb(void *arg, const struct eng_dirent *d)
 		p->looked++;
 		return false;
 	}
-	if (p->stat_each && strcmp(d->name, ".") != 0 && strcmp(d->name, "..") != 0) {
-		if (eng_lookup(p->e, p->dir, d->name, &ent) != 0 ||
-		    eng_getattr(p->e, ent.attr.ino, &ent) != 0)
+	if (p->stat_each && strcmp(d->name, ".") != 0 && strcmp(d->name, "..") != 0)
+		snprintf(p->names[p->nnames++], sizeof(p->names[0]), "%s", d->name);
+	return false;
+}
+
+/* what the kernel does after a readdir reply: lookup + getattr each name */
+static void
+stat_page(struct page *p)
+{
+	struct eng_entry ent;
+	int i;
+
+	for (i = 0; i < p->nnames; i++) {
+		if (eng_lookup(p->e, p->dir, p->names[i], &ent) != 0) {
+			p->rc = -EIO;
+			continue;
+		}
+		if (eng_getattr(p->e, ent.attr.ino, &ent) != 0)
 			p->rc = -EIO;
 		else
 			p->looked++;
 		eng_forget(p->e, ent.attr.ino, 1);
 	}
-	return false;
+	p->nnames = 0;
 }
 
 static int
@@ -122,6 +138,7 @@ run_list(struct eng *e, uint64_t dir, bool stat_each, bool plus, struct page *p)
 	do {
 		p->in_page = 0;
 		rc = eng_readdir(e, dir, off, plus ? ENG_READDIR_PLUS : 0, page_cb, p);
+		stat_page(p);
 		off = p->next;
 	} while (rc == 0 && p->in_page > 0);
 	return rc != 0 ? rc : p->rc;
