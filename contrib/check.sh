@@ -133,5 +133,6 @@ if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 echo
+echo "check.sh: finished in ${SECONDS}s"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]

@@ -127,6 +127,86 @@ cli_store_sources_fn(struct store_txn *txn, void *arg)
 }
 
 static void
+cli_run_window(void *arg, int64_t start_ms, int64_t end_ms)
+{
+	(void)arg;
+	fprintf(stderr, "window [%lld, %lld) ms\n", (long long)start_ms, (long long)end_ms);
+}
+
+/* --state: the reader's checkpoint mirror lives in that store, under the job name */
+struct cli_ckpt {
+	struct store	*st;
+	const char	*job;
+	const char	*sub;
+	const void	*val;
+	size_t		 len;
+	struct buf	*out;
+};
+
+static int
+cli_ckpt_key(const struct cli_ckpt *c, char *key, size_t ksz, size_t *klen)
+{
+	size_t a = strlen(c->job), b = strlen(c->sub);
+
+	if (a + 1 + b > ksz)
+		return -ENAMETOOLONG;
+	memcpy(key, c->job, a);
+	key[a] = '\0';
+	memcpy(key + a + 1, c->sub, b);
+	*klen = a + 1 + b;
+	return 0;
+}
+
+static int
+cli_ckpt_put_fn(struct store_txn *txn, void *arg)
+{
+	const struct cli_ckpt *c = arg;
+	char key[STORE_KEY_MAX + 1];
+	size_t klen;
+	int rc;
+
+	if ((rc = cli_ckpt_key(c, key, sizeof(key), &klen)) != 0)
+		return rc;
+	return store_put(txn, STORE_DB_CHECKPOINTS, key, klen, c->val, c->len, 0);
+}
+
+static int
+cli_ckpt_get_fn(struct store_txn *txn, void *arg)
+{
+	const struct cli_ckpt *c = arg;
+	char key[STORE_KEY_MAX + 1];
+	size_t klen;
+	int rc;
+
+	if ((rc = cli_ckpt_key(c, key, sizeof(key), &klen)) != 0)
+		return rc;
+	return store_get_buf(txn, STORE_DB_CHECKPOINTS, key, klen, c->out);
+}
+
+struct cli_ckpt_ctx {
+	struct store	*st;
+	const char	*job;
+};
+
+static int
+cli_ckpt_put(void *arg, const char *sub, const void *val, size_t len)
+{
+	const struct cli_ckpt_ctx *x = arg;
+	struct cli_ckpt c = { x->st, x->job, sub, val, len, NULL };
+
+	return store_update(x->st, cli_ckpt_put_fn, &c);
+}
+
+static int
+cli_ckpt_get(void *arg, const char *sub, struct buf *out)
+{
+	const struct cli_ckpt_ctx *x = arg;
+	struct cli_ckpt c = { x->st, x->job, sub, NULL, 0, out };
+
+	return store_view(x->st, cli_ckpt_get_fn, &c);
+}
+
+static void
 cli_run_usage(void)
 {
 	fprintf(stderr,
@@ -149,6 +229,7 @@ cli_run(int argc, char **argv)
 	struct run_config rc_;
 	struct eng_errbuf eb = { "" };
 	struct cli_run_watch w;
+	struct cli_ckpt_ctx ckx;
 	struct sigaction sa;
 	pthread_t wth;
 	const char *jobpath = NULL, *cycle = NULL, *state = NULL;
@@ -322,6 +403,14 @@ cli_run(int argc, char **argv)
 	rc_.cancel = &cancel;
 	rc_.log = cli_run_log;
 	rc_.outputs = &outputs;
+	rc_.window = cli_run_window;
+	ckx.st = st;
+	ckx.job = conf_job_name(job);
+	if (st != NULL) {
+		rc_.ckpt_put = cli_ckpt_put;
+		rc_.ckpt_get = cli_ckpt_get;
+		rc_.ckpt_arg = &ckx;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = cli_run_on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -46,6 +46,9 @@ log_close(void)
 	log_fd = -1;
 }
 
+static void log_vemit(enum log_level lvl, const char *fmt, va_list ap, int errnum)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vemit(enum log_level lvl, const char *fmt, va_list ap, int errnum)
 {

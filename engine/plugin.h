@@ -53,6 +53,20 @@ struct plugin_env {
 	/** per-run "now" in ms (injected clock) */
 	int64_t		(*now_ms)(void *arg);
 	void		*now_arg;
+	/** the reader's export window [start_ms, end_ms), shown in status
+	 *  (may be NULL) */
+	void		(*window)(void *arg, int64_t start_ms, int64_t end_ms);
+	void		*window_arg;
+	/**
+	 * Mirror of a reader's checkpoints in the state store (for status and
+	 * for resuming without the remote status table); sub names one
+	 * checkpoint of this job (e.g. a shard id).  ckpt_put: 0 or an error;
+	 * ckpt_get: 0 (value appended to out), -ENOENT.  May be NULL (difs run
+	 * without --state).
+	 */
+	int		(*ckpt_put)(void *arg, const char *sub, const void *val, size_t len);
+	int		(*ckpt_get)(void *arg, const char *sub, struct buf *out);
+	void		*ckpt_arg;
 };
 
 /** plugin_log - printf into the instance log. */

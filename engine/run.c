@@ -52,6 +52,11 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	env.source_arg = &rs;
 	env.now_ms = cfg->now_ms;
 	env.now_arg = cfg->now_arg;
+	env.window = cfg->window;
+	env.window_arg = cfg->window_arg;
+	env.ckpt_put = cfg->ckpt_put;
+	env.ckpt_get = cfg->ckpt_get;
+	env.ckpt_arg = cfg->ckpt_arg;
 
 	for (i = 0; cfg->params != NULL && i < cfg->params->n; i++)
 		plugin_log(&env, LOG_LVL_INFO, "parameter %s=%s",

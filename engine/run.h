@@ -34,6 +34,11 @@ struct run_config {
 	int64_t			(*now_ms)(void *arg);	/**< NULL: real time */
 	void			*now_arg;
 	int			 progress_ms;	/**< 0: 10 s */
+	void			(*window)(void *arg, int64_t start_ms, int64_t end_ms);
+	void			*window_arg;	/**< see plugin_env.window (may be NULL) */
+	int			(*ckpt_put)(void *arg, const char *sub, const void *val, size_t len);
+	int			(*ckpt_get)(void *arg, const char *sub, struct buf *out);
+	void			*ckpt_arg;	/**< see plugin_env.ckpt_* (may be NULL) */
 	struct buf		*outputs;	/**< optional: output names, one per line */
 	struct buf		*resolved;	/**< optional: resolved job JSON, secrets masked */
 };

@@ -680,6 +680,106 @@ sched_clock_cb(void *arg)
 	return sched_now(arg);
 }
 
+struct sched_win {
+	int64_t		 start, end;
+	const struct tz	*tz;
+};
+
+static int
+sched_mut_window(struct inst *in, void *arg, struct buf *msg)
+{
+	const struct sched_win *w = arg;
+	char a[48], b[48];
+
+	in->window_start_ms = w->start;
+	in->window_end_ms = w->end;
+	if (inst_iso(w->start, w->tz, a, sizeof(a)) != 0 ||
+	    inst_iso(w->end, w->tz, b, sizeof(b)) != 0)
+		return buf_printf(msg, "window [%lld, %lld) ms", (long long)w->start,
+		    (long long)w->end);
+	return buf_printf(msg, "window [%s, %s) = [%lld, %lld) ms", a, b,
+	    (long long)w->start, (long long)w->end);
+}
+
+static void
+sched_run_window(void *arg, int64_t start_ms, int64_t end_ms)
+{
+	struct sched_run *r = arg;
+	struct sched_win w = { start_ms, end_ms, r->def->tz };
+
+	pthread_mutex_lock(&r->s->lock);
+	(void)sched_transition(r->s, r->job, r->cycle, r->def->tz, sched_mut_window, &w,
+	    false, NULL);
+	pthread_mutex_unlock(&r->s->lock);
+}
+
+/* checkpoints mirror: STORE_DB_CHECKPOINTS under "JOB\0SUB" */
+struct sched_ckpt {
+	const char	*job;
+	const char	*sub;
+	const void	*val;
+	size_t		 len;
+	struct buf	*out;
+};
+
+static int
+sched_ckpt_key(const struct sched_ckpt *c, char *key, size_t ksz, size_t *klen)
+{
+	size_t a = strlen(c->job), b = strlen(c->sub);
+
+	if (a + 1 + b > ksz || a + 1 + b > STORE_KEY_MAX)
+		return -ENAMETOOLONG;
+	memcpy(key, c->job, a);
+	key[a] = '\0';
+	memcpy(key + a + 1, c->sub, b);
+	*klen = a + 1 + b;
+	return 0;
+}
+
+static int
+sched_ckpt_put_fn(struct store_txn *txn, void *arg)
+{
+	const struct sched_ckpt *c = arg;
+	char key[STORE_KEY_MAX + 1];
+	size_t klen;
+	int rc;
+
+	if ((rc = sched_ckpt_key(c, key, sizeof(key), &klen)) != 0)
+		return rc;
+	return store_put(txn, STORE_DB_CHECKPOINTS, key, klen, c->val, c->len, 0);
+}
+
+static int
+sched_ckpt_get_fn(struct store_txn *txn, void *arg)
+{
+	const struct sched_ckpt *c = arg;
+	char key[STORE_KEY_MAX + 1];
+	size_t klen;
+	int rc;
+
+	if ((rc = sched_ckpt_key(c, key, sizeof(key), &klen)) != 0)
+		return rc;
+	return store_get_buf(txn, STORE_DB_CHECKPOINTS, key, klen, c->out);
+}
+
+static int
+sched_run_ckpt_put(void *arg, const char *sub, const void *val, size_t len)
+{
+	struct sched_run *r = arg;
+	struct sched_ckpt c = { r->job, sub, val, len, NULL };
+
+	return store_update(r->s->cfg.store, sched_ckpt_put_fn, &c);
+}
+
+static int
+sched_run_ckpt_get(void *arg, const char *sub, struct buf *out)
+{
+	struct sched_run *r = arg;
+	struct sched_ckpt c = { r->job, sub, NULL, 0, out };
+
+	return store_view(r->s->cfg.store, sched_ckpt_get_fn, &c);
+}
+
 static void *
 sched_run_main(void *p)
 {
@@ -711,6 +811,11 @@ sched_run_main(void *p)
 	rc_.now_arg = s;
 	rc_.progress_ms = s->cfg.progress_ms;
 	rc_.outputs = &outputs;
+	rc_.window = sched_run_window;
+	rc_.window_arg = r;
+	rc_.ckpt_put = sched_run_ckpt_put;
+	rc_.ckpt_get = sched_run_ckpt_get;
+	rc_.ckpt_arg = r;
 	rc = run_job(&rc_, &r->stats, &eb);
 
 	pthread_mutex_lock(&s->lock);
