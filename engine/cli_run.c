@@ -115,8 +115,7 @@ cli_load_source(void *arg, const void *key, size_t klen, const void *val, size_t
 		l->bad++;	/* an invalid stored source is simply not usable */
 		return 0;
 	}
-	if (conf_srcset_add(l->set, src) != 0)
-		conf_source_free(src);
+	(void)conf_srcset_add(l->set, src);	/* adopts src, also on failure */
 	return 0;
 }
 
@@ -282,10 +281,8 @@ cli_run(int argc, char **argv)
 				buf_free(&m);
 				goto out;
 			}
-			if (conf_srcset_add(set, src) != 0) {
-				conf_source_free(src);
+			if (conf_srcset_add(set, src) != 0)	/* adopts src */
 				goto out;
-			}
 		} else if (argv[i][0] == '-' || jobpath != NULL) {
 			cli_run_usage();
 			goto out;

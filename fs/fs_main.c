@@ -21,8 +21,8 @@ static const struct fs_cmd fs_cmds[] = {
 	{ "mount",  fs_mount_cmd, "mount MOUNTPOINT [--state DIR] [-f|--foreground] [-o OPTIONS]\n"
 	                        "                [--workers N]\n"
 	                        "                                mount sources/, jobs/, instances/" },
-	{ "check",  cli_check,  "check FILE...                 validate job and source files" },
-	{ "params", cli_params, "params JOB --cycle YYYYMMDDHHMMSS [--source FILE]...\n"
+	{ "check",  cli_check,  "check [--state DIR] FILE...   validate job and source files" },
+	{ "params", cli_params, "params JOB --cycle YYYYMMDDHHMMSS [--state DIR] [SOURCE...]\n"
 	                        "                                print resolved parameters and job" },
 	{ "run",    cli_run,    "run JOB.json [-p name=value]... [--cycle YYYYMMDDHHMMSS]\n"
 	                        "                [--source FILE]... [--state DIR]\n"
