@@ -382,6 +382,25 @@ main(void)
 	is_int(c.by_state[INST_SUCCESS], 49, "and all ran");
 	ok(c.ordered, "in cycle order");
 
+	/* 4b. an outage longer than schedule.catchup: older cycles are SKIPPED */
+	atomic_store(&fake_now, T0_MS);
+	is_int(sched_job_set(s, "gap", mkjob("gap",
+	    "\"schedule\":{\"cycle\":\"1h\",\"timezone\":\"Asia/Shanghai\",\"catchup\":\"3h\"},",
+	    "g", path, 1, ""), &eb), 0, "define an hourly job with a 3 h catch-up bound");
+	(void)sched_step(s);
+	(void)sched_wait_idle(s, 30000);
+	atomic_store(&fake_now, T0_MS + 10LL * 3600000);	/* down for 10 hours */
+	drain(s);
+	c = count(st, "gap");
+	is_int(c.n, 11, "every missed cycle has an instance (00:00 .. 10:00)");
+	is_int(c.by_state[INST_SKIPPED], 6, "cycles more than 3 h old (01:00 .. 06:00) are SKIPPED");
+	is_int(c.by_state[INST_SUCCESS], 5, "00:00 and 07:00 .. 10:00 ran");
+	get(s, "gap", "20261125030000", &in);
+	ok(in.state == INST_SKIPPED && strstr(in.reason, "schedule.catchup") != NULL,
+	    "a skipped instance says why: %s", in.reason);
+	get(s, "gap", "20261125070000", &in);
+	is_str(inst_state_name(in.state), "SUCCESS", "cycles within the bound run");
+
 	/* 5. backfill of a day, in order */
 	atomic_store(&fake_now, T0_MS + 86400000LL);
 	is_int(sched_job_set(s, "bf", mkjob("bf", SEED_SCHED(true, 0), "b", path, 1, ""), &eb),
