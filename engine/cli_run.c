@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt.h"
 #include "cli.h"
 #include "conf.h"
 #include "cycle.h"
@@ -133,55 +134,6 @@ cli_run_window(void *arg, int64_t start_ms, int64_t end_ms)
 }
 
 /* --state: the reader's checkpoint mirror lives in that store, under the job name */
-struct cli_ckpt {
-	struct store	*st;
-	const char	*job;
-	const char	*sub;
-	const void	*val;
-	size_t		 len;
-	struct buf	*out;
-};
-
-static int
-cli_ckpt_key(const struct cli_ckpt *c, char *key, size_t ksz, size_t *klen)
-{
-	size_t a = strlen(c->job), b = strlen(c->sub);
-
-	if (a + 1 + b > ksz)
-		return -ENAMETOOLONG;
-	memcpy(key, c->job, a);
-	key[a] = '\0';
-	memcpy(key + a + 1, c->sub, b);
-	*klen = a + 1 + b;
-	return 0;
-}
-
-static int
-cli_ckpt_put_fn(struct store_txn *txn, void *arg)
-{
-	const struct cli_ckpt *c = arg;
-	char key[STORE_KEY_MAX + 1];
-	size_t klen;
-	int rc;
-
-	if ((rc = cli_ckpt_key(c, key, sizeof(key), &klen)) != 0)
-		return rc;
-	return store_put(txn, STORE_DB_CHECKPOINTS, key, klen, c->val, c->len, 0);
-}
-
-static int
-cli_ckpt_get_fn(struct store_txn *txn, void *arg)
-{
-	const struct cli_ckpt *c = arg;
-	char key[STORE_KEY_MAX + 1];
-	size_t klen;
-	int rc;
-
-	if ((rc = cli_ckpt_key(c, key, sizeof(key), &klen)) != 0)
-		return rc;
-	return store_get_buf(txn, STORE_DB_CHECKPOINTS, key, klen, c->out);
-}
-
 struct cli_ckpt_ctx {
 	struct store	*st;
 	const char	*job;
@@ -191,18 +143,16 @@ static int
 cli_ckpt_put(void *arg, const char *sub, const void *val, size_t len)
 {
 	const struct cli_ckpt_ctx *x = arg;
-	struct cli_ckpt c = { x->st, x->job, sub, val, len, NULL };
 
-	return store_update(x->st, cli_ckpt_put_fn, &c);
+	return ckpt_put(x->st, x->job, sub, val, len);
 }
 
 static int
 cli_ckpt_get(void *arg, const char *sub, struct buf *out)
 {
 	const struct cli_ckpt_ctx *x = arg;
-	struct cli_ckpt c = { x->st, x->job, sub, NULL, 0, out };
 
-	return store_view(x->st, cli_ckpt_get_fn, &c);
+	return ckpt_get(x->st, x->job, sub, out);
 }
 
 static void

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ckpt.h"
 #include "cycle.h"
 #include "json.h"
 #include "log.h"
@@ -713,71 +714,20 @@ sched_run_window(void *arg, int64_t start_ms, int64_t end_ms)
 	pthread_mutex_unlock(&r->s->lock);
 }
 
-/* checkpoints mirror: STORE_DB_CHECKPOINTS under "JOB\0SUB" */
-struct sched_ckpt {
-	const char	*job;
-	const char	*sub;
-	const void	*val;
-	size_t		 len;
-	struct buf	*out;
-};
-
-static int
-sched_ckpt_key(const struct sched_ckpt *c, char *key, size_t ksz, size_t *klen)
-{
-	size_t a = strlen(c->job), b = strlen(c->sub);
-
-	if (a + 1 + b > ksz || a + 1 + b > STORE_KEY_MAX)
-		return -ENAMETOOLONG;
-	memcpy(key, c->job, a);
-	key[a] = '\0';
-	memcpy(key + a + 1, c->sub, b);
-	*klen = a + 1 + b;
-	return 0;
-}
-
-static int
-sched_ckpt_put_fn(struct store_txn *txn, void *arg)
-{
-	const struct sched_ckpt *c = arg;
-	char key[STORE_KEY_MAX + 1];
-	size_t klen;
-	int rc;
-
-	if ((rc = sched_ckpt_key(c, key, sizeof(key), &klen)) != 0)
-		return rc;
-	return store_put(txn, STORE_DB_CHECKPOINTS, key, klen, c->val, c->len, 0);
-}
-
-static int
-sched_ckpt_get_fn(struct store_txn *txn, void *arg)
-{
-	const struct sched_ckpt *c = arg;
-	char key[STORE_KEY_MAX + 1];
-	size_t klen;
-	int rc;
-
-	if ((rc = sched_ckpt_key(c, key, sizeof(key), &klen)) != 0)
-		return rc;
-	return store_get_buf(txn, STORE_DB_CHECKPOINTS, key, klen, c->out);
-}
-
 static int
 sched_run_ckpt_put(void *arg, const char *sub, const void *val, size_t len)
 {
 	struct sched_run *r = arg;
-	struct sched_ckpt c = { r->job, sub, val, len, NULL };
 
-	return store_update(r->s->cfg.store, sched_ckpt_put_fn, &c);
+	return ckpt_put(r->s->cfg.store, r->job, sub, val, len);
 }
 
 static int
 sched_run_ckpt_get(void *arg, const char *sub, struct buf *out)
 {
 	struct sched_run *r = arg;
-	struct sched_ckpt c = { r->job, sub, NULL, 0, out };
 
-	return store_view(r->s->cfg.store, sched_ckpt_get_fn, &c);
+	return ckpt_get(r->s->cfg.store, r->job, sub, out);
 }
 
 static void *
