@@ -410,6 +410,8 @@ eng_defget_fn(struct store_txn *txn, void *arg)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+static int eng_validate(struct eng *e, struct eng_node *n);
+
 /* Parse raw as the definition n; apply it when valid.  0, ENG_EINVAL
  * (errors in diag text), -ENOMEM. */
 static int
@@ -447,8 +449,15 @@ eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct
 		}
 	}
 	if (src != NULL) {
+		struct eng_node *jn;
+
 		rc = eng_src_set(e, src);
 		src = NULL;
+		/* job files that were invalid (e.g. naming this source before it
+		 * existed) are checked again against the new source */
+		for (jn = e->files[1]; rc == 0 && jn != NULL; jn = jn->f->next)
+			if (jn->f->errtext != NULL && eng_file_is_def(jn))
+				(void)eng_validate(e, jn);
 	} else {
 		eng_removed_take(e, stem);
 		rc = sched_job_set(e->sched, stem, job, &eb);

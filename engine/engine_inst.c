@@ -423,6 +423,8 @@ struct eng_rd {
 	char		 cur[STORE_KEY_MAX + 2];
 	size_t		 curlen;
 	bool		 got;
+	size_t		 nhist;	/* names[0..nhist) have history; the rest are
+				   definitions still to check */
 };
 
 /* emit one entry; with PLUS make its node and count the lookup.  Returns
@@ -563,8 +565,8 @@ eng_rd_def_cb(void *arg, const void *key, size_t klen, const void *val, size_t v
 		return 0;
 	memcpy(name, (const char *)key + 2, klen - 2);
 	name[klen - 2] = '\0';
-	if (!sched_job_defined(r->e->sched, name))
-		return 0;
+	/* filtered by sched_job_defined after the txn: the scheduler's lock
+	 * must not be taken inside a store transaction */
 	return eng_rd_addname(r, name, klen - 2);
 }
 
@@ -587,6 +589,7 @@ eng_rd_jobs_fn(struct store_txn *txn, void *arg)
 			return rc;
 		r->cur[r->curlen] = '\x01';	/* past every "NAME\0..." */
 	}
+	r->nhist = r->n;
 	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, eng_rd_def_cb, r);
 }
 
@@ -627,6 +630,15 @@ eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off, int flags, eng
 	case ENG_K_INSTDIR:
 		if ((rc = store_view(e->store, eng_rd_jobs_fn, &r)) != 0)
 			goto out;
+		for (i = r.nhist; i < r.n; i++)
+			if (!sched_job_defined(e->sched, r.names[i])) {
+				free(r.names[i]);
+				r.names[i] = NULL;
+			}
+		for (i = k = 0; i < r.n; i++)
+			if (r.names[i] != NULL)
+				r.names[k++] = r.names[i];
+		r.n = k;
 		qsort(r.names, r.n, sizeof(*r.names), eng_strpcmp);
 		for (i = 0, k = 0; i < r.n; i++) {
 			if (i > 0 && strcmp(r.names[i], r.names[i - 1]) == 0)
@@ -957,8 +969,6 @@ eng_inst_notify(void *arg, const char *job, const char *cycle)
 		eng_inval_child(e, jd->ino, "log");
 		goto out;
 	}
-	if (e->cfg.inval_inode != NULL)
-		e->cfg.inval_inode(e->cfg.inval_arg, jd->ino);
 	eng_inval_child(e, jd->ino, "latest");
 	if (e->cfg.inval_entry != NULL && eng_ns_find(e, jd->ino, "latest") != NULL)
 		e->cfg.inval_entry(e->cfg.inval_arg, jd->ino, "latest");

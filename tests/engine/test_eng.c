@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,52 @@
 
 static atomic_llong fake_now;
 static char tmpdir[256];
+
+/* inval hooks: remember the inodes asked for (the fs would queue them) */
+static pthread_mutex_t inval_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t inval_inos[4096];
+static size_t inval_n;
+static atomic_int inval_entries;
+
+static void
+hook_inval_inode(void *arg, uint64_t ino)
+{
+	(void)arg;
+	pthread_mutex_lock(&inval_mu);
+	inval_inos[inval_n++ % 4096] = ino;
+	pthread_mutex_unlock(&inval_mu);
+}
+
+static void
+hook_inval_entry(void *arg, uint64_t parent, const char *name)
+{
+	(void)arg;
+	(void)parent;
+	(void)name;
+	atomic_fetch_add(&inval_entries, 1);
+}
+
+static bool
+was_invalidated(uint64_t ino)
+{
+	size_t i;
+	bool r = false;
+
+	pthread_mutex_lock(&inval_mu);
+	for (i = 0; i < inval_n && i < 4096; i++)
+		if (inval_inos[i] == ino)
+			r = true;
+	pthread_mutex_unlock(&inval_mu);
+	return r;
+}
+
+static void
+inval_reset(void)
+{
+	pthread_mutex_lock(&inval_mu);
+	inval_n = 0;
+	pthread_mutex_unlock(&inval_mu);
+}
 
 static int64_t
 fake_clock(void *arg)
@@ -55,6 +102,8 @@ mount_eng(void)
 	c.uid = getuid();
 	c.gid = getgid();
 	c.workers = 2;
+	c.inval_inode = hook_inval_inode;
+	c.inval_entry = hook_inval_entry;
 	if ((rc = eng_new(&c, &e, &eb)) != 0)
 		printf("# eng_new: %s: %s\n", eng_strerror(rc), eb.msg);
 	return e;
@@ -571,6 +620,7 @@ test_ctl(struct eng *e)
 	s = get(e, id, "params");
 	ok(s != NULL, "params readable");
 	free(s);
+	inval_reset();
 	ino = lk(e, id, "ctl");
 	is_rc(eng_open(e, ino, O_WRONLY, &oi), 0, "open instance ctl");
 	is_rc(eng_write(e, oi.fh, 0, "nonsense", 8, &w), ENG_EINVAL, "instance ctl: unknown: EINVAL");
@@ -580,8 +630,159 @@ test_ctl(struct eng *e)
 	s = get(e, id, "state");
 	ok(s != NULL && strcmp(s, "SUCCESS\n") != 0, "rerun changed the state");
 	free(s);
+	ok(was_invalidated(lk(e, id, "log")) && was_invalidated(lk(e, id, "state")),
+	    "the scheduler's notify invalidates the instance's log and state inodes");
 	(void)sched_step(eng_scheduler(e));
 	(void)sched_wait_idle(eng_scheduler(e), 10000);
+}
+
+static bool
+plus_cb(void *arg, const struct eng_dirent *d)
+{
+	struct names *n = arg;
+
+	if (d->entry != NULL && strcmp(d->name, "state") == 0)
+		n->last_off = d->entry->attr.ino;
+	if (d->entry != NULL && d->entry->attr.ino != d->ino)
+		n->sorted = false;
+	n->total++;
+	return false;
+}
+
+static void
+test_lookup_counts(struct eng *e)
+{
+	struct eng_entry a, b;
+	struct names n;
+	uint64_t id = lk_path(e, "instances/j1/20261125000000");
+
+	is_rc(eng_lookup(e, id, "status", &a), 0, "lookup status");
+	is_rc(eng_lookup(e, id, "status", &b), 0, "lookup status again");
+	is_int(a.attr.ino, b.attr.ino, "same path, same inode while known");
+	eng_forget(e, a.attr.ino, 2);
+	is_rc(eng_getattr(e, a.attr.ino, &b), -ENOENT, "forgotten to 0: the inode is gone");
+	memset(&n, 0, sizeof(n));
+	n.sorted = true;
+	is_rc(eng_readdir(e, id, 0, ENG_READDIR_PLUS, plus_cb, &n), 0, "readdirplus");
+	is_int(n.total, 8, "., .., and six files");
+	ok(n.sorted, "readdirplus entries carry their inode");
+	is_int(n.last_off, lk(e, id, "state"), "readdirplus counted a lookup: same inode after");
+}
+
+static void
+test_source_dep(struct eng *e)
+{
+	const char *job =
+	    "{\"type\":\"job\",\"version\":\"2.0\",\"configuration\":{"
+	    "\"setting\":{\"errorLimit\":{\"record\":\"0\"}},"
+	    "\"reader\":{\"plugin\":\"stream\",\"parameter\":{\"sliceRecordCount\":\"1\","
+	    "\"column\":[{\"type\":\"string\",\"value\":\"x\"}]}},"
+	    "\"writer\":{\"plugin\":\"oss\",\"parameter\":{\"datasource\":\"oss-b\","
+	    "\"object\":\"x/${p}\",\"writeMode\":\"truncate\",\"fileFormat\":\"csv\"}}}}";
+	const char *src = "{\"type\":\"oss\",\"endpoint\":\"http://127.0.0.1:9\","
+	    "\"bucket\":\"bkt-1\",\"accessId\":\"id\",\"accessKey\":\"" SECRET "-oss\"}";
+	struct eng_open oi;
+	size_t w;
+	uint64_t jd;
+	char *s;
+
+	is_rc(put(e, ENG_INO_JOBS, "dep.json", job, O_EXCL), ENG_EINVAL,
+	    "job naming a missing source: EINVAL");
+	s = get(e, ENG_INO_JOBS, "dep.json.error");
+	ok(s != NULL && strstr(s, "oss-b") != NULL, ".error names the missing source");
+	free(s);
+	is_rc(put(e, ENG_INO_SOURCES, "oss-b.json", src, O_EXCL), 0, "the source arrives");
+	is_int(lk(e, ENG_INO_JOBS, "dep.json.error"), 0, "the waiting job is valid now");
+	ok(sched_job_defined(eng_scheduler(e), "dep"), "and defined");
+	jd = lk(e, ENG_INO_INSTANCES, "dep");
+	is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, &oi), 0, "dep ctl");
+	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000", 18, &w), 0, "run dep (not stepped)");
+	(void)eng_release(e, oi.fh);
+	s = get(e, lk(e, jd, "20261125000000"), "job.json");
+	ok(s != NULL && strstr(s, "oss") != NULL && strstr(s, SECRET) == NULL,
+	    "job.json of an instance never shows the source's secret");
+	free(s);
+	s = get(e, jd, "log");
+	ok(s == NULL || strstr(s, SECRET) == NULL, "the job log has no secret");
+	free(s);
+}
+
+/* ---- concurrency: writers, readers and listers at once ---------------------- */
+
+struct worker {
+	struct eng	*e;
+	int		 id;
+	int		 errors;
+};
+
+static void *
+writer_main(void *p)
+{
+	struct worker *w = p;
+	char name[32], *s;
+	int i, rc;
+
+	snprintf(name, sizeof(name), "t%d.json", w->id);
+	for (i = 0; i < 30; i++) {
+		rc = put(w->e, ENG_INO_JOBS, name, (i % 3 == 2) ? job_bad : job_ok, O_TRUNC);
+		if (rc != ((i % 3 == 2) ? ENG_EINVAL : 0))
+			w->errors++;
+		s = get(w->e, ENG_INO_JOBS, name);
+		if (s == NULL || strcmp(s, (i % 3 == 2) ? job_bad : job_ok) != 0)
+			w->errors++;
+		free(s);
+	}
+	return NULL;
+}
+
+static void *
+reader_main(void *p)
+{
+	struct worker *w = p;
+	struct names n;
+	char *s;
+	int i;
+
+	for (i = 0; i < 60; i++) {
+		n = list(w->e, ENG_INO_JOBS);
+		if (n.n < 0)
+			w->errors++;
+		n = list(w->e, ENG_INO_INSTANCES);
+		if (n.n < 0)
+			w->errors++;
+		s = get(w->e, lk_path(w->e, "instances/j1/20261125000000"), "status");
+		if (s == NULL)
+			w->errors++;
+		free(s);
+	}
+	return NULL;
+}
+
+static void
+test_concurrent(struct eng *e)
+{
+	struct worker w[12];
+	pthread_t th[12];
+	int i, errors = 0;
+
+	for (i = 0; i < 12; i++) {
+		w[i].e = e;
+		w[i].id = i;
+		w[i].errors = 0;
+		pthread_create(&th[i], NULL, i < 8 ? writer_main : reader_main, &w[i]);
+	}
+	for (i = 0; i < 12; i++) {
+		pthread_join(th[i], NULL);
+		errors += w[i].errors;
+	}
+	is_int(errors, 0, "8 writers + 4 readers/listers in threads: every result as expected");
+	for (i = 0; i < 8; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "t%d.json", i);
+		ok(sched_job_defined(eng_scheduler(e), name[0] == 't' ? (name[strlen(name) - 5] = '\0', name) : name),
+		    "t%d defined (last valid kept)", i);
+	}
 }
 
 static void
@@ -739,8 +940,11 @@ main(void)
 	test_sources(e);
 	test_files_and_errnos(e);
 	test_ctl(e);
+	test_lookup_counts(e);
 	test_many(e);
 	test_remove_job(e);
+	test_concurrent(e);
+	test_source_dep(e);
 	eng_free(e);
 	test_remount();
 	return done_testing();
