@@ -475,6 +475,31 @@ out:
 	return rc;
 }
 
+/* raw := raw with "******" replaced from def, stored under ck when it
+ * changed.  A merge that is not possible leaves raw as it is. */
+static int
+eng_merge_stored(struct eng *e, const struct eng_key *ck, struct buf *raw,
+    const struct buf *def)
+{
+	struct eng_batch b;
+	struct buf m;
+	int rc = 0;
+
+	buf_init(&m, ENG_FILE_MAX + 1);
+	if (conf_merge_secrets_text(raw->p, raw->len, def->p, def->len, &m, NULL) != 0 ||
+	    (m.len == raw->len && memcmp(m.p, raw->p, m.len) == 0))
+		goto out;
+	memset(&b, 0, sizeof(b));
+	eng_batch_add(&b, true, ck, m.p, m.len);
+	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
+		goto out;
+	buf_reset(raw);
+	rc = buf_add(raw, m.p, m.len);
+out:
+	buf_free(&m);
+	return rc;
+}
+
 /*
  * eng_validate - n is a definition whose bytes are in the store.  Identical
  * to the running definition: no change (a job removed by a rename comes
@@ -503,6 +528,11 @@ eng_validate(struct eng *e, struct eng_node *n)
 	q.def = &def;
 	q.has_def = false;
 	if ((rc = store_view(e->store, eng_defget_fn, &q)) != 0)
+		goto out;
+	/* bytes that arrived by rename (sed -i, atomic savers) may carry the
+	 * "******" a read showed: they take the running definition's secrets */
+	if (q.has_def && memmem(raw.p, raw.len, CONF_MASK, sizeof(CONF_MASK) - 1) != NULL &&
+	    (rc = eng_merge_stored(e, &ck, &raw, &def)) != 0)
 		goto out;
 	same = q.has_def && raw.len == def.len && memcmp(raw.p, def.p, raw.len) == 0;
 	if (same) {

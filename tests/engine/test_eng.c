@@ -486,6 +486,19 @@ test_sources(struct eng *e)
 	free(s);
 	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json~", ENG_INO_SOURCES, "ots.json", 0), 0,
 	    "source: rename back");
+	/* sed -i on a source: the temp file holds the masked text it read */
+	s = get(e, ENG_INO_SOURCES, "ots.json");
+	if (s != NULL && (w = strstr(s, "dem2")) != NULL)
+		memcpy(w, "dem3", 4);
+	is_rc(put(e, ENG_INO_SOURCES, "sedQ1w2E3", s, O_EXCL), 0, "sed -i on a source: temp file");
+	free(s);
+	is_rc(eng_rename(e, ENG_INO_SOURCES, "sedQ1w2E3", ENG_INO_SOURCES, "ots.json", 0), 0,
+	    "sed -i on a source: rename");
+	is_int(lk(e, ENG_INO_SOURCES, "ots.json.error"), 0, "sed -i on a source: valid");
+	s = get(e, ENG_INO_SOURCES, "ots.json");
+	ok(s != NULL && strstr(s, "dem3") != NULL && strstr(s, "\"******\"") != NULL,
+	    "sed -i on a source: edit applied, still masked");
+	free(s);
 	is_rc(put(e, ENG_INO_SOURCES, "bad.json", "{\"type\":\"ots\",\"accessKey\":\"" SECRET "\"}",
 	    O_TRUNC), ENG_EINVAL, "invalid source: EINVAL");
 	s = get(e, ENG_INO_SOURCES, "bad.json.error");
@@ -882,7 +895,7 @@ test_remount(void)
 	buf_free(&b);
 	ok(lk_path(e, "instances/j1/20261125000000/state") != 0, "instances survive");
 	s = get(e, ENG_INO_SOURCES, "ots.json");
-	ok(s != NULL && strstr(s, "dem2") != NULL && strstr(s, SECRET) == NULL,
+	ok(s != NULL && strstr(s, "dem3") != NULL && strstr(s, SECRET) == NULL,
 	    "source survives, masked");
 	free(s);
 	/* an invalid file over a valid definition: still .error after a remount */
@@ -903,10 +916,15 @@ test_remount(void)
 		buf_init(&raw, 1 << 20);
 		if (store_txn_begin(st, STORE_TXN_RDONLY, &t) == 0) {
 			(void)store_get_buf(t, STORE_DB_SOURCES, "ots", 3, &raw);
+			(void)buf_add(&raw, "\n---\n", 5);
+			(void)store_get_buf(t, STORE_DB_DEFS, "s\0ots", 5, &raw);
 			store_txn_abort(t);
 		}
-		ok(strstr(raw.p, SECRET) != NULL && strstr(raw.p, "dem2") != NULL,
-		    "stored source: secret kept under ****** write-back, edit applied");
+		ok(strstr(raw.p, SECRET) != NULL && strstr(raw.p, "\n---\n") != NULL &&
+		    strstr(strstr(raw.p, "\n---\n"), SECRET) != NULL &&
+		    strstr(strstr(raw.p, "\n---\n"), "dem3") != NULL && strstr(raw.p, "dem3") != NULL &&
+		    strstr(raw.p, CONF_MASK) == NULL,
+		    "stored source and its running definition: secret kept under ****** write-back, edit applied");
 		buf_free(&raw);
 		store_close(st);
 	}
