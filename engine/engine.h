@@ -210,8 +210,9 @@ int	eng_getattr(struct eng *e, uint64_t ino, struct eng_entry *out);
  * ftruncate/futimens, or 0).  sources/jobs files: mode bits are kept
  * (sources never wider than 0600), size > ENG_FILE_MAX -> -EFBIG, times
  * are set.  chown to the mounting user is a no-op, else -EPERM.
- * Everything in instances/: -EROFS for size, -EPERM for mode/owner,
- * times ignored.  Errors: -ENOENT, -EFBIG, -EPERM, -EROFS, -EISDIR.
+ * Everything in instances/: -EROFS for size (ctl files ignore it, so
+ * `echo cmd > ctl` works), -EPERM for mode, times ignored.  Errors:
+ * -ENOENT, -EFBIG, -EPERM, -EROFS, -EISDIR, -EINVAL (size of a symlink).
  */
 int	eng_setattr(struct eng *e, uint64_t ino, uint64_t fh,
 	    const struct eng_setattr *sa, struct eng_entry *out);
@@ -224,19 +225,24 @@ int	eng_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags,
 	    eng_dirent_fn *fn, void *arg);
 /** eng_readlink - symlink target, appended to out.  -EINVAL (not a link). */
 int	eng_readlink(struct eng *e, uint64_t ino, struct buf *out);
-/** eng_mkdir - -EPERM everywhere (sources/, jobs/, instances/: directories
- *  there are made by the engine). */
+/** eng_mkdir - directories are made by the engine only: -EPERM in the
+ *  root, sources/ and jobs/; -EROFS in instances/. */
 int	eng_mkdir(struct eng *e, uint64_t parent, const char *name, mode_t mode,
 	    struct eng_entry *out);
 /**
- * eng_rmdir - only instances/JOB of a job that is no longer defined:
- * removes its whole history (records and logs).  -EBUSY (defined job),
- * -EPERM/-EROFS elsewhere, -ENOENT.
+ * eng_rmdir - only below instances/ and only for a job that is no longer
+ * defined: instances/JOB removes its whole history (records, logs, job
+ * log, last definition), instances/JOB/CYCLE that one instance.  Errors:
+ * -EBUSY (instances/JOB of a defined job), -EROFS (an instance of a
+ * defined job), -ENOTDIR, -ENOENT, -EPERM (root).
  */
 int	eng_rmdir(struct eng *e, uint64_t parent, const char *name);
 /** eng_unlink - sources/jobs files (a job file's removal starts the job's
- *  grace period).  -ENOENT, -EISDIR, -EROFS in instances/, -EPERM for
- *  NAME.json.error. */
+ *  grace period).  In instances/: the files of a job that is no longer
+ *  defined are views of its history: unlinking them succeeds and changes
+ *  nothing (so `rm -r instances/JOB` reaches the rmdirs that remove it);
+ *  for a defined job -EROFS.  Errors: -ENOENT, -EISDIR, -EROFS, -EPERM
+ *  (NAME.json.error, the root). */
 int	eng_unlink(struct eng *e, uint64_t parent, const char *name);
 /** eng_symlink - in sources/jobs only (editor lock links).  +1 lookup.
  *  -EEXIST, -EROFS (instances/), -EPERM (root), -ENAMETOOLONG, -EINVAL

@@ -884,6 +884,8 @@ eng_file_entry(struct eng *e, struct eng_node *n, struct eng_entry *out)
 	    n->f->mtime_ns);
 	out->attr.atime_ns = n->f->atime_ns;
 	out->attr.ctime_ns = n->f->ctime_ns;
+	if (n->f->unlinked)
+		out->attr.nlink = 0;	/* open after unlink */
 	out->attr_timeout = 1.0;
 	out->entry_timeout = 1.0;
 }
