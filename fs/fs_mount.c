@@ -57,6 +57,7 @@ struct fs_mount_opts {
 	bool		 foreground;
 	struct buf	 fuse_opts;	/**< user -o options, comma-joined */
 	int		 workers;	/**< 0: engine default */
+	int		 grace_ms;	/**< hidden --grace-ms (tests): 0 = default */
 };
 
 /* the signal thread's view of the daemon */
@@ -67,13 +68,15 @@ struct fs_sig {
 	bool			 running;
 };
 
-enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_HELP };
+enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_GRACE, FS_OPT_HELP };
 
 static const struct option fs_mount_longopts[] = {
 	{ "state",	required_argument,	NULL, FS_OPT_STATE },
 	{ "foreground",	no_argument,		NULL, 'f' },
 	{ "workers",	required_argument,	NULL, FS_OPT_WORKERS },
 	{ "help",	no_argument,		NULL, FS_OPT_HELP },
+	/* hidden, for tests: job removal grace instead of 60 s */
+	{ "grace-ms",	required_argument,	NULL, FS_OPT_GRACE },
 	{ NULL,		0,			NULL, 0 },
 };
 
@@ -252,6 +255,13 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 		case FS_OPT_WORKERS:
 			if (fs_mount_parse_int(optarg, 1, 1024, &o->workers) != 0) {
 				fs_mount_err(NULL, "--workers: expected 1..1024, "
+				    "got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case FS_OPT_GRACE:
+			if (fs_mount_parse_int(optarg, 1, 86400000, &o->grace_ms) != 0) {
+				fs_mount_err(NULL, "--grace-ms: expected 1..86400000, "
 				    "got '%s'", optarg);
 				return 2;
 			}
@@ -471,6 +481,7 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	cfg.state_dir = o->state;
 	cfg.exclusive = true;
 	cfg.workers = o->workers;
+	cfg.grace_ms = o->grace_ms;
 	cfg.uid = getuid();
 	cfg.gid = getgid();
 	cfg.inval_inode = fs_inval_inode_hook;

@@ -75,8 +75,8 @@ keys -l '"plugin": "nosuchreader"'
 keys Enter
 keys A
 nano_save_quit
-diag "nano's status line: $(grep -i 'error\|invalid\|wrote' "$WORK/nano.screen" | head -n 2 | tr -s ' ')"
-check "nano: the failed save shows an error" grep -qi 'error\|invalid argument' "$WORK/nano.screen"
+diag "nano's status line: $(grep '\[ .* \]' "$WORK/nano.screen" | tr -s ' ')"
+check "nano: the failed save shows an error" grep -q 'Error writing .*Invalid argument' "$WORK/nano.screen"
 assert_invalid_def jobs nanojob "nano: invalid save"
 rm -f "$WORK"/out/nanojob__*
 echo run > "$MNT/instances/nanojob/ctl"

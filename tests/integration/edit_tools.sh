@@ -61,12 +61,12 @@ assert_same "$J/tooljob.json" "$WORK/t2.json" "mv from another filesystem"
 assert_valid_def jobs tooljob "mv from another filesystem"
 
 # echo > (FLUSH before WRITE) and >>
-printf '{"type": "job",\n' > "$WORK/head.part"
-echo '{"type": "job",' > "$J/echojob.json"
+sed 's/tooljob/echojob/' "$WORK/t1.json" > "$WORK/echo.json"
+head -n 1 "$WORK/echo.json" > "$WORK/head.part"
+tail -n +2 "$WORK/echo.json" > "$WORK/rest.part"
+echo '{' > "$J/echojob.json"
 assert_same "$J/echojob.json" "$WORK/head.part" "echo >: partial job"
 assert_invalid_def jobs echojob "echo >: partial job"
-tail -n +2 "$WORK/t1.json" | sed 's/tooljob/echojob/' > "$WORK/rest.part"
-cat "$WORK/head.part" "$WORK/rest.part" > "$WORK/echo.json"
 cat "$WORK/rest.part" >> "$J/echojob.json"
 assert_same "$J/echojob.json" "$WORK/echo.json" "cat >> completes the job"
 assert_valid_def jobs echojob "cat >> completes the job"
@@ -75,6 +75,7 @@ check "': >' truncates to 0 bytes" test "$(stat -c %s "$J/echojob.json")" = 0
 # a truncating open + flush with nothing written: no error, no change of
 # the running definition (instances/echojob stays)
 check "truncated job still has its instances dir" test -d "$MNT/instances/echojob"
+assert_absent "$J/echojob.json.error" "truncate + flush without a write raises no error"
 
 # python open().write()
 sed 's/hello, world/hello, python/' "$WORK/t1.json" | sed 's/tooljob/pyjob/' > "$WORK/py.json"
@@ -83,8 +84,9 @@ python3 -c 'import sys; open(sys.argv[2], "w").write(open(sys.argv[1]).read())' 
 assert_same "$J/pyjob.json" "$WORK/py.json" "python open().write()"
 assert_valid_def jobs pyjob "python open().write()"
 assert_errno EINVAL "python write of an invalid job: close() raises EINVAL" \
-	'open(p + "/jobs/pyjob.json", "w").write("{\"type\": \"job\"}\n")'
+	'with open(p + "/jobs/pyjob.json", "w") as h: h.write("{\"type\": \"job\"}\n")'
 # python atomic write: mkstemp + fsync + os.replace
+assert_invalid_def jobs pyjob "python write of an invalid job"
 assert_errno OK "python tempfile + os.replace" '
 import tempfile
 src = open("'"$WORK/py.json"'").read()

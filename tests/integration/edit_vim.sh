@@ -53,16 +53,25 @@ assert_absent "$J/.vimjob.json.swp" "vim: swap file removed on quit"
 assert_absent "$J/vimjob.json~" "vim: write-backup removed after the save"
 case "$MNT" in
 /tmp/*) check "vim: backupskip covers this mount (/tmp)" grep -q 'backupskip=.*/tmp/\*' "$WORK/vim.opts" ;;
-*) ok "vim: mount outside /tmp: write-backup by rename is in use" ;;
 esac
 
 # 2. edit it (rename-backup path outside /tmp)
 sed 's/hello, world/hello, vim/' "$WORK/v1.json" > "$WORK/v2.json"
+ino1=$(stat -c %i "$J/vimjob.json")
 vim_run "$J/vimjob.json" '%s/hello, world/hello, vim/' 'w'
 check "vim: :w of an edit reports no error" test "$(cat "$WORK/vim.err")" = ""
 assert_same "$J/vimjob.json" "$WORK/v2.json" "vim: edited job"
 assert_valid_def jobs vimjob "vim: edited job"
 assert_absent "$J/vimjob.json~" "vim: no backup left"
+# the save sequence differs: outside /tmp the original is renamed to
+# vimjob.json~ and a new file written (new inode); under /tmp backupskip
+# skips the write-backup and vim overwrites in place (same inode)
+ino2=$(stat -c %i "$J/vimjob.json")
+case "$MNT" in
+/tmp/*) check "vim under /tmp: saved in place (inode $ino1 kept)" test "$ino1" = "$ino2" ;;
+*) check "vim outside /tmp: saved by rename-to-backup + new file (inode $ino1 -> $ino2)" \
+	test "$ino1" != "$ino2" ;;
+esac
 ls -a "$J" > "$WORK/ls.out"
 check "vim: no 4913 probe file left" sh -c "! grep -qx 4913 '$WORK/ls.out'"
 
