@@ -603,15 +603,16 @@ eng_file_new(struct eng *e, uint64_t dir, const char *name, mode_t type, mode_t 
 	return n;
 }
 
+/* the existing file dir/name (e->flock held): one hash lookup */
 static struct eng_node *
 eng_file_find(struct eng *e, uint64_t dir, const char *name)
 {
 	struct eng_node *n;
 
-	for (n = e->files[dir == ENG_INO_SOURCES ? 0 : 1]; n != NULL; n = n->f->next)
-		if (strcmp(n->name, name) == 0)
-			return n;
-	return NULL;
+	pthread_mutex_lock(&e->lock);
+	n = eng_ns_find(e, dir, name);
+	pthread_mutex_unlock(&e->lock);
+	return n != NULL && n->kind == ENG_K_FILE && !n->f->unlinked ? n : NULL;
 }
 
 static void
@@ -1313,8 +1314,10 @@ eng_defs_unlink(struct eng *e, uint64_t parent, const char *name)
 
 	pthread_mutex_lock(&e->flock);
 	if ((n = eng_file_find(e, parent, name)) == NULL) {
-		rc = eng_is_errname(name, def, sizeof(def)) && eng_file_find(e, parent, def) != NULL &&
-		    eng_file_find(e, parent, def)->f->errtext != NULL ? -EPERM : -ENOENT;
+		struct eng_node *dn = eng_is_errname(name, def, sizeof(def)) ?
+		    eng_file_find(e, parent, def) : NULL;
+
+		rc = dn != NULL && dn->f->errtext != NULL ? -EPERM : -ENOENT;
 		goto out;
 	}
 	memset(&b, 0, sizeof(b));
