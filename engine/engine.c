@@ -104,6 +104,8 @@ eng_src_set(struct eng *e, struct conf_source *src)
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
+static void eng_handle_free(struct eng *e, struct eng_handle *h);
+
 int
 eng_new(const struct eng_config *cfg, struct eng **out, struct eng_errbuf *eb)
 {
@@ -160,6 +162,10 @@ eng_free(struct eng *e)
 
 	if (e == NULL)
 		return;
+	if (e->store != NULL && e->ino_tab != NULL)
+		eng_defs_free(e);
+	while (e->handles != NULL)	/* the kernel did not release them */
+		eng_handle_free(e, e->handles);
 	if (e->sched != NULL) {
 		sched_stop(e->sched);
 		sched_free(e->sched);
@@ -507,6 +513,10 @@ eng_handle_new(struct eng *e, struct eng_node *n, int flags)
 	buf_init(&h->snap, BUF_MAX_DOC);
 	pthread_mutex_lock(&e->lock);
 	n->nopen++;
+	h->next = e->handles;
+	if (e->handles != NULL)
+		e->handles->prev = h;
+	e->handles = h;
 	pthread_mutex_unlock(&e->lock);
 	return h;
 }
@@ -517,6 +527,12 @@ eng_handle_free(struct eng *e, struct eng_handle *h)
 	if (h == NULL)
 		return;
 	pthread_mutex_lock(&e->lock);
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		e->handles = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
 	h->node->nopen--;
 	eng_ns_maybe_free(e, h->node);
 	pthread_mutex_unlock(&e->lock);

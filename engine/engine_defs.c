@@ -873,7 +873,17 @@ out:
 void
 eng_defs_free(struct eng *e)
 {
-	(void)e;	/* file nodes are freed with the inode table */
+	struct eng_node *n;
+	int i;
+
+	/* bytes written through handles still open are committed (unmount
+	 * and SIGTERM keep them); file nodes are freed with the inode table */
+	pthread_mutex_lock(&e->flock);
+	for (i = 0; i < 2; i++)
+		for (n = e->files[i]; n != NULL; n = n->f->next)
+			if (n->f->unsaved)
+				(void)eng_save(e, n);
+	pthread_mutex_unlock(&e->flock);
 }
 
 /* ---- attributes and lookup ------------------------------------------------------ */

@@ -79,6 +79,7 @@ struct eng_handle {
 	int		 flags;		/* open(2) flags */
 	bool		 wrote;		/* wrote since its last commit */
 	struct buf	 snap;		/* generated files: the rendered content */
+	struct eng_handle *prev, *next;	/* e->handles (e->lock) */
 };
 
 /** A source definition ever made current (freed at eng_free). */
@@ -110,6 +111,8 @@ struct eng {
 	struct eng_node	*files[2];	/* sources/, jobs/ lists (e->flock) */
 	struct eng_src	*srcs;		/* srclock */
 	struct eng_name	*removed;	/* flock */
+	struct eng_handle *handles;	/* open handles (e->lock): freed by
+					   eng_free when the kernel did not */
 	int64_t		 start_ns;
 };
 

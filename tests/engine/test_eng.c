@@ -894,6 +894,9 @@ test_remount(void)
 	    "symlink survives");
 	buf_free(&b);
 	ok(lk_path(e, "instances/j1/20261125000000/state") != 0, "instances survive");
+	s = get(e, ENG_INO_JOBS, "open-at-unmount");
+	is_str(s, "kept", "bytes of a handle still open at unmount were committed");
+	free(s);
 	s = get(e, ENG_INO_SOURCES, "ots.json");
 	ok(s != NULL && strstr(s, "dem3") != NULL && strstr(s, SECRET) == NULL,
 	    "source survives, masked");
@@ -963,6 +966,16 @@ main(void)
 	test_remove_job(e);
 	test_concurrent(e);
 	test_source_dep(e);
+	{
+		/* bytes written through a handle the kernel never closed */
+		struct eng_entry ent;
+		struct eng_open oi;
+		size_t w;
+
+		is_rc(eng_create(e, ENG_INO_JOBS, "open-at-unmount", 0644, O_WRONLY | O_CREAT,
+		    &ent, &oi), 0, "create a file and keep it open");
+		is_rc(eng_write(e, oi.fh, 0, "kept", 4, &w), 0, "write without close");
+	}
 	eng_free(e);
 	test_remount();
 	return done_testing();
