@@ -153,7 +153,35 @@ struct eng_node *eng_ns_alloc(enum eng_kind kind, uint64_t parent,
 	    const char *name, const char *job, const char *cycle);
 void	eng_ns_node_free(struct eng_node *n);
 
-/* engine_defs.c: sources/ and jobs/ */
+/* engine_defs.c: sources/ and jobs/ (e->flock held unless said) */
+#define ENG_META_PFX	"file"		/* + NUL: "file\0DIR/NAME" in STORE_DB_META */
+
+/** Where a file's content or metadata lives in the store. */
+struct eng_key {
+	enum store_db	 db;
+	char		 k[STORE_KEY_MAX + 1];
+	size_t		 klen;
+};
+
+const char *eng_dirname(uint64_t dir);
+bool	eng_file_is_def(const struct eng_node *n);
+int	eng_content_key(uint64_t dir, const char *name, mode_t type,
+	    struct eng_key *k);
+/** Copy the value of k into out (a read txn of its own). */
+int	eng_get(struct eng *e, const struct eng_key *k, struct buf *out);
+/** The view of stored bytes: secrets masked. */
+int	eng_view_of(const char *raw, size_t len, struct buf *view);
+/** Store n's content and metadata. */
+int	eng_save(struct eng *e, struct eng_node *n);
+/** Check the stored bytes of definition n; apply or set its .error. */
+int	eng_validate(struct eng *e, struct eng_node *n);
+/** A new file node, linked in its directory.  NULL on -ENOMEM. */
+struct eng_node *eng_file_new(struct eng *e, uint64_t dir, const char *name,
+	    mode_t type, mode_t perm, int64_t mtime, int64_t ctime);
+/** The existing file dir/name or NULL. */
+struct eng_node *eng_file_find(struct eng *e, uint64_t dir, const char *name);
+
+/* engine_load.c */
 int	eng_defs_load(struct eng *e, struct eng_errbuf *eb);
 void	eng_defs_free(struct eng *e);
 int	eng_defs_lookup(struct eng *e, uint64_t parent, const char *name,

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine_load.c - bringing sources/ and jobs/ back at eng_new: every file
+ * kept in the store (metadata in STORE_DB_META "file\0DIR/NAME", content in
+ * SOURCES/JOBS/FILES), then the last valid definitions (STORE_DB_DEFS) made
+ * current again -- sources first, then every job whose file still exists
+ * -- and NAME.json.error recomputed for stored files that are invalid.
+ * At eng_free, bytes of handles the kernel never closed are committed.
+ * Layout and locking: engine_defs.c, engine_i.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine_i.h"
+#include "log.h"
+
+struct eng_load {
+	struct eng	*e;
+	int		 rc;
+	enum store_db	 db;	/* pass 2: SOURCES or JOBS */
+};
+
+static int
+eng_parse_i64(const char *s, size_t len, int base, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i = 0;
+	bool neg = false;
+
+	if (len > 0 && s[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] >= '0' + base || v > INT64_MAX / 16)
+			return -EINVAL;
+		v = v * base + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+static int
+eng_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct eng_load *l = arg;
+	const char *k = (const char *)key + sizeof(ENG_META_PFX), *v = val, *sl, *w[4];
+	char name[ENG_NAME_MAX + 1];
+	size_t kl = klen - sizeof(ENG_META_PFX), wl[4], i, nw = 0, p = 0;
+	int64_t perm, mt, ct;
+	uint64_t dir;
+
+	if ((sl = memchr(k, '/', kl)) == NULL)
+		return 0;
+	dir = (size_t)(sl - k) == 7 && memcmp(k, "sources", 7) == 0 ? ENG_INO_SOURCES :
+	    (size_t)(sl - k) == 4 && memcmp(k, "jobs", 4) == 0 ? ENG_INO_JOBS : 0;
+	if (dir == 0 || kl - (size_t)(sl - k) - 1 > ENG_NAME_MAX)
+		return 0;
+	memcpy(name, sl + 1, kl - (size_t)(sl - k) - 1);
+	name[kl - (size_t)(sl - k) - 1] = '\0';
+	while (p < vlen && nw < 4) {
+		i = p;
+		while (p < vlen && v[p] != ' ')
+			p++;
+		w[nw] = v + i;
+		wl[nw++] = p - i;
+		p++;
+	}
+	if (nw != 4 || wl[0] != 1 || eng_parse_i64(w[1], wl[1], 8, &perm) != 0 ||
+	    eng_parse_i64(w[2], wl[2], 10, &mt) != 0 || eng_parse_i64(w[3], wl[3], 10, &ct) != 0 ||
+	    !eng_name_ok(name)) {
+		log_warnx("state store: skipping unreadable file record %s/%s",
+		    eng_dirname(dir), name);
+		return 0;
+	}
+	if (eng_file_new(l->e, dir, name, w[0][0] == 'l' ? S_IFLNK : S_IFREG, (mode_t)perm,
+	    mt, ct) == NULL) {
+		l->rc = -ENOMEM;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+eng_load_bare_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct eng_load *l = arg;
+	uint64_t dir = l->db == STORE_DB_SOURCES ? ENG_INO_SOURCES : ENG_INO_JOBS;
+	char name[ENG_NAME_MAX + 1];
+
+	(void)val;
+	(void)vlen;
+	if (klen + 5 > ENG_NAME_MAX)
+		return 0;
+	memcpy(name, key, klen);
+	memcpy(name + klen, ".json", 6);
+	if (!eng_name_ok(name) || eng_file_find(l->e, dir, name) != NULL)
+		return 0;
+	if (eng_file_new(l->e, dir, name, S_IFREG, dir == ENG_INO_SOURCES ? 0600 : 0644,
+	    l->e->start_ns, l->e->start_ns) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+eng_load_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_load *l = arg;
+	int rc;
+
+	if ((rc = store_iter(txn, STORE_DB_META, ENG_META_PFX, sizeof(ENG_META_PFX), NULL, 0, 0,
+	    eng_load_meta_cb, l)) != 0)
+		return rc;
+	l->db = STORE_DB_SOURCES;
+	if ((rc = store_iter(txn, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0, eng_load_bare_cb, l)) != 0)
+		return rc;
+	l->db = STORE_DB_JOBS;
+	return store_iter(txn, STORE_DB_JOBS, NULL, 0, NULL, 0, 0, eng_load_bare_cb, l);
+}
+
+/* the running (last valid) definitions of one kind, collected in a read
+ * txn and defined after it (defining a job opens transactions itself) */
+struct eng_defrec {
+	char		*name;
+	char		*raw;
+	size_t		 len;
+	struct eng_defrec *next;
+};
+
+struct eng_defload {
+	int		 kind;
+	struct eng_defrec *list;
+};
+
+static int
+eng_defload_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct eng_defload *l = arg;
+	struct eng_defrec *r;
+
+	if (klen < 3 || klen - 2 > ENG_NAME_MAX - 5)
+		return 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	r->name = strndup((const char *)key + 2, klen - 2);
+	r->raw = malloc(vlen + 1);
+	if (r->name == NULL || r->raw == NULL) {
+		free(r->name);
+		free(r->raw);
+		free(r);
+		return -ENOMEM;
+	}
+	memcpy(r->raw, val, vlen);
+	r->raw[vlen] = '\0';
+	r->len = vlen;
+	r->next = l->list;
+	l->list = r;
+	return 0;
+}
+
+static int
+eng_defload_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_defload *l = arg;
+	char pfx[2] = { (char)l->kind, '\0' };
+
+	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, eng_defload_cb, l);
+}
+
+static int
+eng_define_stored(struct eng *e, int kind)
+{
+	char fname[ENG_NAME_MAX + 8];
+	struct eng_defload l = { kind, NULL };
+	struct eng_errbuf eb;
+	struct conf_source *src;
+	struct conf_job *job;
+	struct eng_defrec *r;
+	int rc, ret;
+
+	ret = store_view(e->store, eng_defload_fn, &l);
+	while ((r = l.list) != NULL) {
+		l.list = r->next;
+		eb.msg[0] = '\0';
+		rc = 0;
+		if (ret != 0) {
+			/* only free */
+		} else if (kind == STORE_DEF_SOURCE) {
+			if ((rc = conf_source_parse(r->name, r->raw, r->len, NULL, NULL, &src)) == 0)
+				rc = eng_src_set(e, src);
+		} else {
+			snprintf(fname, sizeof(fname), "%s.json", r->name);
+			if (eng_file_find(e, ENG_INO_JOBS, fname) != NULL &&	/* else: history only */
+			    (rc = conf_job_parse(r->name, r->raw, r->len, eng_src_lookup, e, NULL,
+			    &job)) == 0)
+				rc = sched_job_set(e->sched, r->name, job, &eb);
+		}
+		if (rc != 0)
+			log_warnx("%s %s: cannot define the stored definition again: %s",
+			    kind == STORE_DEF_SOURCE ? "source" : "job", r->name,
+			    eb.msg[0] != '\0' ? eb.msg : eng_strerror(rc));
+		if (rc == -ENOMEM && ret == 0)
+			ret = rc;
+		if (r->raw != NULL)
+			explicit_bzero(r->raw, r->len);	/* may hold a secret */
+		free(r->raw);
+		free(r->name);
+		free(r);
+	}
+	return ret;
+}
+
+int
+eng_defs_load(struct eng *e, struct eng_errbuf *eb)
+{
+	struct eng_load l = { e, 0, STORE_DB_SOURCES };
+	struct eng_node *n;
+	struct eng_key k;
+	struct buf raw;
+	int rc, i;
+
+	pthread_mutex_lock(&e->flock);
+	buf_init(&raw, ENG_FILE_MAX + 1);
+	if ((rc = store_view(e->store, eng_load_fn, &l)) != 0) {
+		eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
+		goto out;
+	}
+	for (i = 0; i < 2; i++)
+		for (n = e->files[i]; n != NULL; n = n->f->next) {
+			if ((rc = eng_content_key(n->f->dir, n->name, n->f->type, &k)) != 0 ||
+			    (rc = eng_get(e, &k, &raw)) != 0) {
+				if (rc == -ENOENT)
+					continue;
+				goto fail;
+			}
+			if ((rc = eng_view_of(raw.p, raw.len, &n->f->data)) != 0)
+				goto fail;
+		}
+	if ((rc = eng_define_stored(e, STORE_DEF_SOURCE)) != 0 ||
+	    (rc = eng_define_stored(e, STORE_DEF_JOB)) != 0)
+		goto fail;
+	for (i = 0; i < 2; i++)
+		for (n = e->files[i]; n != NULL; n = n->f->next)
+			if (eng_file_is_def(n))
+				(void)eng_validate(e, n);	/* errtext for invalid ones */
+	rc = 0;
+	goto out;
+fail:
+	eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
+out:
+	buf_free(&raw);
+	pthread_mutex_unlock(&e->flock);
+	return rc;
+}
+
+void
+eng_defs_free(struct eng *e)
+{
+	struct eng_node *n;
+	int i;
+
+	/* bytes written through handles still open are committed (unmount
+	 * and SIGTERM keep them); file nodes are freed with the inode table */
+	pthread_mutex_lock(&e->flock);
+	for (i = 0; i < 2; i++)
+		for (n = e->files[i]; n != NULL; n = n->f->next)
+			if (n->f->unsaved)
+				(void)eng_save(e, n);
+	pthread_mutex_unlock(&e->flock);
+}
+
