@@ -14,10 +14,12 @@
 
 static const struct reader_ops *const plugin_readers[] = {
 	&reader_stream_ops,
+	&reader_otsstream_ops,
 };
 
 static const struct writer_ops *const plugin_writers[] = {
 	&writer_txtfile_ops,
+	&writer_oss_ops,
 };
 
 const struct reader_ops *

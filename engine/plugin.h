@@ -138,6 +138,8 @@ const struct reader_ops *plugin_reader(const char *name);
 const struct writer_ops *plugin_writer(const char *name);
 
 extern const struct reader_ops reader_stream_ops;
+extern const struct reader_ops reader_otsstream_ops;
 extern const struct writer_ops writer_txtfile_ops;
+extern const struct writer_ops writer_oss_ops;
 
 #endif /* DIFS_PLUGIN_H */
