@@ -1,0 +1,1023 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * writer_oss.c - the `oss` writer (DataX osswriter, research OSS.md §4):
+ * records encoded by engine/csv.c, staged in the upload spool
+ * (cache/spool.h) and written to OSS as multipart uploads
+ * (writer_oss_up.c).
+ *
+ * Parameters (DataX's meaning): datasource, or inline endpoint / accessId /
+ * accessKey / securityToken / bucket (+ region, signatureVersion "v1"/"v4");
+ * object (name prefix), writeMode (truncate | append | nonConflict),
+ * fileFormat (csv | text, default text), fieldDelimiter, lineDelimiter,
+ * encoding, nullFormat (default the literal "null", as DataX's code),
+ * dateFormat, byteEncoding ("base64"), header (first line of every object),
+ * maxFileSize (MB, default 100000: rollover), blockSizeInMB (part size),
+ * suffix, writeSingleObject, generateEmptyFile (default true), encrypt
+ * (x-oss-server-side-encryption: AES256).  compress is refused ("OSS
+ * writes do not support compression", as DataX); partition and a non-empty
+ * csvWriterConfig are refused as not supported.
+ *
+ * writeMode, as DataX (§4.2): truncate deletes every object whose name
+ * starts with `object` (a prefix match: "abc" also deletes "abc123") before
+ * the run; append deletes nothing; nonConflict fails when any object has
+ * the prefix.  writeSingleObject: truncate deletes the one object, append
+ * is refused, nonConflict fails if it exists.
+ *
+ * Deliberate differences from DataX (the README lists them):
+ *  - Object names are deterministic instead of object__<random UUID>:
+ *        object "__" instance "_" task ["_" n] [suffix]
+ *    (instance = the cycle id, n = rollover index from 1), so a rerun of a
+ *    window replaces its own objects instead of adding duplicates.  Before
+ *    a run, this instance's own objects from an earlier attempt are deleted
+ *    (append and nonConflict too) and nonConflict ignores them; leftover
+ *    multipart uploads of this instance (a killed run) are aborted.
+ *  - Rollover happens at a record boundary once an object holds
+ *    maxFileSize MiB (DataX counts parts), so no line is split between
+ *    objects; blockSizeInMB counts bytes (DataX: UTF-16 chars); the
+ *    default part is 8 MiB.
+ *  - writeSingleObject: the object is object__task parts in task order
+ *    followed by the tasks' last partial parts in task order, so a rerun
+ *    with the same records gives the same bytes (DataX interleaves tasks as
+ *    they happen to finish).  Part numbers are reserved per task; a task
+ *    may use (10000 - tasks) / tasks parts.
+ *  - Failed and killed runs abort their multipart uploads (DataX leaves
+ *    them behind).
+ *
+ * Exactly-once: an object is completed in task_finish (writeSingleObject:
+ * job_commit), which the pipeline runs before the reader writes its
+ * checkpoints; a rerun of the window writes the same names with the same
+ * bytes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "csv.h"
+#include "writer_oss_i.h"
+
+#define WO_MIB		((uint64_t)1 << 20)
+#define WO_INFLIGHT	3		/**< parts in flight per object */
+#define WO_MAX_WORKERS	16
+#define WO_RETRIES	10		/**< per request, as DataX's RetryUtil */
+
+struct wo_job {
+	const struct plugin_env	*env;
+	struct sign_cred	*cred;
+	struct oss		*oss;
+	char			*endpoint;	/**< for messages */
+	char			*bucket;
+	char			*object;
+	char			*own;		/**< object "__" instance "_" */
+	char			*suffix;	/**< "" or ".ext" */
+	char			*mode;
+	bool			 single;
+	bool			 gen_empty;
+	struct oss_put_opts	 opts;
+	uint64_t		 part_size;
+	uint64_t		 max_file;	/**< bytes */
+	struct csv_config	 csvcfg;
+	char			*strs[6];	/**< owned copies behind csvcfg */
+	char		       **header;
+	size_t			 nheader;
+	/* after job_prepare: */
+	int			 ntasks;
+	char			*spool_dir;
+	bool			 spool_tmp;	/**< spool_dir made by us (mkdtemp) */
+	struct spool		*spool;
+	struct writer_oss_pool	*pool;
+	struct writer_oss_obj	*sobj;		/**< writeSingleObject upload */
+	unsigned		 sparts;	/**< part numbers per task (single) */
+	struct spool_file      **tails;		/**< single: each task's last part */
+	bool			 committed;
+	pthread_mutex_t		 lock;
+	char		       **outputs;	/**< committed keys, protected by lock */
+	size_t			 noutputs;
+};
+
+struct wo_task {
+	struct wo_job		*job;
+	int			 task;
+	struct csv		*csv;
+	struct buf		 enc;
+	struct writer_oss_obj	*obj;		/**< multi-object: the current object */
+	struct spool_file	*cur;		/**< part being filled */
+	unsigned		 number;	/**< parts submitted (of obj) */
+	unsigned		 base;		/**< first part number - 1 */
+	unsigned		 limit;		/**< part numbers available */
+	int			 n;		/**< rollover index */
+	uint64_t		 obj_bytes;
+	uint64_t		 obj_records;
+};
+
+/* ---- job ---------------------------------------------------------------- */
+
+static int
+wo_localtime(void *arg, int64_t utc, struct tm *out, long *gmtoff)
+{
+	const struct tz *tz = arg;
+	struct tz_tm t;
+	int rc;
+
+	if ((rc = tz_to_local(tz, utc, &t)) != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->tm_year = (int)(t.year - 1900);
+	out->tm_mon = t.mon - 1;
+	out->tm_mday = t.mday;
+	out->tm_hour = t.hour;
+	out->tm_min = t.min;
+	out->tm_sec = t.sec;
+	out->tm_wday = t.wday;
+	out->tm_yday = t.yday;
+	*gmtoff = t.utoff;
+	return 0;
+}
+
+static void
+wo_rmdir_spool(struct wo_job *j)
+{
+	if (j->spool_dir != NULL)
+		(void)rmdir(j->spool_dir);
+}
+
+static void
+wo_job_close(void *p)
+{
+	struct wo_job *j = p;
+	size_t i;
+
+	if (j == NULL)
+		return;
+	if (j->sobj != NULL && !j->committed)
+		writer_oss_obj_abort(j->sobj);
+	writer_oss_obj_free(j->sobj);
+	for (i = 0; j->tails != NULL && i < (size_t)j->ntasks; i++)
+		spool_file_free(j->tails[i]);
+	free(j->tails);
+	writer_oss_pool_free(j->pool);
+	spool_free(j->spool);
+	wo_rmdir_spool(j);
+	free(j->spool_dir);
+	oss_free(j->oss);
+	sign_cred_free(j->cred);
+	free(j->endpoint);
+	free(j->bucket);
+	free(j->object);
+	free(j->own);
+	free(j->suffix);
+	free(j->mode);
+	for (i = 0; i < sizeof(j->strs) / sizeof(j->strs[0]); i++)
+		free(j->strs[i]);
+	for (i = 0; i < j->nheader; i++)
+		free(j->header[i]);
+	free(j->header);
+	for (i = 0; i < j->noutputs; i++)
+		free(j->outputs[i]);
+	free(j->outputs);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+static char *
+wo_dup_opt(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* the connection: datasource or inline keys -> j->cred, j->oss */
+static int
+wo_connect(struct wo_job *j, const struct json *param, struct eng_errbuf *eb)
+{
+	const struct plugin_env *env = j->env;
+	const char *ds = plugin_param_str(param, "datasource", NULL);
+	const char *endpoint, *bucket, *id, *key, *token, *region, *sv;
+	const struct conf_source *src = NULL;
+	struct oss_config cfg;
+	int sigver = 4, rc;
+
+	if (ds != NULL) {
+		if (env->source == NULL || env->source(env->source_arg, ds, &src) != 0 ||
+		    src == NULL)
+			return eng_errbuf_set(eb, ENG_EINVAL,
+			    "oss writer: datasource \"%s\" is not defined (sources/%s.json)", ds, ds);
+		if (conf_source_type(src) != CONF_SRC_OSS)
+			return eng_errbuf_set(eb, ENG_EINVAL,
+			    "oss writer: datasource \"%s\" is not an oss source", ds);
+		endpoint = conf_source_endpoint(src);
+		bucket = conf_source_bucket(src);
+		id = conf_source_access_id(src);
+		key = conf_source_access_key(src);
+		token = conf_source_security_token(src);
+		region = conf_source_region(src);
+		sigver = conf_source_signature_version(src);
+	} else {
+		endpoint = plugin_param_str(param, "endpoint", NULL);
+		bucket = plugin_param_str(param, "bucket", NULL);
+		id = plugin_param_str(param, "accessId", NULL);
+		key = plugin_param_str(param, "accessKey", NULL);
+		token = plugin_param_str(param, "securityToken", NULL);
+		region = plugin_param_str(param, "region", NULL);
+		sv = plugin_param_str(param, "signatureVersion", NULL);
+		if (sv != NULL && (strcmp(sv, "v1") == 0 || strcmp(sv, "1") == 0))
+			sigver = 1;
+	}
+	if (endpoint == NULL || bucket == NULL || id == NULL || key == NULL)
+		return eng_errbuf_set(eb, ENG_EINVAL,
+		    "oss writer: endpoint, bucket, accessId and accessKey are required "
+		    "(inline or through \"datasource\")");
+	if (strncmp(endpoint, "oss://", 6) == 0)
+		return eng_errbuf_set(eb, ENG_EINVAL,
+		    "oss writer: endpoint \"%s\" is an oss:// URL; give the service endpoint, "
+		    "e.g. https://oss-cn-hangzhou.aliyuncs.com", endpoint);
+	if ((j->endpoint = strdup(endpoint)) == NULL || (j->bucket = strdup(bucket)) == NULL)
+		return -ENOMEM;
+	if ((rc = sign_cred_new(id, key, token, &j->cred)) != 0)
+		return eng_errbuf_set(eb, rc, "oss writer: credentials: %s", eng_strerror(rc));
+	oss_config_defaults(&cfg);
+	cfg.endpoint = endpoint;
+	cfg.bucket = bucket;
+	cfg.cred = j->cred;
+	cfg.sigver = sigver == 1 ? OSS_SIG_V1 : OSS_SIG_V4;
+	cfg.region = region;
+	cfg.max_retries = WO_RETRIES;
+	cfg.part_size = j->part_size;
+	if ((rc = oss_new(&cfg, &j->oss, eb)) != 0)
+		return rc;
+	return 0;
+}
+
+static int
+wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
+    struct eng_errbuf *eb)
+{
+	struct wo_job *j;
+	const char *fmt, *suffix, *s, *wm;
+	const struct json *h, *e;
+	struct csv *probe = NULL;
+	int64_t v;
+	size_t n;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&j->lock, NULL);
+	j->env = env;
+	if ((s = plugin_param_str(param, "compress", NULL)) != NULL && s[strspn(s, " \t")] != '\0') {
+		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: OSS writes do not support "
+		    "compression (\"compress\": \"%s\"); remove \"compress\"", s);
+		goto out;
+	}
+	h = json_get(param, "partition");
+	if (h != NULL && json_size(h) > 0) {
+		rc = eng_errbuf_set(eb, ENG_EINVAL,
+		    "oss writer: \"partition\" is not supported by difs; remove it");
+		goto out;
+	}
+	h = json_get(param, "csvWriterConfig");
+	if (h != NULL && json_first(h) != NULL) {
+		rc = eng_errbuf_set(eb, ENG_EINVAL,
+		    "oss writer: \"csvWriterConfig\" is not supported by difs (the encoder "
+		    "follows DataX's default CSV rules); remove it");
+		goto out;
+	}
+	if ((s = plugin_param_str(param, "object", NULL)) == NULL || s[0] == '\0' ||
+	    (wm = plugin_param_str(param, "writeMode", NULL)) == NULL) {
+		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: object and writeMode are required");
+		goto out;
+	}
+	rc = -ENOMEM;
+	if ((j->object = strdup(s)) == NULL)
+		goto out;
+	wm += strspn(wm, " \t");
+	n = strlen(wm);
+	while (n > 0 && (wm[n - 1] == ' ' || wm[n - 1] == '\t'))
+		n--;
+	if ((j->mode = strndup(wm, n)) == NULL)
+		goto out;
+	if (strcmp(j->mode, "truncate") != 0 && strcmp(j->mode, "append") != 0 &&
+	    strcmp(j->mode, "nonConflict") != 0) {
+		rc = eng_errbuf_set(eb, ENG_EINVAL,
+		    "oss writer: writeMode \"%s\" must be truncate, append or nonConflict", j->mode);
+		goto out;
+	}
+	if (j->object[0] == '/' || j->object[0] == '\\') {
+		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: object \"%s\" starts with '%c': "
+		    "OSS object names must not; write \"%s\"", j->object, j->object[0],
+		    j->object + 1);
+		goto out;
+	}
+	if ((rc = plugin_param_bool(param, "writeSingleObject", false, &j->single, eb)) != 0 ||
+	    (rc = plugin_param_bool(param, "generateEmptyFile", true, &j->gen_empty, eb)) != 0 ||
+	    (rc = plugin_param_bool(param, "encrypt", false, &j->opts.sse_aes256, eb)) != 0)
+		goto out;
+	if (j->single && strcmp(j->mode, "append") == 0) {
+		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: writeMode append cannot be used "
+		    "with writeSingleObject (DataX: Illegal value); use truncate or nonConflict");
+		goto out;
+	}
+	if ((rc = plugin_param_int(param, "blockSizeInMB", 0, &v, eb)) != 0)
+		goto out;
+	if (v < 0 || v > 5120) {
+		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: blockSizeInMB must be 1..5120");
+		goto out;
+	}
+	j->part_size = v > 0 ? (uint64_t)v * WO_MIB : OSS_PART_DEFAULT;
+	if ((rc = plugin_param_int(param, "maxFileSize", 100000, &v, eb)) != 0)
+		goto out;
+	if (v < 1 || v > (int64_t)(UINT64_MAX / WO_MIB)) {
+		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: maxFileSize (MB) must be >= 1");
+		goto out;
+	}
+	j->max_file = (uint64_t)v * WO_MIB;
+	rc = -ENOMEM;
+	suffix = plugin_param_str(param, "suffix", "");
+	suffix += strspn(suffix, " \t");
+	n = strlen(suffix);
+	while (n > 0 && (suffix[n - 1] == ' ' || suffix[n - 1] == '\t'))
+		n--;
+	if (asprintf(&j->suffix, "%s%.*s", n > 0 && suffix[0] != '.' ? "." : "", (int)n,
+	    suffix) < 0) {
+		j->suffix = NULL;
+		goto out;
+	}
+	if (asprintf(&j->own, "%s__%s_", j->object,
+	    env->instance != NULL ? env->instance : "run") < 0) {
+		j->own = NULL;
+		goto out;
+	}
+	fmt = plugin_param_str(param, "fileFormat", "text");
+	if (strcmp(fmt, "csv") == 0) {
+		j->csvcfg.format = CSV_FMT_CSV;
+	} else if (strcmp(fmt, "text") == 0) {
+		j->csvcfg.format = CSV_FMT_TEXT;
+	} else {
+		rc = eng_errbuf_set(eb, ENG_EINVAL,
+		    "oss writer: fileFormat \"%s\" must be csv or text", fmt);
+		goto out;
+	}
+	j->strs[0] = wo_dup_opt(plugin_param_str(param, "fieldDelimiter", NULL));
+	j->strs[1] = wo_dup_opt(plugin_param_str(param, "lineDelimiter", NULL));
+	j->strs[2] = wo_dup_opt(plugin_param_str(param, "nullFormat", NULL));
+	j->strs[3] = wo_dup_opt(plugin_param_str(param, "dateFormat", NULL));
+	j->strs[4] = wo_dup_opt(plugin_param_str(param, "encoding", NULL));
+	j->csvcfg.field_delim = j->strs[0];
+	j->csvcfg.line_delim = j->strs[1];
+	j->csvcfg.null_format = j->strs[2];
+	j->csvcfg.date_format = j->strs[3];
+	j->csvcfg.encoding = j->strs[4];
+	s = plugin_param_str(param, "byteEncoding", NULL);
+	j->csvcfg.bytes_base64 = s != NULL && strcmp(s, "base64") == 0;
+	j->csvcfg.localtime = env->tz != NULL ? wo_localtime : NULL;
+	j->csvcfg.localtime_arg = (void *)(uintptr_t)env->tz;
+	if ((rc = csv_new(&j->csvcfg, &probe, eb)) != 0)
+		goto out;
+	h = json_get(param, "header");
+	if (h != NULL && json_type(h) == JSON_ARRAY && json_size(h) > 0) {
+		rc = -ENOMEM;
+		if ((j->header = calloc(json_size(h), sizeof(*j->header))) == NULL)
+			goto out;
+		for (e = json_first(h); e != NULL; e = json_next(e)) {
+			const char *hv = json_str(e);
+
+			if ((j->header[j->nheader] = strdup(hv != NULL ? hv : "")) == NULL)
+				goto out;
+			j->nheader++;
+		}
+	}
+	if ((rc = wo_connect(j, param, eb)) != 0)
+		goto out;
+	*out = j;
+	j = NULL;
+	rc = 0;
+out:
+	csv_free(probe);
+	wo_job_close(j);
+	return rc;
+}
+
+static int
+wo_oss_fail(const struct wo_job *j, int rc, const char *what, const struct oss_error *e,
+    struct eng_errbuf *eb)
+{
+	char line[700];
+
+	oss_error_format(e, line, sizeof(line));
+	if (rc == ENG_ENOTFOUND && strcmp(e->code, "NoSuchBucket") == 0)
+		return eng_errbuf_set(eb, rc, "oss writer: the bucket \"%s\" you configured does "
+		    "not exist at %s (%s)", j->bucket, j->endpoint, line);
+	return eng_errbuf_set(eb, rc, "oss writer: %s: %s", what, line);
+}
+
+static bool
+wo_is_own(const struct wo_job *j, const char *key)
+{
+	return strncmp(key, j->own, strlen(j->own)) == 0;
+}
+
+/*
+ * Delete the objects under prefix (own_only: only this instance's own);
+ * with conflict, fail at the first object that is not ours instead.
+ */
+static int
+wo_sweep(struct wo_job *j, const char *prefix, bool own_only, bool conflict,
+    size_t *deleted, struct eng_errbuf *eb)
+{
+	struct oss_list_opts lo;
+	struct oss_list_page pg;
+	struct oss_error e;
+	const char **keys = NULL;
+	char *token = NULL;
+	size_t i, nk;
+	int rc;
+
+	*deleted = 0;
+	for (;;) {
+		memset(&lo, 0, sizeof(lo));
+		memset(&pg, 0, sizeof(pg));
+		memset(&e, 0, sizeof(e));
+		lo.prefix = prefix;
+		lo.continuation_token = token;
+		if ((rc = oss_list(j->oss, &lo, &pg, &e)) != 0) {
+			rc = wo_oss_fail(j, rc, "listing objects", &e, eb);
+			break;
+		}
+		free(token);
+		token = NULL;
+		rc = -ENOMEM;
+		if ((keys = calloc(pg.nobjs + 1, sizeof(*keys))) == NULL) {
+			oss_list_page_free(&pg);
+			break;
+		}
+		rc = 0;
+		for (i = nk = 0; i < pg.nobjs; i++) {
+			bool own = wo_is_own(j, pg.objs[i].key);
+
+			if (conflict && !own) {
+				rc = eng_errbuf_set(eb, -EEXIST, "oss writer: writeMode nonConflict: "
+				    "bucket \"%s\" contains objects with the name prefix of \"%s\" "
+				    "(e.g. \"%s\"); use truncate, another object prefix, or delete them",
+				    j->bucket, j->object, pg.objs[i].key);
+				break;
+			}
+			if (!own_only || own)
+				keys[nk++] = pg.objs[i].key;
+		}
+		if (rc == 0 && nk > 0) {
+			memset(&e, 0, sizeof(e));
+			if ((rc = oss_delete_many(j->oss, keys, nk, NULL, NULL, &e)) != 0)
+				rc = wo_oss_fail(j, rc, "deleting objects", &e, eb);
+			else
+				*deleted += nk;
+		}
+		free(keys);
+		keys = NULL;
+		if (rc == 0 && pg.truncated && pg.next_token != NULL &&
+		    (token = strdup(pg.next_token)) == NULL)
+			rc = -ENOMEM;
+		oss_list_page_free(&pg);
+		if (rc != 0 || token == NULL)
+			break;
+	}
+	free(token);
+	return rc;
+}
+
+/* the per-run spool directory: SPOOL/oss-<job>-<instance> or a temporary one */
+static int
+wo_spool_open(struct wo_job *j, struct eng_errbuf *eb)
+{
+	const struct plugin_env *env = j->env;
+	struct spool_config sc;
+	char name[200];
+	size_t i;
+	int k;
+
+	if (env->spool_dir != NULL) {
+		k = snprintf(name, sizeof(name), "oss-%s-%s", env->job != NULL ? env->job : "job",
+		    env->instance != NULL ? env->instance : "run");
+		if (k < 0 || (size_t)k >= sizeof(name))
+			return eng_errbuf_set(eb, -ENAMETOOLONG, "oss writer: job name too long");
+		for (i = 0; name[i] != '\0'; i++)
+			if (name[i] == '/' || name[i] == ' ' || (unsigned char)name[i] < 0x20)
+				name[i] = '_';
+		if (asprintf(&j->spool_dir, "%s/%s", env->spool_dir, name) < 0) {
+			j->spool_dir = NULL;
+			return -ENOMEM;
+		}
+	} else {
+		const char *tmp = getenv("TMPDIR");
+
+		if (asprintf(&j->spool_dir, "%s/difs-spool-XXXXXX",
+		    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp") < 0) {
+			j->spool_dir = NULL;
+			return -ENOMEM;
+		}
+		if (mkdtemp(j->spool_dir) == NULL)
+			return eng_errbuf_set(eb, -errno, "oss writer: cannot create a spool "
+			    "directory in %s: %s", tmp != NULL ? tmp : "/tmp", strerror(errno));
+		j->spool_tmp = true;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.dir = j->spool_dir;
+	sc.cancel = env->cancel;
+	return spool_new(&sc, &j->spool, eb);
+}
+
+/* abort the multipart uploads a killed attempt of this instance left */
+static int
+wo_abort_leftovers(struct wo_job *j, struct eng_errbuf *eb)
+{
+	struct oss_error e;
+	const char *prefix = j->single ? j->object : j->own;
+	char **keys = NULL;
+	size_t n = 0, i, aborted = 0;
+	bool exact = true;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = oss_mpu_list_uploads(j->oss, prefix, &n, &keys, &e)) != 0)
+		return wo_oss_fail(j, rc, "listing multipart uploads", &e, eb);
+	for (i = 0; i < n; i++) {
+		if (j->single && strcmp(keys[i], j->object) != 0)
+			exact = false;
+		free(keys[i]);
+	}
+	free(keys);
+	if (n == 0)
+		return 0;
+	if (!exact) {
+		/* other objects' uploads share the prefix: leave them alone */
+		plugin_log(j->env, LOG_LVL_WARN, "oss writer: multipart uploads under \"%s\" "
+		    "belong to other objects too; not aborting them", prefix);
+		return 0;
+	}
+	memset(&e, 0, sizeof(e));
+	if ((rc = oss_mpu_abort_all(j->oss, prefix, &aborted, &e)) != 0)
+		return wo_oss_fail(j, rc, "aborting leftover multipart uploads", &e, eb);
+	plugin_log(j->env, LOG_LVL_INFO, "oss writer: aborted %zu multipart upload%s left by "
+	    "an earlier attempt (%s*)", aborted, aborted == 1 ? "" : "s", prefix);
+	return 0;
+}
+
+static int
+wo_prepare_single(struct wo_job *j, struct eng_errbuf *eb)
+{
+	struct oss_head hd;
+	struct oss_error e;
+	unsigned inflight;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = oss_head(j->oss, j->object, &hd, &e);
+	if (rc != 0 && rc != ENG_ENOTFOUND)
+		return wo_oss_fail(j, rc, "checking the object", &e, eb);
+	if (rc == 0 && strcmp(j->mode, "nonConflict") == 0)
+		return eng_errbuf_set(eb, -EEXIST, "oss writer: writeMode nonConflict: object "
+		    "\"%s\" already exists in bucket \"%s\"", j->object, j->bucket);
+	if (rc == 0) {
+		memset(&e, 0, sizeof(e));
+		if ((rc = oss_delete(j->oss, j->object, &e)) != 0)
+			return wo_oss_fail(j, rc, "deleting the object", &e, eb);
+		plugin_log(j->env, LOG_LVL_INFO, "oss writer: truncate deleted %s", j->object);
+	}
+	if ((j->tails = calloc((size_t)j->ntasks, sizeof(*j->tails))) == NULL)
+		return -ENOMEM;
+	j->sparts = (unsigned)((OSS_MAX_PARTS - j->ntasks) / j->ntasks);
+	if (j->sparts == 0)
+		return eng_errbuf_set(eb, ENG_EINVAL, "oss writer: writeSingleObject with %d "
+		    "tasks: too many tasks for one multipart upload", j->ntasks);
+	inflight = (unsigned)(WO_INFLIGHT * (j->ntasks < 8 ? j->ntasks : 8));
+	if ((rc = writer_oss_obj_new(j->pool, j->object, &j->opts, inflight, &j->sobj)) != 0)
+		return rc;
+	return writer_oss_obj_init(j->sobj, eb);
+}
+
+static int
+wo_job_prepare(void *p, int ntasks, struct eng_errbuf *eb)
+{
+	struct wo_job *j = p;
+	unsigned workers;
+	size_t n = 0;
+	int rc;
+
+	j->ntasks = ntasks > 0 ? ntasks : 1;
+	if ((rc = wo_spool_open(j, eb)) != 0)
+		return rc;
+	workers = (unsigned)j->ntasks * WO_INFLIGHT;
+	if (workers > WO_MAX_WORKERS)
+		workers = WO_MAX_WORKERS;
+	if ((rc = writer_oss_pool_new(j->oss, workers, j->env->cancel, &j->pool)) != 0)
+		return eng_errbuf_set(eb, rc, "oss writer: cannot start upload threads");
+	if ((rc = wo_abort_leftovers(j, eb)) != 0)
+		return rc;
+	if (j->single)
+		return wo_prepare_single(j, eb);
+	if (strcmp(j->mode, "truncate") == 0) {
+		if ((rc = wo_sweep(j, j->object, false, false, &n, eb)) != 0)
+			return rc;
+		plugin_log(j->env, LOG_LVL_INFO, "oss writer: truncate deleted %zu object%s named "
+		    "%s* in bucket %s", n, n == 1 ? "" : "s", j->object, j->bucket);
+		return 0;
+	}
+	rc = wo_sweep(j, strcmp(j->mode, "nonConflict") == 0 ? j->object : j->own, true,
+	    strcmp(j->mode, "nonConflict") == 0, &n, eb);
+	if (rc == 0 && n > 0)
+		plugin_log(j->env, LOG_LVL_INFO, "oss writer: deleted %zu object%s of an earlier "
+		    "attempt of this instance (%s*)", n, n == 1 ? "" : "s", j->own);
+	return rc;
+}
+
+static int
+wo_add_output(struct wo_job *j, const char *key, uint64_t size)
+{
+	char **no;
+	char *k;
+
+	plugin_log(j->env, LOG_LVL_INFO, "oss writer: wrote oss://%s/%s (%llu bytes)", j->bucket,
+	    key, (unsigned long long)size);
+	if ((k = strdup(key)) == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&j->lock);
+	no = realloc(j->outputs, (j->noutputs + 1) * sizeof(*no));
+	if (no != NULL) {
+		j->outputs = no;
+		j->outputs[j->noutputs++] = k;
+		k = NULL;
+	}
+	pthread_mutex_unlock(&j->lock);
+	free(k);
+	return no != NULL ? 0 : -ENOMEM;
+}
+
+static int
+wo_job_output(void *p, size_t i, const char **name)
+{
+	struct wo_job *j = p;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&j->lock);
+	if (i < j->noutputs) {
+		*name = j->outputs[i];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return rc;
+}
+
+/* ---- tasks -------------------------------------------------------------- */
+
+static int
+wo_new_part(struct wo_task *t, struct eng_errbuf *eb)
+{
+	char tag[32];
+
+	snprintf(tag, sizeof(tag), "t%d-%d", t->task, t->n);
+	return spool_file_new(t->job->spool, tag, t->job->part_size, &t->cur, eb);
+}
+
+/* hand the full current part over */
+static int
+wo_submit_cur(struct wo_task *t, struct eng_errbuf *eb)
+{
+	struct writer_oss_obj *o = t->job->single ? t->job->sobj : t->obj;
+	struct spool_file *f = t->cur;
+
+	if (t->number >= t->limit) {
+		return eng_errbuf_set(eb, -EFBIG, "oss writer: %s needs more than %u parts of "
+		    "%llu MiB; raise blockSizeInMB%s", o->key, t->limit,
+		    (unsigned long long)(t->job->part_size / WO_MIB),
+		    t->job->single ? " or turn writeSingleObject off" : " or lower maxFileSize");
+	}
+	t->cur = NULL;
+	t->number++;
+	return writer_oss_obj_submit(o, t->base + t->number, f, eb);
+}
+
+/* append encoded bytes to the current object, part by part */
+static int
+wo_emit(struct wo_task *t, const char *p, size_t n, struct eng_errbuf *eb)
+{
+	int rc;
+
+	while (n > 0) {
+		size_t k;
+
+		if (t->cur != NULL && spool_file_room(t->cur) == 0 &&
+		    (rc = wo_submit_cur(t, eb)) != 0)
+			return rc;
+		if (t->cur == NULL && (rc = wo_new_part(t, eb)) != 0)
+			return rc;
+		k = spool_file_room(t->cur) < n ? (size_t)spool_file_room(t->cur) : n;
+		if ((rc = spool_file_write(t->cur, p, k)) != 0)
+			return eng_errbuf_set(eb, rc, "oss writer: spool %s: %s",
+			    spool_file_path(t->cur), eng_strerror(rc));
+		p += k;
+		n -= k;
+		t->obj_bytes += k;
+	}
+	return 0;
+}
+
+static int
+wo_emit_header(struct wo_task *t, struct eng_errbuf *eb)
+{
+	struct wo_job *j = t->job;
+	int rc;
+
+	if (j->nheader == 0)
+		return 0;
+	buf_reset(&t->enc);
+	if ((rc = csv_encode_strings(t->csv, (const char *const *)j->header, j->nheader,
+	    &t->enc)) != 0)
+		return eng_errbuf_set(eb, rc, "oss writer: header cannot be encoded in %s",
+		    j->csvcfg.encoding != NULL ? j->csvcfg.encoding : "UTF-8");
+	return wo_emit(t, t->enc.p, t->enc.len, eb);
+}
+
+/* start object n of the task (multi-object mode) */
+static int
+wo_start_object(struct wo_task *t, struct eng_errbuf *eb)
+{
+	struct wo_job *j = t->job;
+	char *key = NULL;
+	char nbuf[24] = "";
+	int rc;
+
+	if (t->n > 0)
+		snprintf(nbuf, sizeof(nbuf), "_%d", t->n);
+	if (asprintf(&key, "%s%d%s%s", j->own, t->task, nbuf, j->suffix) < 0)
+		return -ENOMEM;
+	rc = writer_oss_obj_new(j->pool, key, &j->opts, WO_INFLIGHT, &t->obj);
+	free(key);
+	if (rc != 0)
+		return rc;
+	t->number = 0;
+	t->obj_bytes = 0;
+	t->obj_records = 0;
+	return wo_emit_header(t, eb);
+}
+
+/* complete the current object (multi-object mode) */
+static int
+wo_finish_object(struct wo_task *t, struct eng_errbuf *eb)
+{
+	struct writer_oss_obj *o = t->obj;
+	uint64_t size = 0;
+	int rc;
+
+	if (o->upload_id != NULL && t->cur != NULL && spool_file_size(t->cur) > 0 &&
+	    (rc = wo_submit_cur(t, eb)) != 0)
+		return rc;
+	if (o->upload_id != NULL) {
+		spool_file_free(t->cur);
+		t->cur = NULL;
+	}
+	rc = writer_oss_obj_complete(o, t->cur, &size, eb);
+	t->cur = NULL;
+	if (rc != 0)
+		return rc;
+	t->obj = NULL;
+	rc = wo_add_output(t->job, o->key, size);
+	writer_oss_obj_free(o);
+	return rc;
+}
+
+static void
+wo_task_free(struct wo_task *t)
+{
+	if (t == NULL)
+		return;
+	spool_file_free(t->cur);
+	if (t->obj != NULL) {
+		writer_oss_obj_abort(t->obj);
+		writer_oss_obj_free(t->obj);
+	}
+	csv_free(t->csv);
+	buf_free(&t->enc);
+	free(t);
+}
+
+static int
+wo_task_open(void *p, int task, void **out, struct eng_errbuf *eb)
+{
+	struct wo_job *j = p;
+	struct wo_task *t;
+	int rc;
+
+	*out = NULL;
+	if (task < 0 || task >= j->ntasks)
+		return eng_errbuf_set(eb, -EINVAL, "oss writer: task %d of %d", task, j->ntasks);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return -ENOMEM;
+	t->job = j;
+	t->task = task;
+	buf_init(&t->enc, BUF_MAX_SMALL * 64);
+	if ((rc = csv_new(&j->csvcfg, &t->csv, eb)) != 0)
+		goto fail;
+	if (j->single) {
+		t->base = (unsigned)task * j->sparts;
+		t->limit = j->sparts;
+		if (task == 0 && (rc = wo_emit_header(t, eb)) != 0)
+			goto fail;
+	} else {
+		t->limit = OSS_MAX_PARTS;
+		if ((rc = wo_start_object(t, eb)) != 0)
+			goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	wo_task_free(t);
+	return rc;
+}
+
+static int
+wo_task_write(void *p, const struct record *r, size_t *bytes, struct eng_errbuf *eb)
+{
+	struct wo_task *t = p;
+	struct wo_job *j = t->job;
+	int rc;
+
+	buf_reset(&t->enc);
+	rc = csv_encode(t->csv, r, &t->enc);
+	if (rc == -EILSEQ) {
+		eng_errbuf_set(eb, rc, "a value cannot be encoded in %s",
+		    j->csvcfg.encoding != NULL ? j->csvcfg.encoding : "UTF-8");
+		return rc;
+	}
+	if (rc != 0)
+		return eng_errbuf_set(eb, rc, "oss writer: encoding failed: %s", eng_strerror(rc));
+	if (plugin_cancelled(j->env))
+		return eng_errbuf_set(eb, ENG_EKILLED, "oss writer: cancelled");
+	if (!j->single && t->obj_records > 0 && t->obj_bytes >= j->max_file) {
+		/* rollover at a record boundary */
+		struct buf keep = t->enc;
+
+		buf_init(&t->enc, BUF_MAX_SMALL * 64);
+		if ((rc = wo_finish_object(t, eb)) == 0) {
+			t->n++;
+			rc = wo_start_object(t, eb);
+		}
+		buf_free(&t->enc);
+		t->enc = keep;
+		if (rc != 0)
+			return rc;
+	}
+	if ((rc = wo_emit(t, t->enc.p, t->enc.len, eb)) != 0)
+		return rc;
+	t->obj_records++;
+	*bytes = t->enc.len;
+	return 0;
+}
+
+static int
+wo_task_finish(void *p, struct eng_errbuf *eb)
+{
+	struct wo_task *t = p;
+	struct wo_job *j = t->job;
+	int rc = 0;
+
+	if (j->single) {
+		/* full parts are uploading; the last partial one waits for job_commit */
+		if (t->cur != NULL && (rc = spool_file_seal(t->cur)) != 0) {
+			rc = eng_errbuf_set(eb, rc, "oss writer: spool: %s", eng_strerror(rc));
+			goto out;
+		}
+		pthread_mutex_lock(&j->lock);
+		j->tails[t->task] = t->cur;
+		pthread_mutex_unlock(&j->lock);
+		t->cur = NULL;
+		goto out;
+	}
+	if (t->obj_records == 0 && t->n == 0 && !j->gen_empty) {
+		plugin_log(j->env, LOG_LVL_INFO, "oss writer: task %d got no records: no object "
+		    "(generateEmptyFile is false)", t->task);
+		goto out;
+	}
+	rc = wo_finish_object(t, eb);
+out:
+	wo_task_free(t);
+	return rc;
+}
+
+static void
+wo_task_abort(void *p)
+{
+	wo_task_free(p);
+}
+
+/* copy a tail file's bytes into the merged parts (single object) */
+static int
+wo_merge_tail(struct wo_job *j, struct spool_file *tail, struct spool_file **cur,
+    unsigned *number, struct eng_errbuf *eb)
+{
+	char *b;
+	uint64_t off = 0, size = spool_file_size(tail);
+	int rc = 0;
+
+	if ((b = malloc(SPOOL_WBUF)) == NULL)
+		return -ENOMEM;
+	while (off < size && rc == 0) {
+		size_t k = size - off < SPOOL_WBUF ? (size_t)(size - off) : SPOOL_WBUF;
+		ssize_t r;
+
+		if (*cur != NULL && spool_file_room(*cur) == 0) {
+			(*number)++;
+			rc = writer_oss_obj_submit(j->sobj, *number, *cur, eb);
+			*cur = NULL;
+			if (rc != 0)
+				break;
+		}
+		if (*cur == NULL && (rc = spool_file_new(j->spool, "tail", j->part_size, cur,
+		    eb)) != 0)
+			break;
+		if (k > spool_file_room(*cur))
+			k = (size_t)spool_file_room(*cur);
+		r = pread(spool_file_fd(tail), b, k, (off_t)off);
+		if (r <= 0) {
+			rc = eng_errbuf_set(eb, r < 0 ? -errno : -EIO, "oss writer: reading %s: %s",
+			    spool_file_path(tail), r < 0 ? strerror(errno) : "short file");
+			break;
+		}
+		if ((rc = spool_file_write(*cur, b, (size_t)r)) != 0)
+			rc = eng_errbuf_set(eb, rc, "oss writer: spool: %s", eng_strerror(rc));
+		off += (uint64_t)r;
+	}
+	free(b);
+	return rc;
+}
+
+static int
+wo_job_commit(void *p, struct eng_errbuf *eb)
+{
+	struct wo_job *j = p;
+	struct spool_file *cur = NULL;
+	struct oss_error e;
+	unsigned number = (unsigned)j->ntasks * j->sparts;
+	uint64_t size = 0, total;
+	int i, rc = 0;
+
+	if (!j->single)
+		return 0;
+	if ((rc = writer_oss_obj_wait(j->sobj, eb)) != 0)
+		return rc;
+	for (i = 0; i < j->ntasks && rc == 0; i++) {
+		if (j->tails[i] == NULL)
+			continue;
+		rc = wo_merge_tail(j, j->tails[i], &cur, &number, eb);
+		spool_file_free(j->tails[i]);
+		j->tails[i] = NULL;
+	}
+	if (rc == 0 && cur != NULL && spool_file_size(cur) > 0) {
+		number++;
+		rc = writer_oss_obj_submit(j->sobj, number, cur, eb);
+		cur = NULL;
+	}
+	spool_file_free(cur);
+	if (rc == 0)
+		rc = writer_oss_obj_wait(j->sobj, eb);
+	if (rc != 0)
+		return rc;
+	total = j->sobj->bytes;	/* no part in flight any more */
+	if (total == 0) {
+		/* nothing to complete: OSS needs at least one part */
+		writer_oss_obj_abort(j->sobj);
+		j->committed = true;
+		if (!j->gen_empty) {
+			plugin_log(j->env, LOG_LVL_INFO, "oss writer: no records: no object "
+			    "(generateEmptyFile is false)");
+			return 0;
+		}
+		memset(&e, 0, sizeof(e));
+		{
+			struct oss_src src = oss_src_mem("", 0);
+			struct oss_put_result pr;
+
+			if ((rc = oss_put(j->oss, j->object, &src, &j->opts, &pr, &e)) != 0)
+				return wo_oss_fail(j, rc, "writing the empty object", &e, eb);
+		}
+		return wo_add_output(j, j->object, 0);
+	}
+	if ((rc = writer_oss_obj_complete(j->sobj, NULL, &size, eb)) != 0)
+		return rc;
+	j->committed = true;
+	return wo_add_output(j, j->object, size);
+}
+
+const struct writer_ops writer_oss_ops = {
+	.name		= "oss",
+	.job_open	= wo_job_open,
+	.job_prepare	= wo_job_prepare,
+	.task_open	= wo_task_open,
+	.task_write	= wo_task_write,
+	.task_finish	= wo_task_finish,
+	.task_abort	= wo_task_abort,
+	.job_commit	= wo_job_commit,
+	.job_output	= wo_job_output,
+	.job_close	= wo_job_close,
+};
