@@ -1,0 +1,849 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_osswriter.c - the oss writer end to end: stream reader -> pipe_run
+ * -> oss writer -> difs-emu's OSS side.  Checks objects byte for byte (CSV
+ * rules, a header in every object, suffix, rollover at maxFileSize,
+ * multipart parts, writeSingleObject's deterministic layout), the three
+ * writeModes, reruns giving identical objects, an injected 503 during a
+ * part, a cancelled run and a SIGKILLed process leaving no multipart
+ * upload behind (the rerun aborts the leftovers), datasource lookup,
+ * generateEmptyFile, refused parameters and a clean spool.
+ *
+ *   test_osswriter PATH/TO/difs-emu
+ *
+ * The runner starts difs-emu on a free loopback port with a fresh data
+ * directory.  Exit 77 (skip) only when the difs-emu binary is absent.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "oss.h"
+#include "pipe.h"
+#include "tap.h"
+
+extern char **environ;
+
+#define AK	"AKIDEXAMPLE"
+#define SK	"SECRETEXAMPLE"
+#define BUCKET	"difs-test"
+#define INST	"20261125120000"
+#define MIB	(1u << 20)
+
+static char g_endpoint[64];
+static pid_t g_emu = -1;
+static char g_dir[] = "/tmp/difs-osswriter-XXXXXX";
+static char g_spool[600];
+static struct sign_cred *g_cred;
+static struct oss *g_oss;
+static struct conf_source *g_src;
+
+/* ---- runner: difs-emu --------------------------------------------------- */
+
+static unsigned long
+num_at(const char *p)
+{
+	unsigned long v = 0;
+	int i;
+
+	for (i = 0; i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	return v;
+}
+
+static int
+emu_start(const char *exe)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[16], data[700];
+	int pfd[2], n = 0;
+	char line[4096];
+	size_t used = 0;
+
+	snprintf(data, sizeof(data), "%s/emu", g_dir);
+	if (mkdir(data, 0700) != 0 || pipe(pfd) != 0)
+		return -1;
+	argv[n++] = (char *)(uintptr_t)exe;
+	argv[n++] = (char *)(uintptr_t)"--data";
+	argv[n++] = data;
+	argv[n++] = (char *)(uintptr_t)"--access-key";
+	argv[n++] = (char *)(uintptr_t)(AK ":" SK);
+	argv[n++] = (char *)(uintptr_t)"--oss";
+	argv[n++] = (char *)(uintptr_t)"127.0.0.1:0";
+	argv[n++] = (char *)(uintptr_t)"--bucket";
+	argv[n++] = (char *)(uintptr_t)BUCKET;
+	argv[n++] = (char *)(uintptr_t)"--sync";
+	argv[n++] = (char *)(uintptr_t)"off";
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	if (posix_spawn(&g_emu, exe, &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	for (;;) {
+		struct pollfd p = { pfd[0], POLLIN, 0 };
+		ssize_t k;
+		char *port;
+
+		if (poll(&p, 1, 15000) <= 0)
+			break;
+		if ((k = read(pfd[0], line + used, sizeof(line) - 1 - used)) <= 0)
+			break;
+		used += (size_t)k;
+		line[used] = '\0';
+		if ((port = strstr(line, "oss http://127.0.0.1:")) != NULL &&
+		    strstr(line, "ready") != NULL) {
+			snprintf(g_endpoint, sizeof(g_endpoint), "http://127.0.0.1:%lu",
+			    num_at(port + 21));
+			close(pfd[0]);
+			return 0;
+		}
+		if (used + 1 >= sizeof(line))
+			break;
+	}
+	close(pfd[0]);
+	return -1;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+emu_stop(void)
+{
+	int status;
+
+	if (g_emu > 0) {
+		kill(g_emu, SIGTERM);
+		waitpid(g_emu, &status, 0);
+		g_emu = -1;
+	}
+	(void)nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+emu_admin_req(const char *path, const char *body, struct buf *out)
+{
+	struct http_transport *t = NULL;
+	struct http_request req;
+	struct http_response resp;
+	char url[256];
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/_emu/%s", g_endpoint, path);
+	if ((rc = http_curl_new(NULL, &t)) != 0)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	req.method = body != NULL ? "POST" : "GET";
+	req.url = url;
+	req.body = body;
+	req.body_len = body != NULL ? strlen(body) : 0;
+	http_response_init(&resp);
+	rc = http_perform(t, &req, &resp, NULL);
+	if (rc == 0 && resp.status != 200)
+		rc = -EIO;
+	if (rc == 0 && out != NULL)
+		rc = buf_add(out, resp.body.p, resp.body.len);
+	http_response_free(&resp);
+	http_transport_free(t);
+	return rc;
+}
+
+static long
+emu_faults(void)
+{
+	struct buf b;
+	const char *p;
+	long v = -1;
+
+	buf_init(&b, BUF_MAX_SMALL);
+	if (emu_admin_req("stats", NULL, &b) == 0 && (p = strstr(b.p, "oss.faults ")) != NULL)
+		v = (long)num_at(p + 11);
+	buf_free(&b);
+	return v;
+}
+
+/* ---- OSS helpers ---------------------------------------------------------- */
+
+static void
+diag_oss(const char *what, int rc, const struct oss_error *e)
+{
+	char line[600];
+
+	if (rc == 0)
+		return;
+	oss_error_format(e, line, sizeof(line));
+	printf("# %s: %s\n", what, line);
+}
+
+static int
+put_str(const char *key, const char *s)
+{
+	struct oss_src src = oss_src_mem(s, strlen(s));
+	struct oss_put_result pr;
+	struct oss_error e;
+	int rc = oss_put(g_oss, key, &src, NULL, &pr, &e);
+
+	diag_oss(key, rc, &e);
+	return rc;
+}
+
+/* whole object into b (reset first); 0 or the error */
+static int
+get_obj(const char *key, struct buf *b)
+{
+	struct oss_error e;
+	int rc;
+
+	buf_reset(b);
+	memset(&e, 0, sizeof(e));
+	rc = oss_get(g_oss, key, NULL, b, NULL, &e);
+	if (rc != ENG_ENOTFOUND)
+		diag_oss(key, rc, &e);
+	return rc;
+}
+
+static bool
+exists(const char *key)
+{
+	struct oss_head h;
+	struct oss_error e;
+
+	return oss_head(g_oss, key, &h, &e) == 0;
+}
+
+/* keys under prefix, sorted by the service, "\n"-joined into out */
+static size_t
+list_keys(const char *prefix, struct buf *out)
+{
+	struct oss_list_opts lo;
+	struct oss_list_page pg;
+	struct oss_error e;
+	size_t i, n = 0;
+
+	buf_reset(out);
+	memset(&lo, 0, sizeof(lo));
+	lo.prefix = prefix;
+	if (oss_list(g_oss, &lo, &pg, &e) != 0) {
+		diag_oss("list", -1, &e);
+		return (size_t)-1;
+	}
+	for (i = 0; i < pg.nobjs; i++, n++)
+		(void)buf_printf(out, "%s\n", pg.objs[i].key);
+	oss_list_page_free(&pg);
+	return n;
+}
+
+static long
+count_uploads(const char *prefix)
+{
+	struct oss_error e;
+	size_t n = 0;
+	int rc = oss_mpu_list_uploads(g_oss, prefix, &n, NULL, &e);
+
+	diag_oss("ListMultipartUploads", rc, &e);
+	return rc == 0 ? (long)n : -1;
+}
+
+/* ---- running a job ------------------------------------------------------------ */
+
+static void
+test_log(void *arg, enum log_level lvl, const char *line)
+{
+	(void)arg;
+	(void)lvl;
+	if (getenv("OSSWRITER_VERBOSE") != NULL || lvl <= LOG_LVL_WARN)
+		printf("#   log: %s\n", line);
+}
+
+static int
+test_source(void *arg, const char *name, const struct conf_source **out)
+{
+	(void)arg;
+	if (g_src == NULL || strcmp(name, "oss-test") != 0)
+		return -ENOENT;
+	*out = g_src;
+	return 0;
+}
+
+/* the reader: per task `n` records of five columns (long incr, "a,b",
+ * say "hi", null, a long padded string of `pad` x) */
+static char *
+reader_json(long n, int pad)
+{
+	char *s = NULL, *x = malloc((size_t)pad + 1);
+
+	memset(x, 'x', (size_t)pad);
+	x[pad] = '\0';
+	if (asprintf(&s, "{\"sliceRecordCount\": %ld, \"column\": ["
+	    "{\"type\": \"long\", \"incr\": \"1\"},"
+	    "{\"type\": \"string\", \"value\": \"a,b\"},"
+	    "{\"type\": \"string\", \"value\": \"say \\\"hi\\\"\"},"
+	    "{\"type\": \"string\"},"
+	    "{\"type\": \"string\", \"value\": \"  %s  \"}]}", n, x) < 0)
+		s = NULL;
+	free(x);
+	return s;
+}
+
+/* what one task's records look like in csv with nullFormat "" */
+static void
+expect_lines(struct buf *out, long n, int pad)
+{
+	long i;
+	int k;
+
+	for (i = 1; i <= n; i++) {
+		(void)buf_printf(out, "%ld,\"a,b\",\"say \"\"hi\"\"\",,", i);
+		for (k = 0; k < pad; k++)
+			(void)buf_addc(out, 'x');
+		(void)buf_addc(out, '\n');
+	}
+}
+
+struct run_opts {
+	const char	*writer;	/**< writer parameter JSON */
+	long		 records;	/**< per task */
+	int		 pad;
+	int		 channels;
+	const char	*instance;
+	atomic_int	*cancel;
+	struct buf	*outputs;
+	char		*errmsg;	/**< eb message out (sizeof eng_errbuf) */
+};
+
+static int
+run(const struct run_opts *ro)
+{
+	struct json_doc *rd = NULL, *wd = NULL;
+	struct plugin_env env;
+	struct pipe_config pc;
+	struct pipe_stats st;
+	struct eng_errbuf eb;
+	char *rj = reader_json(ro->records, ro->pad);
+	int rc;
+
+	memset(&env, 0, sizeof(env));
+	env.job = "osswriter-test";
+	env.instance = ro->instance != NULL ? ro->instance : INST;
+	env.attempt = 1;
+	env.spool_dir = g_spool;
+	env.cancel = ro->cancel;
+	env.log = test_log;
+	env.source = test_source;
+	if (json_parse(rj, strlen(rj), &rd, NULL) != 0 ||
+	    json_parse(ro->writer, strlen(ro->writer), &wd, NULL) != 0) {
+		printf("# bad test JSON: %s\n", ro->writer);
+		free(rj);
+		json_doc_free(rd);
+		return -EINVAL;
+	}
+	memset(&pc, 0, sizeof(pc));
+	pc.env = &env;
+	pc.reader = "stream";
+	pc.reader_param = json_doc_root(rd);
+	pc.writer = "oss";
+	pc.writer_param = json_doc_root(wd);
+	pc.concurrent = ro->channels > 0 ? ro->channels : 1;
+	pc.error_records = 0;
+	pc.error_percent = -1;
+	pc.progress_ms = 60000;
+	pc.outputs = ro->outputs;
+	pipe_stats_init(&st);
+	memset(&eb, 0, sizeof(eb));
+	rc = pipe_run(&pc, &st, &eb);
+	if (rc != 0)
+		printf("# pipe_run: %s: %s\n", eng_strerror(rc), eb.msg);
+	if (ro->errmsg != NULL)
+		memcpy(ro->errmsg, eb.msg, sizeof(eb.msg));
+	json_doc_free(rd);
+	json_doc_free(wd);
+	free(rj);
+	return rc;
+}
+
+/* writer JSON with the inline connection plus `extra` members */
+static char *
+writer_json(const char *extra)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "{\"endpoint\": \"%s\", \"bucket\": \"%s\", \"accessId\": \"%s\", "
+	    "\"accessKey\": \"%s\", \"fileFormat\": \"csv\", \"nullFormat\": \"\", %s}",
+	    g_endpoint, BUCKET, AK, SK, extra) < 0)
+		s = NULL;
+	return s;
+}
+
+static int
+spool_leftovers(void)
+{
+	char cmd[800];
+	FILE *p;
+	char line[64];
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -name '*.spool' | wc -l", g_spool);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), p) != NULL)
+		n = (int)strtol(line, NULL, 10);
+	pclose(p);
+	return n;
+}
+
+/* ---- scenarios -------------------------------------------------------------------- */
+
+static void
+t_basic(void)
+{
+	struct buf got, want, outs;
+	char *w = writer_json("\"object\": \"basic/out\", \"writeMode\": \"truncate\", "
+	    "\"header\": [\"id\", \"ab\", \"q\", \"n\", \"p\"], \"suffix\": \" csv \"");
+	struct run_opts ro = { w, 100, 3, 2, NULL, NULL, NULL, NULL };
+	int t;
+
+	printf("# ---- csv, header, suffix, two channels ----\n");
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&want, BUF_MAX_BODY);
+	buf_init(&outs, BUF_MAX_SMALL);
+	ro.outputs = &outs;
+	is_rc(run(&ro), 0, "run");
+	is_int((long long)list_keys("basic/", &got), 2, "two objects: %s", got.p);
+	for (t = 0; t < 2; t++) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "basic/out__" INST "_%d.csv", t);
+		buf_reset(&want);
+		buf_addstr(&want, "id,ab,q,n,p\n");
+		expect_lines(&want, 100, 3);
+		is_rc(get_obj(key, &got), 0, "%s exists", key);
+		ok(got.len == want.len && memcmp(got.p, want.p, want.len) == 0,
+		    "%s byte-exact (%zu bytes, want %zu; first line after header: %.40s)", key,
+		    got.len, want.len, got.len > 12 ? got.p + 12 : "");
+		ok(strstr(outs.p != NULL ? outs.p : "", key) != NULL, "%s reported as output", key);
+	}
+	is_int(spool_leftovers(), 0, "spool files removed");
+	buf_free(&got);
+	buf_free(&want);
+	buf_free(&outs);
+	free(w);
+}
+
+/* rollover with maxFileSize 1 MB and 1 MiB parts; returns the concatenation */
+static void
+t_rollover(void)
+{
+	struct buf got, want, all, keys;
+	char *w = writer_json("\"object\": \"roll/data\", \"writeMode\": \"append\", "
+	    "\"header\": [\"h\"], \"maxFileSize\": 1, \"blockSizeInMB\": 1");
+	struct run_opts ro = { w, 20000, 200, 1, NULL, NULL, NULL, NULL };
+	char key[128], *first = NULL;
+	size_t firstlen = 0, nobj;
+	int n, again;
+
+	printf("# ---- rollover at maxFileSize, multipart parts, rerun ----\n");
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&want, BUF_MAX_BODY);
+	buf_init(&all, BUF_MAX_BODY);
+	buf_init(&keys, BUF_MAX_SMALL);
+	expect_lines(&want, 20000, 200);
+	for (again = 0; again < 2; again++) {
+		is_rc(run(&ro), 0, again ? "rerun of the same window" : "run");
+		buf_reset(&all);
+		for (n = 0;; n++) {
+			if (n == 0)
+				snprintf(key, sizeof(key), "roll/data__" INST "_0");
+			else
+				snprintf(key, sizeof(key), "roll/data__" INST "_0_%d", n);
+			if (get_obj(key, &got) != 0)
+				break;
+			if (!ok(got.len >= 2 && memcmp(got.p, "h\n", 2) == 0,
+			    "%s starts with the header", key))
+				break;
+			if (!exists(key))
+				break;
+			buf_add(&all, got.p + 2, got.len - 2);
+			if (again == 0 && n == 0) {
+				first = malloc(got.len);
+				memcpy(first, got.p, got.len);
+				firstlen = got.len;
+			}
+			if (again == 1 && n == 0)
+				ok(got.len == firstlen && memcmp(got.p, first, firstlen) == 0,
+				    "rerun: first object byte-identical");
+		}
+		nobj = list_keys("roll/", &keys);
+		ok(n >= 4, "%d objects (rolled over at 1 MiB)", n);
+		is_int((long long)nobj, n, "no other objects (a rerun adds no duplicates)");
+		ok(all.len == want.len && memcmp(all.p, want.p, want.len) == 0,
+		    "objects concatenated = every record once, in order (%zu / %zu bytes)",
+		    all.len, want.len);
+	}
+	/* the objects are below 1 MiB + one record */
+	snprintf(key, sizeof(key), "roll/data__" INST "_0_1");
+	if (get_obj(key, &got) == 0)
+		ok(got.len >= MIB && got.len < MIB + 400, "rolled object size %zu", got.len);
+	is_int(count_uploads("roll/"), 0, "no multipart upload left");
+	free(first);
+	buf_free(&got);
+	buf_free(&want);
+	buf_free(&all);
+	buf_free(&keys);
+	free(w);
+}
+
+static void
+t_big_object_and_fault(void)
+{
+	struct buf got, want;
+	char *w = writer_json("\"object\": \"big/data\", \"writeMode\": \"truncate\", "
+	    "\"blockSizeInMB\": 1");
+	struct run_opts ro = { w, 25000, 200, 1, NULL, NULL, NULL, NULL };
+	long nf;
+
+	printf("# ---- one object of several parts, 503 injected on UploadPart ----\n");
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&want, BUF_MAX_BODY);
+	expect_lines(&want, 25000, 200);
+	nf = emu_faults();
+	is_rc(emu_admin_req("fault", "op=UploadPart,error=ServiceUnavailable,status=503,count=2",
+	    NULL), 0, "inject two 503 on UploadPart");
+	is_rc(run(&ro), 0, "run through the faults");
+	is_int(emu_faults() - nf, 2, "both faults were injected");
+	(void)emu_admin_req("fault/clear", "", NULL);
+	is_rc(get_obj("big/data__" INST "_0", &got), 0, "object exists");
+	ok(got.len == want.len && memcmp(got.p, want.p, want.len) == 0,
+	    "byte-exact after retried parts (%zu bytes, %zu parts)", got.len,
+	    (size_t)(want.len + MIB - 1) / MIB);
+	is_int(count_uploads("big/"), 0, "no multipart upload left");
+	is_int(spool_leftovers(), 0, "spool files removed");
+	buf_free(&got);
+	buf_free(&want);
+	free(w);
+}
+
+static void
+t_modes(void)
+{
+	struct buf keys;
+	char msg[512];
+	char *w;
+	struct run_opts ro = { NULL, 5, 1, 1, NULL, NULL, NULL, msg };
+
+	printf("# ---- writeMode ----\n");
+	buf_init(&keys, BUF_MAX_SMALL);
+	/* truncate: prefix match, as DataX (abc also deletes abc123) */
+	put_str("modes/t/abc123", "old");
+	put_str("modes/t/abc/x", "old");
+	put_str("modes/t/other", "keep");
+	w = writer_json("\"object\": \"modes/t/abc\", \"writeMode\": \"truncate\"");
+	ro.writer = w;
+	is_rc(run(&ro), 0, "truncate run");
+	ok(!exists("modes/t/abc123") && !exists("modes/t/abc/x"),
+	    "truncate deleted every object with the prefix");
+	ok(exists("modes/t/other"), "other objects kept");
+	ok(exists("modes/t/abc__" INST "_0"), "own object written");
+	free(w);
+
+	/* append keeps everything */
+	put_str("modes/a/data-foreign", "keep");
+	w = writer_json("\"object\": \"modes/a/data\", \"writeMode\": \"append\"");
+	ro.writer = w;
+	is_rc(run(&ro), 0, "append run");
+	is_rc(run(&ro), 0, "append rerun");
+	ok(exists("modes/a/data-foreign"), "append keeps other objects");
+	is_int((long long)list_keys("modes/a/", &keys), 2, "one own object, no duplicate: %s",
+	    keys.p);
+	free(w);
+
+	/* nonConflict */
+	put_str("modes/n/data-foreign", "x");
+	w = writer_json("\"object\": \"modes/n/data\", \"writeMode\": \"nonConflict\"");
+	ro.writer = w;
+	is_rc(run(&ro), -EEXIST, "nonConflict fails on a foreign object");
+	ok(strstr(msg, "modes/n/data-foreign") != NULL, "the message names it: %s", msg);
+	ok(!exists("modes/n/data__" INST "_0"), "nothing written");
+	oss_delete(g_oss, "modes/n/data-foreign", NULL);
+	is_rc(run(&ro), 0, "nonConflict without conflict");
+	is_rc(run(&ro), 0, "nonConflict rerun: the instance's own objects do not conflict");
+	ro.instance = "20261125120500";
+	is_rc(run(&ro), -EEXIST, "the next instance conflicts with the previous one's objects");
+	ro.instance = NULL;
+	free(w);
+
+	/* refused parameters */
+	w = writer_json("\"object\": \"modes/c\", \"writeMode\": \"append\", \"compress\": \"gzip\"");
+	ro.writer = w;
+	is_rc(run(&ro), ENG_EINVAL, "compress refused");
+	ok(strstr(msg, "compression") != NULL, "clearly: %s", msg);
+	free(w);
+	w = writer_json("\"object\": \"modes/s\", \"writeMode\": \"append\", "
+	    "\"writeSingleObject\": true");
+	ro.writer = w;
+	is_rc(run(&ro), ENG_EINVAL, "append + writeSingleObject refused: %s", msg);
+	free(w);
+	w = writer_json("\"object\": \"/modes/s\", \"writeMode\": \"append\"");
+	ro.writer = w;
+	is_rc(run(&ro), ENG_EINVAL, "leading '/' refused: %s", msg);
+	free(w);
+	buf_free(&keys);
+}
+
+static void
+t_single(void)
+{
+	struct buf got, want, s[3];
+	char *w = writer_json("\"object\": \"single/all.csv\", \"writeMode\": \"truncate\", "
+	    "\"writeSingleObject\": true, \"blockSizeInMB\": 1, \"header\": [\"h\"]");
+	struct run_opts ro = { w, 6000, 200, 3, NULL, NULL, NULL, NULL };
+	size_t full[3];
+	char *first = NULL;
+	size_t firstlen = 0;
+	int t, again;
+
+	printf("# ---- writeSingleObject, three channels ----\n");
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&want, BUF_MAX_BODY);
+	/* expected: each task's full parts in task order, then the tails */
+	for (t = 0; t < 3; t++) {
+		buf_init(&s[t], BUF_MAX_BODY);
+		if (t == 0)
+			buf_addstr(&s[t], "h\n");
+		expect_lines(&s[t], 6000, 200);
+		full[t] = s[t].len > 0 ? (s[t].len - 1) / MIB * MIB : 0;
+		buf_add(&want, s[t].p, full[t]);
+	}
+	for (t = 0; t < 3; t++)
+		buf_add(&want, s[t].p + full[t], s[t].len - full[t]);
+	for (again = 0; again < 2; again++) {
+		is_rc(run(&ro), 0, again ? "rerun" : "run");
+		is_rc(get_obj("single/all.csv", &got), 0, "the one object exists");
+		ok(got.len == want.len && memcmp(got.p, want.p, want.len) == 0,
+		    "layout: full parts of task 0, 1, 2 then their tails (%zu / %zu bytes)",
+		    got.len, want.len);
+		if (again == 0) {
+			first = malloc(got.len + 1);
+			memcpy(first, got.p, got.len);
+			firstlen = got.len;
+		} else
+			ok(got.len == firstlen && memcmp(got.p, first, firstlen) == 0,
+			    "rerun: byte-identical");
+	}
+	is_int(count_uploads("single/"), 0, "no multipart upload left");
+	free(first);
+	free(w);
+	/* nonConflict on the existing object */
+	w = writer_json("\"object\": \"single/all.csv\", \"writeMode\": \"nonConflict\", "
+	    "\"writeSingleObject\": true");
+	ro.writer = w;
+	ro.records = 3;
+	is_rc(run(&ro), -EEXIST, "nonConflict: the object exists");
+	is_int(count_uploads("single/"), 0, "and no upload is left behind");
+	free(w);
+	/* generateEmptyFile with writeSingleObject */
+	w = writer_json("\"object\": \"single/empty\", \"writeMode\": \"truncate\", "
+	    "\"writeSingleObject\": true");
+	ro.writer = w;
+	ro.records = 0;
+	is_rc(run(&ro), 0, "no records, generateEmptyFile default true");
+	ok(get_obj("single/empty", &got) == 0 && got.len == 0, "an empty object");
+	free(w);
+	for (t = 0; t < 3; t++)
+		buf_free(&s[t]);
+	buf_free(&got);
+	buf_free(&want);
+}
+
+static void
+t_empty(void)
+{
+	struct buf got;
+	char *w;
+	struct run_opts ro = { NULL, 0, 1, 1, NULL, NULL, NULL, NULL };
+
+	printf("# ---- generateEmptyFile, datasource, encrypt, text ----\n");
+	buf_init(&got, BUF_MAX_SMALL);
+	w = writer_json("\"object\": \"empty/a\", \"writeMode\": \"truncate\", \"header\": [\"x\", \"y\"]");
+	ro.writer = w;
+	is_rc(run(&ro), 0, "no records");
+	ok(get_obj("empty/a__" INST "_0", &got) == 0 && got.len == 4 &&
+	    memcmp(got.p, "x,y\n", 4) == 0, "header-only object");
+	free(w);
+	w = writer_json("\"object\": \"empty/b\", \"writeMode\": \"truncate\", "
+	    "\"header\": [\"x\"], \"generateEmptyFile\": false");
+	ro.writer = w;
+	is_rc(run(&ro), 0, "no records, generateEmptyFile false");
+	ok(!exists("empty/b__" INST "_0"), "no object");
+	free(w);
+
+	/* datasource instead of the inline connection; text format; encrypt */
+	ro.writer = "{\"datasource\": \"oss-test\", \"object\": \"ds/t\", \"writeMode\": \"truncate\", "
+	    "\"fieldDelimiter\": \"|\", \"encrypt\": true}";
+	ro.records = 2;
+	is_rc(run(&ro), 0, "through the datasource");
+	ok(get_obj("ds/t__" INST "_0", &got) == 0 &&
+	    got.len == strlen("1|a,b|say \"hi\"|null|  x  \n2|a,b|say \"hi\"|null|  x  \n") &&
+	    memcmp(got.p, "1|a,b|say \"hi\"|null|  x  \n", 26) == 0,
+	    "text format: no quoting, no trimming, nullFormat default \"null\" (%.*s)",
+	    (int)got.len, got.p);
+	buf_free(&got);
+}
+
+struct canceller {
+	atomic_int	*flag;
+	const char	*prefix;
+};
+
+static void *
+cancel_when_uploading(void *arg)
+{
+	struct canceller *c = arg;
+	int i;
+
+	for (i = 0; i < 400 && count_uploads(c->prefix) < 1; i++) {
+		struct timespec ts = { 0, 25 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	atomic_store(c->flag, 1);
+	return NULL;
+}
+
+static void
+t_cancel_and_kill(const char *self)
+{
+	struct buf got, want;
+	char *w = writer_json("\"object\": \"kill/data\", \"writeMode\": \"append\", "
+	    "\"blockSizeInMB\": 1");
+	atomic_int cancel = 0;
+	struct canceller c = { &cancel, "kill/" };
+	struct run_opts ro = { w, 60000, 200, 2, NULL, &cancel, NULL, NULL };
+	pthread_t th;
+	pid_t pid;
+	int status, i;
+	long left = 0;
+
+	(void)self;
+	printf("# ---- cancel, SIGKILL, rerun ----\n");
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&want, BUF_MAX_BODY);
+	pthread_create(&th, NULL, cancel_when_uploading, &c);
+	is_rc(run(&ro), ENG_EKILLED, "cancelled run stops");
+	pthread_join(th, NULL);
+	is_int(count_uploads("kill/"), 0, "cancel: multipart uploads aborted");
+	ok(!exists("kill/data__" INST "_0"), "no object");
+	is_int(spool_leftovers(), 0, "no spool file left");
+
+	/* a child process runs the job and is SIGKILLed mid-upload */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct run_opts cro = ro;
+
+		cro.cancel = NULL;
+		(void)run(&cro);
+		_exit(0);
+	}
+	for (i = 0; i < 800 && (left = count_uploads("kill/")) < 1; i++) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ok(WIFSIGNALED(status), "child killed");
+	left = count_uploads("kill/");
+	ok(left >= 1, "the killed run left %ld multipart upload(s) behind", left);
+	ro.cancel = NULL;
+	is_rc(run(&ro), 0, "rerun of the window");
+	is_int(count_uploads("kill/"), 0, "rerun aborted the leftovers: no multipart upload");
+	expect_lines(&want, 60000, 200);
+	for (i = 0; i < 2; i++) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "kill/data__" INST "_%d", i);
+		is_rc(get_obj(key, &got), 0, "%s", key);
+		ok(got.len == want.len && memcmp(got.p, want.p, want.len) == 0,
+		    "%s complete and byte-exact", key);
+	}
+	buf_free(&got);
+	buf_free(&want);
+	free(w);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct oss_config cfg;
+	struct eng_errbuf eb;
+	char srcjson[512];
+
+	if (argc < 2 || access(argv[1], X_OK) != 0) {
+		printf("1..0 # SKIP difs-emu binary not found (%s)\n",
+		    argc < 2 ? "no path given" : argv[1]);
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdtemp(g_dir) == NULL)
+		return 1;
+	snprintf(g_spool, sizeof(g_spool), "%s/state/cache", g_dir);
+	if (emu_start(argv[1]) != 0) {
+		ok(0, "difs-emu starts and prints its OSS port");
+		emu_stop();
+		return done_testing();
+	}
+	printf("# difs-emu OSS at %s, data in %s\n", g_endpoint, g_dir);
+	if (sign_cred_new(AK, SK, NULL, &g_cred) != 0)
+		return 1;
+	oss_config_defaults(&cfg);
+	cfg.endpoint = g_endpoint;
+	cfg.bucket = BUCKET;
+	cfg.cred = g_cred;
+	cfg.timeout_ms = 30000;
+	if (oss_new(&cfg, &g_oss, &eb) != 0) {
+		printf("# oss_new: %s\n", eb.msg);
+		return 1;
+	}
+	snprintf(srcjson, sizeof(srcjson), "{\"type\": \"oss\", \"endpoint\": \"%s\", "
+	    "\"bucket\": \"%s\", \"accessId\": \"%s\", \"accessKey\": \"%s\"}",
+	    g_endpoint, BUCKET, AK, SK);
+	if (conf_source_parse("oss-test", srcjson, strlen(srcjson), NULL, NULL, &g_src) != 0)
+		printf("# the test source does not parse\n");
+
+	t_basic();
+	t_rollover();
+	t_big_object_and_fault();
+	t_modes();
+	t_single();
+	t_empty();
+	t_cancel_and_kill(argv[0]);
+	is_int(spool_leftovers(), 0, "no spool file left at the end");
+
+	conf_source_free(g_src);
+	oss_free(g_oss);
+	sign_cred_free(g_cred);
+	emu_stop();
+	return done_testing();
+}
