@@ -28,7 +28,8 @@
  *   error=CODE          reply with this service error (e.g. OTSServerBusy)
  *   status=N            HTTP status of that error (default 503)
  *   drop                close the connection without any reply
- *   reset               send headers and half the body, then reset
+ *   reset               send headers and half the body, then close the
+ *                       connection (SO_LINGER 0, so the close ends in RST)
  *   latency=MS          sleep before handling (alone: only delay)
  *   rate=R              probability 0..1 that a matching request fires (1)
  *   count=N             fire at most N times, then the rule expires
@@ -169,7 +170,7 @@ static const struct emu_opt emu_opts[] = {
 	{ "instance", EMU_OPT_STR, EMU_OFF(instance), 0, 0, 0, "NAME", "Table Store instance name (default difs)" },
 	{ "bucket", EMU_OPT_LIST, EMU_OFF(buckets), EMU_OFF(nbuckets), 0, 0, "NAME", "OSS bucket to create at start (repeatable)" },
 	{ "shards", EMU_OPT_LIST, EMU_OFF(shards), EMU_OFF(nshards), 0, 0, "[TABLE=]N", "shards of new streams: default (2) or per table (repeatable)" },
-	{ "fault", EMU_OPT_LIST, EMU_OFF(faults), EMU_OFF(nfaults), 0, 0, "SPEC", "fault rule (repeatable), see difs-emu(1)" },
+	{ "fault", EMU_OPT_LIST, EMU_OFF(faults), EMU_OFF(nfaults), 0, 0, "SPEC", "fault rule (repeatable): svc=,op=,error=,status=,drop,reset,latency=MS,rate=,count=" },
 	{ "threads", EMU_OPT_LONG, EMU_OFF(threads), 0, 1, 256, "N", "worker threads per service (default 16)" },
 	{ "skew", EMU_OPT_LONG, EMU_OFF(skew), 0, 1, 86400 * 7, "SECONDS", "allowed request date skew (900)" },
 	{ "sync", EMU_OPT_STR, EMU_OFF(sync), 0, 0, 0, "on|off", "fsync every commit (default on)" },
@@ -597,17 +598,31 @@ emu_peer_is_loopback(struct MHD_Connection *con, char *peer, size_t peerlen)
 struct emu_partial {
 	char	*p;
 	size_t	 len, limit;
+	int	 fd;		/**< the connection's socket, -1 unknown */
 };
 
-/* reset mid-body: hand out the first half, then fail the connection */
+/* Make the coming close a TCP reset (RST), as a real "connection reset by
+ * peer" is, rather than an orderly FIN that some clients wait out. */
+static void
+emu_rst_on_close(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/* reset mid-body: hand out the first half, then reset the connection */
 static ssize_t
 emu_partial_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct emu_partial *pp = cls;
 	size_t n;
 
-	if (pos >= pp->limit)
+	if (pos >= pp->limit) {
+		emu_rst_on_close(pp->fd);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
 	n = pp->limit - (size_t)pos;
 	if (n > max)
 		n = max;
@@ -671,9 +686,17 @@ emu_send(struct MHD_Connection *con, const char *method, struct emu_resp *resp, 
 		    emu_head_read, NULL, NULL);
 	} else if (reset) {
 		struct emu_partial *pp = calloc(1, sizeof(*pp));
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 		if (pp == NULL)
 			return MHD_NO;
+		pp->fd = ci != NULL ? (int)ci->connect_fd : -1;
+		if (resp->body.len < 2) {	/* nothing to cut: reset at once */
+			emu_rst_on_close(pp->fd);
+			free(pp);
+			return MHD_NO;
+		}
 		pp->p = buf_take(&resp->body, &pp->len);
 		if (pp->p == NULL) {
 			free(pp);
@@ -890,8 +913,14 @@ emu_access(void *cls, struct MHD_Connection *con, const char *url,
 			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 				;
 		}
-		if (f.kind == EMU_FAULT_DROP)
+		if (f.kind == EMU_FAULT_DROP) {
+			const union MHD_ConnectionInfo *ci =
+			    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+			if (ci != NULL)
+				emu_rst_on_close((int)ci->connect_fd);
 			goto out;		/* MHD_NO: close without reply */
+		}
 		if (f.kind == EMU_FAULT_ERROR) {
 			if (port->ops->fault != NULL)
 				rc = port->ops->fault(port->svc, &req, f.code, f.status, &resp);

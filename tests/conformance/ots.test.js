@@ -221,10 +221,12 @@ function signedRequest(emu, api, body, { secret, date, tamper } = {}) {
   if (tamper) { sent = Buffer.from(body); sent[sent.length - 1] ^= 0x01; }
   headers['content-length'] = sent.length;
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL('/' + api, emu.ots.endpoint), { method: 'POST', headers }, (res) => {
+    const req = http.request(new URL('/' + api, emu.ots.endpoint), { method: 'POST', headers, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      // 'close' also comes when the server cuts the body (complete false)
+      res.on('close', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks),
+        complete: res.complete }));
     });
     req.on('error', reject);
     req.end(sent);
@@ -639,10 +641,31 @@ describe('tablestore SDK against difs-emu', () => {
     await refused(badId.listTable({}), 403, 'The AccessKeyID does not exist');
   });
 
-  it('injects faults per operation (fail next N)', async () => {
+  it('injects faults per operation (error, drop, reset, latency; fail next N)', async () => {
     await emu.fault('ots', 'op=ListTable,error=OTSServerBusy,count=1');
     await refused(client.listTable({}), 503, 'OTSServerBusy');
     assert.deepEqual((await client.listTable({})).tableNames, [TABLE], 'the fault expired after one request');
+    // a dropped connection and a reply cut in the middle of its body
+    await emu.fault('ots', 'op=DescribeTable,drop,count=1');
+    await assert.rejects(client.describeTable({ tableName: TABLE }));
+    // (the SDK never settles a cut reply, so this one is a raw request)
+    await emu.fault('ots', 'op=DescribeTable,reset,count=1');
+    const body = Buffer.from(P.DescribeTableRequest.encode(P.DescribeTableRequest.create({ tableName: TABLE })).finish());
+    const cut = await signedRequest(emu, 'DescribeTable', body);
+    assert.equal(cut.status, 200);
+    assert.equal(cut.complete, false, 'the body was cut');
+    assert.equal(cut.body.length, Math.floor(Number(cut.headers['content-length']) / 2));
+    const whole = await signedRequest(emu, 'DescribeTable', body);
+    assert.equal(whole.complete, true);
+    assert.equal(whole.body.length, Number(whole.headers['content-length']));
+    // added latency
+    await emu.fault('ots', 'op=ListTable,latency=300,count=1');
+    const t0 = Date.now();
+    await client.listTable({});
+    assert.ok(Date.now() - t0 >= 290, 'latency was added');
+    const stats = await emu.stats('ots');
+    assert.equal(stats['ots.faults'], 4);
+    assert.ok(stats['ots.requests'] > 50);
   });
 
   it('configures the shard count per table (admin)', async () => {
