@@ -14,6 +14,7 @@
 
 #include "engine_i.h"
 #include "log.h"
+#include "tz.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -102,6 +103,80 @@ eng_src_set(struct eng *e, struct conf_source *src)
 	return 0;
 }
 
+/* ---- zones -------------------------------------------------------------------- */
+
+/* e->tzlock held */
+static const struct tz *
+eng_zone_get(struct eng *e, const char *name)
+{
+	struct eng_zone *z;
+
+	for (z = e->zones; z != NULL; z = z->next)
+		if (strcmp(z->name, name) == 0)
+			return z->tz;
+	if ((z = calloc(1, sizeof(*z))) == NULL || (z->name = strdup(name)) == NULL) {
+		free(z);
+		return NULL;
+	}
+	if (tz_load(name[0] != '\0' ? name : NULL, &z->tz, NULL) != 0 &&
+	    (name[0] != '\0' || tz_utc(&z->tz) != 0)) {
+		free(z->name);
+		free(z);
+		return NULL;
+	}
+	z->next = e->zones;
+	e->zones = z;
+	return z->tz;
+}
+
+int
+eng_job_zone_set(struct eng *e, const char *job, const char *zone)
+{
+	struct eng_jobzone *j;
+	const struct tz *tz;
+	int rc = 0;
+
+	pthread_mutex_lock(&e->tzlock);
+	if ((tz = eng_zone_get(e, zone != NULL ? zone : "")) == NULL) {
+		rc = ENG_EINVAL;
+		goto out;
+	}
+	for (j = e->jobzones; j != NULL; j = j->next)
+		if (strcmp(j->job, job) == 0)
+			break;
+	if (j == NULL) {
+		if ((j = calloc(1, sizeof(*j))) == NULL || (j->job = strdup(job)) == NULL) {
+			free(j);
+			rc = -ENOMEM;
+			goto out;
+		}
+		j->next = e->jobzones;
+		e->jobzones = j;
+	}
+	j->tz = tz;
+out:
+	pthread_mutex_unlock(&e->tzlock);
+	return rc;
+}
+
+const struct tz *
+eng_job_tz(struct eng *e, const char *job)
+{
+	struct eng_jobzone *j;
+	const struct tz *tz = NULL;
+
+	pthread_mutex_lock(&e->tzlock);
+	for (j = e->jobzones; j != NULL; j = j->next)
+		if (strcmp(j->job, job) == 0) {
+			tz = j->tz;
+			break;
+		}
+	if (tz == NULL)
+		tz = eng_zone_get(e, "");
+	pthread_mutex_unlock(&e->tzlock);
+	return tz;
+}
+
 /* ---- lifecycle ---------------------------------------------------------------- */
 
 static void eng_handle_free(struct eng *e, struct eng_handle *h);
@@ -122,6 +197,7 @@ eng_new(const struct eng_config *cfg, struct eng **out, struct eng_errbuf *eb)
 	e->cfg = *cfg;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->flock, NULL);
+	pthread_mutex_init(&e->tzlock, NULL);
 	pthread_rwlock_init(&e->srclock, NULL);
 	e->start_ns = eng_now_ns(e);
 	if ((rc = eng_ns_init(e)) != 0)
@@ -159,6 +235,8 @@ eng_free(struct eng *e)
 {
 	struct eng_src *s;
 	struct eng_name *r;
+	struct eng_zone *z;
+	struct eng_jobzone *jz;
 
 	if (e == NULL)
 		return;
@@ -177,6 +255,17 @@ eng_free(struct eng *e)
 		conf_source_free(s->src);
 		free(s);
 	}
+	while ((z = e->zones) != NULL) {
+		e->zones = z->next;
+		tz_free(z->tz);
+		free(z->name);
+		free(z);
+	}
+	while ((jz = e->jobzones) != NULL) {
+		e->jobzones = jz->next;
+		free(jz->job);
+		free(jz);
+	}
 	while ((r = e->removed) != NULL) {
 		e->removed = r->next;
 		free(r->name);
@@ -184,6 +273,7 @@ eng_free(struct eng *e)
 	}
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->flock);
+	pthread_mutex_destroy(&e->tzlock);
 	pthread_rwlock_destroy(&e->srclock);
 	free(e);
 }

@@ -450,7 +450,10 @@ eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct
 			if (jn->f->errtext != NULL && eng_file_is_def(jn))
 				(void)eng_validate(e, jn);
 	} else {
+		const struct conf_schedule *sch = conf_job_schedule(job);
+
 		eng_removed_take(e, stem);
+		(void)eng_job_zone_set(e, stem, sch != NULL ? sch->timezone : NULL);
 		rc = sched_job_set(e->sched, stem, job, &eb);
 		job = NULL;
 		if (rc != 0)

@@ -89,6 +89,20 @@ struct eng_src {
 	struct eng_src	*next;
 };
 
+/** A loaded zone (immutable, lives until eng_free). */
+struct eng_zone {
+	char		*name;		/* "" = the machine's zone */
+	struct tz	*tz;
+	struct eng_zone	*next;
+};
+
+/** The zone a job's times are shown in. */
+struct eng_jobzone {
+	char		*job;
+	const struct tz	*tz;		/* borrowed from e->zones */
+	struct eng_jobzone *next;
+};
+
 /** Names of jobs removed through their file (e->flock). */
 struct eng_name {
 	char		*name;
@@ -111,6 +125,9 @@ struct eng {
 	struct eng_node	*files[2];	/* sources/, jobs/ lists (e->flock) */
 	struct eng_src	*srcs;		/* srclock */
 	struct eng_name	*removed;	/* flock */
+	pthread_mutex_t	 tzlock;	/* zones, jobzones */
+	struct eng_zone	*zones;
+	struct eng_jobzone *jobzones;
 	struct eng_handle *handles;	/* open handles (e->lock): freed by
 					   eng_free when the kernel did not */
 	int64_t		 start_ns;
@@ -125,6 +142,15 @@ int	eng_src_set(struct eng *e, struct conf_source *src);
 void	eng_fill_attr(struct eng *e, struct eng_attr *a, uint64_t ino,
 	    mode_t mode, uint64_t size, int64_t mtime_ns);
 bool	eng_name_ok(const char *name);
+/**
+ * The zone job's times are shown in: its schedule's, recorded by
+ * eng_job_zone_set when the definition was applied, else the machine's.
+ * Valid until eng_free (the scheduler's sched_job_tz is freed when a job
+ * is redefined, so the mount keeps its own).  NULL only without memory.
+ */
+const struct tz *eng_job_tz(struct eng *e, const char *job);
+/** Record job's zone (IANA name or NULL).  0, -ENOMEM, ENG_EINVAL. */
+int	eng_job_zone_set(struct eng *e, const char *job, const char *zone);
 
 /* engine_ns.c */
 int	eng_ns_init(struct eng *e);

@@ -249,7 +249,7 @@ eng_render(struct eng *e, const struct eng_node *n, struct buf *out, int64_t *mt
 		rc = buf_printf(out, "%s\n", inst_state_name(in.state));
 		break;
 	case ENG_K_I_STATUS:
-		rc = inst_status(&in, sched_job_tz(e->sched, n->job), out);
+		rc = inst_status(&in, eng_job_tz(e, n->job), out);
 		break;
 	case ENG_K_I_PARAMS:
 		for (i = 0; i < in.params.n && rc == 0; i++)
@@ -297,14 +297,14 @@ eng_inst_attr(struct eng *e, const struct eng_node *n, struct eng_entry *out)
 		eng_inst_dir_entry(e, n->ino, e->start_ns, false, out);
 		return 0;
 	case ENG_K_INST:
-		eng_inst_dir_entry(e, n->ino, eng_cycle_ns(sched_job_tz(e->sched, n->job), n->cycle),
+		eng_inst_dir_entry(e, n->ino, eng_cycle_ns(eng_job_tz(e, n->job), n->cycle),
 		    true, out);
 		return 0;
 	case ENG_K_JOB_LATEST:
 		if (!eng_job_has_history(e, n->job, last))
 			return -ENOENT;
 		eng_fill_attr(e, &out->attr, n->ino, S_IFLNK | 0777, STORE_CYCLE_LEN,
-		    eng_cycle_ns(sched_job_tz(e->sched, n->job), last));
+		    eng_cycle_ns(eng_job_tz(e, n->job), last));
 		out->attr_timeout = 0;
 		out->entry_timeout = 0;
 		return 0;
@@ -320,7 +320,7 @@ eng_inst_attr(struct eng *e, const struct eng_node *n, struct eng_entry *out)
 		if ((rc = eng_log_size(e, n->job, n->cycle, &size)) != 0)
 			return rc;
 		eng_fill_attr(e, &out->attr, n->ino, S_IFREG | 0444, size,
-		    eng_cycle_ns(sched_job_tz(e->sched, n->job), n->cycle));
+		    eng_cycle_ns(eng_job_tz(e, n->job), n->cycle));
 		break;
 	default:
 		buf_init(&b, BUF_MAX_DOC);
@@ -639,7 +639,8 @@ eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off, int flags, eng
 			if (r.names[i] != NULL)
 				r.names[k++] = r.names[i];
 		r.n = k;
-		qsort(r.names, r.n, sizeof(*r.names), eng_strpcmp);
+		if (r.n > 1)
+			qsort(r.names, r.n, sizeof(*r.names), eng_strpcmp);
 		for (i = 0, k = 0; i < r.n; i++) {
 			if (i > 0 && strcmp(r.names[i], r.names[i - 1]) == 0)
 				continue;
@@ -658,7 +659,7 @@ eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off, int flags, eng
 			break;
 		if (off <= 4 && eng_rd_emit(&r, "log", S_IFREG, ENG_K_JOB_LOG, n->job, NULL, 5))
 			break;
-		r.tz = sched_job_tz(e->sched, n->job);
+		r.tz = eng_job_tz(e, n->job);
 		j.r = &r;
 		j.off = off;
 		rc = store_view(e->store, eng_rd_job_fn, &j);

@@ -195,10 +195,19 @@ eng_define_stored(struct eng *e, int kind)
 				rc = eng_src_set(e, src);
 		} else {
 			snprintf(fname, sizeof(fname), "%s.json", r->name);
-			if (eng_file_find(e, ENG_INO_JOBS, fname) != NULL &&	/* else: history only */
-			    (rc = conf_job_parse(r->name, r->raw, r->len, eng_src_lookup, e, NULL,
-			    &job)) == 0)
-				rc = sched_job_set(e->sched, r->name, job, &eb);
+			if ((rc = conf_job_parse(r->name, r->raw, r->len, eng_src_lookup, e, NULL,
+			    &job)) == 0) {
+				const struct conf_schedule *sch = conf_job_schedule(job);
+
+				(void)eng_job_zone_set(e, r->name, sch != NULL ? sch->timezone :
+				    NULL);
+				if (eng_file_find(e, ENG_INO_JOBS, fname) != NULL)
+					rc = sched_job_set(e->sched, r->name, job, &eb);
+				else
+					conf_job_free(job);	/* deleted: history only */
+			} else if (eng_file_find(e, ENG_INO_JOBS, fname) == NULL) {
+				rc = 0;	/* a deleted job's zone: the machine's */
+			}
 		}
 		if (rc != 0)
 			log_warnx("%s %s: cannot define the stored definition again: %s",
