@@ -791,6 +791,7 @@ struct eng_del {
 	char		**keys;		/* collected cycles */
 	size_t		 n, cap;
 	size_t		 deleted;
+	bool		 any;		/* anything of the job was there */
 };
 
 static int
@@ -832,10 +833,12 @@ eng_del_fn(struct store_txn *txn, void *arg)
 	struct eng_del *d = arg;
 	char key[STORE_KEY_MAX + 1];
 	size_t klen, i, plen = strlen(d->job) + 1;
+	uint64_t bytes, recs;
 	int rc;
 
 	eng_del_reset(d);
 	d->deleted = 0;
+	d->any = false;
 	if (d->cycle != NULL) {
 		if ((rc = store_key_instance(key, sizeof(key), d->job, d->cycle, &klen)) != 0)
 			return rc;
@@ -856,18 +859,24 @@ eng_del_fn(struct store_txn *txn, void *arg)
 	memcpy(key, d->job, plen);
 	if ((rc = store_del_prefix(txn, STORE_DB_INSTANCES, key, plen, &d->deleted)) != 0)
 		return rc;
+	d->any = d->deleted > 0;
 	if ((rc = sched_joblog_key(d->job, key, sizeof(key), &klen)) != 0 ||
+	    (rc = store_log_stat(txn, key, klen, &bytes, &recs)) != 0 ||
 	    (rc = store_log_delete(txn, key, klen)) != 0)
 		return rc;
+	d->any |= recs > 0;
 	/* the scheduler's per-job state ("job\0NAME") and the history's definition */
 	memcpy(key, "job", 4);
 	memcpy(key + 4, d->job, plen - 1);
 	if ((rc = store_del(txn, STORE_DB_META, key, plen + 3)) != 0 && rc != -ENOENT)
 		return rc;
+	d->any |= rc == 0;
 	if ((rc = store_key_def(key, sizeof(key), STORE_DEF_JOB, d->job, &klen)) != 0)
 		return rc;
 	if ((rc = store_del(txn, STORE_DB_DEFS, key, klen)) != 0 && rc != -ENOENT)
 		return rc;
+	d->any |= rc == 0;
+	/* nothing at all: the caller says ENOENT (the txn commits no change) */
 	return 0;
 }
 
@@ -886,8 +895,8 @@ eng_inst_rmdir(struct eng *e, struct eng_node *p, const char *name)
 			return -ENOENT;
 		if (sched_job_defined(e->sched, name))
 			return -EBUSY;	/* a defined job keeps its history */
-		if (!eng_job_has_history(e, name, NULL))
-			return -ENOENT;
+		/* no instance left is fine: `rm -r` removed them one by one
+		 * before this rmdir; the job log and state go now */
 		d.job = name;
 		break;
 	case ENG_K_JOB:
@@ -916,7 +925,9 @@ eng_inst_rmdir(struct eng *e, struct eng_node *p, const char *name)
 		return -EPERM;
 	}
 	rc = store_update(e->store, eng_del_fn, &d);
-	if (rc == 0)
+	if (rc == 0 && d.cycle == NULL && !d.any)
+		rc = -ENOENT;
+	else if (rc == 0)
 		log_info("instances/%s%s%s: history removed (%zu instance%s)", d.job,
 		    d.cycle != NULL ? "/" : "", d.cycle != NULL ? d.cycle : "", d.deleted,
 		    d.deleted == 1 ? "" : "s");

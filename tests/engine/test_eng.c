@@ -862,6 +862,8 @@ test_remove_job(struct eng *e)
 	ok(jd != 0 && lk(e, jd, "20261125000000") != 0, "its history stays visible");
 	is_rc(eng_unlink(e, lk(e, jd, "20261125000000"), "state"), 0,
 	    "rm -r: unlinking a deleted job's view files is allowed");
+	is_rc(eng_rmdir(e, jd, "20261125000000"), 0, "rm -r: rmdir of one instance of it");
+	is_int(lk(e, jd, "20261125000000"), 0, "that instance is gone");
 	is_rc(eng_rmdir(e, ENG_INO_INSTANCES, "j2"), 0, "rm -r instances/j2 removes the history");
 	is_int(lk(e, ENG_INO_INSTANCES, "j2"), 0, "instances/j2 gone");
 	is_rc(eng_rmdir(e, ENG_INO_INSTANCES, "j2"), -ENOENT, "again: ENOENT");
