@@ -1160,7 +1160,7 @@ fail:
 /** PutRow, UpdateRow, DeleteRow: one write, response {consumed, [row]}. */
 static int
 emu_ots_single_write(struct emu_ots *ots, const char *table, struct emu_ots_write *w,
-    const Ots__ReturnContent *ret, struct buf *out, struct emu_ots_err *e, int kind_msg)
+    const Ots__ReturnContent *ret, struct buf *out, struct emu_ots_err *e)
 {
 	Ots__PutRowResponse rs = OTS__PUT_ROW_RESPONSE__INIT;	/* same layout for all three */
 	Ots__ConsumedCapacity cc;
@@ -1168,7 +1168,6 @@ emu_ots_single_write(struct emu_ots *ots, const char *table, struct emu_ots_writ
 	struct emu_ots_table *t;
 	int rc;
 
-	(void)kind_msg;
 	w->return_pk = ret != NULL && ret->has_return_type &&
 	    ret->return_type == OTS__RETURN_TYPE__RT_PK;
 	buf_init(&w->ret, BUF_MAX_SMALL);
@@ -1212,7 +1211,7 @@ emu_ots_put_row(struct emu_ots *ots, const uint8_t *body, size_t len,
 	w.pb = rq->row.data;
 	w.pblen = rq->row.len;
 	w.cond = rq->condition;
-	rc = emu_ots_single_write(ots, rq->table_name, &w, rq->return_content, out, e, 0);
+	rc = emu_ots_single_write(ots, rq->table_name, &w, rq->return_content, out, e);
 	ots__put_row_request__free_unpacked(rq, NULL);
 	return rc;
 }
@@ -1232,7 +1231,7 @@ emu_ots_update_row(struct emu_ots *ots, const uint8_t *body, size_t len,
 	w.pb = rq->row_change.data;
 	w.pblen = rq->row_change.len;
 	w.cond = rq->condition;
-	rc = emu_ots_single_write(ots, rq->table_name, &w, rq->return_content, out, e, 1);
+	rc = emu_ots_single_write(ots, rq->table_name, &w, rq->return_content, out, e);
 	ots__update_row_request__free_unpacked(rq, NULL);
 	return rc;
 }
@@ -1252,7 +1251,7 @@ emu_ots_delete_row(struct emu_ots *ots, const uint8_t *body, size_t len,
 	w.pb = rq->primary_key.data;
 	w.pblen = rq->primary_key.len;
 	w.cond = rq->condition;
-	rc = emu_ots_single_write(ots, rq->table_name, &w, rq->return_content, out, e, 2);
+	rc = emu_ots_single_write(ots, rq->table_name, &w, rq->return_content, out, e);
 	ots__delete_row_request__free_unpacked(rq, NULL);
 	return rc;
 }

@@ -559,7 +559,6 @@ emu_ots_get_stream_record(struct emu_ots *ots, const uint8_t *body, size_t len,
 	Ots__GetStreamRecordResponse__StreamRecord *recs = NULL, **recp = NULL;
 	Ots__ConsumedCapacity cc = OTS__CONSUMED_CAPACITY__INIT;
 	Ots__CapacityUnit cu = OTS__CAPACITY_UNIT__INIT;
-	const struct emu_ots_table *t = NULL;
 	const struct emu_ots_shard *s = NULL;
 	struct emu_ots_txn *txn = NULL;
 	struct emu_ots_cur *cur = NULL;
@@ -592,10 +591,8 @@ emu_ots_get_stream_record(struct emu_ots *ots, const uint8_t *body, size_t len,
 		if (!ti->stream || (uint32_t)ti->stream_created_us != it.stamp)
 			continue;
 		for (j = 0; j < ti->nshards; j++)
-			if (ti->shards[j].uid == it.uid) {
-				t = ti;
+			if (ti->shards[j].uid == it.uid)
 				s = &ti->shards[j];
-			}
 	}
 	if (s == NULL || it.ts < s->trim_ts || (it.ts == s->trim_ts && it.idx < s->trim_idx)) {
 		emu_ots_fail(e, 400, "OTSTrimmedDataAccess",
@@ -652,7 +649,6 @@ emu_ots_get_stream_record(struct emu_ots *ots, const uint8_t *body, size_t len,
 	rs.consumed = &cc;
 	rs.has_may_more_record = 1;
 	rs.may_more_record = more;
-	(void)t;
 	rc = emu_ots_pack(&rs, out);
 out:
 	emu_ots_cur_close(cur);

@@ -12,6 +12,7 @@
 //   await emu.fault('ots', 'op=GetStreamRecord,error=OTSServerBusy,count=2')
 //   await emu.clearFaults('ots')
 //   await emu.restart()   // same data dir and ports, new process
+//   await emu.crash()     // SIGKILL, then start again (durability)
 //   await emu.stop()      // SIGTERM; rejects unless difs-emu exits 0
 //
 // The binary is $DIFS_EMU (tests/conformance/run.sh sets it from meson), else
@@ -144,6 +145,17 @@ class Emu {
 
   async restart() {
     await this.halt();
+    await this.start();
+    return this;
+  }
+
+  // SIGKILL (no clean shutdown), then start again on the same data and ports
+  async crash() {
+    if (this.proc) {
+      this.proc.kill('SIGKILL');
+      await this.exit;
+      this.proc = null;
+    }
     await this.start();
     return this;
   }

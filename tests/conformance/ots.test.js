@@ -585,6 +585,16 @@ describe('tablestore SDK against difs-emu', () => {
     assert.ok(old.records.length > 0);
   });
 
+  it('keeps every acknowledged write across SIGKILL', async () => {
+    await write(() => client.putRow({ tableName: TABLE, condition: IGNORE(), primaryKey: pk('kill', 1, []), attributeColumns: [{ v: 'durable' }] }),
+      1, pkText('kill', 1, []), [{ name: 'v', op: 'PUT', value: 'str:durable' }]);
+    await emu.crash();
+    const r = await client.getRow({ tableName: TABLE, primaryKey: pk('kill', 1, []), maxVersions: 1 });
+    assert.deepEqual(r.row.attributes.map((a) => a.columnValue), ['durable']);
+    const { all } = await readAll(streamId);
+    checkRecords(all);
+  });
+
   it('trims records and refuses old iterators with OTSTrimmedDataAccess', async () => {
     const n = Number((await emu.cmd('ots', `trim ${TABLE} 0`)).trim());
     assert.equal(n, expected.length, 'every record was trimmed');
