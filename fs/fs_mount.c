@@ -58,6 +58,7 @@ struct fs_mount_opts {
 	struct buf	 fuse_opts;	/**< user -o options, comma-joined */
 	int		 workers;	/**< 0: engine default */
 	int		 grace_ms;	/**< hidden --grace-ms (tests): 0 = default */
+	bool		 nosync;	/**< hidden --nosync (benchmarks): no fsync */
 };
 
 /* the signal thread's view of the daemon */
@@ -68,7 +69,8 @@ struct fs_sig {
 	bool			 running;
 };
 
-enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_GRACE, FS_OPT_HELP };
+enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_GRACE, FS_OPT_NOSYNC,
+	FS_OPT_HELP };
 
 static const struct option fs_mount_longopts[] = {
 	{ "state",	required_argument,	NULL, FS_OPT_STATE },
@@ -77,6 +79,8 @@ static const struct option fs_mount_longopts[] = {
 	{ "help",	no_argument,		NULL, FS_OPT_HELP },
 	/* hidden, for tests: job removal grace instead of 60 s */
 	{ "grace-ms",	required_argument,	NULL, FS_OPT_GRACE },
+	/* hidden, for benchmarks: no fsync at commit (a crash loses state) */
+	{ "nosync",	no_argument,		NULL, FS_OPT_NOSYNC },
 	{ NULL,		0,			NULL, 0 },
 };
 
@@ -265,6 +269,9 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 				    "got '%s'", optarg);
 				return 2;
 			}
+			break;
+		case FS_OPT_NOSYNC:
+			o->nosync = true;
 			break;
 		case 'h':
 		case FS_OPT_HELP:
@@ -482,6 +489,7 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	cfg.exclusive = true;
 	cfg.workers = o->workers;
 	cfg.grace_ms = o->grace_ms;
+	cfg.nosync = o->nosync;
 	cfg.uid = getuid();
 	cfg.gid = getgid();
 	cfg.inval_inode = fs_inval_inode_hook;

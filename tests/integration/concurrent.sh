@@ -6,7 +6,7 @@
 # cat, grep -r of the whole tree, jq of status files) run at once while
 # ctl commands start runs.  Every process must finish cleanly, every file
 # must end with its writer's last bytes, and the daemon must exit 0.
-# Run it against an ASan build of difs too (see tests/integration/README).
+# Run it against an ASan build of difs too (see tests/integration/README.md).
 . "$(dirname "$0")/lib.sh"
 require_prog python3 jq
 it_setup
