@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "spool.h"
 
 #define SPOOL_SUFFIX	".spool"
+#define SPOOL_LOCK	".lock"		/**< flock-held while a spool is open */
 #define SPOOL_SLICE_MS	100	/**< waits re-check the cancel flag this often */
 
 struct spool {
@@ -25,6 +27,7 @@ struct spool {
 	uint64_t	 quota;
 	uint32_t	 wait_ms;
 	atomic_int	*cancel;
+	int		 lockfd;	/**< DIR/.lock, flock(LOCK_EX) while open */
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
 	/* protected by lock: */
@@ -89,6 +92,70 @@ spool_clean(const char *dir)
 	return n;
 }
 
+/* take DIR/.lock: a second open spool on DIR is refused (-EBUSY) */
+static int
+spool_lock(struct spool *sp, struct eng_errbuf *eb)
+{
+	char path[4096];
+	int k;
+
+	sp->lockfd = -1;
+	k = snprintf(path, sizeof(path), "%s/" SPOOL_LOCK, sp->dir);
+	if (k < 0 || (size_t)k >= sizeof(path))
+		return eng_errbuf_set(eb, -ENAMETOOLONG, "spool: directory name too long");
+	if ((sp->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return eng_errbuf_set(eb, -errno, "spool: cannot create %s: %s", path,
+		    strerror(errno));
+	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		(void)close(sp->lockfd);
+		sp->lockfd = -1;
+		return eng_errbuf_set(eb, rc, "spool: %s is in use by another run", sp->dir);
+	}
+	return 0;
+}
+
+int
+spool_sweep(const char *parent, size_t *removed)
+{
+	struct dirent *de;
+	DIR *d;
+	size_t n = 0;
+
+	if (removed != NULL)
+		*removed = 0;
+	if ((d = opendir(parent)) == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) != NULL) {
+		char sub[4096], lock[4200];
+		int fd, k;
+
+		if (de->d_name[0] == '.')
+			continue;
+		k = snprintf(sub, sizeof(sub), "%s/%s", parent, de->d_name);
+		if (k < 0 || (size_t)k >= sizeof(sub))
+			continue;
+		k = snprintf(lock, sizeof(lock), "%s/" SPOOL_LOCK, sub);
+		if (k < 0 || (size_t)k >= sizeof(lock))
+			continue;
+		if ((fd = open(lock, O_RDWR | O_CLOEXEC)) < 0)
+			continue;	/* not a spool directory */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* nobody holds it: the run that made it is gone */
+			if (spool_clean(sub) > 0)
+				n++;
+			(void)unlink(lock);
+			(void)rmdir(sub);
+		}
+		(void)close(fd);
+	}
+	closedir(d);
+	if (removed != NULL)
+		*removed = n;
+	return 0;
+}
+
 int
 spool_new(const struct spool_config *cfg, struct spool **out, struct eng_errbuf *eb)
 {
@@ -101,14 +168,20 @@ spool_new(const struct spool_config *cfg, struct spool **out, struct eng_errbuf 
 	if ((rc = spool_mkdirs(cfg->dir)) != 0)
 		return eng_errbuf_set(eb, rc, "spool: cannot create %s: %s", cfg->dir,
 		    eng_strerror(rc));
-	if ((rc = spool_clean(cfg->dir)) < 0)
-		return eng_errbuf_set(eb, rc, "spool: cannot read %s: %s", cfg->dir,
-		    eng_strerror(rc));
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return -ENOMEM;
 	if ((sp->dir = strdup(cfg->dir)) == NULL) {
 		free(sp);
 		return -ENOMEM;
+	}
+	if ((rc = spool_lock(sp, eb)) == 0 && (rc = spool_clean(cfg->dir)) < 0)
+		eng_errbuf_set(eb, rc, "spool: cannot read %s: %s", cfg->dir, eng_strerror(rc));
+	if (rc < 0) {
+		if (sp->lockfd >= 0)
+			(void)close(sp->lockfd);
+		free(sp->dir);
+		free(sp);
+		return rc;
 	}
 	sp->quota = cfg->quota != 0 ? cfg->quota : SPOOL_QUOTA_DEFAULT;
 	sp->wait_ms = cfg->wait_ms != 0 ? cfg->wait_ms : SPOOL_WAIT_DEFAULT;
@@ -126,6 +199,8 @@ spool_free(struct spool *sp)
 		return;
 	pthread_cond_destroy(&sp->cond);
 	pthread_mutex_destroy(&sp->lock);
+	if (sp->lockfd >= 0)
+		(void)close(sp->lockfd);	/* releases the flock */
 	free(sp->dir);
 	free(sp);
 }

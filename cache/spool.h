@@ -15,6 +15,9 @@
  *
  * Files are named DIR/<tag>-<seq>.spool and removed by spool_file_free();
  * spool_new() removes every *.spool file left in DIR by a crashed process.
+ * An open spool holds an flock on DIR/.lock, so one directory serves one
+ * spool at a time, and spool_sweep() can tell the directories of runs that
+ * died (lock free) from live ones.
  * The spool does not fsync: staged data only needs to survive until its
  * upload, and a crash re-creates it from the source.
  *
@@ -49,11 +52,22 @@ struct spool_file;
 /**
  * spool_new - open the spool in cfg->dir (created when missing, parents
  * too) and remove stale *.spool files there.
- * Returns 0, -errno of mkdir/opendir (eb says which directory), -ENOMEM.
+ * Returns 0, -EBUSY when another open spool holds DIR, -errno of
+ * mkdir/opendir/open (eb says which directory), -ENOMEM.
  */
 int	spool_new(const struct spool_config *cfg, struct spool **out,
 	    struct eng_errbuf *eb) __attribute__((warn_unused_result));
-/** spool_free - every file must have been freed first (they keep a pointer). */
+/**
+ * spool_sweep - remove the spool directories under parent that no open
+ * spool holds (their *.spool files, .lock, and the directory when empty):
+ * what crashed runs left.  Other entries are untouched.  *removed (may be
+ * NULL) gets the number of directories that held staged files.
+ * Returns 0 (also when parent does not exist) or -errno of opendir.
+ */
+int	spool_sweep(const char *parent, size_t *removed);
+
+/** spool_free - every file must have been freed first (they keep a pointer);
+ *  releases the directory lock (the directory itself stays). */
 void	spool_free(struct spool *sp);
 
 /**

@@ -137,11 +137,19 @@ wo_localtime(void *arg, int64_t utc, struct tm *out, long *gmtoff)
 	return 0;
 }
 
+/* the per-run spool directory, once its spool is closed */
 static void
 wo_rmdir_spool(struct wo_job *j)
 {
-	if (j->spool_dir != NULL)
-		(void)rmdir(j->spool_dir);
+	char lock[4200];
+	int k;
+
+	if (j->spool_dir == NULL)
+		return;
+	k = snprintf(lock, sizeof(lock), "%s/.lock", j->spool_dir);
+	if (k > 0 && (size_t)k < sizeof(lock))
+		(void)unlink(lock);
+	(void)rmdir(j->spool_dir);
 }
 
 static void
@@ -498,6 +506,13 @@ wo_spool_open(struct wo_job *j, struct eng_errbuf *eb)
 	int k;
 
 	if (env->spool_dir != NULL) {
+		size_t swept = 0;
+
+		/* spool directories of runs that died (their lock is free) */
+		if (spool_sweep(env->spool_dir, &swept) == 0 && swept > 0)
+			plugin_log(env, LOG_LVL_INFO, "oss writer: removed the staged files of %zu "
+			    "run%s that did not finish, from %s", swept, swept == 1 ? "" : "s",
+			    env->spool_dir);
 		k = snprintf(name, sizeof(name), "oss-%s-%s", env->job != NULL ? env->job : "job",
 		    env->instance != NULL ? env->instance : "run");
 		if (k < 0 || (size_t)k >= sizeof(name))

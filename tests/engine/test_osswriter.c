@@ -397,6 +397,23 @@ writer_json(const char *extra)
 }
 
 static int
+spool_leftovers_q(const char *what)
+{
+	char cmd[800];
+	FILE *p;
+	char line[64];
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -mindepth 1 %s | wc -l", g_spool, what);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), p) != NULL)
+		n = (int)strtol(line, NULL, 10);
+	pclose(p);
+	return n;
+}
+
+static int
 spool_leftovers(void)
 {
 	char cmd[800];
@@ -523,15 +540,19 @@ t_big_object_and_fault(void)
 	struct run_opts ro = { w, 25000, 200, 1, NULL, NULL, NULL, NULL };
 	long nf;
 
-	printf("# ---- one object of several parts, 503 injected on UploadPart ----\n");
+	printf("# ---- one object of several parts; 503, dropped and reset UploadParts ----\n");
 	buf_init(&got, BUF_MAX_BODY);
 	buf_init(&want, BUF_MAX_BODY);
 	expect_lines(&want, 25000, 200);
 	nf = emu_faults();
 	is_rc(emu_admin_req("fault", "op=UploadPart,error=ServiceUnavailable,status=503,count=2",
 	    NULL), 0, "inject two 503 on UploadPart");
+	is_rc(emu_admin_req("fault", "op=UploadPart,drop,count=1", NULL), 0,
+	    "drop one UploadPart connection mid-body");
+	is_rc(emu_admin_req("fault", "op=UploadPart,reset,count=1", NULL), 0,
+	    "reset one UploadPart answer");
 	is_rc(run(&ro), 0, "run through the faults");
-	is_int(emu_faults() - nf, 2, "both faults were injected");
+	is_int(emu_faults() - nf, 4, "all four faults were injected");
 	(void)emu_admin_req("fault/clear", "", NULL);
 	is_rc(get_obj("big/data__" INST "_0", &got), 0, "object exists");
 	ok(got.len == want.len && memcmp(got.p, want.p, want.len) == 0,
@@ -840,6 +861,7 @@ main(int argc, char **argv)
 	t_empty();
 	t_cancel_and_kill(argv[0]);
 	is_int(spool_leftovers(), 0, "no spool file left at the end");
+	is_int(spool_leftovers_q(""), 0, "and no per-run spool directory either");
 
 	conf_source_free(g_src);
 	oss_free(g_oss);

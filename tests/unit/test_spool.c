@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +184,50 @@ main(void)
 	spool_free(sp);
 	is_int(count_spool_files(dir), 0, "nothing left");
 
+	/* one spool per directory; sweeping what dead runs left */
+	{
+		char d1[700], d2[700], f[800];
+		struct spool *s1 = NULL, *s2 = NULL, *s3 = NULL;
+		pid_t pid;
+		int status;
+		size_t swept = 99;
+
+		snprintf(d1, sizeof(d1), "%s/runs/live", root);
+		snprintf(d2, sizeof(d2), "%s/runs/dead", root);
+		cfg.dir = d1;
+		is_rc(spool_new(&cfg, &s1, &eb), 0, "live spool");
+		is_rc(spool_new(&cfg, &s3, &eb), -EBUSY, "a second spool on the same directory: %s",
+		    eb.msg);
+		is_rc(spool_file_new(s1, "x", 10, &a, &eb), 0, "live staged file");
+		cfg.dir = d2;
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			/* a run that dies with a staged file */
+			if (spool_new(&cfg, &s2, &eb) != 0 ||
+			    spool_file_new(s2, "y", 10, &b, &eb) != 0)
+				_exit(1);
+			_exit(0);
+		}
+		waitpid(pid, &status, 0);
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a child staged a file and died");
+		snprintf(f, sizeof(f), "%s/y-1.spool", d2);
+		ok(access(f, F_OK) == 0, "dead run's file still on disk");
+		b = NULL;
+		snprintf(stale, sizeof(stale), "%s/runs/not-a-spool", root);
+		ok(mkdir(stale, 0700) == 0, "unrelated directory");
+		is_rc(spool_sweep(stale, NULL), 0, "sweep of a directory without spools");
+		snprintf(stale, sizeof(stale), "%s/runs", root);
+		is_rc(spool_sweep(stale, &swept), 0, "sweep");
+		is_int((int)swept, 1, "one dead run swept");
+		ok(access(f, F_OK) != 0 && access(d2, F_OK) != 0, "its files and directory are gone");
+		ok(access(spool_file_path(a), F_OK) == 0, "the live run's file is kept");
+		snprintf(stale, sizeof(stale), "%s/runs/not-a-spool", root);
+		ok(access(stale, F_OK) == 0, "unrelated directories are kept");
+		spool_file_free(a);
+		spool_free(s1);
+		is_rc(spool_sweep("/nonexistent/difs", NULL), 0, "missing parent is fine");
+	}
 	free(big);
 	(void)nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return done_testing();
