@@ -109,6 +109,17 @@ sched_def_unref(struct sched_def *d)
 	free(d);
 }
 
+/* drop a reference taken under s->lock, from outside it */
+static void
+sched_def_put(struct sched *s, struct sched_def *d)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	sched_def_unref(d);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static struct sched_job *
 sched_find(struct sched *s, const char *name)
 {
@@ -118,12 +129,6 @@ sched_find(struct sched *s, const char *name)
 		if (strcmp(j->name, name) == 0)
 			return j;
 	return NULL;
-}
-
-static const struct tz *
-sched_tz_of(struct sched *s, const struct sched_job *j)
-{
-	return j != NULL && j->def != NULL ? j->def->tz : s->local;
 }
 
 int
@@ -1121,6 +1126,7 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 {
 	const struct sched_icmd *c = NULL;
 	struct sched_job *j;
+	struct sched_def *d;
 	struct sched_run *r;
 	const struct tz *tz;
 	char copy[256], *w[4];
@@ -1131,7 +1137,9 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 	n = sched_words(copy, w, 3);
 	pthread_mutex_lock(&s->lock);
 	j = sched_find(s, job);
-	tz = sched_tz_of(s, j);
+	if ((d = j != NULL ? j->def : NULL) != NULL)
+		d->refs++;	/* keeps tz alive after unlocking */
+	tz = d != NULL ? d->tz : s->local;
 	for (i = 0; n >= 1 && i < sizeof(sched_icmds) / sizeof(sched_icmds[0]); i++)
 		if (strcmp(w[0], sched_icmds[i].name) == 0)
 			c = &sched_icmds[i];
@@ -1143,6 +1151,7 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 		pthread_mutex_unlock(&s->lock);
 		sched_log(s, job, cycle, tz, LOG_LVL_WARN, "ctl: %s", eb != NULL ? eb->msg :
 		    "invalid control message");
+		sched_def_put(s, d);
 		return ENG_EINVAL;
 	}
 	if (c->mut == NULL) {	/* kill */
@@ -1150,6 +1159,8 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 			if (strcmp(r->job, job) == 0 && strcmp(r->cycle, cycle) == 0)
 				break;
 		if (r == NULL) {
+			if (d != NULL)
+				sched_def_unref(d);
 			pthread_mutex_unlock(&s->lock);
 			return eng_errbuf_set(eb, ENG_ESTATE, "%s", c->refused);
 		}
@@ -1157,10 +1168,13 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 		atomic_store(&r->cancel, 1);
 		pthread_mutex_unlock(&s->lock);
 		sched_log(s, job, cycle, tz, LOG_LVL_INFO, "ctl: kill requested");
+		sched_def_put(s, d);
 		return 0;
 	}
 	rc = sched_transition(s, job, cycle, tz, c->mut,
 	    (void *)(uintptr_t)"rerun requested through ctl", false, NULL);
+	if (d != NULL)
+		sched_def_unref(d);
 	pthread_mutex_unlock(&s->lock);
 	if (rc == ENG_ESTATE)
 		return eng_errbuf_set(eb, rc, "%s", c->refused);
@@ -1312,9 +1326,14 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 	sched_wake(s);
 	return 0;
 bad:
-	pthread_mutex_unlock(&s->lock);
-	sched_log(s, job, NULL, j != NULL && j->def != NULL ? j->def->tz : NULL, LOG_LVL_WARN,
-	    "ctl: refused '%s': %s", line, e.msg);
+	{
+		struct sched_def *d = j->def;	/* j is defined on every path to bad */
+
+		d->refs++;
+		pthread_mutex_unlock(&s->lock);
+		sched_log(s, job, NULL, d->tz, LOG_LVL_WARN, "ctl: refused '%s': %s", line, e.msg);
+		sched_def_put(s, d);
+	}
 	eng_errbuf_set(eb, rc, "%s", e.msg);
 	return rc;
 }
@@ -1398,19 +1417,6 @@ sched_job_defined(struct sched *s, const char *name)
 	b = sched_find(s, name) != NULL;
 	pthread_mutex_unlock(&s->lock);
 	return b;
-}
-
-const struct tz *
-sched_job_tz(struct sched *s, const char *job)
-{
-	const struct tz *tz;
-
-	/* a job's zone object lives until the job is redefined or removed:
-	 * callers use it immediately (status rendering) */
-	pthread_mutex_lock(&s->lock);
-	tz = sched_tz_of(s, sched_find(s, job));
-	pthread_mutex_unlock(&s->lock);
-	return tz;
 }
 
 /* ---- reading ------------------------------------------------------------------ */

@@ -103,8 +103,6 @@ int	sched_ctl_instance(struct sched *s, const char *job, const char *cycle,
  */
 int	sched_instance_get(struct sched *s, const char *job, const char *cycle,
 	    struct inst *in);
-/** The zone a job's times are shown in (its schedule's, else the machine's). */
-const struct tz *sched_job_tz(struct sched *s, const char *job);
 
 /** Key of a job's own log (ctl messages) in STORE_DB_LOGS: "JOB\0joblog". */
 int	sched_joblog_key(const char *job, char *out, size_t outsz, size_t *klen);
