@@ -86,7 +86,6 @@ struct wo_job {
 	/* after job_prepare: */
 	int			 ntasks;
 	char			*spool_dir;
-	bool			 spool_tmp;	/**< spool_dir made by us (mkdtemp) */
 	struct spool		*spool;
 	struct writer_oss_pool	*pool;
 	struct writer_oss_obj	*sobj;		/**< writeSingleObject upload */
@@ -495,52 +494,76 @@ wo_sweep(struct wo_job *j, const char *prefix, bool own_only, bool conflict,
 	return rc;
 }
 
-/* the per-run spool directory: SPOOL/oss-<job>-<instance> or a temporary one */
+/*
+ * The parent of the per-run spool directories: env->spool_dir (the state
+ * directory's cache), else $TMPDIR/difs-spool-<uid> (created 0700, and
+ * refused unless it is a directory of ours that nobody else can write).
+ */
+static int
+wo_spool_parent(const struct plugin_env *env, char **out, struct eng_errbuf *eb)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+
+	*out = NULL;
+	if (env->spool_dir != NULL)
+		return (*out = strdup(env->spool_dir)) != NULL ? 0 : -ENOMEM;
+	if (asprintf(out, "%s/difs-spool-%u", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp",
+	    (unsigned)getuid()) < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	if (mkdir(*out, 0700) != 0 && errno != EEXIST)
+		return eng_errbuf_set(eb, -errno, "oss writer: cannot create the spool directory "
+		    "%s: %s", *out, strerror(errno));
+	if (lstat(*out, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077) != 0)
+		return eng_errbuf_set(eb, -EPERM, "oss writer: %s is not a private directory "
+		    "of this user; remove it or set TMPDIR", *out);
+	return 0;
+}
+
+/* the per-run spool directory PARENT/oss-<job>-<instance>, after sweeping
+ * the directories of runs that died */
 static int
 wo_spool_open(struct wo_job *j, struct eng_errbuf *eb)
 {
 	const struct plugin_env *env = j->env;
 	struct spool_config sc;
-	char name[200];
-	size_t i;
-	int k;
+	char name[200], *parent = NULL;
+	size_t i, swept = 0;
+	int k, rc;
 
-	if (env->spool_dir != NULL) {
-		size_t swept = 0;
-
-		/* spool directories of runs that died (their lock is free) */
-		if (spool_sweep(env->spool_dir, &swept) == 0 && swept > 0)
-			plugin_log(env, LOG_LVL_INFO, "oss writer: removed the staged files of %zu "
-			    "run%s that did not finish, from %s", swept, swept == 1 ? "" : "s",
-			    env->spool_dir);
-		k = snprintf(name, sizeof(name), "oss-%s-%s", env->job != NULL ? env->job : "job",
-		    env->instance != NULL ? env->instance : "run");
-		if (k < 0 || (size_t)k >= sizeof(name))
-			return eng_errbuf_set(eb, -ENAMETOOLONG, "oss writer: job name too long");
-		for (i = 0; name[i] != '\0'; i++)
-			if (name[i] == '/' || name[i] == ' ' || (unsigned char)name[i] < 0x20)
-				name[i] = '_';
-		if (asprintf(&j->spool_dir, "%s/%s", env->spool_dir, name) < 0) {
-			j->spool_dir = NULL;
-			return -ENOMEM;
-		}
-	} else {
-		const char *tmp = getenv("TMPDIR");
-
-		if (asprintf(&j->spool_dir, "%s/difs-spool-XXXXXX",
-		    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp") < 0) {
-			j->spool_dir = NULL;
-			return -ENOMEM;
-		}
-		if (mkdtemp(j->spool_dir) == NULL)
-			return eng_errbuf_set(eb, -errno, "oss writer: cannot create a spool "
-			    "directory in %s: %s", tmp != NULL ? tmp : "/tmp", strerror(errno));
-		j->spool_tmp = true;
+	if ((rc = wo_spool_parent(env, &parent, eb)) != 0)
+		goto out;
+	if (spool_sweep(parent, &swept) == 0 && swept > 0)
+		plugin_log(env, LOG_LVL_INFO, "oss writer: removed the staged files of %zu "
+		    "run%s that did not finish, from %s", swept, swept == 1 ? "" : "s", parent);
+	k = snprintf(name, sizeof(name), "oss-%s-%s", env->job != NULL ? env->job : "job",
+	    env->instance != NULL ? env->instance : "run");
+	if (k < 0 || (size_t)k >= sizeof(name)) {
+		rc = eng_errbuf_set(eb, -ENAMETOOLONG, "oss writer: job name too long");
+		goto out;
+	}
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] == '/' || name[i] == ' ' || (unsigned char)name[i] < 0x20)
+			name[i] = '_';
+	if (asprintf(&j->spool_dir, "%s/%s", parent, name) < 0) {
+		j->spool_dir = NULL;
+		rc = -ENOMEM;
+		goto out;
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.dir = j->spool_dir;
 	sc.cancel = env->cancel;
-	return spool_new(&sc, &j->spool, eb);
+	rc = spool_new(&sc, &j->spool, eb);
+	if (rc != 0) {
+		free(j->spool_dir);	/* not ours to remove */
+		j->spool_dir = NULL;
+	}
+out:
+	free(parent);
+	return rc;
 }
 
 /* abort the multipart uploads a killed attempt of this instance left */
