@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -935,9 +936,20 @@ test_remount(void)
 	}
 }
 
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 int
 main(void)
 {
+	int rc;
+
 	struct eng *e, *e2;
 	const char *base = getenv("TMPDIR");
 
@@ -980,5 +992,8 @@ main(void)
 	}
 	eng_free(e);
 	test_remount();
-	return done_testing();
+	rc = done_testing();
+	if (rc == 0 && getenv("KEEP") == NULL)
+		(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
 }
