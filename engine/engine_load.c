@@ -255,8 +255,10 @@ eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 		goto fail;
 	for (i = 0; i < 2; i++)
 		for (n = e->files[i]; n != NULL; n = n->f->next)
-			if (eng_file_is_def(n))
-				(void)eng_validate(e, n);	/* errtext for invalid ones */
+			/* errtext for invalid ones; an empty file (": > x.json",
+			 * nothing written yet) was not validated before either */
+			if (eng_file_is_def(n) && n->f->data.len > 0)
+				(void)eng_validate(e, n);
 	rc = 0;
 	goto out;
 fail:
