@@ -90,6 +90,7 @@ struct wo_job {
 	struct writer_oss_pool	*pool;
 	struct writer_oss_obj	*sobj;		/**< writeSingleObject upload */
 	unsigned		 sparts;	/**< part numbers per task (single) */
+	uint64_t		 srecords;	/**< single: records of finished tasks, protected by lock */
 	struct spool_file      **tails;		/**< single: each task's last part */
 	bool			 committed;
 	pthread_mutex_t		 lock;
@@ -341,6 +342,10 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
 		goto out;
 	}
 	j->max_file = (uint64_t)v * WO_MIB;
+	/* as DataX (maxPartNumber), an object also rolls over before it would
+	 * need more parts than a multipart upload allows */
+	if (j->max_file > (uint64_t)(OSS_MAX_PARTS - 2) * j->part_size)
+		j->max_file = (uint64_t)(OSS_MAX_PARTS - 2) * j->part_size;
 	rc = -ENOMEM;
 	suffix = plugin_param_str(param, "suffix", "");
 	suffix += strspn(suffix, " \t");
@@ -928,6 +933,7 @@ wo_task_finish(void *p, struct eng_errbuf *eb)
 		}
 		pthread_mutex_lock(&j->lock);
 		j->tails[t->task] = t->cur;
+		j->srecords += t->obj_records;
 		pthread_mutex_unlock(&j->lock);
 		t->cur = NULL;
 		goto out;
@@ -1022,7 +1028,7 @@ wo_job_commit(void *p, struct eng_errbuf *eb)
 	if (rc != 0)
 		return rc;
 	total = j->sobj->bytes;	/* no part in flight any more */
-	if (total == 0) {
+	if (total == 0 || (j->srecords == 0 && !j->gen_empty)) {
 		/* nothing to complete: OSS needs at least one part */
 		writer_oss_obj_abort(j->sobj);
 		j->committed = true;

@@ -691,6 +691,13 @@ t_single(void)
 	is_rc(run(&ro), 0, "no records, generateEmptyFile default true");
 	ok(get_obj("single/empty", &got) == 0 && got.len == 0, "an empty object");
 	free(w);
+	w = writer_json("\"object\": \"single/none\", \"writeMode\": \"truncate\", "
+	    "\"writeSingleObject\": true, \"header\": [\"h\"], \"generateEmptyFile\": false");
+	ro.writer = w;
+	is_rc(run(&ro), 0, "no records, a header, generateEmptyFile false");
+	ok(!exists("single/none"), "no object");
+	is_int(count_uploads("single/"), 0, "no upload left");
+	free(w);
 	for (t = 0; t < 3; t++)
 		buf_free(&s[t]);
 	buf_free(&got);
