@@ -211,6 +211,12 @@ eng_render_jobjson(struct eng *e, const struct inst *in, struct buf *out)
 	int rc;
 
 	buf_init(&raw, ENG_FILE_MAX + 1);
+	if (in->job_json.len > 0) {	/* what the last finished attempt ran */
+		rc = buf_add(out, in->job_json.p, in->job_json.len);
+		if (rc == 0 && in->job_json.p[in->job_json.len - 1] != '\n')
+			rc = buf_addc(out, '\n');
+		goto out;
+	}
 	if ((rc = eng_defs_job_raw(e, in->job, &raw)) != 0) {
 		rc = rc == -ENOENT ? buf_addstr(out, "{}\n") : rc;
 		goto out;

@@ -24,6 +24,7 @@ inst_init(struct inst *in)
 	in->window_start_ms = -1;
 	in->window_end_ms = -1;
 	buf_init(&in->outputs, BUF_MAX_DOC);
+	buf_init(&in->job_json, BUF_MAX_DOC);
 }
 
 void
@@ -32,6 +33,7 @@ inst_free(struct inst *in)
 	if (in == NULL)
 		return;
 	buf_free(&in->outputs);
+	buf_free(&in->job_json);
 	param_set_free(&in->params);
 }
 
@@ -123,6 +125,7 @@ inst_encode(const struct inst *in, struct buf *out)
 	rc |= json_obj_add(o, "params", p);
 	rc |= json_obj_add_bool(o, "set_success", in->set_success);
 	rc |= json_obj_add_str(o, "trigger", inst_triggers[in->trigger]);
+	rc |= json_obj_add_str(o, "job_json", in->job_json.p);
 	if (rc != 0) {
 		rc = -ENOMEM;
 		goto out;
@@ -201,6 +204,11 @@ inst_decode(const char *buf, size_t len, struct inst *in)
 	for (i = 0; s != NULL && i < 3; i++)
 		if (strcmp(s, inst_triggers[i]) == 0)
 			in->trigger = (enum inst_trigger)i;
+	buf_reset(&in->job_json);
+	if ((s = json_str(json_get(o, "job_json"))) != NULL && buf_addstr(&in->job_json, s) != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	buf_reset(&in->outputs);
 	for (n = json_first(json_get(o, "outputs")); n != NULL; n = json_next(n))
 		if ((s = json_str(n)) != NULL && buf_printf(&in->outputs, "%s\n", s) != 0) {

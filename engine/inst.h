@@ -27,7 +27,7 @@
  *    "rerun_interval_s","cyctime","created_ms","started_ms","finished_ms",
  *    "next_try_ms","window_start_ms","window_end_ms","records_read",
  *    "records_written","dirty","bytes","outputs":[..],"error","params":{..},
- *    "set_success","trigger"}
+ *    "set_success","trigger","job_json"}
  * (times: ms since the epoch, 0 = not yet; window: -1 = not reported).
  */
 #ifndef DIFS_INST_H
@@ -69,6 +69,8 @@ struct inst {
 	int64_t		 window_start_ms, window_end_ms;	/**< -1 = not reported */
 	int64_t		 records_read, records_written, dirty, bytes;
 	struct buf	 outputs;	/**< output names, one per line */
+	struct buf	 job_json;	/**< the resolved job of the last finished attempt,
+					     secrets masked ("" before any) */
 	char		 error[512];	/**< last error ("" none) */
 	struct param_set params;	/**< owned */
 	bool		 set_success;

@@ -607,6 +607,7 @@ struct sched_fin {
 	int64_t		 now;
 	const struct pipe_stats *st;
 	const struct buf *outputs;
+	const struct buf *resolved;	/**< may be NULL */
 	const struct tz	*tz;
 };
 
@@ -624,6 +625,11 @@ sched_mut_finish(struct inst *in, void *arg, struct buf *msg)
 	buf_reset(&in->outputs);
 	if (f->outputs->len > 0 && buf_add(&in->outputs, f->outputs->p, f->outputs->len) != 0)
 		return -ENOMEM;
+	if (f->resolved != NULL && f->resolved->len > 0) {
+		buf_reset(&in->job_json);
+		if (buf_add(&in->job_json, f->resolved->p, f->resolved->len) != 0)
+			return -ENOMEM;
+	}
 	if (f->rc == 0) {
 		in->state = INST_SUCCESS;
 		in->error[0] = '\0';
@@ -743,12 +749,13 @@ sched_run_main(void *p)
 	struct sched_runlog rl = { s, r->job, r->cycle, r->def->tz };
 	struct run_config rc_;
 	struct eng_errbuf eb = { "" };
-	struct buf outputs;
+	struct buf outputs, resolved;
 	struct sched_fin f;
 	struct sched_run **rp;
 	int rc;
 
 	buf_init(&outputs, BUF_MAX_DOC);
+	buf_init(&resolved, BUF_MAX_DOC);
 	memset(&rc_, 0, sizeof(rc_));
 	rc_.job = r->def->job;
 	rc_.params = &r->params;
@@ -766,6 +773,7 @@ sched_run_main(void *p)
 	rc_.now_arg = s;
 	rc_.progress_ms = s->cfg.progress_ms;
 	rc_.outputs = &outputs;
+	rc_.resolved = &resolved;
 	rc_.window = sched_run_window;
 	rc_.window_arg = r;
 	rc_.ckpt_put = sched_run_ckpt_put;
@@ -780,6 +788,7 @@ sched_run_main(void *p)
 	f.now = sched_now(s);
 	f.st = &r->stats;
 	f.outputs = &outputs;
+	f.resolved = &resolved;
 	f.tz = r->def->tz;
 	rc = sched_transition(s, r->job, r->cycle, r->def->tz, sched_mut_finish, &f, false, NULL);
 	if (rc != 0)
@@ -796,6 +805,7 @@ sched_run_main(void *p)
 	pthread_mutex_unlock(&s->lock);
 	param_set_free(&r->params);
 	buf_free(&outputs);
+	buf_free(&resolved);
 	free(r);
 	return NULL;
 }

@@ -290,6 +290,9 @@ main(void)
 	is_int(inst_attempts_allowed(&in), 4, "rerun.times 3 allows 4 attempts");
 	ok(in.outputs.len > 0 && strstr(in.outputs.p, "20261125115500__20261125120500_0") != NULL,
 	    "the output file is recorded: %s", in.outputs.p);
+	ok(strstr(in.job_json.p, "20261125115500") != NULL &&
+	    strstr(in.job_json.p, "${start_time}") == NULL,
+	    "the resolved job of the attempt is kept (job.json): %.300s", in.job_json.p);
 	is_int(get(s, "seed", "20261125235500", &in), 0, "the last cycle of the day is 23:55");
 	ok(get(s, "seed", "20261126000000", &in) == -ENOENT, "no instance beyond the day yet");
 	ok(log_has(st, "seed", "20261125000000", "SUCCESS: attempt 1 succeeded"),
