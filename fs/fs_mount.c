@@ -10,7 +10,8 @@
  *      the engine opens the LMDB store: an LMDB environment must not cross a
  *      fork (its reader slots and fcntl locks belong to the opening pid), so
  *      libfuse's fuse_daemonize() (which forks late) is not used;
- *   3. open the daemon log (STATE/difs.log, plus stderr with -f), open the
+ *   3. open the daemon log (STATE/difs.log, plus stderr with -f; writers
+ *      stage their output under STATE/spool), open the
  *      engine (takes the state directory's lock: a second daemon gets
  *      ENG_ELOCKED and the holder's pid), create the FUSE session, mount;
  *   4. start the invalidation thread, the scheduler and the signal thread,
@@ -455,7 +456,7 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	struct eng_errbuf eb;
 	struct fs_sig sig;
 	struct fs fs;
-	char logpath[PATH_MAX];
+	char logpath[PATH_MAX], spool[PATH_MAX];
 	bool mounted = false;
 	int rc, status = 1;
 
@@ -465,6 +466,15 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	rc = snprintf(logpath, sizeof(logpath), "%s/difs.log", o->state);
 	if (rc < 0 || (size_t)rc >= sizeof(logpath)) {
 		fs_mount_err(NULL, "state directory name too long");
+		goto out;
+	}
+	rc = snprintf(spool, sizeof(spool), "%s/spool", o->state);
+	if (rc < 0 || (size_t)rc >= sizeof(spool)) {
+		fs_mount_err(NULL, "state directory name too long");
+		goto out;
+	}
+	if (mkdir(spool, 0700) != 0 && errno != EEXIST) {
+		fs_mount_err(NULL, "cannot create %s: %s", spool, strerror(errno));
 		goto out;
 	}
 	rc = log_open(logpath, o->foreground, LOG_LVL_INFO);
@@ -490,6 +500,7 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	cfg.workers = o->workers;
 	cfg.grace_ms = o->grace_ms;
 	cfg.nosync = o->nosync;
+	cfg.spool_dir = spool;	/* writers' staging files: STATE/spool */
 	cfg.uid = getuid();
 	cfg.gid = getgid();
 	cfg.inval_inode = fs_inval_inode_hook;

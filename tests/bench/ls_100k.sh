@@ -38,7 +38,7 @@ mkdir -p "$MNT" "$WORK/out" "$WORK/local"
 mount_it() {
 	"$DIFS" mount "$MNT" --state "$STATE" -f --nosync >>"$WORK/daemon.err" 2>&1 &
 	DPID=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 1200); do
 		grep -q " $MNT fuse" /proc/self/mounts && [ -d "$MNT/jobs" ] && return 0
 		sleep 0.1
 	done

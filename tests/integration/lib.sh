@@ -148,6 +148,13 @@ it_unmount() {
 		notok "daemon exited $rc after unmount"
 		it_show_log
 	fi
+	# sanitizer builds: UBSan reports do not change the exit status
+	if grep -q 'runtime error:\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer' \
+	    "$WORK/daemon.err" 2>/dev/null; then
+		notok "daemon reported no sanitizer error"
+		grep -A 12 'runtime error:\|ERROR: .*Sanitizer' "$WORK/daemon.err" |
+		    head -n 40 | sed 's/^/#   /'
+	fi
 }
 
 it_done() {
