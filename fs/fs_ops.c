@@ -46,6 +46,20 @@ fs_reply_err(fuse_req_t req, const char *op, int rc)
 	fuse_reply_err(req, err);
 }
 
+/* ns since the epoch -> timespec; times before 1970 keep 0 <= nsec < 1e9 */
+static void
+fs_ts_from(struct timespec *ts, int64_t ns)
+{
+	int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+
+	if (rem < 0) {
+		rem += 1000000000;
+		sec--;
+	}
+	ts->tv_sec = (time_t)sec;
+	ts->tv_nsec = (long)rem;
+}
+
 void
 fs_stat_from(struct stat *st, const struct eng_attr *a)
 {
@@ -58,12 +72,9 @@ fs_stat_from(struct stat *st, const struct eng_attr *a)
 	st->st_size = (off_t)a->size;
 	st->st_blksize = 4096;
 	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
-	st->st_atim.tv_sec = a->atime_ns / 1000000000;
-	st->st_atim.tv_nsec = a->atime_ns % 1000000000;
-	st->st_mtim.tv_sec = a->mtime_ns / 1000000000;
-	st->st_mtim.tv_nsec = a->mtime_ns % 1000000000;
-	st->st_ctim.tv_sec = a->ctime_ns / 1000000000;
-	st->st_ctim.tv_nsec = a->ctime_ns % 1000000000;
+	fs_ts_from(&st->st_atim, a->atime_ns);
+	fs_ts_from(&st->st_mtim, a->mtime_ns);
+	fs_ts_from(&st->st_ctim, a->ctime_ns);
 }
 
 void

@@ -38,12 +38,15 @@ assert os.stat(f).st_size == 0
 assert_errno EEXIST "O_CREAT|O_EXCL on an existing file" 'os.open(p + "/jobs/ops.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL)'
 
 # mtime and utimens
-assert_errno OK "utimens sets times; a write moves mtime" '
+assert_errno OK "utimens sets times (also before 1970); a write moves mtime" '
 f = p + "/jobs/ops.txt"
 os.utime(f, ns=(1000000000123456789, 1500000000987654321))
 st = os.stat(f)
 assert st.st_mtime_ns == 1500000000987654321, st.st_mtime_ns
 assert st.st_atime_ns == 1000000000123456789, st.st_atime_ns
+os.utime(f, ns=(-1500000000, -1))          # before 1970
+st = os.stat(f)
+assert st.st_mtime_ns == -1 and st.st_atime_ns == -1500000000, (st.st_mtime_ns, st.st_atime_ns)
 import time
 t0 = time.time_ns()
 with open(f, "ab") as h: h.write(b"x")
