@@ -26,11 +26,13 @@
  *
  * CHANGE is the commit order (1, 2, ...; changes of one batch in request
  * order), STATE is 'c' (committed) or 'u' (outcome unknown: the request
- * failed as a whole, it may or may not have been applied), OP is put /
+ * failed as a whole in a way that may hide a commit -- a transport error or
+ * timeout; difs-load then stops), OP is put /
  * update / delete, NAME is "-" for delete, SEND_US/ACK_US are the wall
  * clock (µs since the epoch) before the request and after its answer: the
  * service's commit time lies between them.  Rows the service refused are
- * not recorded (they are counted as failed).
+ * not recorded (they are counted as failed), nor are batches the service
+ * refused as a whole (error answer: nothing was written; difs-load stops).
  *
  * --create creates the table with a stream (24 h) when it does not exist;
  * --shards N first asks difs-emu (POST /_emu/cmd "shards TABLE N") for N
@@ -230,6 +232,29 @@ load_access_key_parse(const char *s, char *id, size_t idlen, char *secret, size_
 	if (w < 0 || (size_t)w >= seclen)
 		return ENG_EINVAL;
 	return 0;
+}
+
+/**
+ * load_outcome_unknown - whether a BatchWriteRow that failed as a whole
+ * with rc may still have been applied: transport failures and malformed or
+ * timed-out answers may hide a commit; an error answer of the service
+ * (refused, throttled, bad signature, bad request) means nothing was
+ * written.
+ */
+static int
+load_outcome_unknown(int rc)
+{
+	switch (rc) {
+	case ENG_ECONN:
+	case ENG_ETLS:
+	case ENG_EPROTO:
+	case ENG_ECHECKSUM:
+	case ENG_ERETRYABLE:
+	case -ETIMEDOUT:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /** The STRING primary key of key k ("u" + 10 digits).  Returns its length. */
@@ -810,7 +835,10 @@ load_run(const struct load_config *c, struct load_stats *st, struct eng_errbuf *
 			const struct load_slot *s = &slots[i];
 			char state;
 
-			if (brc != 0) {
+			if (brc != 0 && !load_outcome_unknown(brc)) {
+				st->failed++;	/* refused as a whole: nothing written */
+				continue;
+			} else if (brc != 0) {
 				state = 'u';
 				st->unknown++;
 			} else if (!rows[i].ok) {

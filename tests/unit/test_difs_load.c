@@ -192,6 +192,19 @@ test_gen(void)
 }
 
 static void
+test_outcome(void)
+{
+	ok(load_outcome_unknown(ENG_ECONN), "connection failure: maybe applied");
+	ok(load_outcome_unknown(-ETIMEDOUT), "timeout: maybe applied");
+	ok(load_outcome_unknown(ENG_EPROTO), "malformed answer: maybe applied");
+	ok(load_outcome_unknown(ENG_ERETRYABLE), "retryable service error left: maybe applied");
+	ok(!load_outcome_unknown(ENG_ESIG), "signature refused: not applied");
+	ok(!load_outcome_unknown(ENG_EREMOTE), "service error answer: not applied");
+	ok(!load_outcome_unknown(ENG_ETHROTTLE), "throttled: not applied");
+	ok(!load_outcome_unknown(ENG_EINVAL), "bad request: not applied");
+}
+
+static void
 test_usage(void)
 {
 	char text[4096];
@@ -242,5 +255,6 @@ main(void)
 	test_gen();
 	test_record();
 	test_usage();
+	test_outcome();
 	return done_testing();
 }
