@@ -25,6 +25,13 @@ case "$out" in *"not empty"*) ok "message says not empty: $out" ;;
 out=$("$DIFS" mount "$MNT" --state "$STATE" -f -o allow_other 2>&1)
 [ $? -ne 0 ] && ok "-o allow_other refused: $out" || notok "-o allow_other refused"
 
+out=$("$DIFS" mount "$MNT" --state "$STATE" -o nosuchfuseoption 2>&1)
+rc=$?
+[ $rc -ne 0 ] && ok "a failing FUSE session/mount exits non-zero ($rc) in daemon mode" ||
+	notok "a failing FUSE session/mount exits non-zero"
+diag "$out"
+it_is_mounted && { notok "nothing mounted after the failure"; fusermount3 -u "$MNT"; }
+
 out=$("$DIFS" mount 2>&1)
 [ $? -eq 2 ] && ok "no mount point: usage error (exit 2)" || notok "no mount point: exit 2 ($out)"
 
