@@ -36,7 +36,7 @@ notrun() {
 
 ok() { IT_N=$((IT_N + 1)); echo "ok $IT_N - $*"; }
 notok() { IT_N=$((IT_N + 1)); IT_FAIL=1; echo "not ok $IT_N - $*"; }
-diag() { printf '# %s\n' "$@"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 # check DESCRIPTION COMMAND...: ok when the command succeeds
 check() {
 	local d=$1
