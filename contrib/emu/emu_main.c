@@ -106,7 +106,9 @@ struct emu_port {
 	struct emu			*emu;
 	const struct emu_service_ops	*ops;
 	void				*svc;
-	struct MHD_Daemon		*mhd;
+	struct MHD_Daemon		*mhd;		/**< main thread only */
+	_Atomic int			 up;		/**< 1 once mhd serves; read by
+							     the other port's workers */
 	const char			*bind;		/**< "HOST:PORT" as given */
 	char				 url[80];	/**< http://HOST:PORT once bound */
 	_Atomic uint64_t		 requests;
@@ -760,7 +762,8 @@ emu_admin(struct emu_port *port, const struct emu_req *req, struct emu_resp *res
 		for (i = 0; i < 2 && rc == 0; i++) {
 			struct emu_port *p = &emu->ports[i];
 
-			if (p->mhd == NULL)
+			/* not p->mhd: main may still be starting that port */
+			if (!atomic_load(&p->up))
 				continue;
 			rc = buf_printf(&resp->body,
 			    "%s.requests %llu\n%s.faults %llu\n%s.status_4xx %llu\n"
@@ -1048,6 +1051,7 @@ emu_port_start(struct emu *emu, struct emu_port *port)
 	snprintf(port->url, sizeof(port->url), v6 ? "http://[%s]:%u" : "http://%s:%u",
 	    host, (unsigned)di->port);
 	(void)sslen;
+	atomic_store(&port->up, 1);
 	return 0;
 }
 
