@@ -570,8 +570,11 @@ faults(void)
 	int rc;
 
 	printf("# ---- fault injection ----\n");
-	if (!ok(oss != NULL, "client"))
+	if (!ok(oss != NULL && d != NULL, "client")) {
+		oss_free(oss);
+		free(d);
 		return;
+	}
 	for (i = 0; i < total; i++)
 		d[i] = (char)(i * 13 + (i >> 7));
 
