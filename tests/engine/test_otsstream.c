@@ -936,6 +936,34 @@ scenario(void)
 	expect_row(1u << 1, rcols, 8, &want);
 	compare("W1 single_version_and_update_only", &got, &want);
 
+	/* startTimeString / endTimeString: the same window, multi-version */
+	snprintf(tm, sizeof(tm), "\"startTimeString\":\"%s\",\"endTimeString\":\"%s\","
+	    "\"safetyMarginSeconds\":0", a, b);
+	rc = run_window("w1ts", tm, ",\"statusTable\":\"st_ts\"", 2, &eb);
+	is_rc(rc, 0, "startTimeString/endTimeString %s..%s", a, b);
+	ok(cap.win_start == t0 && cap.win_end == t1, "yyyyMMddHHmmss strings read as local time");
+	buf_reset(&got);
+	buf_reset(&want);
+	read_out("w1ts", &got);
+	expect_mv(1u << 1, &want);
+	compare("W1 by startTimeString", &got, &want);
+
+	/* date = today (+08): that local day; the end (midnight) is in the future */
+	{
+		struct tz_tm lt;
+		int64_t day0;
+
+		tz_to_local(tz8, now_ms() / 1000, &lt);
+		lt.hour = lt.min = lt.sec = 0;
+		tz_to_utc(tz8, &lt, &day0, NULL);
+		snprintf(tm, sizeof(tm), "\"date\":\"%04" PRId64 "%02d%02d\"", lt.year, lt.mon, lt.mday);
+		rc = run_window("wdate", tm, ",\"statusTable\":\"st_e\"", 1, &eb);
+		ok(cap.win_start == day0 * 1000 && cap.win_end == day0 * 1000 + 86400000,
+		    "date: [local midnight, +86400000 ms)");
+		ok(rc == ENG_EINVAL && strstr(eb.msg, "too recent") != NULL,
+		    "date = today: its end is later than now - safetyMarginSeconds");
+	}
+
 	/* row mode over a column that updates may lack: such lines are dropped */
 	{
 		static const char *const c2[] = { "name" };
