@@ -39,7 +39,10 @@
 #include "http.h"
 #include "json.h"
 #include "ots.h"
+#include "conf.h"
+#include "param.h"
 #include "pipe.h"
+#include "run.h"
 #include "sign.h"
 #include "tz.h"
 #include "../unit/tap.h"
@@ -540,6 +543,87 @@ out:
 	return rc;
 }
 
+/*
+ * The seed's job (datasource, ${start_time}/${end_time} as yyyyMMddHHmmss,
+ * row mode over uid and name) through conf_job_parse + run_job, with the
+ * txtfile writer in place of OSS.  Output into outroot/name.
+ */
+static int
+run_seed_job(const char *name, const char *start14, const char *end14, struct eng_errbuf *eb)
+{
+	struct conf_srcset *set = NULL;
+	struct conf_source *src = NULL;
+	struct conf_job *job = NULL;
+	struct conf_diags *d = NULL;
+	struct run_config rc_;
+	struct pipe_stats st;
+	struct param_res pr[2];
+	struct param_set ps = { pr, 2 };
+	char n0[] = "start_time", n1[] = "end_time", v0[16], v1[16];
+	struct buf sb, jb, diag;
+	char dir[256];
+	int rc = -EINVAL;
+
+	snprintf(dir, sizeof(dir), "%s/%s", outroot, name);
+	mkdir(dir, 0755);
+	snprintf(v0, sizeof(v0), "%.14s", start14);
+	snprintf(v1, sizeof(v1), "%.14s", end14);
+	pr[0].name = n0;
+	pr[0].value = v0;
+	pr[1].name = n1;
+	pr[1].value = v1;
+	buf_init(&sb, BUF_MAX_SMALL);
+	buf_init(&jb, BUF_MAX_SMALL);
+	buf_init(&diag, BUF_MAX_SMALL);
+	buf_printf(&sb, "{\"type\": \"ots\", \"endpoint\": \"%s\", \"instanceName\": \"" INSTANCE
+	    "\", \"accessId\": \"" AK_ID "\", \"accessKey\": \"" AK_SECRET "\"}", emu.url);
+	buf_printf(&jb, "{\"type\": \"job\", \"version\": \"2.0\", \"configuration\": {"
+	    "\"setting\": {\"errorLimit\": {\"record\": \"0\"}, \"speed\": {\"mbps\": \"1\", \"concurrent\": \"1\"}},"
+	    "\"reader\": {\"plugin\": \"otsstream\", \"parameter\": {"
+	    "\"datasource\": \"ots-src\", \"dataTable\": \"" TABLE "\","
+	    "\"statusTable\": \"st_seed\", \"startTimestampMillis\": \"${start_time}\","
+	    "\"endTimestampMillis\": \"${end_time}\", \"mode\": \"single_version_and_update_only\","
+	    "\"column\": [{\"name\": \"uid\"}, {\"name\": \"name\"}], \"isExportSequenceInfo\": false,"
+	    "\"maxRetries\": 30, \"safetyMarginSeconds\": 0}},"
+	    "\"writer\": {\"plugin\": \"txtfile\", \"parameter\": {\"path\": \"%s\", \"fileName\": \"out\","
+	    "\"writeMode\": \"truncate\", \"fileFormat\": \"text\", \"fieldDelimiter\": \"|\","
+	    "\"nullFormat\": \"\\\\N\"}}}}", dir);
+	if (conf_diags_new(&d) != 0 || conf_srcset_new(&set) != 0)
+		goto out;
+	if (conf_source_parse("ots-src", sb.p, sb.len, NULL, d, &src) != 0 ||
+	    conf_srcset_add(set, src) != 0 ||
+	    conf_job_parse("seed", jb.p, jb.len, conf_srcset_lookup, set, d, &job) != 0) {
+		conf_diags_format(d, "seed", &diag);
+		printf("# seed job: %s\n", diag.p);
+		goto out;
+	}
+	memset(&rc_, 0, sizeof(rc_));
+	rc_.job = job;
+	rc_.params = &ps;
+	rc_.sources = conf_srcset_lookup;
+	rc_.sources_arg = set;
+	rc_.tz = tz8;
+	rc_.instance = "20261125000500";
+	rc_.attempt = 1;
+	rc_.log = cap_log;
+	rc_.log_arg = &cap;
+	rc_.window = cap_window;
+	rc_.window_arg = &cap;
+	buf_reset(&cap.text);
+	pipe_stats_init(&st);
+	rc = run_job(&rc_, &st, eb);
+	if (rc != 0)
+		printf("# seed job run: %s\n", eb->msg);
+out:
+	conf_job_free(job);
+	conf_srcset_free(set);
+	conf_diags_free(d);
+	buf_free(&sb);
+	buf_free(&jb);
+	buf_free(&diag);
+	return rc;
+}
+
 static int
 name_cmp(const void *a, const void *b)
 {
@@ -963,6 +1047,30 @@ scenario(void)
 		ok(rc == ENG_EINVAL && strstr(eb.msg, "too recent") != NULL,
 		    "date = today: its end is later than now - safetyMarginSeconds");
 	}
+
+	/* the seed's job through the validator, parameters and a datasource */
+	{
+		static const char *const c2[] = { "uid", "name" };
+
+		rc = run_seed_job("wseed", a, b, &eb);
+		is_rc(rc, 0, "the seed's job (datasource, ${start_time}/${end_time}) via run_job");
+		ok(cap.win_start == t0 && cap.win_end == t1, "seed job: window from the 14-digit parameters");
+		buf_reset(&got);
+		buf_reset(&want);
+		read_out("wseed", &got);
+		expect_row(1u << 1, c2, 2, &want);
+		compare("seed job rows [uid, name]", &got, &want);
+	}
+
+	/* enableSeekIterator and the accepted DataX knobs: same records */
+	rc = run_window("w1seek", tm_ms(t0, t1), ",\"statusTable\":\"st_seek\",\"enableSeekIterator\":true,"
+	    "\"enableTableGroupSupport\":true,\"threadNum\":4,\"confSimplifyEnable\":true", 2, &eb);
+	is_rc(rc, 0, "enableSeekIterator, enableTableGroupSupport, threadNum, confSimplifyEnable");
+	buf_reset(&got);
+	buf_reset(&want);
+	read_out("w1seek", &got);
+	expect_mv(1u << 1, &want);
+	compare("W1 with enableSeekIterator", &got, &want);
 
 	/* row mode over a column that updates may lack: such lines are dropped */
 	{
