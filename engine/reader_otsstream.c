@@ -257,6 +257,12 @@ otsr_time_range(struct otsr_job *j, const struct json *p, struct eng_errbuf *eb)
 		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: give the time range one way: "
 		    "\"startTimestampMillis\" and \"endTimestampMillis\", or \"startTimeString\" "
 		    "and \"endTimeString\", or \"date\"");
+	if (ms && (json_get(p, "startTimestampMillis") == NULL || json_get(p, "endTimestampMillis") == NULL))
+		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: \"startTimestampMillis\" and "
+		    "\"endTimestampMillis\" go together: give both");
+	if (ts && (json_get(p, "startTimeString") == NULL || json_get(p, "endTimeString") == NULL))
+		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: \"startTimeString\" and "
+		    "\"endTimeString\" go together: give both");
 	if (d) {
 		if ((rc = otsr_bound(env, p, "date", 8, &j->start, eb)) != 0)
 			return rc;

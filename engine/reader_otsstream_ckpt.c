@@ -54,6 +54,7 @@ st_time(char *out, size_t n, int64_t t)
 static const struct plainbuf_cell *
 st_key(struct st_key *k, const char *stream, const char *type, const char *val)
 {
+	memset(k, 0, sizeof(*k));
 	(void)snprintf(k->val, sizeof(k->val), "%s", val);
 	k->v[0] = plainbuf_str(stream);
 	k->v[1] = plainbuf_str(type);
@@ -246,7 +247,7 @@ otsr_ckpts_get(struct ots *o, const char *table, const char *stream, int64_t t,
     struct otsr_ckpts *out, struct eng_errbuf *eb)
 {
 	struct st_key ks, ke, kl;
-	struct st_scan s = { out, 0, 0 };
+	struct st_scan s;
 	struct ots_range_req q;
 	struct plainbuf_rows *rows = NULL;
 	struct ots_error err;
@@ -255,6 +256,8 @@ otsr_ckpts_get(struct ots *o, const char *table, const char *stream, int64_t t,
 
 	memset(out, 0, sizeof(*out));
 	out->legacy_count = -1;
+	memset(&s, 0, sizeof(s));
+	s.out = out;
 	st_time(ts, sizeof(ts), t);
 	(void)snprintf(v, sizeof(v), "%s\t", ts);
 	s.prefix = strlen(v);

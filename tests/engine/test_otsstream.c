@@ -678,8 +678,12 @@ lines_of(const char *text, char ***out)
 			e = p + strlen(p);
 		if (!(e - p >= 2 && p[0] == '=' && p[1] == '=')) {
 			if (n == cap_) {
+				char **nv;
+
 				cap_ = cap_ ? cap_ * 2 : 64;
-				v = realloc(v, cap_ * sizeof(*v));
+				if ((nv = reallocarray(v, cap_, sizeof(*v))) == NULL)
+					break;
+				v = nv;
 			}
 			v[n++] = strndup(p, (size_t)(e - p));
 		}
