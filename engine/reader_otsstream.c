@@ -1012,6 +1012,9 @@ otsr_first_iter(struct otsr_task *t, char **it, int *hint, struct eng_errbuf *eb
 		    j->start - 1, it, eb)) != 0)
 			return rc;
 		if (*it != NULL) {
+			plugin_log(j->env, LOG_LVL_INFO, "otsstream: shard %s: starting at its newest "
+			    "shard time checkpoint before the start, skipping records before the start",
+			    s->id);
 			*hint = 1;
 			return 0;
 		}

@@ -1129,6 +1129,26 @@ scenario(void)
 	expect_mv(1u << 2, &want);
 	compare("W2 (split between windows)", &got, &want);
 
+	/* no checkpoints at t1 + 100: shard time checkpoints + skipping */
+	rc = run_window("w2b", tm_ms(t1 + 100, t2), ",\"statusTable\":\"st\"", 3, &eb);
+	is_rc(rc, 0, "W2' [t1 + 100 ms, t2): no checkpoints at its start");
+	ok(has_log("starting at its newest shard time checkpoint"),
+	    "W2': a shard starts at its shard time checkpoint (written by W1)");
+	buf_reset(&got);
+	buf_reset(&want);
+	read_out("w2b", &got);
+	expect_mv(1u << 2, &want);
+	compare("W2' (shard time checkpoints, records before the start skipped)", &got, &want);
+
+	/* a fresh status table: every shard from its oldest record, W1's skipped */
+	rc = run_window("w2c", tm_ms(t1, t2), ",\"statusTable\":\"st_skip\"", 2, &eb);
+	is_rc(rc, 0, "[t1, t2) with a new status table");
+	buf_reset(&got);
+	buf_reset(&want);
+	read_out("w2c", &got);
+	expect_mv(1u << 2, &want);
+	compare("[t1, t2) from the oldest records: batch 1 skipped", &got, &want);
+
 	/* ---- W3 after a merge of the two children ---- */
 	list_shards();
 	is_int(nshard_ids, 4, "4 shards after the split");
