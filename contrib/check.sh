@@ -25,7 +25,7 @@ pkgs=(
   build-essential meson ninja-build pkg-config
   libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev ca-certificates
   libprotobuf-c-dev protobuf-c-compiler libcjson-dev liblmdb-dev
-  libmicrohttpd-dev libexpat1-dev tzdata
+  libmicrohttpd-dev libexpat1-dev zlib1g-dev tzdata curl
   nodejs npm python3
   jq tmux vim-nox emacs-nox nano procps psmisc
 )
