@@ -37,6 +37,8 @@ for c in node curl openssl python3 /usr/bin/time; do command -v "$c" >/dev/null 
 
 ID=benchid SECRET=benchsecret INST=bench BUCKET=bench-bucket TABLE=bench
 work=$(mktemp -d /tmp/difs-bench-XXXXXX)
+mkdir -p "$work/tmp"
+export TMPDIR=$work/tmp	# the oss writer's spool of `difs run`: private to this run
 emu_pid=""
 cleanup() { [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT

@@ -52,6 +52,11 @@ MIN_KILLS=20
 MARGIN=1			# safetyMarginSeconds of the job
 AK=exoid:exosecret
 work=$(mktemp -d "$base/difs-exo-XXXXXX")
+# `difs run` stages the oss writer's parts under $TMPDIR/difs-spool-UID,
+# shared by every difs run of this user: keep this test's runs apart from
+# other tests running at the same time
+mkdir -p "$work/tmp"
+export TMPDIR=$work/tmp
 n=0 fail=0 emu_pid="" load_pid=""
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 now_ms() { date +%s%3N; }
@@ -192,7 +197,12 @@ T10=$((T0 + NWIN * W * 1000))
 ok $win_fail "all $NWIN windows completed after their kills"
 [ $total_kills -ge $MIN_KILLS ]; ok $? "SIGKILLs that landed during runs: $total_kills (>= $MIN_KILLS)"
 kill -0 "$load_pid" 2>/dev/null; ok $? "the load ran during all windows"
-kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null; load_pid=""
+kill "$load_pid" 2>/dev/null
+wait "$load_pid"
+rc=$?
+load_pid=""
+[ $rc -eq 0 ] && [ ! -s "$work/load.err" ]
+ok $? "difs-load stopped cleanly on SIGTERM (exit $rc): $(tail -1 "$work/load.out")"
 
 # ---- no multipart upload left -----------------------------------------------------
 uploads=$(find "$work/data/oss/.emu/buckets/exo-bucket/uploads" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
