@@ -54,8 +54,12 @@ struct sched_pend {
 	int64_t		 next_try_ms;
 	enum inst_trigger trigger;
 	char		 reason[256];
-	struct sched_pend *next;
+	struct sched_pend *next;	/**< sorted by (job, cycle) */
+	struct sched_pend *prev;
+	struct sched_pend *hnext;	/**< hash chain */
 };
+
+#define SCHED_PEND_BUCKETS	65536u
 
 struct sched_run {
 	struct sched	*s;
@@ -78,7 +82,9 @@ struct sched {
 	pthread_cond_t	 idle_cv;	/**< signalled when a run ends */
 	pthread_cond_t	 wake_cv;	/**< wakes the background thread */
 	struct sched_job *jobs;		/* protected by lock */
-	struct sched_pend *pending;	/* protected by lock */
+	struct sched_pend *pending;	/* protected by lock; sorted list head */
+	struct sched_pend *pending_tail;	/* protected by lock */
+	struct sched_pend **pending_hash;	/* SCHED_PEND_BUCKETS chains, protected by lock */
 	struct sched_run *running;	/* protected by lock */
 	int		 nrunning;	/* protected by lock */
 	pthread_t	 thread;
@@ -350,43 +356,91 @@ sched_pend_cmp(const char *job1, const char *cyc1, const char *job2, const char 
 	return c != 0 ? c : strcmp(cyc1, cyc2);
 }
 
+static uint32_t
+sched_pend_hash(const char *job, const char *cycle)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *job != '\0'; job++)
+		h = (h ^ (unsigned char)*job) * 16777619u;
+	h = (h ^ 0xffu) * 16777619u;
+	for (; *cycle != '\0'; cycle++)
+		h = (h ^ (unsigned char)*cycle) * 16777619u;
+	return h % SCHED_PEND_BUCKETS;
+}
+
 static struct sched_pend *
 sched_pend_find(struct sched *s, const char *job, const char *cycle)
 {
 	struct sched_pend *p;
 
-	for (p = s->pending; p != NULL; p = p->next)
+	for (p = s->pending_hash[sched_pend_hash(job, cycle)]; p != NULL; p = p->hnext)
 		if (strcmp(p->job, job) == 0 && strcmp(p->cycle, cycle) == 0)
 			return p;
 	return NULL;
 }
 
-/* insert or update from a record; terminal states remove */
+static void
+sched_pend_unlink(struct sched *s, struct sched_pend *p)
+{
+	struct sched_pend **hp;
+
+	for (hp = &s->pending_hash[sched_pend_hash(p->job, p->cycle)]; *hp != NULL;
+	    hp = &(*hp)->hnext)
+		if (*hp == p) {
+			*hp = p->hnext;
+			break;
+		}
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		s->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	else
+		s->pending_tail = p->prev;
+	free(p);
+}
+
+/*
+ * Insert or update from a record; terminal states remove.  O(1) for the
+ * usual cases: lookups hash, and new cycles are inserted walking back from
+ * the tail (they are nearly always the newest).
+ */
 static int
 sched_pend_sync(struct sched *s, const struct inst *in)
 {
-	struct sched_pend *p, **pp;
+	struct sched_pend *p, *q;
+	uint32_t h;
 
+	p = sched_pend_find(s, in->job, in->cycle);
 	if (inst_state_terminal(in->state)) {
-		for (pp = &s->pending; *pp != NULL; pp = &(*pp)->next)
-			if (strcmp((*pp)->job, in->job) == 0 && strcmp((*pp)->cycle, in->cycle) == 0) {
-				p = *pp;
-				*pp = p->next;
-				free(p);
-				break;
-			}
+		if (p != NULL)
+			sched_pend_unlink(s, p);
 		return 0;
 	}
-	if ((p = sched_pend_find(s, in->job, in->cycle)) == NULL) {
+	if (p == NULL) {
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return -ENOMEM;
 		(void)snprintf(p->job, sizeof(p->job), "%s", in->job);
 		(void)snprintf(p->cycle, sizeof(p->cycle), "%s", in->cycle);
-		for (pp = &s->pending; *pp != NULL; pp = &(*pp)->next)
-			if (sched_pend_cmp((*pp)->job, (*pp)->cycle, p->job, p->cycle) > 0)
+		for (q = s->pending_tail; q != NULL; q = q->prev)
+			if (sched_pend_cmp(q->job, q->cycle, p->job, p->cycle) < 0)
 				break;
-		p->next = *pp;
-		*pp = p;
+		/* insert after q (q NULL: at the head) */
+		p->prev = q;
+		p->next = q != NULL ? q->next : s->pending;
+		if (p->next != NULL)
+			p->next->prev = p;
+		else
+			s->pending_tail = p;
+		if (q != NULL)
+			q->next = p;
+		else
+			s->pending = p;
+		h = sched_pend_hash(p->job, p->cycle);
+		p->hnext = s->pending_hash[h];
+		s->pending_hash[h] = p;
 	}
 	p->cyctime = in->cyctime;
 	p->state = in->state;
@@ -567,16 +621,24 @@ sched_create_due(struct sched *s, struct sched_job *j, int64_t now)
 			    "created for its cycle time", now);
 		}
 		if (rc != 0 && rc != -EEXIST)
-			return rc;
+			break;
 		j->has_last = true;
 		j->last_cycle = t;
-		if ((rc = sched_jobstate_save(s, j)) != 0)
-			return rc;
 		made++;
 		if ((rc = cycle_next(&sch->spec, j->def->tz, t, &t)) != 0)
-			return rc;
+			break;
 	}
-	return 0;
+	/*
+	 * One save for the whole batch: after a crash before it, the cycles are
+	 * created again and found to exist (-EEXIST), so nothing is lost.
+	 */
+	if (made > 0) {
+		int r = sched_jobstate_save(s, j);
+
+		if (rc == 0)
+			rc = r;
+	}
+	return rc == -EEXIST ? 0 : rc;
 }
 
 /* ---- starting and finishing runs ---------------------------------------------- */
@@ -944,11 +1006,18 @@ sched_set_reason(struct sched *s, struct sched_pend *p, const struct tz *tz, con
 	(void)sched_transition(s, p->job, p->cycle, tz, sched_mut_reason, &a, false, NULL);
 }
 
-/* called with s->lock held */
+/*
+ * Called with s->lock held.  Work per step stays proportional to what can
+ * start, not to the pending backlog (a backfill may queue 100,000
+ * instances): once an instance of a self-dependent job is blocked, the
+ * job's later instances are blocked too and are passed over without a
+ * store access; once every worker is busy, nothing more can start.
+ */
 static void
 sched_start_runnable(struct sched *s, int64_t now)
 {
 	struct sched_pend *p, *next;
+	const char *blocked_job = NULL;
 	char why[256];
 
 	for (p = s->pending; p != NULL; p = next) {
@@ -960,6 +1029,9 @@ sched_start_runnable(struct sched *s, int64_t now)
 		next = p->next;
 		if (s->stopping)
 			return;
+		if (blocked_job != NULL && strcmp(p->job, blocked_job) == 0)
+			continue;
+		blocked_job = NULL;
 		if (p->state == INST_RUNNING || p->state == INST_FROZEN)
 			continue;
 		if (p->state == INST_RETRY_WAIT && now < p->next_try_ms)
@@ -967,11 +1039,11 @@ sched_start_runnable(struct sched *s, int64_t now)
 		if (p->trigger == INST_SCHEDULED && p->cyctime * 1000 > now)
 			continue;
 		j = sched_find(s, p->job);
-		if (j == NULL || j->def == NULL) {
+		if (j == NULL || j->def == NULL)
 			continue;	/* history of a job that is not defined */
-		}
 		if (j->paused) {
 			sched_set_reason(s, p, j->def->tz, "waiting: the job is paused");
+			blocked_job = p->job;
 			continue;
 		}
 		sch = conf_job_schedule(j->def->job);
@@ -989,11 +1061,13 @@ sched_start_runnable(struct sched *s, int64_t now)
 				    "waiting for the previous cycle %s (%s): the job is self-dependent",
 				    pv.cycle, inst_state_name(pv.state));
 				sched_set_reason(s, p, j->def->tz, why);
+				blocked_job = p->job;
 				continue;
 			}
 			if (busy) {
 				sched_set_reason(s, p, j->def->tz,
 				    "waiting: another instance of this self-dependent job is running");
+				blocked_job = p->job;
 				continue;
 			}
 		}
@@ -1001,7 +1075,7 @@ sched_start_runnable(struct sched *s, int64_t now)
 			(void)snprintf(why, sizeof(why), "waiting for a free worker (%d of %d busy)",
 			    s->nrunning, s->cfg.workers);
 			sched_set_reason(s, p, j->def->tz, why);
-			continue;
+			return;
 		}
 		if (sched_start_run(s, j, p, now) != 0)
 			log_warnx("cannot start %s/%s", p->job, p->cycle);
@@ -1558,6 +1632,10 @@ sched_new(const struct sched_config *cfg, struct sched **out, struct eng_errbuf 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle_cv, NULL);
 	pthread_cond_init(&s->wake_cv, NULL);
+	if ((s->pending_hash = calloc(SCHED_PEND_BUCKETS, sizeof(*s->pending_hash))) == NULL) {
+		sched_free(s);
+		return -ENOMEM;
+	}
 	if ((rc = tz_load(NULL, &s->local, eb)) != 0 && (rc = tz_utc(&s->local)) != 0) {
 		sched_free(s);
 		return rc;
@@ -1688,6 +1766,7 @@ sched_free(struct sched *s)
 		s->pending = p->next;
 		free(p);
 	}
+	free(s->pending_hash);
 	tz_free(s->local);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idle_cv);
