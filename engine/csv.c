@@ -23,6 +23,9 @@ struct csv {
 	csv_localtime_fn *localtime;
 	void		*localtime_arg;
 	iconv_t		 cd;		/**< (iconv_t)-1 when the target is UTF-8 */
+	unsigned char	 special[256];	/**< bytes that force quoting: '"', the line
+					     delimiter's, a one-byte field delimiter */
+	int		 delim_multibyte; /**< field delimiter longer than one byte */
 	struct buf	 line;		/**< UTF-8 line being built */
 	struct buf	 field;		/**< one field's text */
 };
@@ -304,17 +307,6 @@ csv_value_text(const struct csv *c, const struct rec_value *v, struct buf *out)
 /* ---- fields and lines ------------------------------------------------------ */
 
 static int
-csv_has_any(const char *p, size_t n, const char *set)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strchr(set, p[i]) != NULL && p[i] != '\0')
-			return 1;
-	return 0;
-}
-
-static int
 csv_contains(const char *p, size_t n, const char *needle)
 {
 	size_t k = strlen(needle);
@@ -322,6 +314,20 @@ csv_contains(const char *p, size_t n, const char *needle)
 	if (k == 0 || k > n)
 		return 0;
 	return memmem(p, n, needle, k) != NULL;
+}
+
+/* does the trimmed field need quotes (DataX rule 3)? */
+static int
+csv_needs_quotes(const struct csv *c, const char *p, size_t n, int first)
+{
+	size_t i;
+
+	if (first && (n == 0 || p[0] == '#'))
+		return 1;
+	for (i = 0; i < n; i++)
+		if (c->special[(unsigned char)p[i]])
+			return 1;
+	return c->delim_multibyte && csv_contains(p, n, c->field_delim);
 }
 
 static int
@@ -338,9 +344,7 @@ csv_add_field(struct csv *c, const char *p, size_t n, int first)
 	}
 	while (n > 0 && (unsigned char)p[n - 1] <= 0x20)
 		n--;
-	if (memchr(p, '"', n) == NULL && !csv_contains(p, n, c->field_delim) &&
-	    !csv_has_any(p, n, c->line_delim) &&
-	    !(first && (n == 0 || p[0] == '#')))
+	if (!csv_needs_quotes(c, p, n, first))
 		return buf_add(&c->line, p, n);
 	rc |= buf_addc(&c->line, '"');
 	for (i = 0; i < n; i++) {
@@ -509,6 +513,13 @@ csv_new(const struct csv_config *cfg, struct csv **out, struct eng_errbuf *eb)
 		rc = eng_errbuf_set(eb, ENG_EINVAL, "lineDelimiter must not be empty");
 		goto out;
 	}
+	c->special['"'] = 1;
+	for (enc = c->line_delim; *enc != '\0'; enc++)
+		c->special[(unsigned char)*enc] = 1;
+	if (c->field_delim[0] != '\0' && c->field_delim[1] == '\0')
+		c->special[(unsigned char)c->field_delim[0]] = 1;
+	else
+		c->delim_multibyte = c->field_delim[0] != '\0';
 	buf_init(&probe, 256);
 	rc = csv_date_format(c->date_format, 0, NULL, NULL, &probe);
 	buf_free(&probe);
