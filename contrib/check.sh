@@ -7,7 +7,8 @@
 #   2. configures and builds with -Dwerror=true, runs every meson suite
 #      (unit, golden, engine, integration, conformance, fuzz-regress),
 #   3. builds again under ASan+UBSan and reruns the unit, golden, engine
-#      and fuzz-regress suites,
+#      and fuzz-regress suites and the mount's concurrency, POSIX and ctl
+#      integration tests,
 #   4. ends with the line "N passed, N failed, N skipped".
 #
 # Environment: BUILD_DIR (default build-check), ASAN_DIR (default
@@ -113,7 +114,7 @@ count_results "$BUILD_DIR"
 if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build ($ASAN_DIR, ASan+UBSan)"
   if ! setup "$ASAN_DIR" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dbuildtype=debug -Dintegration=false || ! ninja -C "$ASAN_DIR"; then
+        -Dbuildtype=debug || ! ninja -C "$ASAN_DIR"; then
     total_fail=$((total_fail + 1))
   else
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -128,6 +129,11 @@ if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
     done
     echo "== meson test ($ASAN_DIR: ${asan_suites[*]})"
     meson test -C "$ASAN_DIR" --print-errorlogs --num-processes 2 "${asan_suites[@]}"
+    count_results "$ASAN_DIR"
+    # the mount under ASan: concurrent readers/writers, POSIX file ops, ctl
+    asan_it=(it_concurrent it_files_posix it_ctl)
+    echo "== meson test ($ASAN_DIR: ${asan_it[*]})"
+    meson test -C "$ASAN_DIR" --print-errorlogs --num-processes 1 "${asan_it[@]}"
     count_results "$ASAN_DIR"
   fi
 fi
