@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "tz.h"
 
 struct csv {
 	enum csv_format	 format;
@@ -40,6 +41,28 @@ static const char *const csv_wday_short[7] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char *const csv_wday_long[7] = {
 	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
+
+int
+csv_tz_localtime(void *arg, int64_t utc, struct tm *out, long *gmtoff)
+{
+	const struct tz *tz = arg;
+	struct tz_tm t;
+	int rc;
+
+	if ((rc = tz_to_local(tz, utc, &t)) != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->tm_year = (int)(t.year - 1900);
+	out->tm_mon = t.mon - 1;
+	out->tm_mday = t.mday;
+	out->tm_hour = t.hour;
+	out->tm_min = t.min;
+	out->tm_sec = t.sec;
+	out->tm_wday = t.wday;
+	out->tm_yday = t.yday;
+	*gmtoff = t.utoff;
+	return 0;
+}
 
 /* ---- value -> text ------------------------------------------------------ */
 

@@ -49,6 +49,9 @@ enum csv_format { CSV_FMT_CSV = 0, CSV_FMT_TEXT };
  */
 typedef int csv_localtime_fn(void *arg, int64_t utc, struct tm *out, long *gmtoff);
 
+/** csv_tz_localtime - a csv_localtime_fn over a `const struct tz *` (tz.h) arg. */
+int	csv_tz_localtime(void *arg, int64_t utc, struct tm *out, long *gmtoff);
+
 struct csv_config {
 	enum csv_format	 format;
 	const char	*field_delim;	/**< default ","; csv: exactly one character */

@@ -57,28 +57,6 @@ struct txt_task {
 	struct buf	 out;
 };
 
-static int
-txt_localtime(void *arg, int64_t utc, struct tm *out, long *gmtoff)
-{
-	const struct tz *tz = arg;
-	struct tz_tm t;
-	int rc;
-
-	if ((rc = tz_to_local(tz, utc, &t)) != 0)
-		return rc;
-	memset(out, 0, sizeof(*out));
-	out->tm_year = (int)(t.year - 1900);
-	out->tm_mon = t.mon - 1;
-	out->tm_mday = t.mday;
-	out->tm_hour = t.hour;
-	out->tm_min = t.min;
-	out->tm_sec = t.sec;
-	out->tm_wday = t.wday;
-	out->tm_yday = t.yday;
-	*gmtoff = t.utoff;
-	return 0;
-}
-
 static void
 txt_job_close(void *p)
 {
@@ -179,7 +157,7 @@ txt_job_open(const struct plugin_env *env, const struct json *param, void **out,
 	j->csvcfg.null_format = j->strs[2];
 	j->csvcfg.date_format = j->strs[3];
 	j->csvcfg.encoding = j->strs[4];
-	j->csvcfg.localtime = env->tz != NULL ? txt_localtime : NULL;
+	j->csvcfg.localtime = env->tz != NULL ? csv_tz_localtime : NULL;
 	j->csvcfg.localtime_arg = (void *)(uintptr_t)env->tz;
 	if ((rc = csv_new(&j->csvcfg, &probe, eb)) != 0)
 		goto out;
