@@ -6,7 +6,9 @@
  *
  * Parameters: the job's schedule.params evaluated at the cycle time (the
  * given --cycle, else now), then each -p, which adds or overrides.  Data
- * sources come from --source files and, with --state, from the state store.
+ * sources come from --source files and, with --state, from the state store
+ * (writers then stage under STATE/spool; without it the oss writer uses a
+ * per-user directory under $TMPDIR).
  * The instance log goes to stderr.  Exit: 0 success, 1 run failed, 2 invalid
  * input (bad arguments, invalid job, unknown ${name}).
  */
@@ -183,7 +185,7 @@ cli_run(int argc, char **argv)
 	pthread_t wth;
 	const char *jobpath = NULL, *cycle = NULL, *state = NULL;
 	const char **pv = NULL;
-	char idbuf[15], *name = NULL;
+	char idbuf[15], *name = NULL, spool[4096];
 	int64_t cyctime;
 	int i, npv = 0, rc, ret = 2, watching = 0;
 	atomic_int cancel;
@@ -351,6 +353,14 @@ cli_run(int argc, char **argv)
 	rc_.log = cli_run_log;
 	rc_.outputs = &outputs;
 	rc_.window = cli_run_window;
+	if (state != NULL) {
+		/* writers stage under STATE/spool, as under the mount */
+		int n = snprintf(spool, sizeof(spool), "%s/spool", state);
+
+		if (n > 0 && (size_t)n < sizeof(spool) &&
+		    (mkdir(spool, 0700) == 0 || errno == EEXIST))
+			rc_.spool_dir = spool;
+	}
 	ckx.st = st;
 	ckx.job = conf_job_name(job);
 	if (st != NULL) {
