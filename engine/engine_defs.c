@@ -857,6 +857,14 @@ eng_defs_open(struct eng *e, struct eng_node *n, int flags, struct eng_handle *h
 		n->f->mtime_ns = n->f->ctime_ns = eng_now_ns(e);
 		n->f->unsaved = true;
 	}
+	/*
+	 * Reads go to the engine, never to the kernel's page cache: with the
+	 * cache, a reader racing another process's O_TRUNC + write could be
+	 * served a short read zero-filled up to a stale size (seen as a torn
+	 * read of NUL bytes in it_concurrent under ASan).  Definitions are
+	 * small; nothing of value is lost.
+	 */
+	out->direct_io = true;
 	out->keep_cache = false;
 out:
 	pthread_mutex_unlock(&e->flock);
