@@ -126,6 +126,9 @@ inst_encode(const struct inst *in, struct buf *out)
 	rc |= json_obj_add_bool(o, "set_success", in->set_success);
 	rc |= json_obj_add_str(o, "trigger", inst_triggers[in->trigger]);
 	rc |= json_obj_add_str(o, "job_json", in->job_json.p);
+	rc |= json_obj_add_int(o, "updated_ms", in->updated_ms);
+	rc |= json_obj_add_int(o, "state_ms", in->state_ms);
+	rc |= json_obj_add_int(o, "jobjson_ms", in->jobjson_ms);
 	if (rc != 0) {
 		rc = -ENOMEM;
 		goto out;
@@ -193,6 +196,20 @@ inst_decode(const char *buf, size_t len, struct inst *in)
 	in->records_written = inst_get_int(o, "records_written");
 	in->dirty = inst_get_int(o, "dirty");
 	in->bytes = inst_get_int(o, "bytes");
+	in->updated_ms = inst_get_int(o, "updated_ms");
+	in->state_ms = inst_get_int(o, "state_ms");
+	in->jobjson_ms = inst_get_int(o, "jobjson_ms");
+	if (in->updated_ms == 0) {	/* a record from before these times */
+		in->updated_ms = in->created_ms;
+		if (in->started_ms > in->updated_ms)
+			in->updated_ms = in->started_ms;
+		if (in->finished_ms > in->updated_ms)
+			in->updated_ms = in->finished_ms;
+	}
+	if (in->state_ms == 0)
+		in->state_ms = in->updated_ms;
+	if (in->jobjson_ms == 0)
+		in->jobjson_ms = in->finished_ms;
 	{
 		bool b = false;
 

@@ -27,8 +27,12 @@
  *    "rerun_interval_s","cyctime","created_ms","started_ms","finished_ms",
  *    "next_try_ms","window_start_ms","window_end_ms","records_read",
  *    "records_written","dirty","bytes","outputs":[..],"error","params":{..},
- *    "set_success","trigger","job_json"}
+ *    "set_success","trigger","job_json","updated_ms","state_ms","jobjson_ms"}
  * (times: ms since the epoch, 0 = not yet; window: -1 = not reported).
+ * updated_ms, state_ms and jobjson_ms are the times the record, its state
+ * and its job_json last changed: the mtimes of `status`, `state` and
+ * `job.json` (records written before they existed decode them from the
+ * other times).
  */
 #ifndef DIFS_INST_H
 #define DIFS_INST_H
@@ -66,6 +70,9 @@ struct inst {
 	int64_t		 rerun_interval_s;
 	int64_t		 cyctime;	/**< UTC seconds */
 	int64_t		 created_ms, started_ms, finished_ms, next_try_ms;
+	int64_t		 updated_ms;	/**< last change of the record (status mtime) */
+	int64_t		 state_ms;	/**< last change of state (state mtime) */
+	int64_t		 jobjson_ms;	/**< last change of job_json */
 	int64_t		 window_start_ms, window_end_ms;	/**< -1 = not reported */
 	int64_t		 records_read, records_written, dirty, bytes;
 	struct buf	 outputs;	/**< output names, one per line */

@@ -27,6 +27,7 @@
 #include "scheduler.h"
 
 #define SCHED_JOBLOG	"joblog"
+#define SCHED_JDIR_PFX	"jdir"	/**< META "jdir\0JOB": instances/JOB mtime */
 #define SCHED_MAX_CREATE 200000	/**< instances one step may create for a job */
 
 struct sched_def {
@@ -68,6 +69,10 @@ struct sched_run {
 	atomic_int	 cancel;
 	int		 why;		/**< 1: killed through ctl, 2: shutdown */
 	struct pipe_stats stats;
+	/* what `status` shows while it runs: the counters as of the run's last
+	 * log line, so the file changes only when the log does (protected by
+	 * s->lock) */
+	int64_t		 snap_read, snap_written, snap_dirty, snap_bytes, snap_ms;
 	struct sched_def *def;
 	struct param_set params;	/**< copy of the instance's parameters */
 	int		 attempt;
@@ -195,7 +200,7 @@ sched_inst_save(struct store_txn *txn, const struct inst *in, const char *loglin
 	if ((rc = inst_encode(in, &b)) == 0)
 		rc = store_put(txn, STORE_DB_INSTANCES, key, klen, b.p, b.len, 0);
 	if (rc == 0 && logline != NULL && logline[0] != '\0')
-		rc = store_log_append(txn, key, klen, logline, strlen(logline), NULL);
+		rc = store_log_append(txn, key, klen, logline, strlen(logline), in->updated_ms, NULL);
 	buf_free(&b);
 	return rc;
 }
@@ -204,6 +209,7 @@ struct sched_logarg {
 	const char	*key;
 	size_t		 klen;
 	const char	*line;
+	int64_t		 at_ms;
 };
 
 static int
@@ -211,7 +217,7 @@ sched_log_fn(struct store_txn *txn, void *arg)
 {
 	struct sched_logarg *a = arg;
 
-	return store_log_append(txn, a->key, a->klen, a->line, strlen(a->line), NULL);
+	return store_log_append(txn, a->key, a->klen, a->line, strlen(a->line), a->at_ms, NULL);
 }
 
 /* append msg to an instance log (cycle) or the job log (cycle NULL) */
@@ -245,6 +251,7 @@ sched_log(struct sched *s, const char *job, const char *cycle, const struct tz *
 		a.key = key;
 		a.klen = klen;
 		a.line = line.p;
+		a.at_ms = sched_now(s);
 		if ((rc = store_update(s->cfg.store, sched_log_fn, &a)) != 0)
 			log_warnx("cannot append to the log of %s%s%s: %s", job,
 			    cycle != NULL ? "/" : "", cycle != NULL ? cycle : "", eng_strerror(rc));
@@ -252,6 +259,27 @@ sched_log(struct sched *s, const char *job, const char *cycle, const struct tz *
 	buf_free(&line);
 	if (s->cfg.notify != NULL)
 		s->cfg.notify(s->cfg.notify_arg, job, cycle);
+}
+
+void
+sched_job_log(struct sched *s, const char *job, enum log_level lvl, const char *fmt, ...)
+{
+	struct sched_job *j;
+	struct sched_def *d = NULL;
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* the job's zone, if it is defined (a reference: the definition may be
+	 * replaced while the line is written) */
+	pthread_mutex_lock(&s->lock);
+	if ((j = sched_find(s, job)) != NULL && (d = j->def) != NULL)
+		d->refs++;
+	pthread_mutex_unlock(&s->lock);
+	sched_log(s, job, NULL, d != NULL ? d->tz : NULL, lvl, "%s", msg);
+	sched_def_put(s, d);
 }
 
 /* ---- per-job state (META "job\0NAME") --------------------------------------- */
@@ -458,6 +486,34 @@ sched_pend_sync(struct sched *s, const struct inst *in)
  */
 typedef int sched_mut_fn(struct inst *in, void *arg, struct buf *logmsg);
 
+int
+sched_jdir_key(const char *job, char *out, size_t outsz, size_t *klen)
+{
+	size_t n = strlen(job);
+
+	if (n == 0 || sizeof(SCHED_JDIR_PFX) + n > outsz || sizeof(SCHED_JDIR_PFX) + n > STORE_KEY_MAX)
+		return -ENAMETOOLONG;
+	memcpy(out, SCHED_JDIR_PFX, sizeof(SCHED_JDIR_PFX));	/* with the NUL */
+	memcpy(out + sizeof(SCHED_JDIR_PFX), job, n);
+	*klen = sizeof(SCHED_JDIR_PFX) + n;
+	return 0;
+}
+
+int
+sched_jdir_touch(struct store_txn *txn, const char *job, int64_t ms)
+{
+	char key[STORE_KEY_MAX + 1], val[24];
+	size_t klen;
+	int rc, n;
+
+	if ((rc = sched_jdir_key(job, key, sizeof(key), &klen)) != 0)
+		return rc;
+	n = snprintf(val, sizeof(val), "%lld", (long long)ms);
+	if (n < 0 || (size_t)n >= sizeof(val))
+		return -EOVERFLOW;
+	return store_put(txn, STORE_DB_META, key, klen, val, (size_t)n, 0);
+}
+
 struct sched_tr {
 	struct sched	*s;
 	const char	*job;
@@ -517,11 +573,20 @@ sched_tr_fn(struct store_txn *txn, void *arg)
 			}
 		}
 		rc = buf_addstr(&msg, src->reason);
+		t->in.updated_ms = t->in.state_ms = t->in.created_ms;
+		if (rc == 0)
+			rc = sched_jdir_touch(txn, t->job, t->in.created_ms);
 	} else {
+		enum inst_state was;
+
 		if ((rc = sched_inst_load(txn, t->job, t->cycle, &t->in)) != 0)
 			goto out;
+		was = t->in.state;
 		if ((rc = t->mut(&t->in, t->arg, &msg)) != 0)
 			goto out;
+		t->in.updated_ms = sched_now(t->s);
+		if (t->in.state != was)
+			t->in.state_ms = t->in.updated_ms;
 	}
 	if (rc == 0 && msg.len > 0)
 		rc = sched_fmt_line(t->s, t->tz, LOG_LVL_INFO, msg.p, &line);
@@ -687,10 +752,13 @@ sched_mut_finish(struct inst *in, void *arg, struct buf *msg)
 	buf_reset(&in->outputs);
 	if (f->outputs->len > 0 && buf_add(&in->outputs, f->outputs->p, f->outputs->len) != 0)
 		return -ENOMEM;
-	if (f->resolved != NULL && f->resolved->len > 0) {
+	if (f->resolved != NULL && f->resolved->len > 0 &&
+	    (in->job_json.len != f->resolved->len ||
+	    memcmp(in->job_json.p, f->resolved->p, f->resolved->len) != 0)) {
 		buf_reset(&in->job_json);
 		if (buf_add(&in->job_json, f->resolved->p, f->resolved->len) != 0)
 			return -ENOMEM;
+		in->jobjson_ms = f->now;
 	}
 	if (f->rc == 0) {
 		in->state = INST_SUCCESS;
@@ -738,12 +806,22 @@ struct sched_runlog {
 	const char	*job;
 	const char	*cycle;
 	const struct tz	*tz;
+	struct sched_run *r;
 };
 
 static void
 sched_run_log(void *arg, enum log_level lvl, const char *line)
 {
 	const struct sched_runlog *l = arg;
+	struct sched_run *r = l->r;
+
+	pthread_mutex_lock(&l->s->lock);
+	r->snap_read = atomic_load(&r->stats.records_read);
+	r->snap_written = atomic_load(&r->stats.records_written);
+	r->snap_dirty = atomic_load(&r->stats.dirty);
+	r->snap_bytes = atomic_load(&r->stats.bytes_written);
+	r->snap_ms = sched_now(l->s);
+	pthread_mutex_unlock(&l->s->lock);
 
 	sched_log(l->s, l->job, l->cycle, l->tz, lvl, "%s", line);
 }
@@ -808,7 +886,7 @@ sched_run_main(void *p)
 {
 	struct sched_run *r = p;
 	struct sched *s = r->s;
-	struct sched_runlog rl = { s, r->job, r->cycle, r->def->tz };
+	struct sched_runlog rl = { s, r->job, r->cycle, r->def->tz, r };
 	struct run_config rc_;
 	struct eng_errbuf eb = { "" };
 	struct buf outputs, resolved;
@@ -1503,6 +1581,25 @@ sched_job_defined(struct sched *s, const char *name)
 	return b;
 }
 
+int
+sched_job_info(struct sched *s, const char *name, struct sched_jobinfo *out)
+{
+	struct sched_job *j;
+	int rc = -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	if ((j = sched_find(s, name)) != NULL) {
+		out->paused = j->paused;
+		out->removing = j->removed_ms != 0;
+		out->scheduled = conf_job_schedule(j->def->job) != NULL;
+		out->defined_ms = j->defined_ms;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 /* ---- reading ------------------------------------------------------------------ */
 
 struct sched_getq {
@@ -1532,11 +1629,14 @@ sched_instance_get(struct sched *s, const char *job, const char *cycle, struct i
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	for (r = s->running; r != NULL; r = r->next)
-		if (strcmp(r->job, job) == 0 && strcmp(r->cycle, cycle) == 0) {
-			in->records_read = atomic_load(&r->stats.records_read);
-			in->records_written = atomic_load(&r->stats.records_written);
-			in->dirty = atomic_load(&r->stats.dirty);
-			in->bytes = atomic_load(&r->stats.bytes_written);
+		if (strcmp(r->job, job) == 0 && strcmp(r->cycle, cycle) == 0 &&
+		    r->snap_ms > 0) {
+			in->records_read = r->snap_read;
+			in->records_written = r->snap_written;
+			in->dirty = r->snap_dirty;
+			in->bytes = r->snap_bytes;
+			if (r->snap_ms > in->updated_ms)
+				in->updated_ms = r->snap_ms;
 		}
 	pthread_mutex_unlock(&s->lock);
 	return 0;

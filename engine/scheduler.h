@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "err.h"
 #include "inst.h"
+#include "log.h"
 #include "pipe.h"
 #include "store.h"
 
@@ -78,6 +79,16 @@ int	sched_job_remove(struct sched *s, const char *name);
 /** True while `name` is defined (including during its removal grace). */
 bool	sched_job_defined(struct sched *s, const char *name);
 
+/** What the mount's summaries show of a defined job. */
+struct sched_jobinfo {
+	bool	 paused;	/**< ctl pause */
+	bool	 removing;	/**< its file is gone: in the removal grace */
+	bool	 scheduled;	/**< has a schedule block */
+	int64_t	 defined_ms;	/**< first definition (ms since the epoch) */
+};
+/** sched_job_info - *out for a defined job.  0 or -ENOENT. */
+int	sched_job_info(struct sched *s, const char *name, struct sched_jobinfo *out);
+
 /** sched_step - create due instances and start runnable ones.  0 or error. */
 int	sched_step(struct sched *s);
 /** sched_wait_idle - wait until no instance runs; -ETIMEDOUT after timeout_ms. */
@@ -99,12 +110,34 @@ int	sched_ctl_instance(struct sched *s, const char *job, const char *cycle,
 
 /**
  * sched_instance_get - the instance record, with live counters while it
- * runs.  in must be inst_init'ed; 0, -ENOENT, ENG_ECORRUPT.
+ * runs: the counters as of the run's last log line (progress lines come
+ * every progress_ms), and updated_ms moved to that line's time, so what
+ * `status` shows changes only together with the log.  in must be
+ * inst_init'ed; 0, -ENOENT, ENG_ECORRUPT.
  */
 int	sched_instance_get(struct sched *s, const char *job, const char *cycle,
 	    struct inst *in);
 
+/**
+ * sched_job_log - append one line to instances/JOB/log (the job's own log),
+ * timestamped in the job's zone when it is defined, else the machine's.
+ * For events the scheduler does not see itself (definition changes).  Any
+ * job name, defined or not.  Errors go to the daemon log.
+ */
+void	sched_job_log(struct sched *s, const char *job, enum log_level lvl,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /** Key of a job's own log (ctl messages) in STORE_DB_LOGS: "JOB\0joblog". */
 int	sched_joblog_key(const char *job, char *out, size_t outsz, size_t *klen);
+
+/**
+ * The time instances/JOB last gained or lost an entry (ms since the epoch,
+ * decimal text) lives in STORE_DB_META under "jdir\0JOB".  The scheduler
+ * writes it in the transaction that creates an instance; the mount when it
+ * removes one.  sched_jdir_key builds the key (0, -ENAMETOOLONG);
+ * sched_jdir_touch writes ms (write txn; 0 or a store error).
+ */
+int	sched_jdir_key(const char *job, char *out, size_t outsz, size_t *klen);
+int	sched_jdir_touch(struct store_txn *txn, const char *job, int64_t ms);
 
 #endif /* DIFS_SCHEDULER_H */

@@ -23,7 +23,10 @@
  * lasts only until the writer publishes its txnid.
  *
  * Instance logs (STORE_DB_LOGS).  For an instance key K:
- *   K                 -> header: "dLg1", BE u64 records, BE u64 bytes
+ *   K                 -> header: "dLg1", BE u64 records, BE u64 bytes,
+ *                        BE i64 mtime_ms (the time of the last append; a
+ *                        20-byte header written before it existed reads
+ *                        as mtime_ms 0, "unknown")
  *   K || BE64(off)    -> record: BE u64 seq || data
  * where off is the record's first byte in the concatenated log.  Byte order of
  * the keys is offset order, so read(off) is MDB_SET_RANGE + one step back.
@@ -1167,11 +1170,15 @@ store_log_hdr_decode(const void *p, size_t len, struct store_log_hdr *h)
 	const unsigned char *b = p;
 	struct store_log_hdr x;
 
-	if (p == NULL || h == NULL || len != STORE_LOG_HDR_LEN ||
+	if (p == NULL || h == NULL ||
+	    (len != STORE_LOG_HDR_LEN && len != STORE_LOG_HDR_V1_LEN) ||
 	    memcmp(b, store_log_magic, sizeof(store_log_magic)) != 0)
 		return ENG_ECORRUPT;
 	x.records = store_get_be64(b + 4);
 	x.bytes = store_get_be64(b + 12);
+	x.mtime_ms = len == STORE_LOG_HDR_LEN ? (int64_t)store_get_be64(b + 20) : 0;
+	if (x.mtime_ms < 0)
+		return ENG_ECORRUPT;
 	/* every record holds at least one byte */
 	if (x.records > x.bytes)
 		return ENG_ECORRUPT;
@@ -1187,6 +1194,7 @@ store_log_hdr_encode(const struct store_log_hdr *h, void *out)
 	memcpy(b, store_log_magic, sizeof(store_log_magic));
 	store_put_be64(b + 4, h->records);
 	store_put_be64(b + 12, h->bytes);
+	store_put_be64(b + 20, (uint64_t)h->mtime_ms);
 }
 
 int
@@ -1227,6 +1235,7 @@ store_log_hdr_get(struct store_txn *t, const void *ikey, size_t iklen,
 	if (rc == -ENOENT) {
 		h->records = 0;
 		h->bytes = 0;
+		h->mtime_ms = 0;
 		return 0;
 	}
 	if (rc != 0)
@@ -1236,7 +1245,7 @@ store_log_hdr_get(struct store_txn *t, const void *ikey, size_t iklen,
 
 int
 store_log_append(struct store_txn *t, const void *ikey, size_t iklen,
-    const void *data, size_t len, uint64_t *seq)
+    const void *data, size_t len, int64_t at_ms, uint64_t *seq)
 {
 	struct store_log_hdr h;
 	unsigned char kb[STORE_KEY_MAX], hb[STORE_LOG_HDR_LEN];
@@ -1246,7 +1255,7 @@ store_log_append(struct store_txn *t, const void *ikey, size_t iklen,
 	if ((rc = store_check_write(t, STORE_DB_LOGS)) != 0 ||
 	    (rc = store_log_key_check(ikey, iklen)) != 0)
 		return rc;
-	if (data == NULL || len == 0)
+	if (data == NULL || len == 0 || at_ms < 0)
 		return -EINVAL;
 	if ((rc = store_log_hdr_get(t, ikey, iklen, &h)) != 0)
 		return rc;
@@ -1273,6 +1282,8 @@ store_log_append(struct store_txn *t, const void *ikey, size_t iklen,
 		*seq = h.records;
 	h.records++;
 	h.bytes += len;
+	if (at_ms > h.mtime_ms)	/* never backwards: a log's mtime only grows */
+		h.mtime_ms = at_ms;
 	store_log_hdr_encode(&h, hb);
 	return store_put(t, STORE_DB_LOGS, ikey, iklen, hb, sizeof(hb), 0);
 }
@@ -1284,15 +1295,28 @@ store_log_stat(struct store_txn *t, const void *ikey, size_t iklen,
 	struct store_log_hdr h;
 	int rc;
 
-	if ((rc = store_check(t, STORE_DB_LOGS)) != 0 ||
-	    (rc = store_log_key_check(ikey, iklen)) != 0)
-		return rc;
-	if ((rc = store_log_hdr_get(t, ikey, iklen, &h)) != 0)
+	if ((rc = store_log_info(t, ikey, iklen, &h)) != 0)
 		return rc;
 	if (bytes != NULL)
 		*bytes = h.bytes;
 	if (records != NULL)
 		*records = h.records;
+	return 0;
+}
+
+int
+store_log_info(struct store_txn *t, const void *ikey, size_t iklen,
+    struct store_log_hdr *out)
+{
+	struct store_log_hdr h;
+	int rc;
+
+	if ((rc = store_check(t, STORE_DB_LOGS)) != 0 ||
+	    (rc = store_log_key_check(ikey, iklen)) != 0)
+		return rc;
+	if ((rc = store_log_hdr_get(t, ikey, iklen, &h)) != 0)
+		return rc;
+	*out = h;
 	return 0;
 }
 
@@ -1403,7 +1427,7 @@ store_log_seq_offset(struct store_txn *t, const void *ikey, size_t iklen,
 {
 	struct store_log_hdr h;
 	MDB_cursor *c = NULL;
-	uint64_t lo = 0, hi, mid, roff, rseq;
+	uint64_t lo = 0, hi, mid, roff = 0, rseq = 0;
 	size_t dl;
 	int rc, mrc;
 

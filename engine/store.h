@@ -308,17 +308,26 @@ int	store_key_def(void *out, size_t outsz, int kind, const char *name,
 
 /**
  * store_log_append - append one record (typically one line including its
- * '\n'; len >= 1) to the log of ikey (write txn).  *seq (may be NULL) gets
- * the record's sequence number, 0 for the first record.
- * @return 0, -EINVAL (len 0, bad key), -EROFS, -ENOSPC, ENG_ECORRUPT, or a
- *         translated error.
+ * '\n'; len >= 1) to the log of ikey (write txn).  at_ms (ms since the
+ * epoch, from the caller's clock) becomes the log's mtime unless the log
+ * already has a later one (a log's mtime never goes back).  *seq (may be
+ * NULL) gets the record's sequence number, 0 for the first record.
+ * @return 0, -EINVAL (len 0, at_ms < 0, bad key), -EROFS, -ENOSPC,
+ *         ENG_ECORRUPT, or a translated error.
  */
 int	store_log_append(struct store_txn *txn, const void *ikey, size_t iklen,
-	    const void *data, size_t len, uint64_t *seq);
+	    const void *data, size_t len, int64_t at_ms, uint64_t *seq);
 
 /** store_log_stat - total bytes and record count (0/0 for no log). */
 int	store_log_stat(struct store_txn *txn, const void *ikey, size_t iklen,
 	    uint64_t *bytes, uint64_t *records);
+
+struct store_log_hdr;
+/** store_log_info - the header of ikey's log: records, bytes and mtime_ms
+ *  (all 0 for no log; mtime_ms 0 also for a log written before mtimes
+ *  were kept).  0 or an error. */
+int	store_log_info(struct store_txn *txn, const void *ikey, size_t iklen,
+	    struct store_log_hdr *out);
 
 /**
  * store_log_read - copy up to len bytes of the concatenated log starting at
@@ -356,16 +365,19 @@ int	store_log_delete(struct store_txn *txn, const void *ikey, size_t iklen);
 
 /* ---- log record codec (pure functions; fuzzed) ----------------------------*/
 
-#define STORE_LOG_HDR_LEN	20	/**< size of a log header value */
+#define STORE_LOG_HDR_LEN	28	/**< size of a log header value */
+#define STORE_LOG_HDR_V1_LEN	20	/**< a header without mtime_ms (read only) */
 #define STORE_LOG_REC_HDR	8	/**< bytes before a record's data */
 
 /** Decoded per-log header (value stored under the bare instance key). */
 struct store_log_hdr {
 	uint64_t records;	/**< records appended */
 	uint64_t bytes;		/**< sum of their data lengths */
+	int64_t	 mtime_ms;	/**< time of the last append (0: unknown) */
 };
 
-/** store_log_hdr_decode - parse a header value.  0 or ENG_ECORRUPT. */
+/** store_log_hdr_decode - parse a header value (STORE_LOG_HDR_LEN or
+ *  STORE_LOG_HDR_V1_LEN bytes).  0 or ENG_ECORRUPT. */
 int	store_log_hdr_decode(const void *p, size_t len, struct store_log_hdr *h);
 /** store_log_hdr_encode - write STORE_LOG_HDR_LEN bytes to out. */
 void	store_log_hdr_encode(const struct store_log_hdr *h, void *out);

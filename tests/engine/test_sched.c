@@ -267,7 +267,7 @@ main(void)
 	cfg.store = st;
 	cfg.workers = 4;
 	cfg.now_ms = fake_clock;
-	cfg.progress_ms = 60000;
+	cfg.progress_ms = 250;	/* live counters in status move with progress lines */
 	is_int(sched_new(&cfg, &s, &eb), 0, "scheduler starts on an empty store");
 	inst_init(&in);
 
@@ -457,10 +457,20 @@ main(void)
 	    ",\"mbps\":\"0.05\""), &eb), 0, "define a slow unscheduled job");
 	is_int(sched_ctl_job(s, "slow", "run 20261125000000", &eb), 0, "ctl run: %s", eb.msg);
 	(void)sched_step(s);
-	usleep(300000);
+	usleep(700000);		/* two progress lines (progress_ms 250) */
 	get(s, "slow", "20261125000000", &in);
 	is_str(inst_state_name(in.state), "RUNNING", "it runs");
 	ok(in.records_read > 0, "live counters while running (%lld read)", (long long)in.records_read);
+	{
+		struct inst in2;
+
+		inst_init(&in2);
+		get(s, "slow", "20261125000000", &in2);
+		ok(in2.records_read == in.records_read || in2.updated_ms > in.updated_ms,
+		    "the counters change only with a new log line (updated_ms %lld -> %lld)",
+		    (long long)in.updated_ms, (long long)in2.updated_ms);
+		inst_free(&in2);
+	}
 	{
 		struct timespec a, b;
 

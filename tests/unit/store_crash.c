@@ -134,7 +134,7 @@ child_commit(struct store_txn *t, void *arg)
 	    STORE_PUT_NOOVERWRITE)) != 0 ||
 	    (rc = store_put(t, STORE_DB_CHECKPOINTS, "seq", 3, ck, sizeof(ck), 0)) != 0)
 		return rc;
-	return store_log_append(t, log_key, LOG_KEY_LEN, line, (size_t)n, NULL);
+	return store_log_append(t, log_key, LOG_KEY_LEN, line, (size_t)n, 0, NULL);
 }
 
 static int

@@ -604,8 +604,9 @@ log_fill(struct store_txn *t, void *arg)
 			n = snprintf(line, sizeof(line), "%04d %.*s\n", i, (i * 37) % 290,
 			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 		}
+		/* times go back at i == 100: the log's mtime must not */
 		if ((rc = store_log_append(t, lb->ikey, lb->iklen, line, (size_t)n,
-		    &lb->last_seq)) != 0)
+		    i == 100 ? 5 : 1000 + i, &lb->last_seq)) != 0)
 			return rc;
 		if (lb->last_seq != (uint64_t)i)
 			return -EBADMSG;
@@ -614,12 +615,13 @@ log_fill(struct store_txn *t, void *arg)
 	}
 	lb->len = off;
 	/* a second log interleaved: must not disturb the first */
-	return store_log_append(t, "orders\0" "20261125121000", 21, "other\n", 6, NULL);
+	return store_log_append(t, "orders\0" "20261125121000", 21, "other\n", 6, 0, NULL);
 }
 
 struct logcheck {
 	struct logbuild	*lb;
 	uint64_t	 bytes, records;
+	int64_t		 mtime_ms;
 	int		 bad_reads;
 	int		 reads;
 	uint64_t	 iter_first_seq, iter_first_off;
@@ -651,8 +653,15 @@ log_check(struct store_txn *t, void *arg)
 	unsigned seed = 7;
 	int rc;
 
+	struct store_log_hdr h;
+
 	if ((rc = store_log_stat(t, lb->ikey, lb->iklen, &lc->bytes, &lc->records)) != 0)
 		return rc;
+	if ((rc = store_log_info(t, lb->ikey, lb->iklen, &h)) != 0)
+		return rc;
+	if (h.bytes != lc->bytes || h.records != lc->records)
+		return -EBADMSG;
+	lc->mtime_ms = h.mtime_ms;
 	/* every offset, pseudo-random lengths */
 	for (off = 0; off <= lb->len + 3; off++) {
 		size_t len = (size_t)(rand_r(&seed) % 1024);
@@ -707,11 +716,42 @@ log_read_bad(struct store_txn *t, void *arg)
 	return store_log_stat(t, "bad\0" "20260101000000", 18, &b, &r);
 }
 
+/* a header written before mtimes were kept (20 bytes): mtime 0, appends work */
+static int
+log_v1_plant(struct store_txn *t, void *arg)
+{
+	unsigned char h[STORE_LOG_HDR_LEN];
+	struct store_log_hdr x = { 0, 0, 0 };
+
+	(void)arg;
+	store_log_hdr_encode(&x, h);
+	return store_put(t, STORE_DB_LOGS, "v1", 2, h, STORE_LOG_HDR_V1_LEN, 0);
+}
+
+static int
+log_v1_check(struct store_txn *t, void *arg)
+{
+	struct store_log_hdr h;
+	int rc;
+
+	if ((rc = store_log_info(t, "v1", 2, &h)) != 0)
+		return rc;
+	*(struct store_log_hdr *)arg = h;
+	return 0;
+}
+
+static int
+log_v1_append(struct store_txn *t, void *arg)
+{
+	(void)arg;
+	return store_log_append(t, "v1", 2, "a\n", 2, 4242, NULL);
+}
+
 static int
 log_empty_append(struct store_txn *t, void *arg)
 {
 	(void)arg;
-	return store_log_append(t, "x", 1, "", 0, NULL);
+	return store_log_append(t, "x", 1, "", 0, 0, NULL);
 }
 
 static void
@@ -736,6 +776,8 @@ test_logs(void)
 	is_int(lc.records, LOG_LINES, "record count");
 	is_int(lc.bad_reads, 0, "all %d ranged reads match the concatenation", lc.reads);
 	is_int(lc.seq_bad, 0, "store_log_seq_offset finds every record, -ENOENT past the end");
+	is_int(lc.mtime_ms, 1000 + LOG_LINES - 1,
+	    "the log's mtime is its last append's time (an older time did not move it back)");
 	/* expected first record for offset 1000 */
 	{
 		size_t off = 0;
@@ -763,6 +805,18 @@ test_logs(void)
 	is_rc(store_update(s, log_corrupt, NULL), 0, "plant a corrupt log header");
 	is_rc(store_view(s, log_read_bad, NULL), ENG_ECORRUPT, "corrupt header: ENG_ECORRUPT");
 	is_rc(store_update(s, log_empty_append, NULL), -EINVAL, "empty record refused");
+	{
+		struct store_log_hdr h = { 9, 9, 9 };
+
+		is_rc(store_update(s, log_v1_plant, NULL), 0, "plant a 20-byte (v1) log header");
+		is_rc(store_view(s, log_v1_check, &h), 0, "read a v1 header");
+		ok(h.records == 0 && h.bytes == 0 && h.mtime_ms == 0,
+		    "a v1 header reads with mtime 0 (unknown)");
+		is_rc(store_update(s, log_v1_append, NULL), 0, "append to a v1 log");
+		is_rc(store_view(s, log_v1_check, &h), 0, "read it again");
+		ok(h.records == 1 && h.bytes == 2 && h.mtime_ms == 4242,
+		    "the v1 log has grown and carries the append's time");
+	}
 	store_close(s);
 	free(lb.all);
 	tmpdir_free(dir);
@@ -792,7 +846,7 @@ grow_fn(struct store_txn *t, void *arg)
 		g->val[0] = (char)i;
 		if ((rc = store_put(t, STORE_DB_CHECKPOINTS, k, (size_t)n, g->val, GROW_VAL, 0)) != 0)
 			return rc;
-		if (i % 16 == 0 && (rc = store_log_append(t, "grow", 4, g->val, 100, NULL)) != 0)
+		if (i % 16 == 0 && (rc = store_log_append(t, "grow", 4, g->val, 100, 0, NULL)) != 0)
 			return rc;
 	}
 	return 0;
@@ -1110,7 +1164,7 @@ conc_put_fn(struct store_txn *t, void *arg)
 	memset(p->val, 'a' + p->id, sizeof(p->val));
 	p->val[0] = (char)p->i;
 	rc = store_put(t, STORE_DB_INSTANCES, k, (size_t)n, p->val, sizeof(p->val), 0);
-	return rc != 0 ? rc : store_log_append(t, "clog", 4, k, (size_t)n, NULL);
+	return rc != 0 ? rc : store_log_append(t, "clog", 4, k, (size_t)n, 0, NULL);
 }
 
 static void *
