@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine_i.h"
 #include "log.h"
@@ -41,6 +43,36 @@ eng_fill_attr(struct eng *e, struct eng_attr *a, uint64_t ino, mode_t mode,
 	a->atime_ns = a->mtime_ns = a->ctime_ns = mtime_ns;
 	a->uid = e->cfg.uid;
 	a->gid = e->cfg.gid;
+}
+
+void
+eng_who(pid_t pid, char *out, size_t outsz)
+{
+	char path[48], comm[64];
+	ssize_t n = -1;
+	size_t i;
+	int fd;
+
+	if (pid <= 0) {
+		(void)snprintf(out, outsz, "an unknown process");
+		return;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+	}
+	while (n > 0 && (comm[n - 1] == '\n' || comm[n - 1] == ' '))
+		n--;
+	if (n <= 0) {
+		(void)snprintf(out, outsz, "pid %ld", (long)pid);
+		return;
+	}
+	comm[n] = '\0';
+	for (i = 0; i < (size_t)n; i++)	/* a process names itself: no log injection */
+		if ((unsigned char)comm[i] < 0x20 || (unsigned char)comm[i] >= 0x7f)
+			comm[i] = '?';
+	(void)snprintf(out, outsz, "%s (pid %ld)", comm, (long)pid);
 }
 
 bool
@@ -510,14 +542,14 @@ eng_rmdir(struct eng *e, uint64_t parent, const char *name)
 }
 
 int
-eng_unlink(struct eng *e, uint64_t parent, const char *name)
+eng_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid)
 {
 	struct eng_node *p;
 
 	if ((p = eng_node_of(e, parent)) == NULL)
 		return -ENOENT;
 	if (eng_in_defs(p))
-		return eng_defs_unlink(e, parent, name);
+		return eng_defs_unlink(e, parent, name, pid);
 	if (eng_in_inst(p))
 		return eng_inst_unlink(e, p, name);
 	return -EPERM;
@@ -552,7 +584,7 @@ eng_link(struct eng *e, uint64_t ino, uint64_t newparent, const char *newname,
 
 int
 eng_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newparent,
-    const char *newname, unsigned flags)
+    const char *newname, unsigned flags, pid_t pid)
 {
 	struct eng_node *p, *np;
 
@@ -563,7 +595,7 @@ eng_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newparent,
 	if (flags & ~(unsigned)ENG_RENAME_NOREPLACE)
 		return -EINVAL;
 	if (eng_in_defs(p) && eng_in_defs(np))
-		return eng_defs_rename(e, parent, name, newparent, newname, flags);
+		return eng_defs_rename(e, parent, name, newparent, newname, flags, pid);
 	if (eng_in_inst(p) || eng_in_inst(np))
 		return -EROFS;
 	return -EPERM;
@@ -592,7 +624,7 @@ eng_statfs(struct eng *e, struct eng_statfs *out)
 /* ---- files -------------------------------------------------------------------- */
 
 static struct eng_handle *
-eng_handle_new(struct eng *e, struct eng_node *n, int flags)
+eng_handle_new(struct eng *e, struct eng_node *n, int flags, pid_t pid)
 {
 	struct eng_handle *h;
 
@@ -600,6 +632,7 @@ eng_handle_new(struct eng *e, struct eng_node *n, int flags)
 		return NULL;
 	h->node = n;
 	h->flags = flags;
+	h->pid = pid;
 	buf_init(&h->snap, BUF_MAX_DOC);
 	pthread_mutex_lock(&e->lock);
 	n->nopen++;
@@ -631,7 +664,7 @@ eng_handle_free(struct eng *e, struct eng_handle *h)
 }
 
 int
-eng_open(struct eng *e, uint64_t ino, int flags, struct eng_open *out)
+eng_open(struct eng *e, uint64_t ino, int flags, pid_t pid, struct eng_open *out)
 {
 	struct eng_handle *h = NULL;
 	struct eng_node *n;
@@ -649,7 +682,7 @@ eng_open(struct eng *e, uint64_t ino, int flags, struct eng_open *out)
 	default:
 		break;
 	}
-	if ((h = eng_handle_new(e, n, flags)) == NULL)
+	if ((h = eng_handle_new(e, n, flags, pid)) == NULL)
 		return -ENOMEM;
 	if (n->kind == ENG_K_FILE || n->kind == ENG_K_ERRFILE)
 		rc = eng_defs_open(e, n, flags, h, out);
@@ -665,7 +698,7 @@ eng_open(struct eng *e, uint64_t ino, int flags, struct eng_open *out)
 
 int
 eng_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int flags,
-    struct eng_entry *out, struct eng_open *oi)
+    pid_t pid, struct eng_entry *out, struct eng_open *oi)
 {
 	struct eng_handle *h;
 	struct eng_node *p, *n;
@@ -682,7 +715,7 @@ eng_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int fl
 		return rc;
 	/* the node exists and has a lookup reference: open it */
 	if ((n = eng_node_of(e, out->attr.ino)) == NULL ||
-	    (h = eng_handle_new(e, n, flags)) == NULL) {
+	    (h = eng_handle_new(e, n, flags, pid)) == NULL) {
 		eng_forget(e, out->attr.ino, 1);
 		return -ENOMEM;
 	}
@@ -729,19 +762,21 @@ eng_write(struct eng *e, uint64_t fh, uint64_t off, const void *data, size_t len
 }
 
 int
-eng_flush(struct eng *e, uint64_t fh)
+eng_flush(struct eng *e, uint64_t fh, pid_t pid)
 {
 	struct eng_handle *h = (struct eng_handle *)(uintptr_t)fh;
 
 	if (h == NULL)
 		return -EBADF;
+	if (pid > 0)
+		h->pid = pid;	/* read by this handle's commit only */
 	return h->node->kind == ENG_K_FILE ? eng_defs_commit(e, h) : 0;
 }
 
 int
-eng_fsync(struct eng *e, uint64_t fh)
+eng_fsync(struct eng *e, uint64_t fh, pid_t pid)
 {
-	return eng_flush(e, fh);
+	return eng_flush(e, fh, pid);
 }
 
 int
@@ -752,7 +787,7 @@ eng_release(struct eng *e, uint64_t fh)
 
 	if (h == NULL)
 		return -EBADF;
-	rc = eng_flush(e, fh);
+	rc = eng_flush(e, fh, 0);
 	eng_handle_free(e, h);
 	return rc;
 }

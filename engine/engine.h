@@ -238,12 +238,13 @@ int	eng_mkdir(struct eng *e, uint64_t parent, const char *name, mode_t mode,
  */
 int	eng_rmdir(struct eng *e, uint64_t parent, const char *name);
 /** eng_unlink - sources/jobs files (a job file's removal starts the job's
- *  grace period).  In instances/: the files of a job that is no longer
+ *  grace period; pid, the calling process or 0, is named in the job's
+ *  log).  In instances/: the files of a job that is no longer
  *  defined are views of its history: unlinking them succeeds and changes
  *  nothing (so `rm -r instances/JOB` reaches the rmdirs that remove it);
  *  for a defined job -EROFS.  Errors: -ENOENT, -EISDIR, -EROFS, -EPERM
  *  (NAME.json.error, the root). */
-int	eng_unlink(struct eng *e, uint64_t parent, const char *name);
+int	eng_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid);
 /** eng_symlink - in sources/jobs only (editor lock links).  +1 lookup.
  *  -EEXIST, -EROFS (instances/), -EPERM (root), -ENAMETOOLONG, -EINVAL
  *  (unprintable name). */
@@ -260,31 +261,37 @@ int	eng_link(struct eng *e, uint64_t ino, uint64_t newparent,
  * (-EEXIST), ENG_RENAME_EXCHANGE (-EINVAL).  Errors: -ENOENT, -EEXIST,
  * -EINVAL, -EROFS (from or into instances/), -EPERM (root,
  * NAME.json.error).  Moving a file between sources/ and jobs/ is allowed.
+ * pid (the calling process, or 0) is named in the job's log.
  */
 int	eng_rename(struct eng *e, uint64_t parent, const char *name,
-	    uint64_t newparent, const char *newname, unsigned flags);
+	    uint64_t newparent, const char *newname, unsigned flags, pid_t pid);
 /** eng_statfs - figures of the state store. */
 int	eng_statfs(struct eng *e, struct eng_statfs *out);
 
 /* ---- files ------------------------------------------------------------- */
 
 /**
- * eng_open - open ino with open(2) flags (O_ACCMODE, O_TRUNC, O_APPEND).
- * sources/jobs: read/write, O_TRUNC truncates now (not a definition
- * change until a write is committed).  instances/: ctl is write-only
- * (-EACCES for reading), the rest read-only (-EACCES for writing);
- * generated files are rendered at open (a consistent snapshot per open);
- * log reads are served live.  Errors: -ENOENT, -EISDIR, -EACCES, -EROFS.
+ * eng_open - open ino with open(2) flags (O_ACCMODE, O_TRUNC, O_APPEND)
+ * for process pid (0: unknown; named in the job's log when this handle
+ * changes a definition or writes a ctl command).  sources/jobs:
+ * read/write, O_TRUNC truncates now (not a definition change until a
+ * write is committed).  instances/: ctl is read/write (reading shows the
+ * commands it takes and the result of the last one), the rest read-only
+ * (-EACCES for writing); generated files are rendered at open (a
+ * consistent snapshot per open); log reads are served live.  Errors:
+ * -ENOENT, -EISDIR, -EACCES, -EROFS.
  */
-int	eng_open(struct eng *e, uint64_t ino, int flags, struct eng_open *out);
+int	eng_open(struct eng *e, uint64_t ino, int flags, pid_t pid,
+	    struct eng_open *out);
 /**
  * eng_create - create (or, without O_EXCL, open) parent/name in sources/
- * or jobs/.  +1 lookup.  Errors: -EEXIST (O_EXCL), -EPERM (root,
+ * or jobs/ for process pid (as eng_open).  +1 lookup.  Errors: -EEXIST (O_EXCL), -EPERM (root,
  * NAME.json.error), -EROFS (instances/), -ENAMETOOLONG, -EINVAL (a name
  * with unprintable bytes).
  */
 int	eng_create(struct eng *e, uint64_t parent, const char *name,
-	    mode_t mode, int flags, struct eng_entry *out, struct eng_open *oi);
+	    mode_t mode, int flags, pid_t pid, struct eng_entry *out,
+	    struct eng_open *oi);
 /** eng_read - up to size bytes at off, appended to out (fewer at EOF).
  *  Errors: -EBADF, -EACCES, an out buffer error. */
 int	eng_read(struct eng *e, uint64_t fh, uint64_t off, size_t size,
@@ -293,21 +300,25 @@ int	eng_read(struct eng *e, uint64_t fh, uint64_t off, size_t size,
  * eng_write - write len bytes at off (O_APPEND handles append at the end).
  * *written gets len on success.  ctl files: one command per write
  * (trailing newline allowed), run at once: ENG_EINVAL for an unknown
- * command or bad arguments (the message is in the job's or instance's
- * log), ENG_ESTATE when not allowed now.  Errors: -EFBIG, -EBADF, -EACCES,
- * ENG_EINVAL, ENG_ESTATE.
+ * command or bad arguments, ENG_ESTATE when not allowed now; the result
+ * ("ok: ..." or "refused: REASON") is what reading the ctl file shows
+ * after its help, and a line in the job's or instance's log.  Errors:
+ * -EFBIG, -EBADF, -EACCES, ENG_EINVAL, ENG_ESTATE.
  */
 int	eng_write(struct eng *e, uint64_t fh, uint64_t off, const void *data,
 	    size_t len, size_t *written);
 /**
- * eng_flush - close(2) of one descriptor: when this handle wrote bytes
- * since its last commit, store them and, for a definition, validate:
- * ENG_EINVAL when invalid (the bytes are kept; NAME.json.error says why).
- * A handle that wrote nothing returns 0 and changes nothing (bash's '>').
+ * eng_flush - close(2) of one descriptor by process pid (0: the opener):
+ * when this handle wrote bytes since its last commit, store them and, for
+ * a definition, validate.  Validation never fails the call: an invalid
+ * definition keeps its bytes, gets NAME.json.error, a line in the job's
+ * log and the daemon log, and the running definition stays (DESIGN.md §1).
+ * Errors are only those of storing the bytes (-ENOSPC, -EIO, ...).  A
+ * handle that wrote nothing returns 0 and changes nothing (bash's '>').
  */
-int	eng_flush(struct eng *e, uint64_t fh);
+int	eng_flush(struct eng *e, uint64_t fh, pid_t pid);
 /** eng_fsync - like eng_flush (a commit point). */
-int	eng_fsync(struct eng *e, uint64_t fh);
+int	eng_fsync(struct eng *e, uint64_t fh, pid_t pid);
 /** eng_release - the last close: commits like eng_flush (its result is not
  *  seen by close(2)) and frees the handle. */
 int	eng_release(struct eng *e, uint64_t fh);

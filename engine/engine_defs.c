@@ -113,6 +113,19 @@ eng_def_key(uint64_t dir, const char *name, struct eng_key *k)
 	    dir == ENG_INO_SOURCES ? STORE_DEF_SOURCE : STORE_DEF_JOB, stem, &k->klen);
 }
 
+/* "defm\0" + the definition key: when that definition became the running one */
+static int
+eng_defm_key(const struct eng_key *dk, struct eng_key *mk)
+{
+	if (dk->klen + 5 > STORE_KEY_MAX)
+		return -ENAMETOOLONG;
+	mk->db = STORE_DB_META;
+	memcpy(mk->k, "defm", 5);
+	memcpy(mk->k + 5, dk->k, dk->klen);
+	mk->klen = dk->klen + 5;
+	return 0;
+}
+
 static void
 eng_stem(const char *name, char *out, size_t outsz)
 {
@@ -339,8 +352,33 @@ eng_removed_take(struct eng *e, const char *job)
 	return false;
 }
 
+/*
+ * eng_def_note - one line about definition file DIR/name in the daemon log
+ * and, for jobs/, in instances/JOB/log: "definition: jobs/x.json WHAT by
+ * WHO: TAIL".  what/tail are the caller's words.
+ */
 static void
-eng_job_gone(struct eng *e, const char *name)
+eng_def_note(struct eng *e, uint64_t dir, const char *name, pid_t pid, bool warn,
+    const char *what, const char *tail)
+{
+	char stem[ENG_NAME_MAX + 1], who[96];
+
+	eng_who(pid, who, sizeof(who));
+	if (warn)
+		log_warnx("%s/%s: %s by %s: %s", eng_dirname(dir), name, what, who, tail);
+	else
+		log_info("%s/%s: %s by %s: %s", eng_dirname(dir), name, what, who, tail);
+	if (dir != ENG_INO_JOBS || !eng_is_defname(name))
+		return;
+	eng_stem(name, stem, sizeof(stem));
+	sched_job_log(e->sched, stem, warn ? LOG_LVL_WARN : LOG_LVL_INFO,
+	    "definition: jobs/%s %s by %s: %s", name, what, who, tail);
+}
+
+/* The job of definition file name stops being defined (its file is gone):
+ * removed after the scheduler's grace period unless the file comes back. */
+static void
+eng_job_gone(struct eng *e, const char *name, pid_t pid, const char *what)
 {
 	char stem[ENG_NAME_MAX + 1];
 	struct eng_name *r;
@@ -348,8 +386,9 @@ eng_job_gone(struct eng *e, const char *name)
 	eng_stem(name, stem, sizeof(stem));
 	if (sched_job_remove(e->sched, stem) != 0)
 		return;
-	log_info("jobs/%s: removed; job %s stops being scheduled after the grace period",
-	    name, stem);
+	eng_def_note(e, ENG_INO_JOBS, name, pid, true, what,
+	    "the job stops being scheduled after the removal grace period unless a valid "
+	    "definition comes back; its history stays");
 	if (eng_removed_take(e, stem), (r = calloc(1, sizeof(*r))) == NULL)
 		return;
 	if ((r->name = strdup(stem)) == NULL) {
@@ -431,8 +470,16 @@ eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct
 		goto out;
 	}
 	if (store_def) {
+		struct eng_key mk;
+		char ms[24];
+		int ml;
+
 		memset(&b, 0, sizeof(b));
 		eng_batch_add(&b, true, dk, raw->p, raw->len);
+		/* when it became the running definition (the job's summary) */
+		ml = snprintf(ms, sizeof(ms), "%lld", (long long)(eng_now_ns(e) / 1000000));
+		if (eng_defm_key(dk, &mk) == 0 && ml > 0 && (size_t)ml < sizeof(ms))
+			eng_batch_add(&b, true, &mk, ms, (size_t)ml);
 		if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0) {
 			buf_printf(errs, "%s: error: cannot store the definition: %s\n", path,
 			    eng_strerror(rc));
@@ -440,15 +487,8 @@ eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct
 		}
 	}
 	if (src != NULL) {
-		struct eng_node *jn;
-
 		rc = eng_src_set(e, src);
 		src = NULL;
-		/* job files that were invalid (e.g. naming this source before it
-		 * existed) are checked again against the new source */
-		for (jn = e->files[1]; rc == 0 && jn != NULL; jn = jn->f->next)
-			if (jn->f->errtext != NULL && eng_file_is_def(jn))
-				(void)eng_validate(e, jn);
 	} else {
 		const struct conf_schedule *sch = conf_job_schedule(job);
 
@@ -497,10 +537,11 @@ out:
 /*
  * eng_validate - n is a definition whose bytes are in the store.  Identical
  * to the running definition: no change (a job removed by a rename comes
- * back).  Valid: becomes the running definition.  Invalid: errtext.
+ * back).  Valid: becomes the running definition (*applied).  Invalid:
+ * errtext.  0, ENG_EINVAL (invalid: errtext set) or a store error.
  */
 int
-eng_validate(struct eng *e, struct eng_node *n)
+eng_validate(struct eng *e, struct eng_node *n, bool *applied)
 {
 	char stem[ENG_NAME_MAX + 1];
 	struct eng_defget q;
@@ -529,6 +570,7 @@ eng_validate(struct eng *e, struct eng_node *n)
 	    (rc = eng_merge_stored(e, &ck, &raw, &def)) != 0)
 		goto out;
 	same = q.has_def && raw.len == def.len && memcmp(raw.p, def.p, raw.len) == 0;
+	*applied = !same;
 	if (same) {
 		rc = 0;
 		if (n->f->dir == ENG_INO_JOBS &&
@@ -549,9 +591,9 @@ eng_validate(struct eng *e, struct eng_node *n)
 			buf_printf(&errs, "%s/%s: error: %s\n", eng_dirname(n->f->dir), n->name,
 			    eng_strerror(rc));
 		}
-		log_warnx("%s/%s: invalid definition, the running one is kept:\n%.*s",
-		    eng_dirname(n->f->dir), n->name, (int)(errs.len > 0 ? errs.len - 1 : 0),
-		    errs.p);
+		log_warnx("%s/%s: invalid definition:\n%.*s", eng_dirname(n->f->dir), n->name,
+		    (int)(errs.len > 0 ? errs.len - 1 : 0), errs.p);
+		*applied = false;
 		if ((t = buf_take(&errs, NULL)) != NULL)
 			eng_set_errtext(e, n, t);
 		rc = ENG_EINVAL;
@@ -561,6 +603,102 @@ out:
 	buf_free(&def);
 	buf_free(&errs);
 	return rc;
+}
+
+int
+eng_def_since(struct eng *e, uint64_t dir, const char *name, int64_t *ms)
+{
+	struct eng_key dk, mk;
+	struct buf v;
+	char *end;
+	long long x;
+	int rc;
+
+	*ms = 0;
+	buf_init(&v, 64);
+	if ((rc = eng_def_key(dir, name, &dk)) == 0 && (rc = eng_defm_key(&dk, &mk)) == 0 &&
+	    (rc = eng_get(e, &mk, &v)) == 0) {
+		errno = 0;
+		x = strtoll(v.p, &end, 10);
+		if (errno != 0 || end == v.p || *end != '\0' || x < 0)
+			rc = ENG_ECORRUPT;
+		else
+			*ms = x;
+	}
+	buf_free(&v);
+	return rc;
+}
+
+/* What a validation result means, for the logs (one line). */
+static void
+eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool was_invalid,
+    char *out, size_t outsz)
+{
+	char stem[ENG_NAME_MAX + 1], iso[48], kept[160];
+	const char *t, *nl;
+	bool job = n->f->dir == ENG_INO_JOBS;
+	int64_t since;
+	int nerr = 0;
+
+	eng_stem(n->name, stem, sizeof(stem));
+	if (rc == 0) {
+		(void)snprintf(out, outsz, "%s", applied ? (job ? "valid; it is the running "
+		    "definition from now on" : "valid; runs that start from now on use it") :
+		    was_invalid ? "valid again; identical to the running definition, which kept "
+		    "running" : "valid; identical to the running definition (nothing changes)");
+		return;
+	}
+	if (job && sched_job_defined(e->sched, stem)) {
+		if (eng_def_since(e, n->f->dir, n->name, &since) == 0 &&
+		    inst_iso(since, eng_job_tz(e, stem), iso, sizeof(iso)) == 0)
+			(void)snprintf(kept, sizeof(kept), "the job keeps running its last valid "
+			    "definition (running since %s)", iso);
+		else
+			(void)snprintf(kept, sizeof(kept), "the job keeps running its last valid "
+			    "definition");
+	} else if (job) {
+		(void)snprintf(kept, sizeof(kept), "the job is not defined until the file is valid");
+	} else {
+		(void)snprintf(kept, sizeof(kept), "%s", eng_src_current(e, stem) != NULL ?
+		    "runs keep using the last valid source" : "no job can use it until it is valid");
+	}
+	if (rc != ENG_EINVAL || n->f->errtext == NULL) {
+		(void)snprintf(out, outsz, "cannot be stored: %s; %s", eng_strerror(rc), kept);
+		return;
+	}
+	for (t = n->f->errtext; (t = strstr(t, ": error: ")) != NULL; t++)
+		nerr++;
+	nl = strchr(n->f->errtext, '\n');
+	(void)snprintf(out, outsz, "INVALID (%d error%s, see %s/%s.error; first: %.*s); %s",
+	    nerr, nerr == 1 ? "" : "s", eng_dirname(n->f->dir), n->name,
+	    (int)(nl != NULL && nl - n->f->errtext < 400 ? nl - n->f->errtext : 400),
+	    n->f->errtext, kept);
+}
+
+int
+eng_def_check(struct eng *e, struct eng_node *n, pid_t pid, const char *what)
+{
+	char tail[1024], how[ENG_NAME_MAX + 64];
+	struct eng_node *jn;
+	bool applied = false, was_invalid = n->f->errtext != NULL;
+	int rc;
+
+	rc = eng_validate(e, n, &applied);
+	eng_verdict(e, n, rc, applied, was_invalid, tail, sizeof(tail));
+	eng_def_note(e, n->f->dir, n->name, pid, rc != 0, what, tail);
+	if (rc != 0 || !applied || n->f->dir != ENG_INO_SOURCES)
+		return rc;
+	/* job files that were invalid (e.g. naming this source before it
+	 * existed) are checked again against the new source; those that
+	 * become valid say so */
+	(void)snprintf(how, sizeof(how), "checked again after sources/%s changed", n->name);
+	for (jn = e->files[1]; jn != NULL; jn = jn->f->next)
+		if (jn->f->errtext != NULL && eng_file_is_def(jn) &&
+		    eng_validate(e, jn, &applied) == 0) {
+			eng_verdict(e, jn, 0, applied, true, tail, sizeof(tail));
+			eng_def_note(e, ENG_INO_JOBS, jn->name, pid, false, how, tail);
+		}
+	return 0;
 }
 
 /* ---- load --------------------------------------------------------------------- */
@@ -978,8 +1116,10 @@ eng_defs_commit(struct eng *e, struct eng_handle *h)
 		goto out;
 	if (h->wrote) {
 		h->wrote = false;
-		if (eng_file_is_def(n))
-			rc = eng_validate(e, n);
+		/* validation never fails close/fsync (DESIGN.md §1): an invalid
+		 * definition is reported in NAME.json.error and the logs */
+		if (eng_file_is_def(n) && (rc = eng_def_check(e, n, h->pid, "saved")) == ENG_EINVAL)
+			rc = 0;
 	}
 out:
 	pthread_mutex_unlock(&e->flock);
@@ -1044,10 +1184,10 @@ eng_defs_readlink(struct eng *e, struct eng_node *n, struct buf *out)
 
 /* Forget n as a directory entry (its bytes are already gone from the store). */
 static void
-eng_file_gone(struct eng *e, struct eng_node *n)
+eng_file_gone(struct eng *e, struct eng_node *n, pid_t pid)
 {
 	if (eng_file_is_def(n) && n->f->dir == ENG_INO_JOBS)
-		eng_job_gone(e, n->name);
+		eng_job_gone(e, n->name, pid, "removed");
 	eng_set_errtext(e, n, NULL);
 	eng_file_detach(e, n);
 	n->f->unlinked = true;
@@ -1059,7 +1199,7 @@ eng_file_gone(struct eng *e, struct eng_node *n)
 }
 
 int
-eng_defs_unlink(struct eng *e, uint64_t parent, const char *name)
+eng_defs_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid)
 {
 	char def[ENG_NAME_MAX + 1];
 	struct eng_batch b;
@@ -1088,7 +1228,7 @@ eng_defs_unlink(struct eng *e, uint64_t parent, const char *name)
 		eng_batch_add(&b, false, &dk, NULL, 0);
 	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
 		goto out;
-	eng_file_gone(e, n);
+	eng_file_gone(e, n, pid);
 out:
 	pthread_mutex_unlock(&e->flock);
 	return rc;
@@ -1140,9 +1280,10 @@ out:
 
 int
 eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newparent,
-    const char *newname, unsigned flags)
+    const char *newname, unsigned flags, pid_t pid)
 {
 	char def[ENG_NAME_MAX + 1], ostem[ENG_NAME_MAX + 1], nstem[ENG_NAME_MAX + 1];
+	char what[2 * ENG_NAME_MAX + 48];
 	struct eng_key ock, omk, nck, nmk, tck, tmk;
 	struct eng_node *n, *t;
 	struct eng_batch b;
@@ -1207,7 +1348,7 @@ eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newpa
 		/* the replaced file: if it is a job with the same stem it stays
 		 * (the new bytes replace it below), so no removal */
 		if (eng_file_is_def(t) && newparent == ENG_INO_JOBS && !eng_is_defname(newname))
-			eng_job_gone(e, t->name);
+			eng_job_gone(e, t->name, pid, "replaced by a file that is not a definition");
 		t->f->errtext = (free(t->f->errtext), NULL);
 		eng_file_detach(e, t);
 		t->f->unlinked = true;
@@ -1229,17 +1370,21 @@ eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newpa
 	e->files[newparent == ENG_INO_SOURCES ? 0 : 1] = n;
 	if (rc != 0)
 		goto out;
+	(void)snprintf(what, sizeof(what), "renamed to %s%s", newparent != parent ?
+	    (newparent == ENG_INO_SOURCES ? "sources/" : "jobs/") : "", newname);
 	if (was_job) {
 		if (!eng_file_is_def(n) || newparent != ENG_INO_JOBS)
-			eng_job_gone(e, name);
+			eng_job_gone(e, name, pid, what);
 		else {
 			eng_stem(newname, nstem, sizeof(nstem));
 			if (strcmp(ostem, nstem) != 0)
-				eng_job_gone(e, name);
+				eng_job_gone(e, name, pid, what);
 		}
 	}
-	if (eng_file_is_def(n))
-		(void)eng_validate(e, n);	/* renames always succeed */
+	(void)snprintf(what, sizeof(what), "replaced by renaming %s%s onto it",
+	    newparent != parent ? (parent == ENG_INO_SOURCES ? "sources/" : "jobs/") : "", name);
+	if (eng_file_is_def(n))	/* renames always succeed */
+		(void)eng_def_check(e, n, pid, what);
 	/* a file moved into sources/ shows its secrets masked */
 	if (n->f->type == S_IFREG && newparent != parent)
 		(void)eng_view_of(moved.p, moved.len, &n->f->data);

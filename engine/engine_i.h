@@ -78,6 +78,8 @@ struct eng_handle {
 	struct eng_node	*node;
 	int		 flags;		/* open(2) flags */
 	bool		 wrote;		/* wrote since its last commit */
+	pid_t		 pid;		/* the opener, or the last flush/fsync caller
+					   (0: unknown): named in the job's log */
 	struct buf	 snap;		/* generated files: the rendered content */
 	struct eng_handle *prev, *next;	/* e->handles (e->lock) */
 };
@@ -142,6 +144,9 @@ int	eng_src_set(struct eng *e, struct conf_source *src);
 void	eng_fill_attr(struct eng *e, struct eng_attr *a, uint64_t ino,
 	    mode_t mode, uint64_t size, int64_t mtime_ns);
 bool	eng_name_ok(const char *name);
+/** "vim (pid 1234)" for pid (its /proc comm, unprintable bytes as '?'),
+ *  "pid 1234" when that cannot be read, "an unknown process" for 0. */
+void	eng_who(pid_t pid, char *out, size_t outsz);
 /**
  * The zone job's times are shown in: its schedule's, recorded by
  * eng_job_zone_set when the definition was applied, else the machine's.
@@ -199,8 +204,15 @@ int	eng_get(struct eng *e, const struct eng_key *k, struct buf *out);
 int	eng_view_of(const char *raw, size_t len, struct buf *view);
 /** Store n's content and metadata. */
 int	eng_save(struct eng *e, struct eng_node *n);
-/** Check the stored bytes of definition n; apply or set its .error. */
-int	eng_validate(struct eng *e, struct eng_node *n);
+/** Check the stored bytes of definition n; apply (*applied: it became the
+ *  running definition) or set its .error.  0, ENG_EINVAL, a store error. */
+int	eng_validate(struct eng *e, struct eng_node *n, bool *applied);
+/** eng_validate, then one line about it in the daemon log and the job's
+ *  log: "definition: jobs/x.json WHAT by WHO: verdict".  Same returns. */
+int	eng_def_check(struct eng *e, struct eng_node *n, pid_t pid, const char *what);
+/** When the running definition of DIR/name (a definition file name) was
+ *  applied, ms since the epoch.  0, -ENOENT (none recorded), an error. */
+int	eng_def_since(struct eng *e, uint64_t dir, const char *name, int64_t *ms);
 /** A new file node, linked in its directory.  NULL on -ENOMEM. */
 struct eng_node *eng_file_new(struct eng *e, uint64_t dir, const char *name,
 	    mode_t type, mode_t perm, int64_t mtime, int64_t ctime);
@@ -226,11 +238,11 @@ int	eng_defs_read(struct eng *e, struct eng_handle *h, uint64_t off,
 int	eng_defs_write(struct eng *e, struct eng_handle *h, uint64_t off,
 	    const void *data, size_t len);
 int	eng_defs_commit(struct eng *e, struct eng_handle *h);
-int	eng_defs_unlink(struct eng *e, uint64_t parent, const char *name);
+int	eng_defs_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid);
 int	eng_defs_symlink(struct eng *e, const char *target, uint64_t parent,
 	    const char *name, struct eng_entry *out);
 int	eng_defs_rename(struct eng *e, uint64_t parent, const char *name,
-	    uint64_t newparent, const char *newname, unsigned flags);
+	    uint64_t newparent, const char *newname, unsigned flags, pid_t pid);
 int	eng_defs_readlink(struct eng *e, struct eng_node *n, struct buf *out);
 /** The last valid job definition (raw bytes), appended to out. */
 int	eng_defs_job_raw(struct eng *e, const char *job, struct buf *out);

@@ -229,6 +229,7 @@ eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 {
 	struct eng_load l = { e, 0, STORE_DB_SOURCES };
 	struct eng_node *n;
+	bool applied;
 	struct eng_key k;
 	struct buf raw;
 	int rc, i;
@@ -258,7 +259,7 @@ eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 			/* errtext for invalid ones; an empty file (": > x.json",
 			 * nothing written yet) was not validated before either */
 			if (eng_file_is_def(n) && n->f->data.len > 0)
-				(void)eng_validate(e, n);
+				(void)eng_validate(e, n, &applied);
 	rc = 0;
 	goto out;
 fail:

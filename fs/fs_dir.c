@@ -176,7 +176,7 @@ fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = fuse_req_userdata(req);
 
-	fs_reply_err(req, "unlink", eng_unlink(fs->eng, parent, name));
+	fs_reply_err(req, "unlink", eng_unlink(fs->eng, parent, name, fuse_req_ctx(req)->pid));
 }
 
 /*
@@ -230,7 +230,8 @@ fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (flags & RENAME_EXCHANGE)
 		eflags |= ENG_RENAME_EXCHANGE;
 	fs_reply_err(req, "rename",
-	    eng_rename(fs->eng, parent, name, newparent, newname, eflags));
+	    eng_rename(fs->eng, parent, name, newparent, newname, eflags,
+	    fuse_req_ctx(req)->pid));
 }
 
 /*

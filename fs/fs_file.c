@@ -23,7 +23,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = eng_open(fs->eng, ino, fi->flags, &o);
+	rc = eng_open(fs->eng, ino, fi->flags, fuse_req_ctx(req)->pid, &o);
 	if (rc != 0) {
 		fs_reply_err(req, "open", rc);
 		return;
@@ -49,7 +49,7 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = eng_create(fs->eng, parent, name, mode, fi->flags, &e, &o);
+	rc = eng_create(fs->eng, parent, name, mode, fi->flags, fuse_req_ctx(req)->pid, &e, &o);
 	if (rc != 0) {
 		fs_reply_err(req, "create", rc);
 		return;
@@ -110,7 +110,8 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 
 /*
  * flush - close(2) of one descriptor; its error is what close() returns
- * (EINVAL for an invalid definition).  Valid replies: fuse_reply_err.
+ * (only a failure to store the bytes: an invalid definition is not an
+ * error, engine.h).  Valid replies: fuse_reply_err.
  */
 void
 fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -118,7 +119,7 @@ fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = fuse_req_userdata(req);
 
 	(void)ino;
-	fs_reply_err(req, "flush", eng_flush(fs->eng, fi->fh));
+	fs_reply_err(req, "flush", eng_flush(fs->eng, fi->fh, fuse_req_ctx(req)->pid));
 }
 
 /*
@@ -132,7 +133,7 @@ fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	(void)ino;
 	(void)datasync;
-	fs_reply_err(req, "fsync", eng_fsync(fs->eng, fi->fh));
+	fs_reply_err(req, "fsync", eng_fsync(fs->eng, fi->fh, fuse_req_ctx(req)->pid));
 }
 
 /*

@@ -130,14 +130,14 @@ put(struct eng *e, uint64_t dir, const char *name, const char *data, int extra)
 	size_t w;
 	int rc;
 
-	if ((rc = eng_create(e, dir, name, 0644, O_WRONLY | O_CREAT | extra, &ent, &oi)) != 0)
+	if ((rc = eng_create(e, dir, name, 0644, O_WRONLY | O_CREAT | extra, 0, &ent, &oi)) != 0)
 		return rc;
 	if (data != NULL && (rc = eng_write(e, oi.fh, 0, data, strlen(data), &w)) != 0) {
 		(void)eng_release(e, oi.fh);
 		eng_forget(e, ent.attr.ino, 1);
 		return rc;
 	}
-	rc = eng_flush(e, oi.fh);
+	rc = eng_flush(e, oi.fh, 0);
 	(void)eng_release(e, oi.fh);
 	eng_forget(e, ent.attr.ino, 1);
 	return rc;
@@ -153,7 +153,7 @@ get_ino(struct eng *e, uint64_t ino, int *rcp)
 	int rc;
 
 	buf_init(&b, 4 << 20);
-	if ((rc = eng_open(e, ino, O_RDONLY, &oi)) != 0) {
+	if ((rc = eng_open(e, ino, O_RDONLY, 0, &oi)) != 0) {
 		if (rcp != NULL)
 			*rcp = rc;
 		buf_free(&b);
@@ -305,8 +305,8 @@ test_valid_invalid(struct eng *e)
 	ok(lk(e, jd, "ctl") != 0 && lk(e, jd, "log") != 0, "instances/j1 has ctl and log");
 	is_int(lk(e, jd, "latest"), 0, "no latest before the first instance");
 
-	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC), ENG_EINVAL,
-	    "invalid job: close returns EINVAL");
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC), 0,
+	    "invalid job: close still returns 0 (validation never fails a call)");
 	s = get(e, ENG_INO_JOBS, "j1.json");
 	is_str(s, job_bad, "the file keeps the invalid bytes");
 	free(s);
@@ -318,11 +318,25 @@ test_valid_invalid(struct eng *e)
 	free(s);
 	ok(sched_job_defined(eng_scheduler(e), "j1"), "the running definition stays");
 	is_rc(put(e, ENG_INO_JOBS, "j1.json.error", "x", 0), -EPERM, "cannot create NAME.json.error");
-	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json.error"), -EPERM, "cannot unlink NAME.json.error");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json.error", 0), -EPERM, "cannot unlink NAME.json.error");
 
 	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_ok, O_TRUNC), 0, "fixed again: close returns 0");
 	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, ".error is gone once valid");
 	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_ok, O_TRUNC), 0, "identical re-save: 0");
+	s = get(e, jd, "log");
+	ok(s != NULL && strstr(s, "INFO definition: jobs/j1.json saved by ") != NULL &&
+	    strstr(s, ": valid; it is the running definition from now on\n") != NULL,
+	    "the job's log has a line for the valid save");
+	ok(s != NULL && strstr(s, "WARN definition: jobs/j1.json saved by ") != NULL &&
+	    strstr(s, ": INVALID (") != NULL && strstr(s, "see jobs/j1.json.error; first: "
+	    "jobs/j1.json:") != NULL && strstr(s, "the job keeps running its last valid "
+	    "definition (running since ") != NULL,
+	    "and one for the invalid save, naming .error, the first error and what keeps running");
+	ok(s != NULL && strstr(s, ": valid; identical to the running definition") != NULL,
+	    "and one for the identical re-save");
+	if (s != NULL)
+		printf("# %s", s);
+	free(s);
 }
 
 static void
@@ -335,23 +349,23 @@ test_bash_redirect(struct eng *e)
 	uint64_t ino = lk(e, ENG_INO_JOBS, "j1.json");
 
 	/* OPEN(O_TRUNC), FLUSH, WRITE, FLUSH, RELEASE */
-	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, &oi), 0, "bash >: open with O_TRUNC");
-	is_rc(eng_flush(e, oi.fh), 0, "bash >: flush before any write is not an error");
+	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, 0, &oi), 0, "bash >: open with O_TRUNC");
+	is_rc(eng_flush(e, oi.fh, 0), 0, "bash >: flush before any write is not an error");
 	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, "bash >: no .error after the early flush");
 	ok(sched_job_defined(eng_scheduler(e), "j1"), "bash >: job still defined");
 	is_rc(eng_getattr(e, ino, &ent), 0, "getattr");
 	is_int(ent.attr.size, 0, "bash >: truncated");
 	is_rc(eng_write(e, oi.fh, 0, job_ok2, strlen(job_ok2), &w), 0, "bash >: write");
-	is_rc(eng_flush(e, oi.fh), 0, "bash >: flush after the write validates: 0");
+	is_rc(eng_flush(e, oi.fh, 0), 0, "bash >: flush after the write validates: 0");
 	is_rc(eng_release(e, oi.fh), 0, "bash >: release");
 	s = get(e, ENG_INO_JOBS, "j1.json");
 	is_str(s, job_ok2, "bash >: bytes read back");
 	free(s);
 
 	/* >> appends */
-	is_rc(eng_open(e, ino, O_WRONLY | O_APPEND, &oi), 0, ">>: open O_APPEND");
+	is_rc(eng_open(e, ino, O_WRONLY | O_APPEND, 0, &oi), 0, ">>: open O_APPEND");
 	is_rc(eng_write(e, oi.fh, 0, "\n", 1, &w), 0, ">>: write at offset 0 appends");
-	is_rc(eng_flush(e, oi.fh), 0, ">>: still valid (trailing newline)");
+	is_rc(eng_flush(e, oi.fh, 0), 0, ">>: still valid (trailing newline)");
 	(void)eng_release(e, oi.fh);
 	is_rc(eng_getattr(e, ino, &ent), 0, "getattr");
 	is_int(ent.attr.size, strlen(job_ok2) + 1, ">>: size grew by one");
@@ -369,29 +383,29 @@ test_vim(struct eng *e)
 	is_rc(put(e, ENG_INO_JOBS, ".j1.json.swp", "b0VIM 9.0\0\0\0", O_EXCL), 0, "vim: swap file");
 	is_rc(put(e, ENG_INO_JOBS, "4913", NULL, O_EXCL), 0, "vim: 4913 probe");
 	is_rc(put(e, ENG_INO_JOBS, "4913", NULL, O_EXCL), -EEXIST, "O_EXCL on an existing file");
-	is_rc(eng_unlink(e, ENG_INO_JOBS, "4913"), 0, "vim: unlink 4913");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json", ENG_INO_JOBS, "j1.json~", 0), 0,
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "4913", 0), 0, "vim: unlink 4913");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json", ENG_INO_JOBS, "j1.json~", 0, 0), 0,
 	    "vim: rename j1.json -> j1.json~");
 	ok(sched_job_defined(eng_scheduler(e), "j1"), "vim: job kept during the grace");
-	is_rc(eng_create(e, ENG_INO_JOBS, "j1.json", 0644, O_WRONLY | O_CREAT, &ent, &oi), 0,
+	is_rc(eng_create(e, ENG_INO_JOBS, "j1.json", 0644, O_WRONLY | O_CREAT, 0, &ent, &oi), 0,
 	    "vim: create j1.json");
 	memset(&sa, 0, sizeof(sa));
 	sa.valid = ENG_SET_SIZE;
 	is_rc(eng_setattr(e, ent.attr.ino, oi.fh, &sa, &ent), 0, "vim: ftruncate 0");
 	is_rc(eng_write(e, oi.fh, 0, job_ok, 100, &w), 0, "vim: write part 1");
 	is_rc(eng_write(e, oi.fh, 100, job_ok + 100, strlen(job_ok) - 100, &w), 0, "vim: write part 2");
-	is_rc(eng_fsync(e, oi.fh), 0, "vim: fsync validates: 0");
+	is_rc(eng_fsync(e, oi.fh, 0), 0, "vim: fsync validates: 0");
 	sa.valid = ENG_SET_MODE;
 	sa.mode = 0644;
 	is_rc(eng_setattr(e, ent.attr.ino, oi.fh, &sa, &ent), 0, "vim: fchmod");
-	is_rc(eng_flush(e, oi.fh), 0, "vim: close");
+	is_rc(eng_flush(e, oi.fh, 0), 0, "vim: close");
 	(void)eng_release(e, oi.fh);
 	eng_forget(e, ent.attr.ino, 1);
 	s = get(e, ENG_INO_JOBS, "j1.json~");
 	ok(s != NULL && strncmp(s, job_ok2, strlen(job_ok2)) == 0, "vim: backup has the old bytes");
 	free(s);
-	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json~"), 0, "vim: unlink the backup");
-	is_rc(eng_unlink(e, ENG_INO_JOBS, ".j1.json.swp"), 0, "vim: unlink the swap file");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json~", 0), 0, "vim: unlink the backup");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, ".j1.json.swp", 0), 0, "vim: unlink the swap file");
 	atomic_fetch_add(&fake_now, 61000);
 	(void)sched_step(eng_scheduler(e));
 	ok(sched_job_defined(eng_scheduler(e), "j1"), "vim: job still defined after the grace");
@@ -400,11 +414,11 @@ test_vim(struct eng *e)
 	free(s);
 
 	/* an invalid edit in vim: fsync/close fail, the definition is kept */
-	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json", ENG_INO_JOBS, "j1.json~", 0), 0, "vim(bad): backup");
-	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, 0), ENG_EINVAL, "vim(bad): close fails");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json", ENG_INO_JOBS, "j1.json~", 0, 0), 0, "vim(bad): backup");
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, 0), 0, "vim(bad): close succeeds");
 	/* vim restores: unlink + rename back */
-	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json"), 0, "vim(bad): unlink the bad file");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json~", ENG_INO_JOBS, "j1.json", 0), 0,
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j1.json", 0), 0, "vim(bad): unlink the bad file");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "j1.json~", ENG_INO_JOBS, "j1.json", 0, 0), 0,
 	    "vim(bad): rename the backup back");
 	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, "vim(bad): no .error after the restore");
 	atomic_fetch_add(&fake_now, 61000);
@@ -419,12 +433,12 @@ test_sed_mv(struct eng *e)
 
 	is_rc(put(e, ENG_INO_JOBS, "sedAbC123", job_bad, O_EXCL), 0,
 	    "sed -i: temp file (not a definition: no validation)");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "sedAbC123", ENG_INO_JOBS, "j1.json", 0), 0,
+	is_rc(eng_rename(e, ENG_INO_JOBS, "sedAbC123", ENG_INO_JOBS, "j1.json", 0, 0), 0,
 	    "sed -i: rename of invalid bytes onto j1.json succeeds");
 	ok(lk(e, ENG_INO_JOBS, "j1.json.error") != 0, "sed -i: .error appears");
 	ok(sched_job_defined(eng_scheduler(e), "j1"), "sed -i: running definition kept");
 	is_rc(put(e, ENG_INO_JOBS, "sedXyZ", job_ok, O_EXCL), 0, "sed -i: temp file");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "sedXyZ", ENG_INO_JOBS, "j1.json", 0), 0, "sed -i: rename");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "sedXyZ", ENG_INO_JOBS, "j1.json", 0, 0), 0, "sed -i: rename");
 	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, "sed -i: .error gone");
 	s = get(e, ENG_INO_JOBS, "j1.json");
 	is_str(s, job_ok, "sed -i: bytes");
@@ -432,16 +446,16 @@ test_sed_mv(struct eng *e)
 	is_int(lk(e, ENG_INO_JOBS, "sedXyZ"), 0, "sed -i: temp name gone");
 	is_rc(put(e, ENG_INO_JOBS, "x", "y", O_EXCL), 0, "a file for NOREPLACE");
 	is_rc(put(e, ENG_INO_JOBS, "z", "w", O_EXCL), 0, "another");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", ENG_RENAME_NOREPLACE), -EEXIST,
+	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", ENG_RENAME_NOREPLACE, 0), -EEXIST,
 	    "RENAME_NOREPLACE onto an existing file: EEXIST");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", ENG_RENAME_EXCHANGE), -EINVAL,
+	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", ENG_RENAME_EXCHANGE, 0), -EINVAL,
 	    "RENAME_EXCHANGE: EINVAL");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", 0), 0, "rename over an existing file");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "x", ENG_INO_JOBS, "z", 0, 0), 0, "rename over an existing file");
 	s = get(e, ENG_INO_JOBS, "z");
 	is_str(s, "y", "the target has the source's bytes");
 	free(s);
-	is_rc(eng_unlink(e, ENG_INO_JOBS, "z"), 0, "unlink");
-	is_rc(eng_unlink(e, ENG_INO_JOBS, "z"), -ENOENT, "unlink again: ENOENT");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "z", 0), 0, "unlink");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "z", 0), -ENOENT, "unlink again: ENOENT");
 }
 
 static void
@@ -480,12 +494,12 @@ test_sources(struct eng *e)
 	}
 	free(s);
 	/* a copy (vim's backup) is masked too */
-	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json", ENG_INO_SOURCES, "ots.json~", 0), 0,
+	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json", ENG_INO_SOURCES, "ots.json~", 0, 0), 0,
 	    "source: rename to backup");
 	s = get(e, ENG_INO_SOURCES, "ots.json~");
 	ok(s != NULL && strstr(s, SECRET) == NULL, "source backup: secret masked");
 	free(s);
-	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json~", ENG_INO_SOURCES, "ots.json", 0), 0,
+	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json~", ENG_INO_SOURCES, "ots.json", 0, 0), 0,
 	    "source: rename back");
 	/* sed -i on a source: the temp file holds the masked text it read */
 	s = get(e, ENG_INO_SOURCES, "ots.json");
@@ -493,7 +507,7 @@ test_sources(struct eng *e)
 		memcpy(w, "dem3", 4);
 	is_rc(put(e, ENG_INO_SOURCES, "sedQ1w2E3", s, O_EXCL), 0, "sed -i on a source: temp file");
 	free(s);
-	is_rc(eng_rename(e, ENG_INO_SOURCES, "sedQ1w2E3", ENG_INO_SOURCES, "ots.json", 0), 0,
+	is_rc(eng_rename(e, ENG_INO_SOURCES, "sedQ1w2E3", ENG_INO_SOURCES, "ots.json", 0, 0), 0,
 	    "sed -i on a source: rename");
 	is_int(lk(e, ENG_INO_SOURCES, "ots.json.error"), 0, "sed -i on a source: valid");
 	s = get(e, ENG_INO_SOURCES, "ots.json");
@@ -501,14 +515,14 @@ test_sources(struct eng *e)
 	    "sed -i on a source: edit applied, still masked");
 	free(s);
 	is_rc(put(e, ENG_INO_SOURCES, "bad.json", "{\"type\":\"ots\",\"accessKey\":\"" SECRET "\"}",
-	    O_TRUNC), ENG_EINVAL, "invalid source: EINVAL");
+	    O_TRUNC), 0, "invalid source: close succeeds");
 	s = get(e, ENG_INO_SOURCES, "bad.json.error");
 	ok(s != NULL && strstr(s, SECRET) == NULL, "source .error never shows the secret");
 	free(s);
 	s = get(e, ENG_INO_SOURCES, "bad.json");
 	ok(s != NULL && strstr(s, SECRET) == NULL, "invalid source read: secret masked");
 	free(s);
-	is_rc(eng_unlink(e, ENG_INO_SOURCES, "bad.json"), 0, "unlink the bad source");
+	is_rc(eng_unlink(e, ENG_INO_SOURCES, "bad.json", 0), 0, "unlink the bad source");
 }
 
 static void
@@ -523,7 +537,7 @@ test_files_and_errnos(struct eng *e)
 	uint64_t jd;
 
 	/* binary-safe, pwrite at offsets, holes */
-	is_rc(eng_create(e, ENG_INO_JOBS, "bin", 0600, O_RDWR | O_CREAT, &ent, &oi), 0, "create bin");
+	is_rc(eng_create(e, ENG_INO_JOBS, "bin", 0600, O_RDWR | O_CREAT, 0, &ent, &oi), 0, "create bin");
 	is_rc(eng_write(e, oi.fh, 10, "\0\1\2\3", 4, &w), 0, "pwrite at 10");
 	is_rc(eng_write(e, oi.fh, 2, "AB", 2, &w), 0, "pwrite at 2");
 	buf_init(&b, 1 << 20);
@@ -561,15 +575,15 @@ test_files_and_errnos(struct eng *e)
 	is_rc(put(e, ENG_INO_JOBS, name, "x", 0), -ENAMETOOLONG, "256-byte name: ENAMETOOLONG");
 	name[255] = '\0';
 	is_rc(put(e, ENG_INO_JOBS, name, "x", 0), 0, "255-byte name works");
-	is_rc(eng_unlink(e, ENG_INO_JOBS, name), 0, "unlink it");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, name, 0), 0, "unlink it");
 	is_rc(put(e, ENG_INO_INSTANCES, "x", "y", 0), -EROFS, "create in instances/: EROFS");
 	is_rc(put(e, ENG_INO_ROOT, "x", "y", 0), -EPERM, "create in the root: EPERM");
 	jd = lk(e, ENG_INO_INSTANCES, "j1");
-	is_rc(eng_unlink(e, jd, "ctl"), -EROFS, "unlink in a defined job's dir: EROFS");
+	is_rc(eng_unlink(e, jd, "ctl", 0), -EROFS, "unlink in a defined job's dir: EROFS");
 	is_rc(eng_rmdir(e, ENG_INO_INSTANCES, "j1"), -EBUSY, "rm -r of a defined job: refused");
-	is_rc(eng_open(e, lk(e, jd, "ctl"), O_RDONLY, &oi), -EACCES, "reading ctl: EACCES");
-	is_rc(eng_open(e, lk(e, jd, "log"), O_WRONLY, &oi), -EACCES, "writing log: EACCES");
-	is_rc(eng_rename(e, ENG_INO_JOBS, "bin", ENG_INO_INSTANCES, "bin", 0), -EROFS,
+	is_rc(eng_open(e, lk(e, jd, "ctl"), O_RDONLY, 0, &oi), -EACCES, "reading ctl: EACCES");
+	is_rc(eng_open(e, lk(e, jd, "log"), O_WRONLY, 0, &oi), -EACCES, "writing log: EACCES");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "bin", ENG_INO_INSTANCES, "bin", 0, 0), -EROFS,
 	    "rename into instances/: EROFS");
 }
 
@@ -586,7 +600,7 @@ test_ctl(struct eng *e)
 
 	jd = lk(e, ENG_INO_INSTANCES, "j1");
 	ino = lk(e, jd, "ctl");
-	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, &oi), 0, "open job ctl");
+	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, 0, &oi), 0, "open job ctl");
 	is_rc(eng_write(e, oi.fh, 0, "bogus\n", 6, &w), ENG_EINVAL, "unknown command: EINVAL");
 	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000\n", 19, &w), 0, "run CYCLE");
 	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000 x\n", 21, &w), ENG_EINVAL, "wrong args: EINVAL");
@@ -636,7 +650,7 @@ test_ctl(struct eng *e)
 	free(s);
 	inval_reset();
 	ino = lk(e, id, "ctl");
-	is_rc(eng_open(e, ino, O_WRONLY, &oi), 0, "open instance ctl");
+	is_rc(eng_open(e, ino, O_WRONLY, 0, &oi), 0, "open instance ctl");
 	is_rc(eng_write(e, oi.fh, 0, "nonsense", 8, &w), ENG_EINVAL, "instance ctl: unknown: EINVAL");
 	is_rc(eng_write(e, oi.fh, 0, "freeze\n", 7, &w), ENG_ESTATE, "freeze a finished one: ESTATE");
 	is_rc(eng_write(e, oi.fh, 0, "rerun\n", 6, &w), 0, "rerun");
@@ -700,8 +714,8 @@ test_source_dep(struct eng *e)
 	uint64_t jd;
 	char *s;
 
-	is_rc(put(e, ENG_INO_JOBS, "dep.json", job, O_EXCL), ENG_EINVAL,
-	    "job naming a missing source: EINVAL");
+	is_rc(put(e, ENG_INO_JOBS, "dep.json", job, O_EXCL), 0,
+	    "job naming a missing source: saved (invalid)");
 	s = get(e, ENG_INO_JOBS, "dep.json.error");
 	ok(s != NULL && strstr(s, "oss-b") != NULL, ".error names the missing source");
 	free(s);
@@ -709,7 +723,7 @@ test_source_dep(struct eng *e)
 	is_int(lk(e, ENG_INO_JOBS, "dep.json.error"), 0, "the waiting job is valid now");
 	ok(sched_job_defined(eng_scheduler(e), "dep"), "and defined");
 	jd = lk(e, ENG_INO_INSTANCES, "dep");
-	is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, &oi), 0, "dep ctl");
+	is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, 0, &oi), 0, "dep ctl");
 	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000", 18, &w), 0, "run dep (not stepped)");
 	(void)eng_release(e, oi.fh);
 	s = get(e, lk(e, jd, "20261125000000"), "job.json");
@@ -739,7 +753,7 @@ writer_main(void *p)
 	snprintf(name, sizeof(name), "t%d.json", w->id);
 	for (i = 0; i < 30; i++) {
 		rc = put(w->e, ENG_INO_JOBS, name, (i % 3 == 2) ? job_bad : job_ok, O_TRUNC);
-		if (rc != ((i % 3 == 2) ? ENG_EINVAL : 0))
+		if (rc != 0)
 			w->errors++;
 		s = get(w->e, ENG_INO_JOBS, name);
 		if (s == NULL || strcmp(s, (i % 3 == 2) ? job_bad : job_ok) != 0)
@@ -810,7 +824,7 @@ test_many(struct eng *e)
 	const char *cmd = "backfill 20261201000000 20261201100000\n";
 
 	jd = lk(e, ENG_INO_INSTANCES, "j1");
-	is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, &oi), 0, "open ctl");
+	is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, 0, &oi), 0, "open ctl");
 	is_rc(eng_write(e, oi.fh, 0, "pause", 5, &w), 0, "pause");
 	is_rc(eng_write(e, oi.fh, 0, cmd, strlen(cmd), &w), 0, "backfill 120 cycles");
 	memset(&n, 0, sizeof(n));
@@ -848,12 +862,12 @@ test_remove_job(struct eng *e)
 		struct eng_open oi;
 		size_t w;
 
-		is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, &oi), 0, "j2 ctl");
+		is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, 0, &oi), 0, "j2 ctl");
 		is_rc(eng_write(e, oi.fh, 0, "pause", 5, &w), 0, "pause j2");
 		is_rc(eng_write(e, oi.fh, 0, "run 20261125000000", 18, &w), 0, "run j2");
 		(void)eng_release(e, oi.fh);
 	}
-	is_rc(eng_unlink(e, ENG_INO_JOBS, "j2.json"), 0, "rm jobs/j2.json");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "j2.json", 0), 0, "rm jobs/j2.json");
 	ok(sched_job_defined(eng_scheduler(e), "j2"), "j2 kept during the grace");
 	atomic_fetch_add(&fake_now, 61000);
 	(void)sched_step(eng_scheduler(e));
@@ -861,7 +875,7 @@ test_remove_job(struct eng *e)
 	ok(!sched_job_defined(eng_scheduler(e), "j2"), "j2 removed after the grace");
 	jd = lk(e, ENG_INO_INSTANCES, "j2");
 	ok(jd != 0 && lk(e, jd, "20261125000000") != 0, "its history stays visible");
-	is_rc(eng_unlink(e, lk(e, jd, "20261125000000"), "state"), 0,
+	is_rc(eng_unlink(e, lk(e, jd, "20261125000000"), "state", 0), 0,
 	    "rm -r: unlinking a deleted job's view files is allowed");
 	is_rc(eng_rmdir(e, jd, "20261125000000"), 0, "rm -r: rmdir of one instance of it");
 	is_int(lk(e, jd, "20261125000000"), 0, "that instance is gone");
@@ -905,7 +919,7 @@ test_remount(void)
 	    "source survives, masked");
 	free(s);
 	/* an invalid file over a valid definition: still .error after a remount */
-	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC), ENG_EINVAL, "break j1");
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC), 0, "break j1");
 	eng_free(e);
 	e = mount_eng();
 	ok(e != NULL && lk(e, ENG_INO_JOBS, "j1.json.error") != 0, ".error recomputed at mount");
@@ -987,7 +1001,7 @@ main(void)
 		size_t w;
 
 		is_rc(eng_create(e, ENG_INO_JOBS, "open-at-unmount", 0644, O_WRONLY | O_CREAT,
-		    &ent, &oi), 0, "create a file and keep it open");
+		    0, &ent, &oi), 0, "create a file and keep it open");
 		is_rc(eng_write(e, oi.fh, 0, "kept", 4, &w), 0, "write without close");
 	}
 	eng_free(e);
