@@ -45,6 +45,117 @@ eng_fill_attr(struct eng *e, struct eng_attr *a, uint64_t ino, mode_t mode,
 	a->gid = e->cfg.gid;
 }
 
+/* ---- directory mtimes --------------------------------------------------------- */
+
+static const char *const eng_dirm_names[ENG_DIRM__COUNT] = {
+	[ENG_DIRM_ROOT] = "/", [ENG_DIRM_SOURCES] = "sources", [ENG_DIRM_JOBS] = "jobs",
+	[ENG_DIRM_INSTANCES] = "instances",
+};
+
+struct eng_dirmq {
+	struct eng	*e;
+	int		 idx;		/* -1: load all */
+	int64_t		 ms;
+};
+
+static size_t
+eng_dirm_key(int idx, char *key, size_t ksz)
+{
+	int n = snprintf(key, ksz, "dirm%c%s", '\0', eng_dirm_names[idx]);
+
+	return n > 0 && (size_t)n < ksz ? (size_t)n : 0;
+}
+
+static int
+eng_dirm_load_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_dirmq *q = arg;
+	char key[32], num[24];
+	const void *v;
+	size_t klen, vlen;
+	int i, rc;
+
+	for (i = 0; i < ENG_DIRM__COUNT; i++) {
+		if ((klen = eng_dirm_key(i, key, sizeof(key))) == 0)
+			return -ENAMETOOLONG;
+		rc = store_get(txn, STORE_DB_META, key, klen, &v, &vlen);
+		if (rc == -ENOENT)
+			continue;
+		if (rc != 0)
+			return rc;
+		if (vlen == 0 || vlen >= sizeof(num))
+			continue;
+		memcpy(num, v, vlen);
+		num[vlen] = '\0';
+		atomic_store(&q->e->dirm[i], strtoll(num, NULL, 10));
+	}
+	return 0;
+}
+
+static int
+eng_dirm_put_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_dirmq *q = arg;
+	char key[32], num[24];
+	size_t klen;
+	int n;
+
+	if ((klen = eng_dirm_key(q->idx, key, sizeof(key))) == 0)
+		return -ENAMETOOLONG;
+	n = snprintf(num, sizeof(num), "%lld", (long long)q->ms);
+	if (n <= 0 || (size_t)n >= sizeof(num))
+		return -EOVERFLOW;
+	return store_put(txn, STORE_DB_META, key, klen, num, (size_t)n, 0);
+}
+
+/* Load the kept directory mtimes; the root's is set on first use. */
+static int
+eng_dirm_load(struct eng *e)
+{
+	struct eng_dirmq q = { e, -1, 0 };
+	int rc;
+
+	if ((rc = store_view(e->store, eng_dirm_load_fn, &q)) != 0)
+		return rc;
+	if (atomic_load(&e->dirm[ENG_DIRM_ROOT]) == 0) {
+		q.idx = ENG_DIRM_ROOT;
+		q.ms = e->start_ns / 1000000;
+		if ((rc = store_update(e->store, eng_dirm_put_fn, &q)) != 0)
+			return rc;
+		atomic_store(&e->dirm[ENG_DIRM_ROOT], q.ms);
+	}
+	return 0;
+}
+
+int64_t
+eng_dirm_get(struct eng *e, enum eng_dirm_idx idx)
+{
+	int64_t v = atomic_load(&e->dirm[idx]);
+
+	return v > 0 ? v : atomic_load(&e->dirm[ENG_DIRM_ROOT]);
+}
+
+void
+eng_dirm_touch(struct eng *e, enum eng_dirm_idx idx)
+{
+	struct eng_dirmq q = { e, (int)idx, eng_now_ns(e) / 1000000 };
+	int rc;
+
+	if (q.ms <= atomic_load(&e->dirm[idx]))
+		q.ms = atomic_load(&e->dirm[idx]) + 1;	/* every change moves it */
+	atomic_store(&e->dirm[idx], q.ms);
+	if ((rc = store_update(e->store, eng_dirm_put_fn, &q)) != 0)
+		log_warnx("cannot keep the mtime of %s: %s", eng_dirm_names[idx], eng_strerror(rc));
+	eng_summary_changed(e, NULL);
+	if (e->cfg.inval_inode != NULL) {
+		pthread_mutex_lock(&e->lock);
+		e->cfg.inval_inode(e->cfg.inval_arg, idx == ENG_DIRM_ROOT ? ENG_INO_ROOT :
+		    idx == ENG_DIRM_SOURCES ? ENG_INO_SOURCES : idx == ENG_DIRM_JOBS ?
+		    ENG_INO_JOBS : ENG_INO_INSTANCES);
+		pthread_mutex_unlock(&e->lock);
+	}
+}
+
 void
 eng_who(pid_t pid, char *out, size_t outsz)
 {
@@ -230,7 +341,9 @@ eng_new(const struct eng_config *cfg, struct eng **out, struct eng_errbuf *eb)
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->flock, NULL);
 	pthread_mutex_init(&e->tzlock, NULL);
+	pthread_mutex_init(&e->sumlock, NULL);
 	pthread_rwlock_init(&e->srclock, NULL);
+	buf_init(&e->status_text, BUF_MAX_DOC);
 	e->start_ns = eng_now_ns(e);
 	if ((rc = eng_ns_init(e)) != 0)
 		goto out;
@@ -239,6 +352,10 @@ eng_new(const struct eng_config *cfg, struct eng **out, struct eng_errbuf *eb)
 	sc.nosync = cfg->nosync;
 	if ((rc = store_open(cfg->state_dir, &sc, &e->store, eb)) != 0)
 		goto out;
+	if ((rc = eng_dirm_load(e)) != 0) {
+		eng_errbuf_set(eb, rc, "cannot read the state store: %s", eng_strerror(rc));
+		goto out;
+	}
 	memset(&schc, 0, sizeof(schc));
 	schc.store = e->store;
 	schc.workers = cfg->workers;
@@ -282,6 +399,7 @@ eng_free(struct eng *e)
 	}
 	store_close(e->store);
 	eng_ns_free(e);
+	eng_summary_free(e);
 	while ((s = e->srcs) != NULL) {
 		e->srcs = s->next;
 		conf_source_free(s->src);
@@ -306,6 +424,7 @@ eng_free(struct eng *e)
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->flock);
 	pthread_mutex_destroy(&e->tzlock);
+	pthread_mutex_destroy(&e->sumlock);
 	pthread_rwlock_destroy(&e->srclock);
 	free(e);
 }
@@ -355,18 +474,47 @@ eng_in_inst(const struct eng_node *n)
 	return n->kind == ENG_K_INSTDIR || n->kind == ENG_K_JOB || n->kind == ENG_K_INST;
 }
 
-static void
+/* The root, sources/, jobs/, instances/ and MOUNT/status. */
+static int
 eng_dir_entry(struct eng *e, struct eng_node *n, struct eng_entry *out)
 {
-	eng_fill_attr(e, &out->attr, n->ino, S_IFDIR | (n->kind == ENG_K_INSTDIR ? 0755 : 0700),
-	    0, e->start_ns);
+	struct buf b;
+	int64_t ms;
+	int rc;
+
+	if (n->kind == ENG_K_STATUS) {
+		buf_init(&b, BUF_MAX_DOC);
+		rc = eng_status_render(e, &b, &ms);
+		eng_fill_attr(e, &out->attr, n->ino, S_IFREG | 0444, b.len, ms * 1000000);
+		buf_free(&b);
+		out->attr_timeout = 0;	/* live */
+		out->entry_timeout = 1.0;
+		return rc;
+	}
+	switch (n->kind) {
+	case ENG_K_SRCDIR:
+		ms = eng_dirm_get(e, ENG_DIRM_SOURCES);
+		break;
+	case ENG_K_JOBDIR:
+		ms = eng_dirm_get(e, ENG_DIRM_JOBS);
+		break;
+	case ENG_K_INSTDIR:	/* its entries follow jobs/ and rmdir */
+		ms = eng_dirm_get(e, ENG_DIRM_INSTANCES);
+		if (eng_dirm_get(e, ENG_DIRM_JOBS) > ms)
+			ms = eng_dirm_get(e, ENG_DIRM_JOBS);
+		break;
+	default:
+		ms = eng_dirm_get(e, ENG_DIRM_ROOT);
+		break;
+	}
+	eng_fill_attr(e, &out->attr, n->ino, S_IFDIR | 0755, 0, ms * 1000000);
 	if (n->kind == ENG_K_ROOT)
 		out->attr.nlink = 5;
 	else if (n->kind == ENG_K_INSTDIR)
 		out->attr.nlink = 1;	/* unknown number of subdirectories */
-	out->attr.mode = S_IFDIR | 0755;
-	out->attr_timeout = 1.0;
+	out->attr_timeout = n->kind == ENG_K_ROOT ? 1.0 : 0;	/* entries come and go */
 	out->entry_timeout = 1.0;
+	return 0;
 }
 
 int
@@ -381,11 +529,12 @@ eng_lookup(struct eng *e, uint64_t parent, const char *name, struct eng_entry *o
 	if (p->kind == ENG_K_ROOT) {
 		pthread_mutex_lock(&e->lock);
 		if ((n = eng_ns_find(e, ENG_INO_ROOT, name)) != NULL)
-			n->nlookup++;
+			n->nlookup++;	/* permanent: safe to use after unlocking */
 		pthread_mutex_unlock(&e->lock);
 		if (n == NULL)
 			return -ENOENT;
-		eng_dir_entry(e, n, out);
+		if (eng_dir_entry(e, n, out) != 0)
+			eng_fill_attr(e, &out->attr, n->ino, S_IFREG | 0444, 0, e->start_ns);
 		return 0;
 	}
 	if (eng_in_defs(p))
@@ -417,8 +566,8 @@ eng_getattr(struct eng *e, uint64_t ino, struct eng_entry *out)
 		return -ENOENT;
 	switch (n->kind) {
 	case ENG_K_ROOT: case ENG_K_SRCDIR: case ENG_K_JOBDIR: case ENG_K_INSTDIR:
-		eng_dir_entry(e, n, out);
-		return 0;
+	case ENG_K_STATUS:
+		return eng_dir_entry(e, n, out);
 	case ENG_K_FILE: case ENG_K_ERRFILE:
 		return eng_defs_getattr(e, n, out);
 	default:
@@ -462,7 +611,7 @@ int
 eng_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_dirent_fn *fn,
     void *arg)
 {
-	static const char *const names[] = { ".", "..", "sources", "jobs", "instances" };
+	static const char *const names[] = { ".", "..", "sources", "jobs", "instances", "status" };
 	struct eng_node *n;
 	struct eng_dirent d;
 	struct eng_entry ent;
@@ -476,14 +625,15 @@ eng_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_dirent_fn 
 		return eng_inst_readdir(e, n, off, flags, fn, arg);
 	if (n->kind != ENG_K_ROOT)
 		return -ENOTDIR;
-	for (i = off; i < 5; i++) {
+	for (i = off; i < sizeof(names) / sizeof(names[0]); i++) {
 		memset(&d, 0, sizeof(d));
 		d.name = names[i];
 		d.ino = i < 2 ? ENG_INO_ROOT : ENG_INO_SOURCES + (i - 2);
-		d.type = S_IFDIR;
+		d.type = d.ino == ENG_INO_STATUS ? S_IFREG : S_IFDIR;
 		d.next_off = i + 1;
 		if (flags & ENG_READDIR_PLUS) {
-			eng_dir_entry(e, e->fixed[d.ino], &ent);
+			if (eng_dir_entry(e, e->fixed[d.ino], &ent) != 0)
+				eng_fill_attr(e, &ent.attr, d.ino, S_IFREG | 0444, 0, e->start_ns);
 			d.entry = &ent;
 		}
 		if (fn(arg, &d))

@@ -66,6 +66,7 @@ struct sched;
 #define ENG_INO_SOURCES		2
 #define ENG_INO_JOBS		3
 #define ENG_INO_INSTANCES	4
+#define ENG_INO_STATUS		5	/**< MOUNT/status (a file) */
 
 #define ENG_NAME_MAX		255	/**< bytes in one name */
 #define ENG_FILE_MAX		((size_t)1 << 20)	/**< sources/jobs file size (EFBIG) */

@@ -41,6 +41,12 @@ eng_dirname(uint64_t dir)
 	return dir == ENG_INO_SOURCES ? "sources" : "jobs";
 }
 
+static enum eng_dirm_idx
+eng_dirm_of(uint64_t dir)
+{
+	return dir == ENG_INO_SOURCES ? ENG_DIRM_SOURCES : ENG_DIRM_JOBS;
+}
+
 static bool
 eng_is_defname(const char *name)
 {
@@ -406,12 +412,28 @@ eng_set_errtext(struct eng *e, struct eng_node *n, char *text)
 {
 	char ename[ENG_NAME_MAX + sizeof(ENG_ERR_SFX) + 1];
 	struct eng_node *en;
-	bool changed = (n->f->errtext == NULL) != (text == NULL) ||
-	    (text != NULL && strcmp(text, n->f->errtext) != 0);
+	bool flip = (n->f->errtext == NULL) != (text == NULL);
+	bool changed = flip || (text != NULL && strcmp(text, n->f->errtext) != 0);
+	/* at load the errors are recomputed from bytes written earlier */
+	int64_t t = !e->loading ? eng_now_ns(e) :
+	    n->f->mtime_ns > n->f->ctime_ns ? n->f->mtime_ns : n->f->ctime_ns;
 
 	free(n->f->errtext);
 	n->f->errtext = text;
-	if (!changed || e->cfg.inval_entry == NULL)
+	if (!changed)
+		return;
+	n->f->err_mtime_ns = t;
+	if (flip && text != NULL)
+		n->f->err_since_ns = t;
+	if (flip && !e->loading)	/* NAME.json.error came or went */
+		eng_dirm_touch(e, eng_dirm_of(n->f->dir));
+	if (n->f->dir == ENG_INO_JOBS && eng_file_is_def(n)) {
+		char stem[ENG_NAME_MAX + 1];
+
+		eng_stem(n->name, stem, sizeof(stem));
+		eng_summary_changed(e, stem);
+	}
+	if (e->cfg.inval_entry == NULL)
 		return;
 	snprintf(ename, sizeof(ename), "%s" ENG_ERR_SFX, n->name);
 	pthread_mutex_lock(&e->lock);
@@ -500,8 +522,8 @@ eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct
 			buf_printf(errs, "%s: error: %s\n", path, eb.msg[0] != '\0' ? eb.msg :
 			    eng_strerror(rc));
 	}
-	if (rc == 0)
-		log_info("%s: definition %s", path, store_def ? "updated" : "restored");
+	if (rc == 0 && !store_def)	/* a change is logged by eng_def_check */
+		log_info("%s: definition restored", path);
 out:
 	conf_source_free(src);
 	conf_job_free(job);
@@ -781,7 +803,7 @@ eng_err_entry(struct eng *e, struct eng_node *en, const struct eng_node *def,
     struct eng_entry *out)
 {
 	eng_fill_attr(e, &out->attr, en->ino, S_IFREG | 0444, strlen(def->f->errtext),
-	    def->f->ctime_ns);
+	    def->f->err_mtime_ns);
 	out->attr_timeout = 0;
 	out->entry_timeout = 0;
 }
@@ -1052,6 +1074,7 @@ eng_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, i
 			pthread_mutex_unlock(&e->lock);
 			goto out;
 		}
+		eng_dirm_touch(e, eng_dirm_of(parent));
 	}
 	pthread_mutex_lock(&e->lock);
 	n->nlookup++;
@@ -1229,6 +1252,7 @@ eng_defs_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid)
 	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
 		goto out;
 	eng_file_gone(e, n, pid);
+	eng_dirm_touch(e, eng_dirm_of(parent));
 out:
 	pthread_mutex_unlock(&e->flock);
 	return rc;
@@ -1272,6 +1296,7 @@ eng_defs_symlink(struct eng *e, const char *target, uint64_t parent, const char 
 	pthread_mutex_lock(&e->lock);
 	n->nlookup++;
 	pthread_mutex_unlock(&e->lock);
+	eng_dirm_touch(e, eng_dirm_of(parent));
 	eng_file_entry(e, n, out);
 out:
 	pthread_mutex_unlock(&e->flock);
@@ -1370,6 +1395,9 @@ eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newpa
 	e->files[newparent == ENG_INO_SOURCES ? 0 : 1] = n;
 	if (rc != 0)
 		goto out;
+	eng_dirm_touch(e, eng_dirm_of(parent));
+	if (newparent != parent)
+		eng_dirm_touch(e, eng_dirm_of(newparent));
 	(void)snprintf(what, sizeof(what), "renamed to %s%s", newparent != parent ?
 	    (newparent == ENG_INO_SOURCES ? "sources/" : "jobs/") : "", newname);
 	if (was_job) {
@@ -1392,6 +1420,28 @@ eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newpa
 out:
 	pthread_mutex_unlock(&e->flock);
 	buf_free(&moved);
+	return rc;
+}
+
+int
+eng_defs_jobinfo(struct eng *e, const char *job, struct eng_definfo *out)
+{
+	char name[ENG_NAME_MAX + 8];
+	struct eng_node *n;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	(void)snprintf(name, sizeof(name), "%s.json", job);
+	(void)snprintf(out->path, sizeof(out->path), "jobs/%s", name);
+	pthread_mutex_lock(&e->flock);
+	if ((n = eng_file_find(e, ENG_INO_JOBS, name)) != NULL && eng_file_is_def(n)) {
+		out->present = true;
+		out->err_ms = n->f->err_since_ns / 1000000;
+		out->errchg_ms = n->f->err_mtime_ns / 1000000;
+		if (n->f->errtext != NULL && (out->errtext = strdup(n->f->errtext)) == NULL)
+			rc = -ENOMEM;
+	}
+	pthread_mutex_unlock(&e->flock);
 	return rc;
 }
 

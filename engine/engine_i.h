@@ -13,6 +13,9 @@
  *              never the store or the scheduler (whose notify callback
  *              takes it with the scheduler lock held).
  *   e->srclock the source table read by the scheduler's runs.
+ *   e->sumlock the summaries' cache (engine_summary.c).  A leaf like
+ *              e->lock, and never held together with it.
+ * e->dirm[] (directory mtimes) are atomics: read without a lock.
  */
 #ifndef DIFS_ENGINE_I_H
 #define DIFS_ENGINE_I_H
@@ -42,6 +45,29 @@ enum eng_kind {
 	ENG_K_I_JOBJSON,
 	ENG_K_I_LOG,
 	ENG_K_I_CTL,
+	ENG_K_STATUS,		/* MOUNT/status */
+	ENG_K_JOB_SUMMARY,	/* instances/JOB/summary */
+};
+
+struct eng_jsum;
+
+/** A job's health in its summary and MOUNT/status (engine_summary.c). */
+enum eng_health {
+	ENG_H_OK = 0,		/* defined, last final instance succeeded (or none yet) */
+	ENG_H_FAILING,		/* its newest final instance FAILED or was KILLED */
+	ENG_H_INVALID,		/* jobs/JOB.json is invalid: the last valid one runs */
+	ENG_H_PAUSED,		/* ctl pause */
+	ENG_H_REMOVED,		/* no longer defined: history only */
+	ENG_H__COUNT
+};
+
+/** Directories whose mtime the engine keeps (e->dirm[]). */
+enum eng_dirm_idx {
+	ENG_DIRM_ROOT = 0,	/* the mount root: the store's first use */
+	ENG_DIRM_SOURCES,	/* an entry of sources/ came or went */
+	ENG_DIRM_JOBS,		/* ... of jobs/ */
+	ENG_DIRM_INSTANCES,	/* a job's history was removed (rmdir) */
+	ENG_DIRM__COUNT
 };
 
 /** A file of sources/ or jobs/; all fields protected by e->flock. */
@@ -54,6 +80,10 @@ struct eng_file {
 	bool		 unsaved;	/* data differs from the store */
 	bool		 unlinked;
 	char		*errtext;	/* definition errors, NULL when valid */
+	int64_t		 err_since_ns;	/* errtext non-NULL: the write that made it
+					   invalid (first of the streak) */
+	int64_t		 err_mtime_ns;	/* errtext last changed (the .error mtime;
+					   the moment it went away when NULL) */
 	struct eng_node	*next;		/* in the directory's list */
 };
 
@@ -123,7 +153,14 @@ struct eng {
 	size_t		 tab_size;	/* buckets (power of two) */
 	size_t		 nnodes;
 	uint64_t	 next_ino;
-	struct eng_node	*fixed[5];	/* ENG_INO_ROOT..ENG_INO_INSTANCES */
+	struct eng_node	*fixed[ENG_INO_STATUS + 1];	/* ENG_INO_ROOT..ENG_INO_STATUS */
+	_Atomic int64_t	 dirm[ENG_DIRM__COUNT];	/* ms; persisted in META "dirm\0NAME" */
+	pthread_mutex_t	 sumlock;	/* the fields below */
+	struct eng_jsum	*sums;		/* per-job summaries (engine_summary.c) */
+	uint64_t	 sumgen;	/* bumped by every change of any job */
+	struct buf	 status_text;	/* MOUNT/status as last built */
+	uint64_t	 status_built;	/* sumgen + 1 it was built at (0: none) */
+	int64_t		 status_mtime, status_dirm;
 	struct eng_node	*files[2];	/* sources/, jobs/ lists (e->flock) */
 	struct eng_src	*srcs;		/* srclock */
 	struct eng_name	*removed;	/* flock */
@@ -133,6 +170,7 @@ struct eng {
 	struct eng_handle *handles;	/* open handles (e->lock): freed by
 					   eng_free when the kernel did not */
 	int64_t		 start_ns;
+	bool		 loading;	/* in eng_defs_load (eng_new's thread) */
 };
 
 /* engine.c */
@@ -156,6 +194,12 @@ void	eng_who(pid_t pid, char *out, size_t outsz);
 const struct tz *eng_job_tz(struct eng *e, const char *job);
 /** Record job's zone (IANA name or NULL).  0, -ENOMEM, ENG_EINVAL. */
 int	eng_job_zone_set(struct eng *e, const char *job, const char *zone);
+
+/** The mtime (ms) of directory idx. */
+int64_t	eng_dirm_get(struct eng *e, enum eng_dirm_idx idx);
+/** Directory idx gained or lost an entry now: move its mtime (persisted).
+ *  Call with no lock held but e->flock. */
+void	eng_dirm_touch(struct eng *e, enum eng_dirm_idx idx);
 
 /* engine_ns.c */
 int	eng_ns_init(struct eng *e);
@@ -247,6 +291,29 @@ int	eng_defs_readlink(struct eng *e, struct eng_node *n, struct buf *out);
 /** The last valid job definition (raw bytes), appended to out. */
 int	eng_defs_job_raw(struct eng *e, const char *job, struct buf *out);
 
+/** What a job's summary shows of its file jobs/JOB.json. */
+struct eng_definfo {
+	char		 path[ENG_NAME_MAX + 16];	/* "jobs/JOB.json" */
+	bool		 present;
+	char		*errtext;	/* a copy (caller frees), NULL: valid */
+	int64_t		 err_ms;	/* invalid since (ms) */
+	int64_t		 errchg_ms;	/* validity or errors last changed (ms) */
+};
+/** Fill *out for job (takes e->flock).  0 or -ENOMEM. */
+int	eng_defs_jobinfo(struct eng *e, const char *job, struct eng_definfo *out);
+
+/* engine_summary.c: instances/JOB/summary and MOUNT/status */
+/** The summary of job, appended to out; *mtime_ms its as_of.  0, -ENOMEM
+ *  or a store error. */
+int	eng_summary_render(struct eng *e, const char *job, struct buf *out,
+	    int64_t *mtime_ms);
+/** MOUNT/status, appended to out; *mtime_ms its as_of. */
+int	eng_status_render(struct eng *e, struct buf *out, int64_t *mtime_ms);
+/** job (NULL: every job) changed: its summary is built again when read.
+ *  Any thread, any lock held except e->sumlock. */
+void	eng_summary_changed(struct eng *e, const char *job);
+void	eng_summary_free(struct eng *e);
+
 /* engine_inst.c: instances/ */
 int	eng_inst_lookup(struct eng *e, struct eng_node *parent, const char *name,
 	    struct eng_entry *out);
@@ -261,6 +328,9 @@ int	eng_inst_write(struct eng *e, struct eng_handle *h, const void *data,
 	    size_t len);
 int	eng_inst_readlink(struct eng *e, struct eng_node *n, struct buf *out);
 int	eng_inst_rmdir(struct eng *e, struct eng_node *parent, const char *name);
+/** Every name instances/ lists (sorted, unique); the caller frees each
+ *  and the array. */
+int	eng_inst_jobnames(struct eng *e, char ***names, size_t *n);
 int	eng_inst_unlink(struct eng *e, struct eng_node *parent, const char *name);
 void	eng_inst_notify(void *arg, const char *job, const char *cycle);
 

@@ -25,7 +25,7 @@ static const struct {
 	enum eng_kind	 kind;
 	mode_t		 mode;
 } eng_inst_files[] = {
-	{ "ctl",	ENG_K_I_CTL,	 S_IFREG | 0200 },
+	{ "ctl",	ENG_K_I_CTL,	 S_IFREG | 0600 },
 	{ "job.json",	ENG_K_I_JOBJSON, S_IFREG | 0444 },
 	{ "log",	ENG_K_I_LOG,	 S_IFREG | 0444 },
 	{ "params",	ENG_K_I_PARAMS,	 S_IFREG | 0444 },
@@ -147,12 +147,6 @@ eng_job_has_history(struct eng *e, const char *job, char *last)
 	return true;
 }
 
-static bool
-eng_job_exists(struct eng *e, const char *job)
-{
-	return sched_job_defined(e->sched, job) || eng_job_has_history(e, job, NULL);
-}
-
 static int
 eng_log_key(const char *job, const char *cycle, char *key, size_t ksz, size_t *klen)
 {
@@ -161,47 +155,99 @@ eng_log_key(const char *job, const char *cycle, char *key, size_t ksz, size_t *k
 	return store_key_instance(key, ksz, job, cycle, klen);
 }
 
+/* a log's size and mtime (0: none kept) */
+struct eng_logq {
+	const char	*job;
+	const char	*cycle;		/* NULL: the job's log */
+	struct store_log_hdr h;
+};
+
 static int
-eng_q_logstat_fn(struct store_txn *txn, void *arg)
+eng_logq_fn(struct store_txn *txn, void *arg)
 {
-	struct eng_q *q = arg;
+	struct eng_logq *q = arg;
 	char key[STORE_KEY_MAX + 1];
-	uint64_t recs;
 	size_t klen;
 	int rc;
 
 	if ((rc = eng_log_key(q->job, q->cycle, key, sizeof(key), &klen)) != 0)
 		return rc;
-	return store_log_stat(txn, key, klen, &q->bytes, &recs);
+	return store_log_info(txn, key, klen, &q->h);
 }
 
 static int
-eng_log_size(struct eng *e, const char *job, const char *cycle, uint64_t *size)
+eng_log_info(struct eng *e, const char *job, const char *cycle, struct store_log_hdr *h)
 {
-	struct eng_q q;
+	struct eng_logq q;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
 	q.job = job;
 	q.cycle = cycle;
-	if ((rc = store_view(e->store, eng_q_logstat_fn, &q)) == 0)
-		*size = q.bytes;
+	if ((rc = store_view(e->store, eng_logq_fn, &q)) == 0)
+		*h = q.h;
 	return rc;
+}
+
+/* instances/JOB exists while the job is defined, has instances or has a
+ * line in its log (a job whose file was never valid has one) */
+static bool
+eng_job_exists(struct eng *e, const char *job)
+{
+	struct store_log_hdr h;
+
+	return sched_job_defined(e->sched, job) || eng_job_has_history(e, job, NULL) ||
+	    (eng_log_info(e, job, NULL, &h) == 0 && h.records > 0);
+}
+
+/* ms of a decimal META value (0 when absent or not a number) */
+struct eng_metaq {
+	char		 key[STORE_KEY_MAX + 1];
+	size_t		 klen;
+	struct buf	*val;		/* NULL: as a number into ms */
+	int64_t		 ms;
+};
+
+static int
+eng_metaq_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_metaq *q = arg;
+	const void *v;
+	size_t vl;
+	char num[24];
+	int rc;
+
+	if (q->val != NULL)
+		return store_get_buf(txn, STORE_DB_META, q->key, q->klen, q->val);
+	if ((rc = store_get(txn, STORE_DB_META, q->key, q->klen, &v, &vl)) != 0)
+		return rc;
+	if (vl == 0 || vl >= sizeof(num))
+		return 0;
+	memcpy(num, v, vl);
+	num[vl] = '\0';
+	q->ms = strtoll(num, NULL, 10);
+	return 0;
+}
+
+/* instances/JOB/'s mtime: its last instance created or removed (the
+ * scheduler's "jdir" key), else the job's first definition */
+static int64_t
+eng_jdir_ms(struct eng *e, const char *job)
+{
+	struct sched_jobinfo ji;
+	struct eng_metaq q;
+
+	memset(&q, 0, sizeof(q));
+	if (sched_jdir_key(job, q.key, sizeof(q.key), &q.klen) == 0 &&
+	    store_view(e->store, eng_metaq_fn, &q) == 0 && q.ms > 0)
+		return q.ms;
+	if (sched_job_info(e->sched, job, &ji) == 0 && ji.defined_ms > 0)
+		return ji.defined_ms;
+	return eng_dirm_get(e, ENG_DIRM_ROOT);
 }
 
 /* ---- rendering ------------------------------------------------------------------- */
 
-static int64_t
-eng_inst_mtime_ns(const struct inst *in)
-{
-	int64_t t = in->created_ms;
-
-	if (in->started_ms > t)
-		t = in->started_ms;
-	if (in->finished_ms > t)
-		t = in->finished_ms;
-	return t * 1000000;
-}
 
 static int
 eng_render_jobjson(struct eng *e, const struct inst *in, struct buf *out)
@@ -238,30 +284,191 @@ out:
 	return rc;
 }
 
-/* Render a generated instance file into out; *mtime gets the record's time. */
+/* ---- ctl files --------------------------------------------------------------------- */
+
+static const char eng_ctl_help_job[] =
+    "# instances/%s/ctl: write one command, e.g. echo run > ctl\n"
+    "#   run [YYYYMMDDHHMMSS]  create (or rerun) the current cycle's instance, or that cycle's\n"
+    "#   backfill FROM TO      every cycle in [FROM, TO), queued in cycle order\n"
+    "#   pause                 no instance is created or started until resume\n"
+    "#   resume                scheduling again; missed cycles are created (catch-up)\n"
+    "# Reading shows this help and the result of the last command.\n";
+static const char eng_ctl_help_inst[] =
+    "# instances/%s/%s/ctl: write one command, e.g. echo rerun > ctl\n"
+    "#   rerun        a new attempt series (not while RUNNING: kill first)\n"
+    "#   kill         stop the running attempt: KILLED, no automatic rerun\n"
+    "#   set-success  mark SUCCESS without running (unblocks self-dependency)\n"
+    "#   freeze       a WAITING or RETRY_WAIT instance never starts until unfreeze\n"
+    "#   unfreeze     back to WAITING\n"
+    "# Reading shows this help and the result of the last command.\n";
+
+/* META "ctl\0JOB\0CYCLE" (CYCLE empty for the job's ctl): "MS\nTEXT", TEXT
+ * being the last command's lines as ctl shows them */
+static int
+eng_ctl_key(const char *job, const char *cycle, char *key, size_t ksz, size_t *klen)
+{
+	int n = snprintf(key, ksz, "ctl%c%s%c%s", '\0', job, '\0', cycle != NULL ? cycle : "");
+
+	if (n < 0 || (size_t)n >= ksz || (size_t)n > STORE_KEY_MAX)
+		return -ENAMETOOLONG;
+	*klen = (size_t)n;
+	return 0;
+}
+
+static int
+eng_ctl_render(struct eng *e, const struct eng_node *n, struct buf *out, int64_t *mtime_ns)
+{
+	struct sched_jobinfo ji;
+	struct eng_metaq q;
+	struct buf v;
+	struct inst in;
+	const char *nl;
+	int rc;
+
+	if (n->kind == ENG_K_JOB_CTL)
+		rc = buf_printf(out, eng_ctl_help_job, n->job);
+	else
+		rc = buf_printf(out, eng_ctl_help_inst, n->job, n->cycle);
+	if (rc != 0)
+		return rc;
+	memset(&q, 0, sizeof(q));
+	buf_init(&v, BUF_MAX_SMALL);
+	q.val = &v;
+	if ((rc = eng_ctl_key(n->job, n->cycle, q.key, sizeof(q.key), &q.klen)) != 0)
+		goto out;
+	rc = store_view(e->store, eng_metaq_fn, &q);
+	if (rc == 0 && (nl = memchr(v.p, '\n', v.len)) != NULL) {
+		*mtime_ns = strtoll(v.p, NULL, 10) * 1000000;
+		rc = buf_add(out, nl + 1, v.len - (size_t)(nl + 1 - v.p));
+		goto out;
+	}
+	if (rc != 0 && rc != -ENOENT)
+		goto out;
+	/* no command yet: the time the file came to be */
+	*mtime_ns = eng_dirm_get(e, ENG_DIRM_ROOT) * 1000000;
+	if (n->kind == ENG_K_I_CTL) {
+		inst_init(&in);
+		if (sched_instance_get(e->sched, n->job, n->cycle, &in) == 0)
+			*mtime_ns = in.created_ms * 1000000;
+		inst_free(&in);
+	} else if (sched_job_info(e->sched, n->job, &ji) == 0 && ji.defined_ms > 0) {
+		*mtime_ns = ji.defined_ms * 1000000;
+	}
+	rc = buf_addstr(out, "# last command: none\n");
+out:
+	buf_free(&v);
+	return rc;
+}
+
+struct eng_ctlput {
+	char		 key[STORE_KEY_MAX + 1];
+	size_t		 klen;
+	const struct buf *val;
+};
+
+static int
+eng_ctlput_fn(struct store_txn *txn, void *arg)
+{
+	struct eng_ctlput *c = arg;
+
+	return store_put(txn, STORE_DB_META, c->key, c->klen, c->val->p, c->val->len, 0);
+}
+
+/* Keep the result of a ctl command for its readers ("ok: ..."/"refused: ...") */
+static void
+eng_ctl_result(struct eng *e, const struct eng_node *n, pid_t pid, const char *cmd, int rc,
+    const char *msg)
+{
+	struct eng_ctlput c;
+	struct buf v;
+	char iso[48], who[96];
+	int64_t ms = eng_now_ns(e) / 1000000;
+	const struct tz *tz = eng_job_tz(e, n->job);
+	int r;
+
+	eng_who(pid, who, sizeof(who));
+	if (inst_iso(ms, tz, iso, sizeof(iso)) != 0)
+		(void)snprintf(iso, sizeof(iso), "%lld", (long long)ms);
+	buf_init(&v, BUF_MAX_SMALL);
+	(void)buf_printf(&v, "%lld\n# last command at %s by %s: %s\n%s: %s\n", (long long)ms, iso,
+	    who, cmd, rc == 0 ? "ok" : "refused", msg[0] != '\0' ? msg : eng_strerror(rc));
+	if (v.err == 0 && eng_ctl_key(n->job, n->cycle, c.key, sizeof(c.key), &c.klen) == 0) {
+		c.val = &v;
+		if ((r = store_update(e->store, eng_ctlput_fn, &c)) != 0)
+			log_warnx("instances/%s%s%s/ctl: cannot keep the result: %s", n->job,
+			    n->cycle != NULL ? "/" : "", n->cycle != NULL ? n->cycle : "",
+			    eng_strerror(r));
+	}
+	buf_free(&v);
+	if (e->cfg.inval_inode != NULL) {
+		pthread_mutex_lock(&e->lock);
+		e->cfg.inval_inode(e->cfg.inval_arg, n->ino);
+		pthread_mutex_unlock(&e->lock);
+	}
+}
+
+/* ---- rendering ------------------------------------------------------------------- */
+
+/* job.json of an instance before it ran shows the running definition */
+static int64_t
+eng_jobjson_ms(struct eng *e, const struct inst *in)
+{
+	char name[ENG_NAME_MAX + 8];
+	int64_t def_ms = 0;
+
+	if (in->job_json.len > 0)
+		return in->jobjson_ms;
+	(void)snprintf(name, sizeof(name), "%s.json", in->job);
+	if (eng_def_since(e, ENG_INO_JOBS, name, &def_ms) == 0 && def_ms > in->created_ms)
+		return def_ms;
+	return in->created_ms;
+}
+
+/*
+ * Render a generated file into out; *mtime (ns) gets the time its content
+ * last changed: every file's bytes and mtime move together.
+ */
 static int
 eng_render(struct eng *e, const struct eng_node *n, struct buf *out, int64_t *mtime)
 {
 	struct inst in;
+	int64_t ms = 0;
 	size_t i;
 	int rc;
 
+	switch (n->kind) {
+	case ENG_K_STATUS:
+		rc = eng_status_render(e, out, &ms);
+		*mtime = ms * 1000000;
+		return rc;
+	case ENG_K_JOB_SUMMARY:
+		rc = eng_summary_render(e, n->job, out, &ms);
+		*mtime = ms * 1000000;
+		return rc;
+	case ENG_K_JOB_CTL: case ENG_K_I_CTL:
+		return eng_ctl_render(e, n, out, mtime);
+	default:
+		break;
+	}
 	inst_init(&in);
 	if ((rc = sched_instance_get(e->sched, n->job, n->cycle, &in)) != 0)
 		goto out;
-	*mtime = eng_inst_mtime_ns(&in);
 	switch (n->kind) {
 	case ENG_K_I_STATE:
+		*mtime = in.state_ms * 1000000;
 		rc = buf_printf(out, "%s\n", inst_state_name(in.state));
 		break;
 	case ENG_K_I_STATUS:
+		*mtime = in.updated_ms * 1000000;
 		rc = inst_status(&in, eng_job_tz(e, n->job), out);
 		break;
 	case ENG_K_I_PARAMS:
+		*mtime = in.created_ms * 1000000;
 		for (i = 0; i < in.params.n && rc == 0; i++)
 			rc = buf_printf(out, "%s=%s\n", in.params.v[i].name, in.params.v[i].value);
 		break;
 	case ENG_K_I_JOBJSON:
+		*mtime = eng_jobjson_ms(e, &in) * 1000000;
 		rc = eng_render_jobjson(e, &in, out);
 		break;
 	default:
@@ -285,14 +492,37 @@ eng_inst_dir_entry(struct eng *e, uint64_t ino, int64_t mtime, bool leaf, struct
 	out->entry_timeout = 1.0;
 }
 
-/* attributes of a node below instances/ (not a fixed directory) */
+/* a log's mtime: its last line; logs from before that was kept: fallback */
+static int64_t
+eng_log_mtime_ns(struct eng *e, const struct eng_node *n, const struct store_log_hdr *h)
+{
+	struct inst in;
+	int64_t ms;
+
+	if (h->mtime_ms > 0)
+		return h->mtime_ms * 1000000;
+	if (n->cycle == NULL)
+		return eng_jdir_ms(e, n->job) * 1000000;
+	inst_init(&in);
+	ms = sched_instance_get(e->sched, n->job, n->cycle, &in) == 0 ? in.updated_ms :
+	    eng_dirm_get(e, ENG_DIRM_ROOT);
+	inst_free(&in);
+	return ms * 1000000;
+}
+
+/*
+ * Attributes of a node below instances/ (not a fixed directory).  Sizes
+ * are the true sizes and mtimes the time the bytes last changed, so two
+ * stats give the same answer until the content changes (tar, rsync).
+ */
 static int
 eng_inst_attr(struct eng *e, const struct eng_node *n, struct eng_entry *out)
 {
+	struct store_log_hdr h;
 	struct buf b;
-	uint64_t size = 0;
 	int64_t mtime = e->start_ns;
 	char last[STORE_CYCLE_LEN + 1];
+	mode_t mode = S_IFREG | 0444;
 	size_t i;
 	int rc = 0;
 
@@ -300,7 +530,8 @@ eng_inst_attr(struct eng *e, const struct eng_node *n, struct eng_entry *out)
 	case ENG_K_JOB:
 		if (!eng_job_exists(e, n->job))
 			return -ENOENT;
-		eng_inst_dir_entry(e, n->ino, e->start_ns, false, out);
+		eng_inst_dir_entry(e, n->ino, eng_jdir_ms(e, n->job) * 1000000, false, out);
+		out->attr_timeout = 0;	/* its mtime moves with every new instance */
 		return 0;
 	case ENG_K_INST:
 		eng_inst_dir_entry(e, n->ino, eng_cycle_ns(eng_job_tz(e, n->job), n->cycle),
@@ -310,34 +541,30 @@ eng_inst_attr(struct eng *e, const struct eng_node *n, struct eng_entry *out)
 		if (!eng_job_has_history(e, n->job, last))
 			return -ENOENT;
 		eng_fill_attr(e, &out->attr, n->ino, S_IFLNK | 0777, STORE_CYCLE_LEN,
-		    eng_cycle_ns(eng_job_tz(e, n->job), last));
+		    eng_jdir_ms(e, n->job) * 1000000);
 		out->attr_timeout = 0;
 		out->entry_timeout = 0;
 		return 0;
-	case ENG_K_JOB_CTL: case ENG_K_I_CTL:
-		eng_fill_attr(e, &out->attr, n->ino, S_IFREG | 0200, 0, e->start_ns);
-		break;
-	case ENG_K_JOB_LOG:
-		if ((rc = eng_log_size(e, n->job, NULL, &size)) != 0)
+	case ENG_K_JOB_LOG: case ENG_K_I_LOG:
+		if ((rc = eng_log_info(e, n->job, n->kind == ENG_K_I_LOG ? n->cycle : NULL, &h)) != 0)
 			return rc;
-		eng_fill_attr(e, &out->attr, n->ino, S_IFREG | 0444, size, eng_now_ns(e));
-		break;
-	case ENG_K_I_LOG:
-		if ((rc = eng_log_size(e, n->job, n->cycle, &size)) != 0)
-			return rc;
-		eng_fill_attr(e, &out->attr, n->ino, S_IFREG | 0444, size,
-		    eng_cycle_ns(eng_job_tz(e, n->job), n->cycle));
+		eng_fill_attr(e, &out->attr, n->ino, S_IFREG | 0444, h.bytes,
+		    eng_log_mtime_ns(e, n, &h));
 		break;
 	default:
 		buf_init(&b, BUF_MAX_DOC);
 		rc = eng_render(e, n, &b, &mtime);
-		size = b.len;
-		buf_free(&b);
-		if (rc != 0)
+		if (rc != 0) {
+			buf_free(&b);
 			return rc;
+		}
 		for (i = 0; i < ENG_NIFILES; i++)
 			if (eng_inst_files[i].kind == n->kind)
-				eng_fill_attr(e, &out->attr, n->ino, eng_inst_files[i].mode, size, mtime);
+				mode = eng_inst_files[i].mode;
+		if (n->kind == ENG_K_JOB_CTL)
+			mode = S_IFREG | 0600;
+		eng_fill_attr(e, &out->attr, n->ino, mode, b.len, mtime);
+		buf_free(&b);
 		break;
 	}
 	out->attr_timeout = 0;	/* live: tail -f polls the size */
@@ -393,6 +620,8 @@ eng_inst_lookup(struct eng *e, struct eng_node *p, const char *name, struct eng_
 			return eng_inst_make(e, p->ino, name, ENG_K_JOB_CTL, p->job, NULL, out);
 		if (strcmp(name, "log") == 0)
 			return eng_inst_make(e, p->ino, name, ENG_K_JOB_LOG, p->job, NULL, out);
+		if (strcmp(name, "summary") == 0)
+			return eng_inst_make(e, p->ino, name, ENG_K_JOB_SUMMARY, p->job, NULL, out);
 		if (!eng_is_cycle(name))
 			return -ENOENT;
 		memset(&q, 0, sizeof(q));
@@ -576,6 +805,27 @@ eng_rd_def_cb(void *arg, const void *key, size_t klen, const void *val, size_t v
 	return eng_rd_addname(r, name, klen - 2);
 }
 
+/* every distinct "NAME" of the "NAME\0..." keys of db (one seek per name) */
+static int
+eng_rd_skipscan(struct store_txn *txn, enum store_db db, struct eng_rd *r)
+{
+	int rc;
+
+	r->curlen = 0;
+	for (;;) {
+		r->got = false;
+		if ((rc = store_iter(txn, db, NULL, 0, r->curlen > 0 ? r->cur : NULL,
+		    r->curlen > 0 ? r->curlen + 1 : 0, 0, eng_rd_first_cb, r)) != 0)
+			return rc;
+		if (!r->got)
+			return 0;
+		if ((rc = eng_rd_addname(r, r->cur, r->curlen)) != 0)
+			return rc;
+		r->cur[r->curlen] = '\x01';	/* past every "NAME\0..." */
+	}
+}
+
+/* names with instances or logs (history), then those with a definition */
 static int
 eng_rd_jobs_fn(struct store_txn *txn, void *arg)
 {
@@ -583,18 +833,9 @@ eng_rd_jobs_fn(struct store_txn *txn, void *arg)
 	char pfx[2] = { STORE_DEF_JOB, '\0' };
 	int rc;
 
-	r->curlen = 0;
-	for (;;) {
-		r->got = false;
-		if ((rc = store_iter(txn, STORE_DB_INSTANCES, NULL, 0, r->curlen > 0 ? r->cur : NULL,
-		    r->curlen > 0 ? r->curlen + 1 : 0, 0, eng_rd_first_cb, r)) != 0)
-			return rc;
-		if (!r->got)
-			break;
-		if ((rc = eng_rd_addname(r, r->cur, r->curlen)) != 0)
-			return rc;
-		r->cur[r->curlen] = '\x01';	/* past every "NAME\0..." */
-	}
+	if ((rc = eng_rd_skipscan(txn, STORE_DB_INSTANCES, r)) != 0 ||
+	    (rc = eng_rd_skipscan(txn, STORE_DB_LOGS, r)) != 0)
+		return rc;
 	r->nhist = r->n;
 	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, eng_rd_def_cb, r);
 }
@@ -605,6 +846,56 @@ eng_strpcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* r->names := every job instances/ lists, sorted and unique */
+static int
+eng_rd_jobnames(struct eng *e, struct eng_rd *r)
+{
+	size_t i, k;
+	int rc;
+
+	if ((rc = store_view(e->store, eng_rd_jobs_fn, r)) != 0)
+		return rc;
+	for (i = r->nhist; i < r->n; i++)
+		if (!sched_job_defined(e->sched, r->names[i])) {
+			free(r->names[i]);
+			r->names[i] = NULL;
+		}
+	for (i = k = 0; i < r->n; i++)
+		if (r->names[i] != NULL && eng_job_name_ok(r->names[i]))
+			r->names[k++] = r->names[i];
+		else
+			free(r->names[i]);
+	r->n = k;
+	if (r->n > 1)
+		qsort(r->names, r->n, sizeof(*r->names), eng_strpcmp);
+	for (i = k = 0; i < r->n; i++)
+		if (k > 0 && strcmp(r->names[i], r->names[k - 1]) == 0)
+			free(r->names[i]);
+		else
+			r->names[k++] = r->names[i];
+	r->n = k;
+	return 0;
+}
+
+int
+eng_inst_jobnames(struct eng *e, char ***names, size_t *n)
+{
+	struct eng_rd r;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = eng_rd_jobnames(e, &r)) != 0) {
+		for (i = 0; i < r.n; i++)
+			free(r.names[i]);
+		free(r.names);
+		return rc;
+	}
+	*names = r.names;
+	*n = r.n;
+	return 0;
+}
+
 int
 eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off, int flags, eng_dirent_fn *fn,
     void *arg)
@@ -613,7 +904,7 @@ eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off, int flags, eng
 	struct eng_rd_job j;
 	struct eng_dirent d;
 	char last[STORE_CYCLE_LEN + 1];
-	size_t i, k;
+	size_t i;
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
@@ -634,26 +925,12 @@ eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off, int flags, eng
 	}
 	switch (n->kind) {
 	case ENG_K_INSTDIR:
-		if ((rc = store_view(e->store, eng_rd_jobs_fn, &r)) != 0)
+		if ((rc = eng_rd_jobnames(e, &r)) != 0)
 			goto out;
-		for (i = r.nhist; i < r.n; i++)
-			if (!sched_job_defined(e->sched, r.names[i])) {
-				free(r.names[i]);
-				r.names[i] = NULL;
-			}
-		for (i = k = 0; i < r.n; i++)
-			if (r.names[i] != NULL)
-				r.names[k++] = r.names[i];
-		r.n = k;
-		if (r.n > 1)
-			qsort(r.names, r.n, sizeof(*r.names), eng_strpcmp);
-		for (i = 0, k = 0; i < r.n; i++) {
-			if (i > 0 && strcmp(r.names[i], r.names[i - 1]) == 0)
-				continue;
-			k++;
-			if (k + 1 < off)
-				continue;
-			if (eng_rd_emit(&r, r.names[i], S_IFDIR, ENG_K_JOB, r.names[i], NULL, k + 2))
+		for (i = 0; i < r.n; i++) {
+			if (i + 3 <= off)
+				continue;	/* cookie off: resume after entry off - 3 */
+			if (eng_rd_emit(&r, r.names[i], S_IFDIR, ENG_K_JOB, r.names[i], NULL, i + 3))
 				break;
 		}
 		break;
@@ -664,6 +941,9 @@ eng_inst_readdir(struct eng *e, struct eng_node *n, uint64_t off, int flags, eng
 		    eng_rd_emit(&r, "latest", S_IFLNK, ENG_K_JOB_LATEST, n->job, NULL, 4))
 			break;
 		if (off <= 4 && eng_rd_emit(&r, "log", S_IFREG, ENG_K_JOB_LOG, n->job, NULL, 5))
+			break;
+		if (off <= 5 && eng_rd_emit(&r, "summary", S_IFREG, ENG_K_JOB_SUMMARY, n->job, NULL,
+		    6))
 			break;
 		r.tz = eng_job_tz(e, n->job);
 		j.r = &r;
@@ -697,8 +977,8 @@ eng_inst_open(struct eng *e, struct eng_node *n, int flags, struct eng_handle *h
 	int acc = flags & O_ACCMODE;
 
 	out->direct_io = true;
-	if (n->kind == ENG_K_JOB_CTL || n->kind == ENG_K_I_CTL)
-		return acc == O_WRONLY ? 0 : -EACCES;
+	if (n->kind == ENG_K_JOB_CTL || n->kind == ENG_K_I_CTL)	/* read: help + last result */
+		return acc == O_WRONLY ? 0 : eng_render(e, n, &h->snap, &mtime);
 	if (acc != O_RDONLY || (flags & O_TRUNC))
 		return -EACCES;
 	if (n->kind == ENG_K_JOB_LOG || n->kind == ENG_K_I_LOG)
@@ -756,26 +1036,44 @@ int
 eng_inst_write(struct eng *e, struct eng_handle *h, const void *data, size_t len)
 {
 	struct eng_errbuf eb = { "" };
-	char line[ENG_CTL_MAX + 1];
+	char line[ENG_CTL_MAX + 1], shown[ENG_CTL_MAX + 1];
 	const struct eng_node *n = h->node;
+	int64_t mtime;
+	size_t i;
 	int rc;
 
-	if (len > ENG_CTL_MAX)
+	if (len > ENG_CTL_MAX) {
+		eng_ctl_result(e, n, h->pid, "(too long)", ENG_EINVAL,
+		    "a command is one line of at most 4096 bytes");
 		return ENG_EINVAL;
+	}
 	memcpy(line, data, len);
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	line[len] = '\0';
-	if (len == 0 || memchr(line, '\n', len) != NULL || memchr(line, '\0', len) != NULL)
-		return ENG_EINVAL;	/* one command per write */
+	/* what logs and readers see: unprintable bytes as '?' (no log injection) */
+	for (i = 0; i <= len; i++)
+		shown[i] = i < len && ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) ? '?' :
+		    line[i];
+	if (len == 0 || memchr(line, '\n', len) != NULL || memchr(line, '\0', len) != NULL) {
+		rc = eng_errbuf_set(&eb, ENG_EINVAL, "write one command per write: %s",
+		    len == 0 ? "this one is empty" : "this one has several lines");
+		goto out;
+	}
 	if (n->kind == ENG_K_JOB_CTL)
 		rc = sched_ctl_job(e->sched, n->job, line, &eb);
 	else
 		rc = sched_ctl_instance(e->sched, n->job, n->cycle, line, &eb);
+out:
 	if (rc != 0)
 		log_info("instances/%s%s%s/ctl: '%s' refused: %s", n->job, n->cycle != NULL ? "/" : "",
-		    n->cycle != NULL ? n->cycle : "", line, eb.msg[0] != '\0' ? eb.msg :
+		    n->cycle != NULL ? n->cycle : "", shown, eb.msg[0] != '\0' ? eb.msg :
 		    eng_strerror(rc));
+	eng_ctl_result(e, n, h->pid, shown, rc, eb.msg);
+	if ((h->flags & O_ACCMODE) != O_WRONLY) {	/* a reader of this handle sees it */
+		buf_reset(&h->snap);
+		(void)eng_render(e, n, &h->snap, &mtime);
+	}
 	return rc;
 }
 
@@ -794,6 +1092,7 @@ eng_inst_readlink(struct eng *e, struct eng_node *n, struct buf *out)
 struct eng_del {
 	const char	*job;
 	const char	*cycle;		/* NULL: the whole job */
+	int64_t		 now_ms;
 	char		**keys;		/* collected cycles */
 	size_t		 n, cap;
 	size_t		 deleted;
@@ -851,7 +1150,12 @@ eng_del_fn(struct store_txn *txn, void *arg)
 		if ((rc = store_del(txn, STORE_DB_INSTANCES, key, klen)) != 0)
 			return rc;
 		d->deleted = 1;
-		return store_log_delete(txn, key, klen);
+		if ((rc = store_log_delete(txn, key, klen)) != 0)
+			return rc;
+		if ((rc = eng_ctl_key(d->job, d->cycle, key, sizeof(key), &klen)) != 0 ||
+		    ((rc = store_del(txn, STORE_DB_META, key, klen)) != 0 && rc != -ENOENT))
+			return rc;
+		return sched_jdir_touch(txn, d->job, d->now_ms);	/* an entry went */
 	}
 	memcpy(key, d->job, plen);
 	if ((rc = store_iter(txn, STORE_DB_INSTANCES, key, plen, NULL, 0, 0, eng_del_collect_cb,
@@ -882,6 +1186,20 @@ eng_del_fn(struct store_txn *txn, void *arg)
 	if ((rc = store_del(txn, STORE_DB_DEFS, key, klen)) != 0 && rc != -ENOENT)
 		return rc;
 	d->any |= rc == 0;
+	/* the mount's own records of the job: when its definition ran from
+	 * ("defm\0j\0JOB"), its directory's mtime, its ctl results */
+	memcpy(key, "defm", 5);
+	if ((rc = store_key_def(key + 5, sizeof(key) - 5, STORE_DEF_JOB, d->job, &klen)) != 0)
+		return rc;
+	if ((rc = store_del(txn, STORE_DB_META, key, klen + 5)) != 0 && rc != -ENOENT)
+		return rc;
+	if ((rc = sched_jdir_key(d->job, key, sizeof(key), &klen)) != 0)
+		return rc;
+	if ((rc = store_del(txn, STORE_DB_META, key, klen)) != 0 && rc != -ENOENT)
+		return rc;
+	if ((rc = eng_ctl_key(d->job, NULL, key, sizeof(key), &klen)) != 0 ||
+	    (rc = store_del_prefix(txn, STORE_DB_META, key, klen, NULL)) != 0)
+		return rc;
 	/* nothing at all: the caller says ENOENT (the txn commits no change) */
 	return 0;
 }
@@ -930,7 +1248,12 @@ eng_inst_rmdir(struct eng *e, struct eng_node *p, const char *name)
 	default:
 		return -EPERM;
 	}
+	d.now_ms = eng_now_ns(e) / 1000000;
 	rc = store_update(e->store, eng_del_fn, &d);
+	if (rc == 0 && d.cycle == NULL && d.any)
+		eng_dirm_touch(e, ENG_DIRM_INSTANCES);	/* instances/JOB went */
+	if (rc == 0)
+		eng_summary_changed(e, d.job);
 	if (rc == 0 && d.cycle == NULL && !d.any)
 		rc = -ENOENT;
 	else if (rc == 0)
@@ -979,6 +1302,7 @@ eng_inst_notify(void *arg, const char *job, const char *cycle)
 	struct eng_node *jd, *in;
 	size_t i;
 
+	eng_summary_changed(e, job);	/* before e->lock: both are leaves */
 	pthread_mutex_lock(&e->lock);
 	if (e->ino_tab == NULL || (jd = eng_ns_find(e, ENG_INO_INSTANCES, job)) == NULL ||
 	    jd->kind != ENG_K_JOB)
@@ -987,6 +1311,8 @@ eng_inst_notify(void *arg, const char *job, const char *cycle)
 		eng_inval_child(e, jd->ino, "log");
 		goto out;
 	}
+	if (e->cfg.inval_inode != NULL)	/* its mtime moves with new instances */
+		e->cfg.inval_inode(e->cfg.inval_arg, jd->ino);
 	eng_inval_child(e, jd->ino, "latest");
 	if (e->cfg.inval_entry != NULL && eng_ns_find(e, jd->ino, "latest") != NULL)
 		e->cfg.inval_entry(e->cfg.inval_arg, jd->ino, "latest");

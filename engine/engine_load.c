@@ -235,6 +235,7 @@ eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 	int rc, i;
 
 	pthread_mutex_lock(&e->flock);
+	e->loading = true;
 	buf_init(&raw, ENG_FILE_MAX + 1);
 	if ((rc = store_view(e->store, eng_load_fn, &l)) != 0) {
 		eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
@@ -265,6 +266,7 @@ eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 fail:
 	eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
 out:
+	e->loading = false;
 	buf_free(&raw);
 	pthread_mutex_unlock(&e->flock);
 	return rc;

@@ -105,6 +105,7 @@ eng_ns_init(struct eng *e)
 	static const struct { enum eng_kind k; const char *name; } fixed[] = {
 		{ ENG_K_ROOT, NULL }, { ENG_K_SRCDIR, "sources" },
 		{ ENG_K_JOBDIR, "jobs" }, { ENG_K_INSTDIR, "instances" },
+		{ ENG_K_STATUS, "status" },
 	};
 	struct eng_node *n;
 	size_t i;

@@ -284,8 +284,8 @@ inst_iso(int64_t ms, const struct tz *tz, char *out, size_t outsz)
 	return 0;
 }
 
-static int
-inst_add_time(struct json *o, const char *k, int64_t ms, const struct tz *tz)
+int
+inst_json_time(struct json *o, const char *k, int64_t ms, const struct tz *tz)
 {
 	char iso[48];
 
@@ -311,8 +311,8 @@ inst_status(const struct inst *in, const struct tz *tz, struct buf *out)
 			rc = -ENOMEM;
 			goto out;
 		}
-		rc |= inst_add_time(w, "start", in->window_start_ms, tz);
-		rc |= inst_add_time(w, "end", in->window_end_ms, tz);
+		rc |= inst_json_time(w, "start", in->window_start_ms, tz);
+		rc |= inst_json_time(w, "end", in->window_end_ms, tz);
 		rc |= json_obj_add_int(w, "start_ms", in->window_start_ms);
 		rc |= json_obj_add_int(w, "end_ms", in->window_end_ms);
 		rc |= json_obj_add(o, "window", w);
@@ -321,11 +321,11 @@ inst_status(const struct inst *in, const struct tz *tz, struct buf *out)
 	}
 	rc |= json_obj_add_int(o, "attempt", in->attempt);
 	rc |= json_obj_add_int(o, "attempts_allowed", inst_attempts_allowed(in));
-	rc |= inst_add_time(o, "scheduled", in->cyctime * 1000, tz);
-	rc |= inst_add_time(o, "created", in->created_ms, tz);
-	rc |= inst_add_time(o, "started", in->started_ms, tz);
-	rc |= inst_add_time(o, "finished", in->finished_ms, tz);
-	rc |= inst_add_time(o, "next_try", in->state == INST_RETRY_WAIT ? in->next_try_ms : 0, tz);
+	rc |= inst_json_time(o, "scheduled", in->cyctime * 1000, tz);
+	rc |= inst_json_time(o, "created", in->created_ms, tz);
+	rc |= inst_json_time(o, "started", in->started_ms, tz);
+	rc |= inst_json_time(o, "finished", in->finished_ms, tz);
+	rc |= inst_json_time(o, "next_try", in->state == INST_RETRY_WAIT ? in->next_try_ms : 0, tz);
 	if ((r = json_new_object()) == NULL) {
 		rc = -ENOMEM;
 		goto out;

@@ -117,4 +117,9 @@ int	inst_status(const struct inst *in, const struct tz *tz, struct buf *out);
 /** inst_iso - ISO 8601 "2026-11-25T12:05:00.000+08:00" of ms in tz. */
 int	inst_iso(int64_t ms, const struct tz *tz, char *out, size_t outsz);
 
+struct json;
+/** inst_json_time - add member k to object o: inst_iso(ms) as a string, or
+ *  null for ms <= 0.  0 or -ENOMEM (json.h conventions). */
+int	inst_json_time(struct json *o, const char *k, int64_t ms, const struct tz *tz);
+
 #endif /* DIFS_INST_H */

@@ -1272,14 +1272,20 @@ struct sched_icmd {
 	const char	*name;
 	sched_mut_fn	*mut;
 	const char	*refused;	/**< why ENG_ESTATE */
+	const char	*done;		/**< what it did (ctl's result) */
 };
 
 static const struct sched_icmd sched_icmds[] = {
-	{ "rerun",       sched_mut_rerun,       "a running instance cannot be rerun; kill it first" },
-	{ "kill",        NULL,                  "only a running instance can be killed" },
-	{ "set-success", sched_mut_set_success, "a running instance cannot be set to success; kill it first" },
-	{ "freeze",      sched_mut_freeze,      "only a WAITING or RETRY_WAIT instance can be frozen" },
-	{ "unfreeze",    sched_mut_unfreeze,    "only a FROZEN instance can be unfrozen" },
+	{ "rerun",       sched_mut_rerun,       "a running instance cannot be rerun; kill it first",
+	  "a new attempt series is WAITING" },
+	{ "kill",        NULL,                  "only a running instance can be killed",
+	  "the running attempt is being stopped" },
+	{ "set-success", sched_mut_set_success, "a running instance cannot be set to success; kill it first",
+	  "SUCCESS without running" },
+	{ "freeze",      sched_mut_freeze,      "only a WAITING or RETRY_WAIT instance can be frozen",
+	  "FROZEN: it does not start until unfreeze" },
+	{ "unfreeze",    sched_mut_unfreeze,    "only a FROZEN instance can be unfrozen",
+	  "WAITING again" },
 };
 
 int
@@ -1331,7 +1337,7 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 		pthread_mutex_unlock(&s->lock);
 		sched_log(s, job, cycle, tz, LOG_LVL_INFO, "ctl: kill requested");
 		sched_def_put(s, d);
-		return 0;
+		return eng_errbuf_set(eb, 0, "%s: %s", c->name, c->done);
 	}
 	rc = sched_transition(s, job, cycle, tz, c->mut,
 	    (void *)(uintptr_t)"rerun requested through ctl", false, NULL);
@@ -1345,7 +1351,7 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 	if (rc != 0)
 		return eng_errbuf_set(eb, rc, "%s: %s", w[0], eng_strerror(rc));
 	sched_wake(s);
-	return 0;
+	return eng_errbuf_set(eb, 0, "%s: %s", w[0], c->done);
 }
 
 /* ---- ctl: jobs ----------------------------------------------------------------- */
@@ -1430,8 +1436,15 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 			t = now / 1000;
 		}
 		rc = sched_manual(s, j, t, INST_MANUAL, now, &busy);
-		if (rc == 0)
-			sched_log(s, job, NULL, j->def->tz, LOG_LVL_INFO, "ctl: %s", line);
+		if (rc == 0) {
+			char cid[16];
+
+			if (cycle_id_format(t, j->def->tz, cid) != 0)
+				(void)snprintf(cid, sizeof(cid), "?");
+			(void)eng_errbuf_set(&e, 0, "%s: instance %s %s", line, cid, busy > 0 ?
+			    "is running: left alone" : "queued");
+			sched_log(s, job, NULL, j->def->tz, LOG_LVL_INFO, "ctl: %s", e.msg);
+		}
 	} else if (n >= 1 && strcmp(w[0], "backfill") == 0 && n == 3) {
 		if ((rc = cycle_id_parse(w[1], strlen(w[1]), j->def->tz, &from, &e)) != 0 ||
 		    (rc = cycle_id_parse(w[2], strlen(w[2]), j->def->tz, &to, &e)) != 0) {
@@ -1460,17 +1473,21 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 			    "backfill %s %s covers no cycle (the range is [FROM, TO))", w[1], w[2]);
 			goto bad;
 		}
-		if (rc == 0)
-			sched_log(s, job, NULL, j->def->tz, LOG_LVL_INFO,
-			    "ctl: %s: %d instance%s queued in cycle order%s", line, made,
-			    made == 1 ? "" : "s", busy > 0 ? " (running ones left alone)" : "");
+		if (rc == 0) {
+			(void)eng_errbuf_set(&e, 0, "%s: %d instance%s queued in cycle order%s",
+			    line, made, made == 1 ? "" : "s",
+			    busy > 0 ? " (running ones left alone)" : "");
+			sched_log(s, job, NULL, j->def->tz, LOG_LVL_INFO, "ctl: %s", e.msg);
+		}
 	} else if (n == 1 && (strcmp(w[0], "pause") == 0 || strcmp(w[0], "resume") == 0)) {
 		j->paused = strcmp(w[0], "pause") == 0;
 		rc = sched_jobstate_save(s, j);
-		if (rc == 0)
-			sched_log(s, job, NULL, j->def->tz, LOG_LVL_INFO, "ctl: %s: %s", w[0],
-			    j->paused ? "no instance is created or started until resume" :
+		if (rc == 0) {
+			(void)eng_errbuf_set(&e, 0, "%s: %s", w[0], j->paused ?
+			    "no instance is created or started until resume" :
 			    "missed cycles are created now (catch-up)");
+			sched_log(s, job, NULL, j->def->tz, LOG_LVL_INFO, "ctl: %s", e.msg);
+		}
 	} else {
 		if (n >= 1 && (strcmp(w[0], "run") == 0 || strcmp(w[0], "backfill") == 0 ||
 		    strcmp(w[0], "pause") == 0 || strcmp(w[0], "resume") == 0))
@@ -1485,6 +1502,7 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 	pthread_mutex_unlock(&s->lock);
 	if (rc != 0)
 		return eng_errbuf_set(eb, rc, "%s: %s", line, eng_strerror(rc));
+	(void)eng_errbuf_set(eb, 0, "%s", e.msg);	/* what was done, for ctl's reader */
 	sched_wake(s);
 	return 0;
 bad:

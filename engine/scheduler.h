@@ -99,7 +99,7 @@ int	sched_wait_idle(struct sched *s, int timeout_ms);
  * "backfill FROM TO" (cycles in [FROM, TO), in order), "pause", "resume".
  * sched_ctl_instance - an instance `ctl` line: "rerun", "kill",
  * "set-success", "freeze", "unfreeze".
- * Returns 0, ENG_EINVAL (unknown command / bad arguments: eb, also written
+ * Returns 0 (eb: what was done), ENG_EINVAL (unknown command / bad arguments: eb, also written
  * to the job's or instance's log), ENG_ESTATE (not allowed now: eb),
  * -ENOENT (no such job/instance).
  */

@@ -581,10 +581,83 @@ test_files_and_errnos(struct eng *e)
 	jd = lk(e, ENG_INO_INSTANCES, "j1");
 	is_rc(eng_unlink(e, jd, "ctl", 0), -EROFS, "unlink in a defined job's dir: EROFS");
 	is_rc(eng_rmdir(e, ENG_INO_INSTANCES, "j1"), -EBUSY, "rm -r of a defined job: refused");
-	is_rc(eng_open(e, lk(e, jd, "ctl"), O_RDONLY, 0, &oi), -EACCES, "reading ctl: EACCES");
+	is_rc(eng_open(e, lk(e, jd, "ctl"), O_RDONLY, 0, &oi), 0, "reading ctl is allowed");
+	(void)eng_release(e, oi.fh);
 	is_rc(eng_open(e, lk(e, jd, "log"), O_WRONLY, 0, &oi), -EACCES, "writing log: EACCES");
 	is_rc(eng_rename(e, ENG_INO_JOBS, "bin", ENG_INO_INSTANCES, "bin", 0, 0), -EROFS,
 	    "rename into instances/: EROFS");
+}
+
+/* stat(name) twice: identical; its mtime is within [lo, hi] ns */
+static bool
+stat_stable(struct eng *e, uint64_t dir, const char *name, struct eng_attr *out)
+{
+	struct eng_entry a, b;
+
+	if (eng_lookup(e, dir, name, &a) != 0 || eng_lookup(e, dir, name, &b) != 0)
+		return false;
+	eng_forget(e, a.attr.ino, 2);
+	*out = a.attr;
+	return a.attr.size == b.attr.size && a.attr.mtime_ns == b.attr.mtime_ns &&
+	    a.attr.ctime_ns == b.attr.ctime_ns && a.attr.mode == b.attr.mode;
+}
+
+/* sizes and mtimes are true and stable (tar, rsync, find -newer) */
+static void
+test_stable(struct eng *e, uint64_t jd, uint64_t id)
+{
+	static const char *const files[] = { "state", "status", "params", "job.json", "log", "ctl" };
+	struct eng_attr a, a2;
+	size_t i;
+	bool all = true;
+	char *s;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct eng_entry ent;
+
+		s = NULL;
+		if (eng_lookup(e, id, files[i], &ent) == 0) {	/* no lookup left behind */
+			s = get_ino(e, ent.attr.ino, NULL);
+			eng_forget(e, ent.attr.ino, 1);
+		}
+		if (!stat_stable(e, id, files[i], &a) || s == NULL || a.size != strlen(s) ||
+		    a.mtime_ns <= 0) {
+			all = false;
+			printf("# instance file %s: size %llu, content %zu\n", files[i],
+			    (unsigned long long)a.size, s != NULL ? strlen(s) : 0);
+		}
+		free(s);
+	}
+	ok(all, "every instance file: stat twice equal, size = bytes read, mtime set");
+	ok(stat_stable(e, jd, "log", &a), "job log: stat twice equal");
+	s = get(e, jd, "log");
+	ok(s != NULL && a.size == strlen(s) && a.size > 0, "job log: true size (%llu)",
+	    (unsigned long long)a.size);
+	free(s);
+	ok(stat_stable(e, jd, "summary", &a), "summary: stat twice equal");
+	s = get(e, jd, "summary");
+	ok(s != NULL && a.size == strlen(s) && strstr(s, "\"job\": \"j1\"") != NULL &&
+	    strstr(s, "\"SUCCESS\": ") != NULL && strstr(s, "\"valid\": true") != NULL &&
+	    strstr(s, "\"health\": \"") != NULL && strstr(s, "\"lag_seconds\": ") != NULL,
+	    "summary: JSON with counts, health, freshness, definition");
+	if (s != NULL)
+		printf("# %s", s);
+	free(s);
+	ok(stat_stable(e, ENG_INO_ROOT, "status", &a), "MOUNT/status: stat twice equal");
+	s = get(e, ENG_INO_ROOT, "status");
+	ok(s != NULL && a.size == strlen(s) && strstr(s, "\"version\": ") != NULL &&
+	    strstr(s, "\"failed_last_24h\": ") != NULL, "MOUNT/status: JSON");
+	free(s);
+	/* a change moves the mtime of what changed */
+	ok(stat_stable(e, jd, "summary", &a), "summary before a change");
+	(void)put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC);
+	ok(stat_stable(e, jd, "summary", &a2) && a2.mtime_ns > a.mtime_ns && a2.size != a.size,
+	    "an invalid save moves the summary's mtime and changes it");
+	s = get(e, jd, "summary");
+	ok(s != NULL && strstr(s, "\"valid\": false") != NULL && strstr(s, "\"health\": \"invalid\"")
+	    != NULL && strstr(s, "jobs/j1.json:1:") != NULL, "summary: definition invalid, errors");
+	free(s);
+	(void)put(e, ENG_INO_JOBS, "j1.json", job_ok, O_TRUNC);
 }
 
 static void
@@ -607,6 +680,17 @@ test_ctl(struct eng *e)
 	(void)eng_release(e, oi.fh);
 	s = get(e, jd, "log");
 	ok(s != NULL && strstr(s, "bogus") != NULL, "the job log says why");
+	free(s);
+	s = get(e, jd, "ctl");
+	ok(s != NULL && strstr(s, "#   backfill FROM TO ") != NULL && strstr(s, "# last command at ") !=
+	    NULL && strstr(s, ": run 20261125000000 x\nrefused: ") != NULL,
+	    "reading ctl: the help, then the last command and why it was refused");
+	if (s != NULL)
+		printf("# %s", s);
+	is_rc(eng_lookup(e, jd, "ctl", &ent), 0, "lookup ctl");
+	ok(s != NULL && ent.attr.size == strlen(s) && ent.attr.mode == (S_IFREG | 0600),
+	    "ctl: true size, mode 0600");
+	eng_forget(e, ent.attr.ino, 1);
 	free(s);
 	id = lk(e, jd, "20261125000000");
 	ok(id != 0, "the instance directory appears");
@@ -660,8 +744,13 @@ test_ctl(struct eng *e)
 	free(s);
 	ok(was_invalidated(lk(e, id, "log")) && was_invalidated(lk(e, id, "state")),
 	    "the scheduler's notify invalidates the instance's log and state inodes");
+	s = get(e, id, "ctl");
+	ok(s != NULL && strstr(s, ": rerun\nok: rerun: a new attempt series is WAITING\n") != NULL,
+	    "instance ctl shows the last result: ok");
+	free(s);
 	(void)sched_step(eng_scheduler(e));
 	(void)sched_wait_idle(eng_scheduler(e), 10000);
+	test_stable(e, jd, id);
 }
 
 static bool
@@ -844,9 +933,9 @@ test_many(struct eng *e)
 	} while (rc == 0 && n.in_page > 0 && pages < 1000);
 	(void)eng_release(e, oi.fh);
 	is_rc(rc, 0, "paged readdir");
-	/* ., .., ctl, latest, log, 20261125000000, 120 backfilled; the one
-	 * inserted before the cursor is not repeated */
-	is_int(n.total, 5 + 1 + 120, "every entry once across %d pages", pages);
+	/* ., .., ctl, latest, log, summary, 20261125000000, 120 backfilled;
+	 * the one inserted before the cursor is not repeated */
+	is_int(n.total, 6 + 1 + 120, "every entry once across %d pages", pages);
 	ok(n.sorted, "instances in cycle order");
 }
 
