@@ -657,7 +657,7 @@ eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool 
     char *out, size_t outsz)
 {
 	char stem[ENG_NAME_MAX + 1], iso[48], kept[160];
-	const char *t, *nl;
+	const char *t, *nl, *first;
 	bool job = n->f->dir == ENG_INO_JOBS;
 	int64_t since;
 	int nerr = 0;
@@ -690,11 +690,14 @@ eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool 
 	}
 	for (t = n->f->errtext; (t = strstr(t, ": error: ")) != NULL; t++)
 		nerr++;
-	nl = strchr(n->f->errtext, '\n');
+	/* the first error line (warnings may come before it) */
+	for (first = n->f->errtext; (t = strchr(first, '\n')) != NULL &&
+	    memmem(first, (size_t)(t - first), ": error: ", 9) == NULL; first = t + 1)
+		;
+	nl = strchr(first, '\n');
 	(void)snprintf(out, outsz, "INVALID (%d error%s, see %s/%s.error; first: %.*s); %s",
 	    nerr, nerr == 1 ? "" : "s", eng_dirname(n->f->dir), n->name,
-	    (int)(nl != NULL && nl - n->f->errtext < 400 ? nl - n->f->errtext : 400),
-	    n->f->errtext, kept);
+	    (int)(nl != NULL && nl - first < 400 ? nl - first : 400), first, kept);
 }
 
 int
