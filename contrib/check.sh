@@ -7,8 +7,8 @@
 #   2. configures and builds with -Dwerror=true, runs every meson suite
 #      (unit, golden, engine, integration, conformance, fuzz-regress),
 #   3. builds again under ASan+UBSan and reruns the unit, golden, engine
-#      and fuzz-regress suites and the mount's concurrency, POSIX and ctl
-#      integration tests,
+#      and fuzz-regress suites and the mount's concurrency, POSIX, ctl and
+#      backup-tools integration tests,
 #   4. ends with the line "N passed, N failed, N skipped".
 #
 # Environment: BUILD_DIR (default build-check), ASAN_DIR (default
@@ -29,6 +29,7 @@ pkgs=(
   libmicrohttpd-dev libexpat1-dev zlib1g-dev tzdata curl
   nodejs npm python3
   jq tmux vim-nox emacs-nox nano procps psmisc
+  rsync
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -131,7 +132,7 @@ if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
     meson test -C "$ASAN_DIR" --print-errorlogs --num-processes 2 "${asan_suites[@]}"
     count_results "$ASAN_DIR"
     # the mount under ASan: concurrent readers/writers, POSIX file ops, ctl
-    asan_it=(it_concurrent it_files_posix it_ctl)
+    asan_it=(it_concurrent it_files_posix it_ctl it_tools)
     echo "== meson test ($ASAN_DIR: ${asan_it[*]})"
     meson test -C "$ASAN_DIR" --print-errorlogs --num-processes 1 "${asan_it[@]}"
     count_results "$ASAN_DIR"

@@ -55,7 +55,8 @@ struct eng_jsum;
 enum eng_health {
 	ENG_H_OK = 0,		/* defined, last final instance succeeded (or none yet) */
 	ENG_H_FAILING,		/* its newest final instance FAILED or was KILLED */
-	ENG_H_INVALID,		/* jobs/JOB.json is invalid: the last valid one runs */
+	ENG_H_INVALID,		/* jobs/JOB.json is invalid: the last valid one runs
+				   (or none: never valid yet) */
 	ENG_H_PAUSED,		/* ctl pause */
 	ENG_H_REMOVED,		/* no longer defined: history only */
 	ENG_H__COUNT

@@ -222,8 +222,8 @@ eng_sum_build(struct eng *e, const char *job, struct eng_jsum *s)
 		s->as_of = def_ms;
 	if (di.errchg_ms > s->as_of)
 		s->as_of = di.errchg_ms;
-	if (!defined)
-		s->health = ENG_H_REMOVED;
+	if (!defined)	/* never valid yet, or its file is gone */
+		s->health = di.present ? ENG_H_INVALID : ENG_H_REMOVED;
 	else if (sc.last_final[0] != '\0' && sc.last_final_state != INST_SUCCESS)
 		s->health = ENG_H_FAILING;
 	else if (di.present && di.errtext != NULL)
