@@ -282,3 +282,165 @@ assert_invalid_def() {
 		notok "$3: $2.json.error present"
 	fi
 }
+
+# ---- definition changes, proven by running the job (editor/tool tests) -----
+# The contract for sources/ and jobs/: every save succeeds, the bytes read
+# back, an invalid save gets NAME.json.error plus a WARN line in
+# instances/JOB/log and the daemon log, and the job keeps running its last
+# valid definition; a valid save becomes the running definition.  The
+# versions differ in the txtfile writer's fileName, so a run shows which
+# definition is running.  A test does, for job J saved by a tool whose
+# process name (/proc/PID/comm) is COMM:
+#   def_start J                      # jobs/J.json = version J-a (cp), running
+#   def_edit_cycle J COMM SAVE_FN    # SAVE_FN invalid|valid J OLD NEW
+# SAVE_FN saves the invalid edit (OLD with the reader plugin "nosuchreader",
+# see def_sed) or the valid one (NEW) with the tool and checks the tool's
+# own report; def_edit_cycle checks the rest.  Expected bytes are in
+# $WORK/def/LABEL.json and $WORK/def/LABEL.bad.json.
+
+# def_versions LABEL...: $WORK/def/LABEL.json (valid, fileName LABEL) and
+# LABEL.bad.json (the same with an unknown reader plugin)
+def_versions() {
+	local v
+	mkdir -p "$WORK/def"
+	for v in "$@"; do
+		job_json 3 0 "$WORK/out" "$v" > "$WORK/def/$v.json"
+		job_json_invalid 3 0 "$WORK/out" "$v" > "$WORK/def/$v.bad.json"
+	done
+}
+
+# def_sed invalid|valid OLD NEW: the substitutions of that edit, one s///
+# a line (a sed script; vim's :%s and ed's ,s take each line too): invalid
+# breaks the reader plugin, valid repairs it and changes the fileName from
+# OLD to NEW
+def_sed() {
+	case $1 in
+	invalid) echo 's/"plugin": "stream"/"plugin": "nosuchreader"/' ;;
+	valid) echo 's/"plugin": "nosuchreader"/"plugin": "stream"/'
+	       echo "s/\"fileName\": \"$2\"/\"fileName\": \"$3\"/" ;;
+	esac
+}
+
+# def_start JOB: jobs/JOB.json = version JOB-a, written with cp; the job is
+# defined and valid
+def_start() {
+	def_versions "$1-a" "$1-b"
+	cp "$WORK/def/$1-a.json" "$MNT/jobs/$1.json" || bail "cp of $1-a into jobs/"
+	assert_valid_def jobs "$1" "$1: version $1-a installed"
+}
+
+# def_mark JOB: remember where instances/JOB/log and the daemon log end, so
+# the assertions below look only at lines after this point
+def_mark() {
+	wc -l < "$MNT/instances/$1/log" > "$WORK/tmp/mark.$1" 2>/dev/null || echo 0 > "$WORK/tmp/mark.$1"
+	wc -l < "$WORK/daemon.err" > "$WORK/tmp/dmark.$1"
+}
+
+# def_log_since JOB ERE: a line of instances/JOB/log after the mark matches
+# (within 5 s); def_dlog_since: the same for the daemon log
+def_log_since() {
+	wait_for 5 sh -c 'tail -n +$(($(cat "$1") + 1)) "$2" | grep -Eq -- "$3"' sh \
+	    "$WORK/tmp/mark.$1" "$MNT/instances/$1/log" "$2"
+}
+def_dlog_since() {
+	wait_for 5 sh -c 'tail -n +$(($(cat "$1") + 1)) "$2" | grep -Eq -- "$3"' sh \
+	    "$WORK/tmp/dmark.$1" "$WORK/daemon.err" "$2"
+}
+
+# def_run JOB: `run` through ctl, wait (30 s) for that instance to succeed;
+# sets DEF_INST to its cycle.  A job without schedule runs the current
+# second's cycle: wait for a new second so every run is a new instance.
+DEF_INST=
+def_run() {
+	local j=$1 c=$MNT/instances/$1/ctl prev=$DEF_INST
+	DEF_INST=
+	wait_for 3 sh -c '[ "$(date -u +%Y%m%d%H%M%S)" != "$1" ]' sh "$prev"
+	echo run > "$c" || return 1
+	DEF_INST=$(sed -n 's/^ok: run: instance \([0-9]*\) queued$/\1/p' "$c")
+	[ -n "$DEF_INST" ] && [ "$DEF_INST" != "$prev" ] || return 1
+	wait_for 30 grep -qx SUCCESS "$MNT/instances/$j/$DEF_INST/state"
+}
+
+# assert_running_def JOB LABEL DESCRIPTION: a run of JOB now uses version
+# LABEL (its job.json snapshot names fileName LABEL and it wrote LABEL__*)
+assert_running_def() {
+	local j=$1 want=$2 got
+	if ! def_run "$j"; then
+		notok "$3: a run of $j succeeds (instance '$DEF_INST': $(cat "$MNT/instances/$j/$DEF_INST/state" 2>&1); ctl: $(tail -n 1 "$MNT/instances/$j/ctl" 2>&1))"
+		return
+	fi
+	got=$(sed -n 's/.*"fileName": "\([^"]*\)".*/\1/p' "$MNT/instances/$j/$DEF_INST/job.json")
+	if [ "$got" = "$want" ] && ls "$WORK/out/${want}__$DEF_INST"* >/dev/null 2>&1; then
+		ok "$3: the running definition is $want (run $DEF_INST wrote ${want}__$DEF_INST*)"
+	else
+		notok "$3: the running definition is $want (run $DEF_INST used fileName '$got')"
+		diag "$(ls "$WORK/out")"
+	fi
+}
+
+# def_summary_valid JOB true|false: instances/JOB/summary's definition.valid
+# (false comes with errors)
+def_summary_valid() {
+	jq -e --argjson v "$2" '.definition.valid == $v and
+	    ($v or (.definition.errors | length) > 0)' "$MNT/instances/$1/summary" >/dev/null
+}
+
+# assert_def_invalid JOB COMM BYTES RUNNING DESCRIPTION: after an invalid
+# save by process COMM (an ERE): the bytes read back, JOB.json.error has
+# jobs/JOB.json:LINE:COL: error: lines, the job log (WARN) and the daemon
+# log name COMM and the verdict, summary says invalid, and version RUNNING
+# still runs
+assert_def_invalid() {
+	local j=$1 comm=$2 e=$MNT/jobs/$1.json.error
+	assert_same "$MNT/jobs/$j.json" "$3" "$5: invalid bytes read back"
+	if [ -f "$e" ] && grep -Eq "^jobs/$j\.json:[0-9]+:[0-9]+: error: " "$e"; then
+		ok "$5: $j.json.error: $(head -n 1 "$e" | cut -c1-90)"
+	else
+		notok "$5: $j.json.error with jobs/$j.json:LINE:COL: error: lines"
+		diag "$(cat "$e" 2>&1)"
+	fi
+	if def_log_since "$j" "WARN definition: jobs/$j\\.json (saved|replaced by renaming [^ ]+ onto it) by $comm \\(pid [0-9]+\\): INVALID \\([0-9]+ errors?, see jobs/$j\\.json\\.error; first: jobs/$j\\.json:[0-9]+:[0-9]+: error: .*\\); the job keeps running its last valid definition"; then
+		ok "$5: instances/$j/log has the WARN INVALID line naming $comm"
+	else
+		notok "$5: instances/$j/log has the WARN INVALID line naming $comm"
+		diag "$(tail -n 6 "$MNT/instances/$j/log")"
+	fi
+	if def_dlog_since "$j" "WARN jobs/$j\\.json: .* by $comm \\(pid [0-9]+\\): INVALID"; then
+		ok "$5: the daemon log has the WARN line"
+	else
+		notok "$5: the daemon log has the WARN line"
+	fi
+	check "$5: summary says the definition is invalid" def_summary_valid "$j" false
+	assert_running_def "$j" "$4" "$5"
+}
+
+# assert_def_valid JOB COMM BYTES LABEL DESCRIPTION: after a valid save of
+# version LABEL by COMM: bytes, no .error, an INFO line naming COMM in the
+# job log, summary valid, and LABEL is the running definition
+assert_def_valid() {
+	local j=$1 comm=$2
+	assert_same "$MNT/jobs/$j.json" "$3" "$5: bytes read back"
+	assert_absent "$MNT/jobs/$j.json.error" "$5: $j.json.error is gone"
+	if def_log_since "$j" "INFO definition: jobs/$j\\.json (saved|replaced by renaming [^ ]+ onto it) by $comm \\(pid [0-9]+\\): valid; it is the running definition from now on"; then
+		ok "$5: instances/$j/log has the INFO valid line naming $comm"
+	else
+		notok "$5: instances/$j/log has the INFO valid line naming $comm"
+		diag "$(tail -n 6 "$MNT/instances/$j/log")"
+	fi
+	check "$5: summary says the definition is valid" def_summary_valid "$j" true
+	assert_running_def "$j" "$4" "$5"
+}
+
+# def_edit_cycle JOB COMM SAVE_FN [INVALID_BYTES]: from the running version
+# JOB-a, `SAVE_FN invalid JOB JOB-a JOB-b` saves an invalid edit (expected
+# bytes: INVALID_BYTES, default $WORK/def/JOB-a.bad.json), then `SAVE_FN
+# valid JOB JOB-a JOB-b` saves version JOB-b; both are checked as above
+def_edit_cycle() {
+	local j=$1 comm=$2 fn=$3
+	def_mark "$j"
+	"$fn" invalid "$j" "$j-a" "$j-b"
+	assert_def_invalid "$j" "$comm" "${4:-$WORK/def/$j-a.bad.json}" "$j-a" "$fn invalid"
+	def_mark "$j"
+	"$fn" valid "$j" "$j-a" "$j-b"
+	assert_def_valid "$j" "$comm" "$WORK/def/$j-b.json" "$j-b" "$fn valid"
+}
