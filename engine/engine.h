@@ -16,14 +16,20 @@
  *                         appears while NAME.json is invalid
  *   instances/            ENG_INO_INSTANCES
  *     JOB/                every defined job and every job with history
+ *                         (instances or a line in its log)
  *       latest            symlink to the newest instance directory
- *       ctl               write-only (0200): run [CYCLE] | backfill FROM TO |
- *                         pause | resume
- *       log               the job's own log (ctl messages), read-only
+ *       ctl               0600: run [CYCLE] | backfill FROM TO | pause |
+ *                         resume; reading shows them and the last result
+ *       log               the job's own log (ctl, definition changes)
+ *       summary           JSON for scripts (engine_summary.c)
  *       YYYYMMDDHHMMSS/   one per instance
  *         state status params job.json log    read-only
- *         ctl             write-only: rerun | kill | set-success | freeze |
- *                         unfreeze
+ *         ctl             0600: rerun | kill | set-success | freeze |
+ *                         unfreeze; reading as above
+ *   status                ENG_INO_STATUS: JSON about the daemon
+ *
+ * Every size is true and every mtime is the time the bytes last changed:
+ * nothing changes size or mtime unless its content changes (tar, rsync).
  *
  * Lookup counts: every successful call that returns a struct eng_entry
  * (eng_lookup, eng_create, eng_mkdir, eng_symlink, and eng_readdir with
