@@ -146,7 +146,6 @@ eng_dirm_touch(struct eng *e, enum eng_dirm_idx idx)
 	atomic_store(&e->dirm[idx], q.ms);
 	if ((rc = store_update(e->store, eng_dirm_put_fn, &q)) != 0)
 		log_warnx("cannot keep the mtime of %s: %s", eng_dirm_names[idx], eng_strerror(rc));
-	eng_summary_changed(e, NULL);
 	if (e->cfg.inval_inode != NULL) {
 		pthread_mutex_lock(&e->lock);
 		e->cfg.inval_inode(e->cfg.inval_arg, idx == ENG_DIRM_ROOT ? ENG_INO_ROOT :
