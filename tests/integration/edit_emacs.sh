@@ -54,15 +54,15 @@ ls -a "$J" > "$WORK/ls.out"
 check "emacs: no lock link .#emacsjob.json left" sh -c "! grep -qx '.#emacsjob.json' '$WORK/ls.out'"
 check "emacs: the backup is not a definition (no instances/emacsjob.json~)" test ! -e "$MNT/instances/emacsjob.json~"
 
-# emacs_edit MODE JOB OLD NEW: def_sed's MODE edit as search-forward +
+# emacs_edit MODE JOB OLD NEW: def_pairs' MODE edit as search-forward +
 # replace-match, saved by one emacs --batch session; exit 0, the buffer
-# is unmodified after the save, no error; outside /tmp the session's first save leaves the backup JOB.json~
+# is unmodified after the save, no error; outside /tmp the session's first
+# save leaves the backup JOB.json~
 emacs_edit() {
-	local l f t el= rc
-	while IFS= read -r l; do
-		l=${l#s/}; f=${l%%/*}; t=${l#*/}; t=${t%/}
+	local f t el= rc
+	while IFS=$'\t' read -r f t; do
 		el="$el (goto-char (point-min)) (while (search-forward \"${f//\"/\\\"}\" nil t) (replace-match \"${t//\"/\\\"}\" t t))"
-	done < <(def_sed "$1" "$3" "$4")
+	done < <(def_pairs "$1" "$3" "$4")
 	emacs_run "$J/$2.json" "$el"
 	rc=$?
 	check "emacs: $1 save exits 0 (exit $rc)" test "$rc" = 0

@@ -321,6 +321,12 @@ def_sed() {
 	esac
 }
 
+# def_pairs invalid|valid OLD NEW: the same edit as "FROM<TAB>TO" lines of
+# literal strings (for editors driven by search and replace)
+def_pairs() {
+	def_sed "$@" | sed 's|^s/\([^/]*\)/\([^/]*\)/$|\1\t\2|'
+}
+
 # def_start JOB: jobs/JOB.json = version JOB-a, written with cp; the job is
 # defined and valid
 def_start() {
