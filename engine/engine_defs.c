@@ -363,22 +363,49 @@ eng_removed_take(struct eng *e, const char *job)
  * and, for jobs/, in instances/JOB/log: "definition: jobs/x.json WHAT by
  * WHO: TAIL".  what/tail are the caller's words.
  */
+struct eng_srcnote {
+	struct eng	*e;
+	bool		 warn;
+	const char	*line;
+};
+
+static void
+eng_srcnote_fn(void *arg, const char *job)
+{
+	const struct eng_srcnote *n = arg;
+
+	sched_job_log(n->e->sched, job, n->warn ? LOG_LVL_WARN : LOG_LVL_INFO, "%s", n->line);
+}
+
+/*
+ * eng_def_note - one line about definition file DIR/name in the daemon log
+ * and in instances/JOB/log: for jobs/, the job's own ("definition: jobs/x.json
+ * WHAT by WHO: TAIL"); for sources/, the logs of the jobs that use it
+ * ("source: sources/y.json ...").  what/tail are the caller's words.
+ */
 static void
 eng_def_note(struct eng *e, uint64_t dir, const char *name, pid_t pid, bool warn,
     const char *what, const char *tail)
 {
-	char stem[ENG_NAME_MAX + 1], who[96];
+	char stem[ENG_NAME_MAX + 1], who[96], line[2048];
+	struct eng_srcnote sn = { e, warn, line };
 
 	eng_who(pid, who, sizeof(who));
 	if (warn)
 		log_warnx("%s/%s: %s by %s: %s", eng_dirname(dir), name, what, who, tail);
 	else
 		log_info("%s/%s: %s by %s: %s", eng_dirname(dir), name, what, who, tail);
-	if (dir != ENG_INO_JOBS || !eng_is_defname(name))
+	if (!eng_is_defname(name))
 		return;
 	eng_stem(name, stem, sizeof(stem));
-	sched_job_log(e->sched, stem, warn ? LOG_LVL_WARN : LOG_LVL_INFO,
-	    "definition: jobs/%s %s by %s: %s", name, what, who, tail);
+	if (dir == ENG_INO_JOBS) {
+		sched_job_log(e->sched, stem, warn ? LOG_LVL_WARN : LOG_LVL_INFO,
+		    "definition: jobs/%s %s by %s: %s", name, what, who, tail);
+		return;
+	}
+	(void)snprintf(line, sizeof(line), "source: sources/%s (this job's datasource) %s by %s: %s",
+	    name, what, who, tail);
+	(void)sched_jobs_using(e->sched, stem, eng_srcnote_fn, &sn);
 }
 
 /* The job of definition file name stops being defined (its file is gone):

@@ -1618,6 +1618,42 @@ sched_job_info(struct sched *s, const char *name, struct sched_jobinfo *out)
 	return rc;
 }
 
+size_t
+sched_jobs_using(struct sched *s, const char *source, void (*fn)(void *, const char *),
+    void *arg)
+{
+	struct sched_job *j;
+	char **names = NULL, **nv;
+	size_t n = 0, cap = 0, i;
+	const char *r, *w;
+
+	/* collect under the lock, call without it (fn may log into the jobs) */
+	pthread_mutex_lock(&s->lock);
+	for (j = s->jobs; j != NULL; j = j->next) {
+		if (j->def == NULL || j->removed_ms != 0)
+			continue;
+		r = conf_job_datasource(j->def->job, CONF_READER);
+		w = conf_job_datasource(j->def->job, CONF_WRITER);
+		if ((r == NULL || strcmp(r, source) != 0) && (w == NULL || strcmp(w, source) != 0))
+			continue;
+		if (n == cap) {
+			if ((nv = realloc(names, (cap * 2 + 8) * sizeof(*nv))) == NULL)
+				break;
+			names = nv;
+			cap = cap * 2 + 8;
+		}
+		if ((names[n] = strdup(j->name)) != NULL)
+			n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < n; i++) {
+		fn(arg, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return n;
+}
+
 /* ---- reading ------------------------------------------------------------------ */
 
 struct sched_getq {

@@ -89,6 +89,14 @@ struct sched_jobinfo {
 /** sched_job_info - *out for a defined job.  0 or -ENOENT. */
 int	sched_job_info(struct sched *s, const char *name, struct sched_jobinfo *out);
 
+/**
+ * sched_jobs_using - call fn(arg, job) for every defined job whose reader
+ * or writer names `source` as its "datasource" (without the scheduler's
+ * lock held: fn may call sched_job_log).  Returns how many.
+ */
+size_t	sched_jobs_using(struct sched *s, const char *source,
+	    void (*fn)(void *arg, const char *job), void *arg);
+
 /** sched_step - create due instances and start runnable ones.  0 or error. */
 int	sched_step(struct sched *s);
 /** sched_wait_idle - wait until no instance runs; -ETIMEDOUT after timeout_ms. */

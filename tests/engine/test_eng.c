@@ -821,6 +821,16 @@ test_source_dep(struct eng *e)
 	free(s);
 	s = get(e, jd, "log");
 	ok(s == NULL || strstr(s, SECRET) == NULL, "the job log has no secret");
+	ok(s != NULL && strstr(s, "definition: jobs/dep.json checked again after "
+	    "sources/oss-b.json changed by ") != NULL, "the job log says the source made it valid");
+	free(s);
+	is_rc(put(e, ENG_INO_SOURCES, "oss-b.json", "{\"type\": \"oss\"}", O_TRUNC), 0,
+	    "an invalid save of the source the job uses");
+	s = get(e, jd, "log");
+	ok(s != NULL && strstr(s, "WARN source: sources/oss-b.json (this job's datasource) saved by ")
+	    != NULL && strstr(s, "runs keep using the last valid source") != NULL,
+	    "the job's log says its source was saved invalid and the last valid one stays");
+	ok(s == NULL || strstr(s, SECRET) == NULL, "still no secret in the job log");
 	free(s);
 }
 
