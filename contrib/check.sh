@@ -28,7 +28,7 @@ pkgs=(
   libprotobuf-c-dev protobuf-c-compiler libcjson-dev liblmdb-dev
   libmicrohttpd-dev libexpat1-dev zlib1g-dev tzdata curl
   nodejs npm python3
-  jq tmux vim-nox emacs-nox nano procps psmisc
+  jq tmux vim-nox emacs-nox nano ed procps psmisc
   rsync
 )
 missing=()
