@@ -4,7 +4,8 @@
 # bytes, true sizes and mtimes, truncate, O_TRUNC, O_APPEND, pwrite at
 # offsets, fsync, chmod, utimens, rename (also over an existing file),
 # unlink, symlink/readlink (emacs lock links); link, mkdir and > 1 MiB are
-# refused with the documented errno; everything survives a remount.
+# refused with the documented errno; an invalid definition fails no call
+# (its errors go to NAME.json.error); everything survives a remount.
 . "$(dirname "$0")/lib.sh"
 it_setup
 it_mount
@@ -103,6 +104,50 @@ assert_errno "EINVAL|EPERM" "unprintable name" 'open(p + "/jobs/a\x01b", "w").cl
 assert_errno ENAMETOOLONG "name longer than 255 bytes" 'open(p + "/jobs/" + "n" * 256, "w").close()'
 assert_errno OK "name of 255 bytes" 'open(p + "/jobs/" + "n" * 255, "w").close()'
 df "$MNT" >/dev/null && ok "statfs (df) works" || notok "statfs (df) works"
+
+# definitions at the system-call level: validation never fails a call.
+# Invalid bytes (bad keys, cut-short JSON, binary junk) written, fsynced,
+# closed, appended or renamed into place succeed, read back exactly, and
+# NAME.json.error holds the errors; a valid save removes it.
+job_json 3 0 "$WORK/out" posixjob > "$WORK/pj.json"
+cp "$WORK/pj.json" "$J/pj.json" || notok "cp of a valid job"
+assert_errno OK "invalid job over a valid one: O_TRUNC, write, fsync, fdatasync, close" '
+f = p + "/jobs/pj.json"
+fd = os.open(f, os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"{\"type\": \"job\", \"bogus\": 1}\n")
+os.fsync(fd); os.fdatasync(fd); os.close(fd)
+assert open(f, "rb").read() == b"{\"type\": \"job\", \"bogus\": 1}\n"
+'
+assert_invalid_def jobs pj "invalid job written in place"
+assert_errno OK "O_APPEND of junk to an invalid job: write, close" '
+f = p + "/jobs/pj.json"
+fd = os.open(f, os.O_WRONLY | os.O_APPEND); os.write(fd, b"\0\377junk"); os.close(fd)
+assert open(f, "rb").read() == b"{\"type\": \"job\", \"bogus\": 1}\n\0\377junk"
+'
+assert_invalid_def jobs pj "junk appended"
+cp "$WORK/pj.json" "$J/pj.json" || notok "cp of the valid job again"
+assert_valid_def jobs pj "valid job again"
+assert_errno OK "cut-short job renamed into place: write, fsync, close, rename" '
+t = p + "/jobs/.pj.json.tmp"
+with open(t, "wb") as h:
+    h.write(b"{\"type\": \"job\", \"configuration\": [1, 2")
+    h.flush(); os.fsync(h.fileno())
+os.rename(t, p + "/jobs/pj.json")
+assert open(p + "/jobs/pj.json", "rb").read() == b"{\"type\": \"job\", \"configuration\": [1, 2"
+'
+assert_invalid_def jobs pj "invalid job renamed into place"
+check "pj.json.error has jobs/pj.json:LINE:COL: error: lines" \
+	grep -Eq '^jobs/pj\.json:[0-9]+:[0-9]+: error: ' "$J/pj.json.error"
+assert_errno OK "invalid source: write, fsync, close" '
+f = p + "/sources/ps.json"
+with open(f, "wb") as h:
+    h.write(b"{\"type\": \"oss\", \"nosuchkey\": true}\n")
+    h.flush(); os.fsync(h.fileno())
+assert open(f, "rb").read() == b"{\"type\": \"oss\", \"nosuchkey\": true}\n"
+'
+assert_invalid_def sources ps "invalid source"
+check "ps.json.error has sources/ps.json:LINE:COL: error: lines" \
+	grep -Eq '^sources/ps\.json:[0-9]+:[0-9]+: error: ' "$MNT/sources/ps.json.error"
 
 # persistence of all of the above across a remount
 before=$(cd "$J" && for f in *; do printf '%s %s %s\n' "$f" "$(stat -c '%s %a %Y' "$f")" "$(md5sum < "$f")"; done)

@@ -3,8 +3,9 @@
 # Secret masking in sources/: reads show accessKey and securityToken as
 # "******"; writing "******" back keeps the stored secret (the source stays
 # valid and the stored bytes still hold it), while "******" in a new source
-# (nothing to keep) is an error; files are 0600 and chmod cannot widen
-# them; the secrets appear nowhere in the mount (grep -r) or the daemon log.
+# (nothing to keep) is an error (in NAME.json.error: the save itself
+# succeeds); files are 0600 and chmod cannot widen them; the secrets
+# appear nowhere in the mount (grep -r) or the daemon log.
 . "$(dirname "$0")/lib.sh"
 require_prog python3 sed grep
 it_setup
@@ -43,10 +44,17 @@ with open(sys.argv[2], "w") as h:
     h.write(open(sys.argv[1]).read())
 PY
 
-# "******" where there is nothing to keep is an error
-cp "$WORK/masked.json" "$S/fresh.json" 2>"$WORK/cp.err" && notok "****** in a new source is refused" ||
-	ok "****** in a new source is refused: $(cat "$WORK/cp.err")"
+# "******" where there is nothing to keep is an error: the save succeeds
+# (validation never fails a system call), the bytes read back, and the
+# error is in fresh.json.error and the daemon log
+cp "$WORK/masked.json" "$S/fresh.json" 2>"$WORK/cp.err" && ok "****** in a new source: cp exits 0" ||
+	notok "****** in a new source: cp exits 0 ($(cat "$WORK/cp.err"))"
+assert_same "$S/fresh.json" "$WORK/masked.json" "****** in a new source: bytes read back"
 assert_invalid_def sources fresh "****** in a new source"
+check "****** in a new source: sources/fresh.json:LINE:COL: error: lines" \
+	grep -Eq '^sources/fresh\.json:[0-9]+:[0-9]+: error: ' "$S/fresh.json.error"
+check "****** in a new source: a WARN line by cp in the daemon log" \
+	grep -Eq 'WARN sources/fresh\.json: saved by cp \(pid [0-9]+\): INVALID' "$WORK/daemon.err"
 
 # the secrets are nowhere in the mount or in the daemon log
 if grep -r -a -l -e "$KEY" -e "$TOKEN" "$MNT" 2>/dev/null; then
