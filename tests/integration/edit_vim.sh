@@ -7,10 +7,10 @@
 # 'backupskip' (/tmp/*) skips the write-backup.  Run with BASEDIR outside
 # /tmp (meson passes its build dir) and inside /tmp: both must work.
 #
-# vim is scripted with a -S script of ex commands (no terminal: it warns
-# and sleeps ~2 s per start).  The options are printed from inside vim and
-# checked, so a change of defaults that turns swap or writebackup off
-# fails the test.
+# vim is scripted with a -S script of ex commands (--not-a-term: without
+# it vim warns and sleeps ~2 s per start with no terminal).  The options
+# are printed from inside vim and checked, so a change of defaults that
+# turns swap or writebackup off fails the test.
 # Then, for the defaults and for 'backupcopy' yes and no (with
 # 'writebackup'), an invalid :w and a valid :w of a running job: both
 # report no error and exit 0, the bytes read back, the invalid save gets
@@ -41,7 +41,7 @@ vim_run() {
 		echo "call writefile([v:errmsg], '$WORK/vim.err')"
 		echo 'qa!'
 	} > "$WORK/vim.cmds"
-	timeout 60 vim -N -u "$VIMRC" -i NONE -S "$WORK/vim.cmds" "$f" \
+	timeout 60 vim --not-a-term -N -u "$VIMRC" -i NONE -S "$WORK/vim.cmds" "$f" \
 		</dev/null >/dev/null 2>"$WORK/vim.stderr"
 }
 
