@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_i.h"
 #include "conf.h"
 #include "cycle.h"
 #include "err.h"
@@ -23,16 +24,25 @@
 #include "store.h"
 #include "tz.h"
 
-/* Read a whole file into b (limit BUF_MAX_DOC).  0 or -errno. */
-static int
+int
 cli_read(const char *path, struct buf *b)
 {
-	char chunk[65536];
-	ssize_t n;
-	int fd, rc = 0;
+	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
+	rc = cli_read_fd(fd, b);
+	close(fd);
+	return rc;
+}
+
+int
+cli_read_fd(int fd, struct buf *b)
+{
+	char chunk[65536];
+	ssize_t n;
+	int rc = 0;
+
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -46,12 +56,10 @@ cli_read(const char *path, struct buf *b)
 		if ((rc = buf_add(b, chunk, (size_t)n)) != 0)
 			break;
 	}
-	close(fd);
 	return rc;
 }
 
-/* Print d's diagnostics for file to stderr. */
-static void
+void
 cli_print_diags(const struct conf_diags *d, const char *file)
 {
 	struct buf out;

@@ -84,11 +84,26 @@ struct conf_source;
  *        sources/ots-prod.json); may be NULL for inline connections.
  * @prev: optional stored version; a secret written as "******" takes prev's
  *        value (what a read of the mount showed comes back unchanged).
+ *        A prev of another type is ignored, except the stand-in of
+ *        conf_source_view_prev() (any type).
  * Returns 0 and *out (warnings may be in d); ENG_EINVAL with the errors in
  * d; -ENOMEM.  d may be NULL (nothing recorded).
  */
 int	conf_source_parse(const char *name, const char *buf, size_t len,
 	    const struct conf_source *prev, struct conf_diags *d,
+	    struct conf_source **out) __attribute__((warn_unused_result));
+/**
+ * conf_source_view_prev - a stand-in for the stored version of a source
+ * when only its view in the mount (secrets shown as "******") is at hand,
+ * as for difs edit: every top-level accessKey/securityToken that the view
+ * (buf, len) shows as "******" is a stored secret the mount keeps for a
+ * "******" written back.  As @prev of conf_source_parse() it accepts
+ * "******" exactly for those members (whatever the new type) and the
+ * parsed source then holds "******" itself: for validation only, never
+ * for signing.  Returns 0 with *out NULL when the view shows no masked
+ * secret or does not parse; -ENOMEM.
+ */
+int	conf_source_view_prev(const char *buf, size_t len,
 	    struct conf_source **out) __attribute__((warn_unused_result));
 /** Wipes the secrets, then frees; NULL-safe. */
 void	conf_source_free(struct conf_source *src);

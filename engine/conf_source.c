@@ -275,8 +275,8 @@ conf_source_parse(const char *name, const char *buf, size_t len,
 	    CONF_SRC_OTS : CONF_SRC_OSS, root, &s);
 	if (rc != 0)
 		goto out;
-	if (prev != NULL && prev->type != s->type)
-		prev = NULL;
+	if (prev != NULL && prev->type != 0 && prev->type != s->type)
+		prev = NULL;	/* type 0: conf_source_view_prev's stand-in */
 	rc = -ENOMEM;
 	if (unmask(&c, root, "accessKey", prev ? prev->access_key : NULL, &s->access_key) ||
 	    unmask(&c, root, "securityToken", prev ? prev->token : NULL, &s->token) ||
@@ -435,6 +435,45 @@ load_quiet(const char *buf, size_t len, struct json_doc **doc)
 		return rc;
 	rc = json_parse(t, len, doc, &off);
 	free(t);
+	return rc;
+}
+
+/* a top-level secret member that a read of the mount shows masked */
+static int
+view_secret(const struct json *root, const char *key, char **dst)
+{
+	const char *v = json_str(json_get(root, key));
+
+	if (v == NULL || strcmp(v, CONF_MASK) != 0)
+		return 0;
+	return (*dst = strdup(CONF_MASK)) != NULL ? 0 : -ENOMEM;
+}
+
+int
+conf_source_view_prev(const char *buf, size_t len, struct conf_source **out)
+{
+	struct json_doc *doc = NULL;
+	struct conf_source *s = NULL;
+	const struct json *root;
+	int rc;
+
+	*out = NULL;
+	if ((rc = load_quiet(buf, len, &doc)) != 0)
+		return rc == -ENOMEM ? rc : 0;
+	root = json_doc_root(doc);
+	rc = -ENOMEM;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    view_secret(root, "accessKey", &s->access_key) != 0 ||
+	    view_secret(root, "securityToken", &s->token) != 0)
+		goto out;
+	if (s->access_key != NULL || s->token != NULL) {
+		*out = s;	/* type 0: matches any type */
+		s = NULL;
+	}
+	rc = 0;
+out:
+	conf_source_free(s);
+	json_doc_free(doc);
 	return rc;
 }
 

@@ -27,6 +27,8 @@ static const struct fs_cmd fs_cmds[] = {
 	{ "run",    cli_run,    "run JOB.json [-p name=value]... [--cycle YYYYMMDDHHMMSS]\n"
 	                        "                [--source FILE]... [--state DIR]\n"
 	                        "                                run one instance now, log to stderr" },
+	{ "edit",   cli_edit,   "edit MOUNT/jobs/NAME.json | MOUNT/sources/NAME.json\n"
+	                        "                                edit with $EDITOR, install when valid" },
 };
 
 static void

@@ -200,6 +200,51 @@ test_mask_merge(void)
 	buf_free(&back);
 }
 
+/* conf_source_view_prev: "******" is accepted where the mount's view showed
+ * it (a stored secret), and only there (difs edit) */
+static void
+test_view_prev(void)
+{
+	struct conf_source *prev = NULL, *s = NULL;
+	struct conf_diags *d = NULL;
+	struct buf view;
+	const char *as_oss = "{\"type\": \"oss\", \"endpoint\": \"http://127.0.0.1:1\", "
+	    "\"bucket\": \"b-1\", \"accessId\": \"i\", \"accessKey\": \"******\"}";
+
+	buf_init(&view, BUF_MAX_DOC);
+	is_rc(conf_diags_new(&d), 0, "diags");
+	is_rc(conf_mask_text(ots_src, strlen(ots_src), &view), 0, "the mount's view");
+	is_rc(conf_source_view_prev(view.p, view.len, &prev), 0, "stand-in from the view");
+	ok(prev != NULL && conf_source_security_token(prev) == NULL, "a stand-in with accessKey only");
+	is_rc(conf_source_parse("ots-prod", view.p, view.len, prev, d, &s), 0,
+	    "the view written back is valid with the stand-in");
+	is_str(s != NULL ? conf_source_access_key(s) : NULL, CONF_MASK, "the parsed key is only the mask");
+	conf_source_free(s);
+	s = NULL;
+	is_rc(conf_source_parse("ots-prod", as_oss, strlen(as_oss), prev, d, &s), 0,
+	    "another type keeps the masked secret too (the mount merges by member)");
+	conf_source_free(s);
+	s = NULL;
+	conf_source_free(prev);
+	prev = NULL;
+	buf_reset(&view);
+	is_rc(conf_mask_text(oss_src, strlen(oss_src), &view), 0, "view with a token");
+	is_rc(conf_source_view_prev(ots_src, strlen(ots_src), &prev), 0, "unmasked text");
+	ok(prev == NULL, "no masked secret: no stand-in");
+	is_rc(conf_source_parse("oss-backup", view.p, view.len, NULL, d, &s), ENG_EINVAL,
+	    "without a stand-in \"******\" is an error");
+	conf_diags_clear(d);
+	is_rc(conf_source_view_prev("{\"accessKey\": ", 14, &prev), 0, "unparsable view");
+	ok(prev == NULL, "unparsable view: no stand-in");
+	is_rc(conf_source_view_prev(view.p, view.len, &prev), 0, "stand-in with a token");
+	ok(prev != NULL && conf_source_security_token(prev) != NULL, "the token is stored too");
+	is_rc(conf_source_parse("oss-backup", view.p, view.len, prev, d, &s), 0, "view with a token is valid");
+	conf_source_free(s);
+	conf_source_free(prev);
+	conf_diags_free(d);
+	buf_free(&view);
+}
+
 static void
 test_seed_job(void)
 {
@@ -469,6 +514,7 @@ main(void)
 {
 	test_sources();
 	test_mask_merge();
+	test_view_prev();
 	test_seed_job();
 	test_resolve_revalidates();
 	test_diagnostics();
