@@ -146,7 +146,7 @@ edit_mount_fstype(const char *buf, size_t len, const char *root, char *out,
 	size_t field;
 
 	out[0] = '\0';
-	for (; line < end; line = nl + 1) {
+	for (; line < end; line = nl < end ? nl + 1 : end) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			nl = end;
 		/* field 5 (index 4) is the mount point */
