@@ -477,12 +477,20 @@ out:
 
 /* ---- validation ------------------------------------------------------------- */
 
-/* The valid sources of the mount's sources/, parsed from their views. */
+/*
+ * The valid sources of the mount's sources/, parsed from their views (a
+ * masked secret counts as stored).  A source with a NAME.json.error is
+ * left out even when its view parses: the mount may hold "******" literally
+ * (a new source written with it) or run an older version we cannot see;
+ * either way a job is only accepted here against a source that is valid
+ * as it reads.
+ */
 static int
 edit_load_sources(const struct edit *e, struct conf_srcset *set)
 {
 	char dir[PATH_MAX + 16], path[PATH_MAX + NAME_MAX + 32];
 	struct conf_source *prev, *src;
+	struct stat sb;
 	struct dirent *de;
 	struct buf b, name;
 	DIR *d;
@@ -498,6 +506,9 @@ edit_load_sources(const struct edit *e, struct conf_srcset *set)
 			continue;
 		buf_reset(&b);
 		buf_reset(&name);
+		(void)snprintf(path, sizeof(path), "%s/%s.error", dir, de->d_name);
+		if (lstat(path, &sb) == 0)
+			continue;
 		(void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (cli_read(path, &b) != 0)
 			continue;

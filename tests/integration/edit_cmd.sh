@@ -302,6 +302,18 @@ expect_rc 0 "job with datasources, first one missing"
 err_has '^jobs/ds\.json:[0-9]+:[0-9]+: error: datasource "no-such-source" is not among' "a missing datasource is an error"
 assert_same "$J/ds.json" "$WORK/ds.json" "job with datasources installed"
 assert_valid_def jobs ds "job with an ots and an oss datasource"
+# a source with a .error is not a valid datasource, even when its view
+# parses (here: a new source written with "******", so nothing is stored)
+cp "$WORK/s-oss.view2.json" "$S/s-masked.json" 2>/dev/null
+assert_invalid_def sources s-masked "a new source written with ******"
+sed 's/"s-oss"/"s-masked"/' "$WORK/ds.json" > "$WORK/ds.masked.json"
+ed_reset
+cp "$WORK/ds.masked.json" "$ED/1.json"
+run_edit 'n\n' "$J/ds.json"
+expect_rc 1 "a datasource whose source has a .error"
+err_has 'datasource "s-masked" is not among the valid sources' "a source with a .error is not valid"
+assert_same "$J/ds.json" "$WORK/ds.json" "datasource with a .error: job unchanged"
+rm -f "$S/s-masked.json"
 sed 's/"s-ots"/"s-oss"/' "$WORK/ds.json" > "$WORK/ds.type.json"
 ed_reset
 cp "$WORK/ds.type.json" "$ED/1.json"
