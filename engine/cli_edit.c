@@ -715,8 +715,8 @@ edit_install(struct edit *e)
 	if (lstat(errpath, &sb) == 0) {
 		buf_reset(&scratch);
 		(void)cli_read(errpath, &scratch);
-		fprintf(stderr, "difs edit: the mount did not accept %s (the previous definition "
-		    "keeps running); %s.error says:\n%s", e->rel, e->rel, scratch.p);
+		fprintf(stderr, "difs edit: the mount did not accept %s: its bytes are saved, "
+		    "but a previous valid version, if any, keeps running; %s.error says:\n%s", e->rel, e->rel, scratch.p);
 		if (scratch.len > 0 && scratch.p[scratch.len - 1] != '\n')
 			fputc('\n', stderr);
 		goto out;

@@ -313,7 +313,17 @@ run_edit 'n\n' "$J/ds.json"
 expect_rc 1 "a datasource whose source has a .error"
 err_has 'datasource "s-masked" is not among the valid sources' "a source with a .error is not valid"
 assert_same "$J/ds.json" "$WORK/ds.json" "datasource with a .error: job unchanged"
+# the mount has the last word: fixing s-masked but keeping its "******"
+# passes locally (its view shows a masked key) and the mount refuses it
+ed_reset
+echo 'sed -i s/edit-bucket/edit-bucket2/ "$1"' > "$ED/1.sh"
+run_edit '' "$S/s-masked.json"
+expect_rc 1 "an edit the mount refuses after all"
+err_has 'the mount did not accept sources/s-masked\.json' "says the mount refused it"
+err_has '^sources/s-masked\.json:[0-9]+:[0-9]+: error: "accessKey"' "prints its .error"
+assert_invalid_def sources s-masked "refused by the mount"
 rm -f "$S/s-masked.json"
+no_leftovers "refused by the mount"
 sed 's/"s-ots"/"s-oss"/' "$WORK/ds.json" > "$WORK/ds.type.json"
 ed_reset
 cp "$WORK/ds.type.json" "$ED/1.json"
