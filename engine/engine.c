@@ -851,6 +851,7 @@ eng_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int fl
 {
 	struct eng_handle *h;
 	struct eng_node *p, *n;
+	bool truncated = false;
 	int rc;
 
 	memset(oi, 0, sizeof(*oi));
@@ -860,7 +861,7 @@ eng_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int fl
 		return -EROFS;
 	if (!eng_in_defs(p))
 		return -EPERM;
-	if ((rc = eng_defs_create(e, parent, name, mode, flags, out, oi)) != 0)
+	if ((rc = eng_defs_create(e, parent, name, mode, flags, out, oi, &truncated)) != 0)
 		return rc;
 	/* the node exists and has a lookup reference: open it */
 	if ((n = eng_node_of(e, out->attr.ino)) == NULL ||
@@ -868,6 +869,7 @@ eng_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int fl
 		eng_forget(e, out->attr.ino, 1);
 		return -ENOMEM;
 	}
+	h->truncated = truncated;
 	oi->fh = (uint64_t)(uintptr_t)h;
 	return 0;
 }
@@ -936,6 +938,10 @@ eng_release(struct eng *e, uint64_t fh)
 
 	if (h == NULL)
 		return -EBADF;
+	/* a truncation nobody wrote after (": > x.json") is a change too; not
+	 * at flush: bash's "echo x > f" flushes once between O_TRUNC and write */
+	if (h->truncated && h->node->kind == ENG_K_FILE)
+		h->wrote = true;
 	rc = eng_flush(e, fh, 0);
 	eng_handle_free(e, h);
 	return rc;

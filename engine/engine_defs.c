@@ -419,7 +419,9 @@ eng_job_gone(struct eng *e, const char *name, pid_t pid, const char *what)
 	eng_stem(name, stem, sizeof(stem));
 	if (sched_job_remove(e->sched, stem) != 0)
 		return;
-	eng_def_note(e, ENG_INO_JOBS, name, pid, true, what,
+	/* INFO: editors rename the file away on every save; the scheduler says
+	 * WARN if the grace period really ends the job */
+	eng_def_note(e, ENG_INO_JOBS, name, pid, false, what,
 	    "the job stops being scheduled after the removal grace period unless a valid "
 	    "definition comes back; its history stays");
 	if (eng_removed_take(e, stem), (r = calloc(1, sizeof(*r))) == NULL)
@@ -640,8 +642,6 @@ eng_validate(struct eng *e, struct eng_node *n, bool *applied)
 			buf_printf(&errs, "%s/%s: error: %s\n", eng_dirname(n->f->dir), n->name,
 			    eng_strerror(rc));
 		}
-		log_warnx("%s/%s: invalid definition:\n%.*s", eng_dirname(n->f->dir), n->name,
-		    (int)(errs.len > 0 ? errs.len - 1 : 0), errs.p);
 		*applied = false;
 		if ((t = buf_take(&errs, NULL)) != NULL)
 			eng_set_errtext(e, n, t);
@@ -1046,6 +1046,7 @@ eng_defs_open(struct eng *e, struct eng_node *n, int flags, struct eng_handle *h
 		buf_truncate(&n->f->data, 0);
 		n->f->mtime_ns = n->f->ctime_ns = eng_now_ns(e);
 		n->f->unsaved = true;
+		h->truncated = true;
 	}
 	/*
 	 * Reads go to the engine, never to the kernel's page cache: with the
@@ -1063,7 +1064,7 @@ out:
 
 int
 eng_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int flags,
-    struct eng_entry *out, struct eng_open *oi)
+    struct eng_entry *out, struct eng_open *oi, bool *truncated)
 {
 	char def[ENG_NAME_MAX + 1];
 	struct eng_node *n;
@@ -1090,6 +1091,7 @@ eng_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, i
 			buf_truncate(&n->f->data, 0);
 			n->f->mtime_ns = n->f->ctime_ns = now;
 			n->f->unsaved = true;
+			*truncated = true;
 		}
 	} else {
 		if ((n = eng_file_new(e, parent, name, S_IFREG, mode & 07777, now, now)) == NULL) {
@@ -1148,6 +1150,7 @@ eng_defs_write(struct eng *e, struct eng_handle *h, uint64_t off, const void *da
 	f->mtime_ns = f->ctime_ns = eng_now_ns(e);
 	f->unsaved = true;
 	h->wrote = true;
+	h->truncated = false;	/* this write's commit covers it */
 	rc = 0;
 out:
 	pthread_mutex_unlock(&e->flock);

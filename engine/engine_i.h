@@ -109,6 +109,9 @@ struct eng_handle {
 	struct eng_node	*node;
 	int		 flags;		/* open(2) flags */
 	bool		 wrote;		/* wrote since its last commit */
+	bool		 truncated;	/* O_TRUNC emptied a file and nothing was
+					   written since: the last close validates
+					   it (": > x.json") */
 	pid_t		 pid;		/* the opener, or the last flush/fsync caller
 					   (0: unknown): named in the job's log */
 	struct buf	 snap;		/* generated files: the rendered content */
@@ -277,7 +280,8 @@ int	eng_defs_setattr(struct eng *e, struct eng_node *n, struct eng_handle *h,
 int	eng_defs_open(struct eng *e, struct eng_node *n, int flags,
 	    struct eng_handle *h, struct eng_open *out);
 int	eng_defs_create(struct eng *e, uint64_t parent, const char *name,
-	    mode_t mode, int flags, struct eng_entry *out, struct eng_open *oi);
+	    mode_t mode, int flags, struct eng_entry *out, struct eng_open *oi,
+	    bool *truncated);
 int	eng_defs_read(struct eng *e, struct eng_handle *h, uint64_t off,
 	    size_t size, struct buf *out);
 int	eng_defs_write(struct eng *e, struct eng_handle *h, uint64_t off,

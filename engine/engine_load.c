@@ -259,8 +259,12 @@ eng_defs_load(struct eng *e, struct eng_errbuf *eb)
 		for (n = e->files[i]; n != NULL; n = n->f->next)
 			/* errtext for invalid ones; an empty file (": > x.json",
 			 * nothing written yet) was not validated before either */
-			if (eng_file_is_def(n) && n->f->data.len > 0)
-				(void)eng_validate(e, n, &applied);
+			if (eng_file_is_def(n) && n->f->data.len > 0 &&
+			    eng_validate(e, n, &applied) == ENG_EINVAL)
+				log_warnx("%s/%s: invalid (see %s.error); %s", eng_dirname(n->f->dir),
+				    n->name, n->name, n->f->dir == ENG_INO_JOBS ?
+				    "its last valid definition runs, if it had one" :
+				    "its last valid source is used, if it had one");
 	rc = 0;
 	goto out;
 fail:

@@ -1171,9 +1171,11 @@ sched_step(struct sched *s)
 	for (jp = &s->jobs; (j = *jp) != NULL;) {
 		if (j->removed_ms != 0 && now - j->removed_ms >= s->cfg.grace_ms) {
 			*jp = j->next;
-			log_info("job %s: removed (its instance history stays)", j->name);
-			sched_log(s, j->name, NULL, j->def->tz, LOG_LVL_INFO,
-			    "job removed: no new instances are scheduled; history stays");
+			log_warnx("job %s: removed: its file did not come back within the removal "
+			    "grace period (its instance history stays)", j->name);
+			sched_log(s, j->name, NULL, j->def->tz, LOG_LVL_WARN,
+			    "job removed: its file did not come back within the removal grace period; "
+			    "no new instances are scheduled; history stays");
 			sched_def_unref(j->def);
 			free(j->name);
 			free(j);

@@ -361,6 +361,14 @@ test_bash_redirect(struct eng *e)
 	s = get(e, ENG_INO_JOBS, "j1.json");
 	is_str(s, job_ok2, "bash >: bytes read back");
 	free(s);
+	/* ": > x.json": OPEN(O_TRUNC), FLUSH, RELEASE: the last close validates */
+	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, 0, &oi), 0, ": >: open with O_TRUNC");
+	is_rc(eng_flush(e, oi.fh, 0), 0, ": >: flush");
+	is_int(lk(e, ENG_INO_JOBS, "j1.json.error"), 0, ": >: no .error at the flush");
+	is_rc(eng_release(e, oi.fh), 0, ": >: release");
+	ok(lk(e, ENG_INO_JOBS, "j1.json.error") != 0, ": >: the emptied job is invalid: .error");
+	ok(sched_job_defined(eng_scheduler(e), "j1"), ": >: the running definition stays");
+	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_ok2, O_TRUNC), 0, "put it back");
 
 	/* >> appends */
 	is_rc(eng_open(e, ino, O_WRONLY | O_APPEND, 0, &oi), 0, ">>: open O_APPEND");

@@ -54,10 +54,12 @@ assert_same "$J/echojob.json" "$WORK/echo.json" "cat >> completes the job"
 assert_valid_def jobs echojob "cat >> completes the job"
 : > "$J/echojob.json"
 check "': >' truncates to 0 bytes" test "$(stat -c %s "$J/echojob.json")" = 0
-# a truncating open + flush with nothing written: no error, no change of
-# the running definition (instances/echojob stays)
+# a truncating open with nothing written: ": >" exits 0; the emptied file
+# is a change like any other (an empty job is invalid: .error and a WARN
+# line by bash), and the running definition stays (instances/echojob stays)
 check "truncated job still has its instances dir" test -d "$MNT/instances/echojob"
-assert_absent "$J/echojob.json.error" "truncate + flush without a write raises no error"
+assert_invalid_def jobs echojob "': >' empties the job"
+check "the job log says bash emptied it" grep -q "WARN definition: jobs/echojob.json saved by bash (pid [0-9]*): INVALID" "$MNT/instances/echojob/log"
 
 # python open().write(), valid and invalid: write and close succeed
 sed 's/hello, world/hello, python/' "$WORK/t1.json" | sed 's/tooljob/pyjob/' > "$WORK/py.json"
@@ -132,7 +134,7 @@ redirect_gt() {
 def_start gtjob
 def_edit_cycle gtjob bash redirect_gt
 
-# >> : ': >' empties the running job (no change: nothing written), then
+# >> : ': >' empties the running job (an invalid save of its own), then
 # >> appends the first 10 lines of the new version (invalid: the JSON is
 # cut short) and >> appends the rest (valid: the new version)
 redirect_append() {
