@@ -12,5 +12,8 @@ int	cli_check(int argc, char **argv);
 int	cli_params(int argc, char **argv);
 int	cli_run(int argc, char **argv);
 int	cli_edit(int argc, char **argv);
+/* cli_backup.c: copies of the state store (work while a mount runs) */
+int	cli_backup(int argc, char **argv);
+int	cli_restore(int argc, char **argv);
 
 #endif /* DIFS_CLI_H */

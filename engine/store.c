@@ -31,13 +31,17 @@
  * where off is the record's first byte in the concatenated log.  Byte order of
  * the keys is offset order, so read(off) is MDB_SET_RANGE + one step back.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,12 +293,24 @@ store_lock_pid(int fd)
 	return pid > 0 ? pid : -1;
 }
 
+/* ENG_ELOCKED naming the holder of the lock file fd */
+static int
+store_lock_busy(int fd, const char *dir, struct eng_errbuf *eb)
+{
+	long pid = store_lock_pid(fd);
+
+	if (pid > 0)
+		return eng_errbuf_set(eb, ENG_ELOCKED,
+		    "state directory %s is in use by process %ld", dir, pid);
+	return eng_errbuf_set(eb, ENG_ELOCKED,
+	    "state directory %s is in use by another process", dir);
+}
+
 static int
 store_lock(const char *dir, int *fdp, struct eng_errbuf *eb)
 {
 	char path[PATH_MAX], pidtxt[32];
 	int fd, n, rc, saverr;
-	long pid;
 
 	n = snprintf(path, sizeof(path), "%s/lock", dir);
 	if (n < 0 || (size_t)n >= sizeof(path))
@@ -307,13 +323,7 @@ store_lock(const char *dir, int *fdp, struct eng_errbuf *eb)
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		saverr = errno;
 		if (saverr == EWOULDBLOCK) {
-			pid = store_lock_pid(fd);
-			if (pid > 0)
-				rc = eng_errbuf_set(eb, ENG_ELOCKED,
-				    "state directory %s is in use by process %ld", dir, pid);
-			else
-				rc = eng_errbuf_set(eb, ENG_ELOCKED,
-				    "state directory %s is in use by another process", dir);
+			rc = store_lock_busy(fd, dir, eb);
 		} else {
 			rc = eng_errbuf_set(eb, -saverr, "%s: flock: %s", path, strerror(saverr));
 		}
@@ -1519,4 +1529,537 @@ store_log_delete(struct store_txn *t, const void *ikey, size_t iklen)
 	if ((rc = store_log_key_check(ikey, iklen)) != 0)
 		return rc;
 	return store_del_prefix(t, STORE_DB_LOGS, ikey, iklen, NULL);
+}
+
+/* ---- backup and restore ---------------------------------------------------- */
+
+#define STORE_PUMP_CHUNK	((size_t)1 << 20)	/**< bytes per read/write */
+#define STORE_RESTORE_TMP	"data.mdb.restore"
+
+/* eb->msg = "what: " eb->msg (rc returned) */
+static int
+store_errbuf_prefix(struct eng_errbuf *eb, int rc, const char *what)
+{
+	char tmp[sizeof(eb->msg)];
+
+	if (eb == NULL)
+		return rc;
+	memcpy(tmp, eb->msg, sizeof(tmp));
+	tmp[sizeof(tmp) - 1] = '\0';
+	return eng_errbuf_set(eb, rc, "%s: %s", what, tmp[0] != '\0' ? tmp : eng_strerror(rc));
+}
+
+/* write all of p to fd; -errno (EINTR only when cancelled) */
+static int
+store_write_all(int fd, const unsigned char *p, size_t len,
+    const volatile sig_atomic_t *cancel)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR && (cancel == NULL || !*cancel))
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * store_pump - copy in to out until in's end.  *bytes gets the count.
+ * Returns 0, -EINTR (cancelled), -ENOMEM, or the -errno of a read (*rd = 1)
+ * or of a write (*rd = 0).
+ */
+static int
+store_pump(int in, int out, const volatile sig_atomic_t *cancel,
+    uint64_t *bytes, int *rd)
+{
+	unsigned char *chunk;
+	ssize_t n;
+	int rc = 0;
+
+	*bytes = 0;
+	*rd = 0;
+	if ((chunk = malloc(STORE_PUMP_CHUNK)) == NULL)
+		return -ENOMEM;
+	while (rc == 0) {
+		if (cancel != NULL && *cancel)
+			rc = -EINTR;
+		else if ((n = read(in, chunk, STORE_PUMP_CHUNK)) > 0) {
+			if ((rc = store_write_all(out, chunk, (size_t)n, cancel)) == 0)
+				*bytes += (uint64_t)n;
+		} else if (n == 0)
+			break;
+		else if (errno != EINTR) {
+			rc = -errno;
+			*rd = 1;
+		}
+	}
+	free(chunk);
+	return rc;
+}
+
+int
+store_fsync_dir(const char *dir)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* a read-only environment handle on path (flags: MDB_NOSUBDIR|MDB_NOLOCK) */
+static int
+store_env_ro(const char *path, const char *what, unsigned flags, MDB_env **out,
+    struct eng_errbuf *eb)
+{
+	MDB_env *env = NULL;
+	int mrc;
+
+	*out = NULL;
+	if ((mrc = mdb_env_create(&env)) != 0)
+		return eng_errbuf_set(eb, store_xlate(mrc), "%s: mdb_env_create: %s", what,
+		    mdb_strerror(mrc));
+	if ((mrc = mdb_env_set_maxdbs(env, STORE_DB__COUNT)) == 0)
+		mrc = mdb_env_open(env, path, flags | MDB_RDONLY | MDB_NOTLS, 0600);
+	if (mrc != 0) {
+		mdb_env_close(env);
+		if (mrc == MDB_INVALID)
+			return eng_errbuf_set(eb, ENG_EVERSION,
+			    "%s: not an LMDB file (so neither a difs backup nor a state store)",
+			    what);
+		if (mrc == MDB_VERSION_MISMATCH)
+			return eng_errbuf_set(eb, ENG_EVERSION,
+			    "%s: written by an incompatible LMDB version", what);
+		return eng_errbuf_set(eb, store_xlate(mrc), "%s: %s", what, mdb_strerror(mrc));
+	}
+	*out = env;
+	return 0;
+}
+
+/*
+ * store_env_check - in one read txn of env: every named database exists,
+ * the schema version is ours and, when entries is non-NULL, each database
+ * yields by cursor as many keys as it claims (entries[] gets them).
+ */
+static int
+store_env_check(MDB_env *env, const char *what, uint64_t *entries,
+    struct eng_errbuf *eb)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_dbi dbi[STORE_DB__COUNT];
+	MDB_stat st;
+	MDB_val k, v;
+	uint64_t n;
+	int rc, mrc, tries = 0;
+
+	while ((mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) == MDB_MAP_RESIZED &&
+	    tries++ < 3) {
+		/* the mount grew the map since we opened: adopt its size */
+		if ((mrc = mdb_env_set_mapsize(env, 0)) != 0)
+			break;
+	}
+	if (mrc != 0)
+		return eng_errbuf_set(eb, store_xlate(mrc), "%s: beginning a read txn: %s",
+		    what, mdb_strerror(mrc));
+	for (int i = 0; i < STORE_DB__COUNT; i++) {
+		mrc = mdb_dbi_open(txn, store_db_names[i], 0, &dbi[i]);
+		if (mrc == MDB_NOTFOUND || mrc == MDB_INCOMPATIBLE) {
+			rc = eng_errbuf_set(eb, ENG_ECORRUPT,
+			    "%s: an LMDB file but not a difs state store (no database \"%s\")",
+			    what, store_db_names[i]);
+			goto out;
+		}
+		if (mrc != 0) {
+			rc = eng_errbuf_set(eb, store_xlate(mrc), "%s: opening database %s: %s",
+			    what, store_db_names[i], mdb_strerror(mrc));
+			goto out;
+		}
+	}
+	if ((rc = store_check_schema(txn, dbi[STORE_DB_META], eb)) != 0) {
+		rc = store_errbuf_prefix(eb, rc, what);
+		goto out;
+	}
+	for (int i = 0; entries != NULL && i < STORE_DB__COUNT; i++) {
+		if ((mrc = mdb_stat(txn, dbi[i], &st)) != 0 ||
+		    (mrc = mdb_cursor_open(txn, dbi[i], &c)) != 0)
+			break;
+		n = 0;
+		for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+		    mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			n++;
+		mdb_cursor_close(c);
+		c = NULL;
+		if (mrc != MDB_NOTFOUND)
+			break;
+		mrc = 0;
+		if (n != st.ms_entries) {
+			rc = eng_errbuf_set(eb, ENG_ECORRUPT,
+			    "%s: database %s claims %zu entries but %" PRIu64 " read back",
+			    what, store_db_names[i], st.ms_entries, n);
+			goto out;
+		}
+		entries[i] = n;
+	}
+	if (mrc != 0) {
+		rc = eng_errbuf_set(eb, store_xlate(mrc), "%s: reading: %s", what,
+		    mdb_strerror(mrc));
+		goto out;
+	}
+	rc = 0;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+struct store_copy {
+	MDB_env	*env;
+	int	 wfd;		/**< write end of the pipe; closed by the thread */
+	int	 mrc;		/**< the copy's result */
+};
+
+/* the compacting copy, into the pipe the caller's thread drains */
+static void *
+store_copy_main(void *arg)
+{
+	struct store_copy *c = arg;
+
+	for (int tries = 0;; tries++) {
+		/* MDB_MAP_RESIZED comes from the copy's txn_begin, before any
+		 * byte is written, so the copy can simply start again */
+		c->mrc = mdb_env_copyfd2(c->env, c->wfd, MDB_CP_COMPACT);
+		if (c->mrc != MDB_MAP_RESIZED || tries >= 3)
+			break;
+		if ((c->mrc = mdb_env_set_mapsize(c->env, 0)) != 0)
+			break;
+	}
+	close(c->wfd);
+	c->wfd = -1;
+	return NULL;
+}
+
+int
+store_backup(const char *dir, int fd, const volatile sig_atomic_t *cancel,
+    struct store_dump_info *info, struct eng_errbuf *eb)
+{
+	struct store_copy c = { NULL, -1, 0 };
+	char path[PATH_MAX];
+	struct stat sb;
+	sigset_t all, old;
+	pthread_t th;
+	uint64_t bytes = 0;
+	int rc, n, rd, pfd[2] = { -1, -1 };
+
+	if (dir == NULL || dir[0] == '\0' || fd < 0)
+		return eng_errbuf_set(eb, -EINVAL, "no state directory or output");
+	n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return eng_errbuf_set(eb, -ENAMETOOLONG, "%s: path too long", dir);
+	if (stat(path, &sb) != 0) {
+		rc = -errno;
+		if (rc == -ENOENT)
+			return eng_errbuf_set(eb, rc, "no state store in %s (no data.mdb): "
+			    "nothing to back up", dir);
+		return eng_errbuf_set(eb, rc, "%s: %s", path, strerror(-rc));
+	}
+	/* a reader like any other: no flock, so a mount on dir keeps running */
+	if ((rc = store_env_ro(dir, dir, 0, &c.env, eb)) != 0)
+		goto out;
+	if ((rc = store_env_check(c.env, dir, NULL, eb)) != 0)
+		goto out;
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		rc = eng_errbuf_set(eb, -errno, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	c.wfd = pfd[1];
+	pfd[1] = -1;
+	/* signals (SIGINT for cancel, SIGPIPE as EPIPE) stay with this thread:
+	 * the copy threads inherit the blocked mask */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&th, NULL, store_copy_main, &c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		close(c.wfd);
+		rc = eng_errbuf_set(eb, -rc, "starting the copy: %s", strerror(rc));
+		goto out;
+	}
+	rc = store_pump(pfd[0], fd, cancel, &bytes, &rd);
+	close(pfd[0]);		/* a copy still writing stops with EPIPE */
+	pfd[0] = -1;
+	pthread_join(th, NULL);
+	if (rc == -EINTR)
+		rc = eng_errbuf_set(eb, rc, "backup of %s interrupted", dir);
+	else if (rc != 0)
+		rc = eng_errbuf_set(eb, rc, "%s backup of %s: %s", rd ? "reading the" :
+		    "writing the", dir, strerror(-rc));
+	else if (c.mrc != 0)
+		rc = eng_errbuf_set(eb, store_xlate(c.mrc), "copying %s: %s", dir,
+		    mdb_strerror(c.mrc));
+	if (rc != 0)
+		goto out;
+	if (info != NULL) {
+		memset(info, 0, sizeof(*info));
+		info->bytes = bytes;
+		info->schema = STORE_SCHEMA_VERSION;
+	}
+	rc = 0;
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (c.env != NULL)
+		mdb_env_close(c.env);
+	return rc;
+}
+
+/* store_inspect of path, named what in messages */
+static int
+store_inspect_as(const char *path, const char *what, struct store_dump_info *info,
+    struct eng_errbuf *eb)
+{
+	struct store_dump_info di;
+	MDB_envinfo ei;
+	MDB_env *env = NULL;
+	MDB_stat st;
+	struct stat sb;
+	uint64_t need;
+	int rc, mrc;
+
+	memset(&di, 0, sizeof(di));
+	if (path == NULL || path[0] == '\0')
+		return eng_errbuf_set(eb, -EINVAL, "no file given");
+	if (stat(path, &sb) != 0) {
+		rc = -errno;
+		return eng_errbuf_set(eb, rc, "%s: %s", what, strerror(-rc));
+	}
+	if (S_ISDIR(sb.st_mode))
+		return eng_errbuf_set(eb, -EISDIR, "%s: is a directory (a backup is one file, "
+		    "as difs backup writes it)", what);
+	if (!S_ISREG(sb.st_mode))
+		return eng_errbuf_set(eb, -EINVAL, "%s: not a regular file", what);
+	if (sb.st_size == 0)
+		return eng_errbuf_set(eb, ENG_ECORRUPT, "%s: empty file, not a difs backup", what);
+	/* no lock file beside path, nothing written */
+	if ((rc = store_env_ro(path, what, MDB_NOSUBDIR | MDB_NOLOCK, &env, eb)) != 0)
+		return rc;
+	/* pages past the end of a truncated file would fault when read */
+	if ((mrc = mdb_env_info(env, &ei)) != 0 || (mrc = mdb_env_stat(env, &st)) != 0) {
+		rc = eng_errbuf_set(eb, store_xlate(mrc), "%s: %s", what, mdb_strerror(mrc));
+		goto out;
+	}
+	need = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
+	if ((uint64_t)sb.st_size < need) {
+		rc = eng_errbuf_set(eb, ENG_ECORRUPT, "%s: truncated (%jd bytes, its pages "
+		    "need %" PRIu64 ")", what, (intmax_t)sb.st_size, need);
+		goto out;
+	}
+	if ((rc = store_env_check(env, what, di.entries, eb)) != 0)
+		goto out;
+	di.bytes = (uint64_t)sb.st_size;
+	di.schema = STORE_SCHEMA_VERSION;
+	if (info != NULL)
+		*info = di;
+	rc = 0;
+out:
+	mdb_env_close(env);
+	return rc;
+}
+
+int
+store_inspect(const char *path, struct store_dump_info *info, struct eng_errbuf *eb)
+{
+	return store_inspect_as(path, path, info, eb);
+}
+
+/*
+ * store_dir_entry - the first entry of dir other than ".", ".." and skip
+ * (may be NULL) into name.  1 found, 0 none, or -errno.
+ */
+static int
+store_dir_entry(const char *dir, const char *skip, char *name, size_t namesz)
+{
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -errno;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (skip != NULL && strcmp(de->d_name, skip) == 0))
+			continue;
+		(void)snprintf(name, namesz, "%s", de->d_name);
+		rc = 1;
+		break;
+	}
+	if (rc == 0 && errno != 0)
+		rc = -errno;
+	closedir(d);
+	return rc;
+}
+
+/* ENG_ELOCKED when a process holds DIR/lock; 0 otherwise (nothing written) */
+static int
+store_lock_probe(const char *dir, struct eng_errbuf *eb)
+{
+	char path[PATH_MAX];
+	int fd, n, rc = 0;
+
+	n = snprintf(path, sizeof(path), "%s/lock", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			rc = store_lock_busy(fd, dir, eb);
+	} else {
+		(void)flock(fd, LOCK_UN);
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * store_restore_target - dir is missing (then created 0700, *made = 1) or
+ * an empty directory; a held or non-empty one is refused with the reason.
+ */
+static int
+store_restore_target(const char *dir, int *made, struct eng_errbuf *eb)
+{
+	char name[256];
+	struct stat sb;
+	int rc;
+
+	*made = 0;
+	if (stat(dir, &sb) != 0) {
+		rc = -errno;
+		if (rc != -ENOENT)
+			return eng_errbuf_set(eb, rc, "state directory %s: %s", dir, strerror(-rc));
+		if ((rc = store_mkdir_p(dir, 0700)) != 0)
+			return eng_errbuf_set(eb, rc, "creating state directory %s: %s", dir,
+			    strerror(-rc));
+		*made = 1;
+		return 0;
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return eng_errbuf_set(eb, -ENOTDIR, "%s exists and is not a directory", dir);
+	if ((rc = store_lock_probe(dir, eb)) != 0)
+		return store_errbuf_prefix(eb, rc, "refusing to restore");
+	rc = store_dir_entry(dir, NULL, name, sizeof(name));
+	if (rc < 0)
+		return eng_errbuf_set(eb, rc, "state directory %s: %s", dir, strerror(-rc));
+	if (rc > 0)
+		return eng_errbuf_set(eb, -ENOTEMPTY, "refusing to restore: state directory %s "
+		    "is not empty (it has \"%s\"); restore into a new or empty directory",
+		    dir, name);
+	return 0;
+}
+
+int
+store_restore(int src_fd, const char *dir, const volatile sig_atomic_t *cancel,
+    struct store_dump_info *info, struct eng_errbuf *eb)
+{
+	char lockp[PATH_MAX], tmpp[PATH_MAX], datap[PATH_MAX], lmdbp[PATH_MAX], name[256];
+	struct store_dump_info di;
+	struct store *s = NULL;
+	uint64_t bytes;
+	int rc, rd, made = 0, lock_fd = -1, tfd = -1, have_tmp = 0, have_data = 0;
+
+	if (dir == NULL || dir[0] == '\0' || src_fd < 0)
+		return eng_errbuf_set(eb, -EINVAL, "no state directory or input");
+	if (snprintf(lockp, sizeof(lockp), "%s/lock", dir) >= (int)sizeof(lockp) ||
+	    snprintf(tmpp, sizeof(tmpp), "%s/" STORE_RESTORE_TMP, dir) >= (int)sizeof(tmpp) ||
+	    snprintf(datap, sizeof(datap), "%s/data.mdb", dir) >= (int)sizeof(datap) ||
+	    snprintf(lmdbp, sizeof(lmdbp), "%s/lock.mdb", dir) >= (int)sizeof(lmdbp))
+		return eng_errbuf_set(eb, -ENAMETOOLONG, "%s: path too long", dir);
+	if ((rc = store_restore_target(dir, &made, eb)) != 0)
+		return rc;
+	/* held like a mount holds it: a mount or restore starting now is refused */
+	if ((rc = store_lock(dir, &lock_fd, eb)) != 0) {
+		lock_fd = -1;
+		rc = store_errbuf_prefix(eb, rc, "refusing to restore");
+		goto out;
+	}
+	if ((rc = store_dir_entry(dir, "lock", name, sizeof(name))) != 0) {
+		if (rc > 0)
+			rc = eng_errbuf_set(eb, -ENOTEMPTY, "refusing to restore: %s got \"%s\" "
+			    "meanwhile", dir, name);
+		else
+			rc = eng_errbuf_set(eb, rc, "%s: %s", dir, strerror(-rc));
+		goto out;
+	}
+	if ((tfd = open(tmpp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		rc = eng_errbuf_set(eb, -errno, "%s: %s", tmpp, strerror(errno));
+		goto out;
+	}
+	have_tmp = 1;
+	if ((rc = store_pump(src_fd, tfd, cancel, &bytes, &rd)) != 0) {
+		if (rc == -EINTR)
+			rc = eng_errbuf_set(eb, rc, "restore into %s interrupted", dir);
+		else
+			rc = eng_errbuf_set(eb, rc, "%s: %s", rd ? "reading the backup" : tmpp,
+			    strerror(-rc));
+		goto out;
+	}
+	if (fsync(tfd) != 0 || close(tfd) != 0) {
+		tfd = -1;
+		rc = eng_errbuf_set(eb, -errno, "%s: %s", tmpp, strerror(errno));
+		goto out;
+	}
+	tfd = -1;
+	if (bytes == 0) {
+		rc = eng_errbuf_set(eb, ENG_ECORRUPT, "the backup is empty (0 bytes read)");
+		goto out;
+	}
+	if ((rc = store_inspect_as(tmpp, "the backup", &di, eb)) != 0)
+		goto out;
+	if (rename(tmpp, datap) != 0) {
+		rc = eng_errbuf_set(eb, -errno, "rename to %s: %s", datap, strerror(errno));
+		goto out;
+	}
+	have_tmp = 0;
+	have_data = 1;
+	if ((rc = store_fsync_dir(dir)) != 0) {
+		rc = eng_errbuf_set(eb, rc, "%s: fsync: %s", dir, strerror(-rc));
+		goto out;
+	}
+	/* the proof: it opens as a state store (non-exclusive: we hold the lock) */
+	if ((rc = store_open(dir, NULL, &s, eb)) != 0)
+		goto out;
+	store_close(s);
+	if (info != NULL)
+		*info = di;
+	rc = 0;
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (rc != 0) {
+		/* leave dir as it was */
+		if (have_tmp)
+			(void)unlink(tmpp);
+		if (have_data) {
+			(void)unlink(datap);
+			(void)unlink(lmdbp);
+		}
+		if (lock_fd >= 0)
+			(void)unlink(lockp);
+	}
+	if (lock_fd >= 0) {
+		if (rc == 0 && ftruncate(lock_fd, 0) != 0)
+			log_debug("state store: clearing lock file: %s", strerror(errno));
+		close(lock_fd);
+	}
+	if (rc != 0 && made)
+		(void)rmdir(dir);
+	return rc;
 }

@@ -8,6 +8,7 @@
  * Layout of a state directory DIR:
  *   DIR/data.mdb, DIR/lock.mdb   the LMDB environment
  *   DIR/lock                     process lock (flock), holds the owner's pid
+ *   DIR/data.mdb.restore         only while store_restore writes the store
  *
  * Named databases and their keys (values are opaque bytes: callers encode
  * them; only the log helpers below interpret what they store):
@@ -60,6 +61,7 @@
 #ifndef DIFS_STORE_H
 #define DIFS_STORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -385,5 +387,83 @@ void	store_log_hdr_encode(const struct store_log_hdr *h, void *out);
  *  from p).  0 or ENG_ECORRUPT. */
 int	store_log_rec_decode(const void *p, size_t len, uint64_t *seq,
 	    const void **data, size_t *dlen);
+
+/* ---- backup and restore ---------------------------------------------------*/
+/*
+ * A backup is one file: a compacted copy of DIR/data.mdb (an LMDB
+ * environment in a single file, as `mdb_dump -n` reads it), holding every
+ * named database with the real secrets.  It is taken as one consistent
+ * snapshot (one read txn) while a mount keeps running, and restored into a
+ * new or empty state directory.
+ */
+
+/** What a backup file holds (store_inspect, store_restore) or how much was
+ *  written (store_backup: bytes only). */
+struct store_dump_info {
+	uint64_t bytes;				/**< size of the file, bytes */
+	uint64_t entries[STORE_DB__COUNT];	/**< keys per named database */
+	uint32_t schema;			/**< its STORE_SCHEMA_KEY version */
+};
+
+/**
+ * store_backup - write a consistent, compacted copy of the state store in
+ * dir (DIR/data.mdb) to fd, from fd's current offset (a regular file, a pipe,
+ * a socket).  dir is opened as one more reader, never written and never
+ * locked: a mount holding dir keeps running, and its map growth during the
+ * copy is followed (MDB_MAP_RESIZED).  The snapshot is that of one read txn
+ * begun at the start of the copy.  fd is not fsynced or closed.  The caller
+ * should ignore SIGPIPE when fd may be a pipe (a closed reader then gives
+ * -EPIPE).
+ * @param[in] cancel  optional: when it becomes non-zero (a signal handler's
+ *                    flag; install the handler without SA_RESTART), the copy
+ *                    stops and -EINTR is returned; bytes already written to
+ *                    fd are the caller's to discard
+ * @param[out] info   optional: bytes written (entries are not filled)
+ * @return 0, -ENOENT (no store in dir), ENG_EVERSION (newer schema, not an
+ *         LMDB store), ENG_ECORRUPT, -EINTR, -EPIPE, -ENOSPC or another
+ *         -errno from writing fd, or a translated LMDB error; eb says which.
+ */
+int	store_backup(const char *dir, int fd, const volatile sig_atomic_t *cancel,
+	    struct store_dump_info *info, struct eng_errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/** store_fsync_dir - fsync directory dir, so that a rename or create in it
+ *  survives a crash.  0 or -errno. */
+int	store_fsync_dir(const char *dir);
+
+/**
+ * store_inspect - check that path is a difs backup (or a data.mdb) this difs
+ * can restore: an LMDB file, not truncated, with every named database and
+ * schema version STORE_SCHEMA_VERSION, whose databases read back key by key
+ * as many entries as they claim.  Opened read-only without a lock file
+ * (nothing is created beside path).  Must not run while another process
+ * writes the file.
+ * @param[out] info  optional: size, entries per database, schema version
+ * @return 0, -ENOENT, -EISDIR, -EINVAL (not a regular file), ENG_EVERSION
+ *         (not an LMDB file, incompatible LMDB format, newer schema),
+ *         ENG_ECORRUPT (empty, truncated, not a difs store, entries lost),
+ *         or another error; eb names path and the reason.
+ */
+int	store_inspect(const char *path, struct store_dump_info *info,
+	    struct eng_errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/**
+ * store_restore - make dir a state directory holding the backup read from
+ * src_fd (a regular file or a pipe; read to its end).  dir must not exist
+ * or be empty; it is created 0700 and held with the flock on DIR/lock (as a
+ * mount holds it) while the bytes go to DIR/data.mdb.restore (0600),
+ * fsynced, checked with store_inspect, renamed to DIR/data.mdb and opened
+ * with store_open.  On any failure everything the call created is removed
+ * again (dir too when the call made it; missing parents stay), so dir is
+ * as before.  cancel works as for store_backup (-EINTR, rolled back).
+ * @param[out] info  optional: what was restored (store_inspect)
+ * @return 0, ENG_ELOCKED (a mount or another restore holds dir; eb has the
+ *         pid), -ENOTEMPTY (dir has entries), -ENOTDIR, the errors of
+ *         store_inspect and store_open, or an -errno of reading or writing.
+ */
+int	store_restore(int src_fd, const char *dir, const volatile sig_atomic_t *cancel,
+	    struct store_dump_info *info, struct eng_errbuf *eb)
+    __attribute__((warn_unused_result));
 
 #endif /* DIFS_STORE_H */

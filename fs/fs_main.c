@@ -29,6 +29,9 @@ static const struct fs_cmd fs_cmds[] = {
 	                        "                                run one instance now, log to stderr" },
 	{ "edit",   cli_edit,   "edit MOUNT/jobs/NAME.json | MOUNT/sources/NAME.json\n"
 	                        "                                edit with $EDITOR, install when valid" },
+	{ "backup", cli_backup, "backup [--state DIR] [--force] FILE|-\n"
+	                        "                                consistent copy of the state (mount may run)" },
+	{ "restore", cli_restore, "restore FILE|- [--state DIR]  a backup into a new or empty state dir" },
 };
 
 static void
