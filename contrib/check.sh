@@ -30,6 +30,7 @@ pkgs=(
   nodejs npm python3
   jq tmux vim-nox emacs-nox nano ed procps psmisc
   rsync
+  lmdb-utils
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -132,7 +133,7 @@ if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
     meson test -C "$ASAN_DIR" --print-errorlogs --num-processes 2 "${asan_suites[@]}"
     count_results "$ASAN_DIR"
     # the mount under ASan: concurrent readers/writers, POSIX file ops, ctl
-    asan_it=(it_concurrent it_files_posix it_ctl it_tools)
+    asan_it=(it_concurrent it_files_posix it_ctl it_tools it_backup)
     echo "== meson test ($ASAN_DIR: ${asan_it[*]})"
     meson test -C "$ASAN_DIR" --print-errorlogs --num-processes 1 "${asan_it[@]}"
     count_results "$ASAN_DIR"
