@@ -58,7 +58,7 @@ out=$(complete_words difs "")
 has "$out" mount && has "$out" check && has "$out" params && has "$out" run
 ok $? "difs <TAB>: the subcommands"
 out=$(complete_words difs r)
-[ "$out" = run ]; ok $? "difs r<TAB> -> run ($out)"
+[ "$(echo $out)" = "restore run" ]; ok $? "difs r<TAB> -> restore run ($(echo $out))"
 out=$(complete_words difs --v)
 [ "$out" = --version ]; ok $? "difs --v<TAB> -> --version"
 out=$(complete_words difs run --s)
@@ -91,6 +91,19 @@ out=$(complete_words difs e)
 [ "$out" = edit ]; ok $? "difs e<TAB> -> edit ($out)"
 out=$(complete_words difs edit jobs/)
 [ "$out" = jobs/seed.json ]; ok $? "difs edit jobs/<TAB> -> jobs/seed.json ($out)"
+out=$(complete_words difs b)
+[ "$out" = backup ]; ok $? "difs b<TAB> -> backup ($out)"
+out=$(complete_words difs res)
+[ "$out" = restore ]; ok $? "difs res<TAB> -> restore ($out)"
+out=$(complete_words difs backup --)
+has "$out" --state && has "$out" --force && has "$out" --help
+ok $? "difs backup --<TAB>: --state --force --help ($(echo $out))"
+out=$(complete_words difs restore --)
+has "$out" --state && ! has "$out" --force; ok $? "difs restore --<TAB>: --state, no --force ($(echo $out))"
+out=$(complete_words difs restore "")
+has "$out" b.txt && has "$out" a.json; ok $? "difs restore <TAB>: any file ($(echo $out))"
+out=$(complete_words difs backup --state "")
+has "$out" sub && ! has "$out" a.json; ok $? "difs backup --state <TAB>: directories"
 out=$(complete_words difs-load --p)
 [ "$out" = --pk ]; ok $? "difs-load --p<TAB> -> --pk"
 out=$(complete_words difs-load --pk "")
