@@ -30,6 +30,17 @@
  *   K || BE64(off)    -> record: BE u64 seq || data
  * where off is the record's first byte in the concatenated log.  Byte order of
  * the keys is offset order, so read(off) is MDB_SET_RANGE + one step back.
+ *
+ * Backup and restore.  store_backup opens DIR as a separate read-only
+ * environment (one more reader; no flock, never a write) and runs
+ * mdb_env_copyfd2(MDB_CP_COMPACT) in a thread into a pipe that the calling
+ * thread drains into the output, so the byte count is exact for any fd, a
+ * cancel flag is polled, and signals stay with the caller's thread.
+ * store_inspect opens a file MDB_NOSUBDIR|MDB_RDONLY|MDB_NOLOCK (nothing
+ * created beside it) and checks its size against its last page before any
+ * page is touched (a truncated file would fault in the map).  store_restore
+ * copies bytes, then inspects and opens the result; it never opens the
+ * target environment twice in this process.
  */
 #include <dirent.h>
 #include <errno.h>
