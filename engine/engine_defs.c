@@ -443,9 +443,9 @@ eng_set_errtext(struct eng *e, struct eng_node *n, char *text)
 	struct eng_node *en;
 	bool flip = (n->f->errtext == NULL) != (text == NULL);
 	bool changed = flip || (text != NULL && strcmp(text, n->f->errtext) != 0);
-	/* at load the errors are recomputed from bytes written earlier */
-	int64_t t = !e->loading ? eng_now_ns(e) :
-	    n->f->mtime_ns > n->f->ctime_ns ? n->f->mtime_ns : n->f->ctime_ns;
+	/* the errors come from the file's bytes: their time (the last write or
+	 * rename), so a remount, which recomputes them, shows the same mtime */
+	int64_t t = n->f->mtime_ns > n->f->ctime_ns ? n->f->mtime_ns : n->f->ctime_ns;
 
 	free(n->f->errtext);
 	n->f->errtext = text;
