@@ -151,6 +151,8 @@ eng_dirm_touch(struct eng *e, enum eng_dirm_idx idx)
 		e->cfg.inval_inode(e->cfg.inval_arg, idx == ENG_DIRM_ROOT ? ENG_INO_ROOT :
 		    idx == ENG_DIRM_SOURCES ? ENG_INO_SOURCES : idx == ENG_DIRM_JOBS ?
 		    ENG_INO_JOBS : ENG_INO_INSTANCES);
+		if (idx == ENG_DIRM_JOBS)	/* instances/ follows jobs/ */
+			e->cfg.inval_inode(e->cfg.inval_arg, ENG_INO_INSTANCES);
 		pthread_mutex_unlock(&e->lock);
 	}
 }
@@ -511,7 +513,9 @@ eng_dir_entry(struct eng *e, struct eng_node *n, struct eng_entry *out)
 		out->attr.nlink = 5;
 	else if (n->kind == ENG_K_INSTDIR)
 		out->attr.nlink = 1;	/* unknown number of subdirectories */
-	out->attr_timeout = n->kind == ENG_K_ROOT ? 1.0 : 0;	/* entries come and go */
+	/* not 0: every path walk checks search permission on these (one
+	 * GETATTR per stat below them); eng_dirm_touch invalidates them */
+	out->attr_timeout = 1.0;
 	out->entry_timeout = 1.0;
 	return 0;
 }

@@ -531,7 +531,9 @@ eng_inst_attr(struct eng *e, const struct eng_node *n, struct eng_entry *out)
 		if (!eng_job_exists(e, n->job))
 			return -ENOENT;
 		eng_inst_dir_entry(e, n->ino, eng_jdir_ms(e, n->job) * 1000000, false, out);
-		out->attr_timeout = 0;	/* its mtime moves with every new instance */
+		/* 1 s like every directory: the kernel checks search permission
+		 * on each path walk through it, so 0 would cost a GETATTR per
+		 * stat below it; its mtime is at most 1 s behind */
 		return 0;
 	case ENG_K_INST:
 		eng_inst_dir_entry(e, n->ino, eng_cycle_ns(eng_job_tz(e, n->job), n->cycle),
@@ -672,6 +674,10 @@ eng_rd_emit(struct eng_rd *r, const char *name, mode_t type, enum eng_kind kind,
 	struct eng_dirent d;
 	struct eng_entry ent;
 	struct eng_node *n;
+	/* the summary is listed without attributes even in readdirplus (the
+	 * kernel then takes no lookup): its size needs a pass over every
+	 * instance record, which ls -l of a big job must not wait for */
+	bool plus = (r->flags & ENG_READDIR_PLUS) && kind != ENG_K_JOB_SUMMARY;
 	bool full;
 
 	memset(&d, 0, sizeof(d));
@@ -680,15 +686,15 @@ eng_rd_emit(struct eng_rd *r, const char *name, mode_t type, enum eng_kind kind,
 	d.next_off = next_off;
 	pthread_mutex_lock(&e->lock);
 	n = eng_ns_find(e, r->dir->ino, name);
-	if (n == NULL && (r->flags & ENG_READDIR_PLUS))
+	if (n == NULL && plus)
 		n = eng_ns_make(e, r->dir->ino, name, kind, job, cycle);
 	if (n != NULL)
 		n->nopen++;
 	pthread_mutex_unlock(&e->lock);
-	if ((r->flags & ENG_READDIR_PLUS) && n == NULL)
+	if (plus && n == NULL)
 		return true;
 	d.ino = n != NULL ? n->ino : ((uint64_t)1 << 63) | (next_off & (((uint64_t)1 << 62) - 1));
-	if ((r->flags & ENG_READDIR_PLUS)) {
+	if (plus) {
 		if (kind == ENG_K_INST)	/* cheap: no record decoding for ls -l */
 			eng_inst_dir_entry(e, n->ino, eng_cycle_ns(r->tz, cycle), true, &ent);
 		else if (eng_inst_attr(e, n, &ent) != 0)
@@ -699,7 +705,7 @@ eng_rd_emit(struct eng_rd *r, const char *name, mode_t type, enum eng_kind kind,
 	if (n != NULL) {
 		pthread_mutex_lock(&e->lock);
 		n->nopen--;
-		if (!full && (r->flags & ENG_READDIR_PLUS))
+		if (!full && plus)
 			n->nlookup++;
 		eng_ns_maybe_free(e, n);
 		pthread_mutex_unlock(&e->lock);
@@ -1311,8 +1317,6 @@ eng_inst_notify(void *arg, const char *job, const char *cycle)
 		eng_inval_child(e, jd->ino, "log");
 		goto out;
 	}
-	if (e->cfg.inval_inode != NULL)	/* its mtime moves with new instances */
-		e->cfg.inval_inode(e->cfg.inval_arg, jd->ino);
 	eng_inval_child(e, jd->ino, "latest");
 	if (e->cfg.inval_entry != NULL && eng_ns_find(e, jd->ino, "latest") != NULL)
 		e->cfg.inval_entry(e->cfg.inval_arg, jd->ino, "latest");
