@@ -16,7 +16,7 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 
-#include "engine.h"
+#include "view.h"
 
 struct fs_inval;
 

@@ -46,7 +46,6 @@
 #include "fs_i.h"
 #include "fs_mount.h"
 #include "log.h"
-#include "store.h"
 
 #define FS_MOUNT_BASE_OPTS	"default_permissions,fsname=difs,subtype=difs"
 #define FS_MOUNT_MAX_THREADS	64
@@ -293,7 +292,7 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 	if (rc != 0)
 		return rc;
 	if (o->state[0] == '\0') {
-		rc = store_default_dir(o->state, sizeof(o->state) - 16);
+		rc = eng_default_state_dir(o->state, sizeof(o->state) - 16);
 		if (rc != 0) {
 			fs_mount_err(NULL, "cannot find the default state "
 			    "directory: %s (use --state DIR)", eng_strerror(rc));

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "view.h"
 #include "inst.h"
 #include "store.h"
 

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "view.h"
 #include "scheduler.h"
 #include "store.h"
 #include "tap.h"

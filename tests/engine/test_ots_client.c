@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "http_fault.h"
 #include "ots.h"
 #include "sign.h"
 #include "../unit/tap.h"

@@ -24,6 +24,7 @@
 #include "crc64.h"
 #include "err.h"
 #include "http.h"
+#include "http_fault.h"
 #include "tap.h"
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "pipe.h"
+#include "registry.h"
 
 #define PIPE_DIRTY_LOGGED	10	/**< dirty records logged in full */
 

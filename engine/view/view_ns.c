@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_i.h"
+#include "view_i.h"
 
 #define ENG_TAB_MIN	1024
 

@@ -2,7 +2,7 @@
 /*
  * http_fault.c - a transport that wraps another one and injects failures:
  * canned HTTP statuses, connection errors, lost responses and latency, by
- * call number or by method/URL match (see http.h for the rule semantics).
+ * call number or by method/URL match (see http_fault.h for the rule semantics).
  * Counting only, never randomness, so engine tests are reproducible
  * (mountpoint-s3's failure_client / countdown_failure_client).
  *
@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "err.h"
 #include "http.h"
+#include "http_fault.h"
 
 struct http_fault_rule_i {
 	struct http_fault_rule	 r;		/* strings point to owned copies below */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine_i.h"
+#include "view_i.h"
 #include "log.h"
 
 struct eng_load {

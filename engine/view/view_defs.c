@@ -28,7 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine_i.h"
+#include "view_i.h"
 #include "log.h"
 
 #define ENG_ERR_SFX	".error"

@@ -52,8 +52,8 @@
  * fuse_lowlevel_notify_inval_* from its own thread) and must not call back
  * into the engine.
  */
-#ifndef DIFS_ENGINE_H
-#define DIFS_ENGINE_H
+#ifndef DIFS_VIEW_H
+#define DIFS_VIEW_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -182,6 +182,13 @@ struct eng_statfs {
 };
 
 /* ---- lifecycle --------------------------------------------------------- */
+
+/**
+ * eng_default_state_dir - the state directory used when none is given:
+ * $XDG_STATE_HOME/difs, else ~/.local/state/difs (store_default_dir, which
+ * creates it mode 0700).  0, -ENAMETOOLONG, -ENOENT (no home) or -errno.
+ */
+int	eng_default_state_dir(char *out, size_t outsz);
 
 /**
  * eng_new - open the state store, load every stored file, define every
@@ -330,4 +337,4 @@ int	eng_fsync(struct eng *e, uint64_t fh, pid_t pid);
  *  seen by close(2)) and frees the handle. */
 int	eng_release(struct eng *e, uint64_t fh);
 
-#endif /* DIFS_ENGINE_H */
+#endif /* DIFS_VIEW_H */

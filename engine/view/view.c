@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine_i.h"
+#include "view_i.h"
 #include "log.h"
 #include "tz.h"
 
@@ -378,6 +378,12 @@ eng_new(const struct eng_config *cfg, struct eng **out, struct eng_errbuf *eb)
 out:
 	eng_free(e);
 	return rc;
+}
+
+int
+eng_default_state_dir(char *out, size_t outsz)
+{
+	return store_default_dir(out, outsz);
 }
 
 void

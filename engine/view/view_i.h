@@ -17,13 +17,13 @@
  *              e->lock, and never held together with it.
  * e->dirm[] (directory mtimes) are atomics: read without a lock.
  */
-#ifndef DIFS_ENGINE_I_H
-#define DIFS_ENGINE_I_H
+#ifndef DIFS_VIEW_I_H
+#define DIFS_VIEW_I_H
 
 #include <pthread.h>
 
 #include "conf.h"
-#include "engine.h"
+#include "view.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -339,4 +339,4 @@ int	eng_inst_jobnames(struct eng *e, char ***names, size_t *n);
 int	eng_inst_unlink(struct eng *e, struct eng_node *parent, const char *name);
 void	eng_inst_notify(void *arg, const char *job, const char *cycle);
 
-#endif /* DIFS_ENGINE_I_H */
+#endif /* DIFS_VIEW_I_H */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine_i.h"
+#include "view_i.h"
 #include "log.h"
 
 #define ENG_CTL_MAX	4096

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine_i.h"
+#include "view_i.h"
 #include "json.h"
 
 #define ENG_DAY_MS	(24LL * 3600 * 1000)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plugin.c - the plugin registry (one table per kind) and the helpers
- * plugins share (logging into the instance log, parameter access).
+ * plugin.c - the helpers plugins share (logging into the instance log,
+ * parameter access).  The registry of plugins is engine/run/registry.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -11,38 +11,6 @@
 #include <string.h>
 
 #include "plugin.h"
-
-static const struct reader_ops *const plugin_readers[] = {
-	&reader_stream_ops,
-	&reader_otsstream_ops,
-};
-
-static const struct writer_ops *const plugin_writers[] = {
-	&writer_txtfile_ops,
-	&writer_oss_ops,
-};
-
-const struct reader_ops *
-plugin_reader(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(plugin_readers) / sizeof(plugin_readers[0]); i++)
-		if (name != NULL && strcmp(plugin_readers[i]->name, name) == 0)
-			return plugin_readers[i];
-	return NULL;
-}
-
-const struct writer_ops *
-plugin_writer(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(plugin_writers) / sizeof(plugin_writers[0]); i++)
-		if (name != NULL && strcmp(plugin_writers[i]->name, name) == 0)
-			return plugin_writers[i];
-	return NULL;
-}
 
 void
 plugin_log(const struct plugin_env *env, enum log_level lvl, const char *fmt, ...)

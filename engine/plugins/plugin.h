@@ -133,10 +133,7 @@ struct writer_ops {
 	void	(*job_close)(void *job);
 };
 
-/** The registered plugins (one table each, in plugin.c); NULL if unknown. */
-const struct reader_ops *plugin_reader(const char *name);
-const struct writer_ops *plugin_writer(const char *name);
-
+/** Each plugin's ops (the runner's registry, engine/run/registry.c, lists them). */
 extern const struct reader_ops reader_stream_ops;
 extern const struct reader_ops reader_otsstream_ops;
 extern const struct writer_ops writer_txtfile_ops;
