@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "sys.h"
 
 #define SPOOL_SUFFIX	".spool"
 #define SPOOL_LOCK	".lock"		/**< flock-held while a spool is open */
@@ -47,27 +48,6 @@ struct spool_file {
 	size_t		 wlen;
 	int		 sealed;
 };
-
-static int
-spool_mkdirs(const char *dir)
-{
-	char tmp[4096];
-	size_t i, n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return -errno;
-		if (i < n)
-			tmp[i] = '/';
-	}
-	return 0;
-}
 
 /* remove stale DIR/ *.spool; returns the count or -errno */
 static int
@@ -165,7 +145,7 @@ spool_new(const struct spool_config *cfg, struct spool **out, struct eng_errbuf 
 	*out = NULL;
 	if (cfg == NULL || cfg->dir == NULL || cfg->dir[0] == '\0')
 		return eng_errbuf_set(eb, -EINVAL, "spool: no directory");
-	if ((rc = spool_mkdirs(cfg->dir)) != 0)
+	if ((rc = sys_mkdir_p(cfg->dir, 0700)) != 0)
 		return eng_errbuf_set(eb, rc, "spool: cannot create %s: %s", cfg->dir,
 		    eng_strerror(rc));
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)

@@ -22,41 +22,19 @@
 #include "err.h"
 #include "param.h"
 #include "store.h"
+#include "sys.h"
 #include "tz.h"
 
 int
 cli_read(const char *path, struct buf *b)
 {
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	rc = cli_read_fd(fd, b);
-	close(fd);
-	return rc;
+	return sys_read_file(path, 0, b);
 }
 
 int
 cli_read_fd(int fd, struct buf *b)
 {
-	char chunk[65536];
-	ssize_t n;
-	int rc = 0;
-
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		if ((rc = buf_add(b, chunk, (size_t)n)) != 0)
-			break;
-	}
-	return rc;
+	return sys_read_fd(fd, 0, b);
 }
 
 void

@@ -46,6 +46,7 @@
 #include "fs_i.h"
 #include "fs_mount.h"
 #include "log.h"
+#include "sys.h"
 
 #define FS_MOUNT_BASE_OPTS	"default_permissions,fsname=difs,subtype=difs"
 #define FS_MOUNT_MAX_THREADS	64
@@ -163,28 +164,6 @@ fs_mount_add_fuse_opts(struct buf *b, const char *s)
 	return buf_addstr(b, s);
 }
 
-/* mkdir -p with mode 0700 for missing components */
-static int
-fs_mount_mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(path), i;
-
-	if (len == 0 || len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return -errno;
-		if (i < len)
-			tmp[i] = '/';
-	}
-	return 0;
-}
-
 /* the mount point must exist, be a directory and be empty */
 static int
 fs_mount_check_point(const char *arg, char **abs)
@@ -299,7 +278,7 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 			return 1;
 		}
 	}
-	rc = fs_mount_mkdirs(o->state);
+	rc = sys_mkdir_p(o->state, 0700);
 	if (rc == 0) {
 		char *abs = realpath(o->state, NULL);
 

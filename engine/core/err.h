@@ -11,6 +11,22 @@
  * Where a human needs more than a code (configuration, remote services), a
  * function takes an optional struct eng_errbuf *; NULL means "not wanted".
  * No message ever contains a secret.
+ *
+ * Which code to return:
+ *   -errno       what the system said (a system call failed: return -errno
+ *                as it came), and a caller breaking a function's documented
+ *                contract: -EINVAL for an argument the header forbids (NULL,
+ *                a size outside the stated range, a malformed internal key),
+ *                -ERANGE/-ENAMETOOLONG for an output buffer too small,
+ *                -ENOMEM.  These are programming or system conditions.
+ *   ENG_EINVAL   bytes from a person are wrong: a definition, a parameter,
+ *                a ctl command, a command-line value.  The message (eb)
+ *                names the field and the fix; it reaches the user.
+ *   ENG_EPROTO   bytes from a remote service are malformed.
+ *   other ENG_E* the conditions of the table below (remote errors, state,
+ *                checksums), each with its errno for the mount.
+ * A parser of outside bytes therefore never returns -EINVAL for bad input:
+ * it says whose bytes were wrong (ENG_EINVAL or ENG_EPROTO).
  */
 #ifndef DIFS_ERR_H
 #define DIFS_ERR_H

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sys.c - mkdir -p, whole-file read, write-all (sys.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "sys.h"
+
+int
+sys_mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	size_t i, n = strlen(path);
+
+	if (n == 0)
+		return -ENOENT;
+	if (n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		if (tmp[i - 1] == '/')
+			continue;	/* "a//b", "a/" */
+		tmp[i] = '\0';
+		if (mkdir(tmp, mode) != 0) {
+			int saverr = errno;
+
+			if (saverr != EEXIST)
+				return -saverr;
+			if (stat(tmp, &st) != 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		}
+		if (i < n)
+			tmp[i] = '/';
+	}
+	return 0;
+}
+
+int
+sys_read_fd(int fd, size_t max, struct buf *out)
+{
+	char chunk[65536];
+	size_t mark = out->len, got = 0;
+	ssize_t r;
+	int rc = 0;
+
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (max > 0 && got > max) {
+			rc = -EFBIG;
+			break;
+		}
+		if ((rc = buf_add(out, chunk, (size_t)r)) != 0)
+			break;
+	}
+	if (rc != 0)
+		buf_truncate(out, mark);
+	return rc;
+}
+
+int
+sys_read_file(const char *path, size_t max, struct buf *out)
+{
+	struct stat st;
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0)
+		rc = -errno;
+	else if (S_ISDIR(st.st_mode))
+		rc = -EISDIR;
+	else
+		rc = sys_read_fd(fd, max, out);
+	(void)close(fd);
+	return rc;
+}
+
+int
+sys_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		off += (size_t)w;
+	}
+	return 0;
+}
