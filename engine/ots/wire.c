@@ -280,21 +280,6 @@ wire_enc_describe_table(const char *table, struct buf *out)
 	return pack(&req.base, out);
 }
 
-void
-ots_table_desc_free(struct ots_table_desc *d)
-{
-	size_t i;
-
-	if (d == NULL)
-		return;
-	for (i = 0; i < d->npk; i++)
-		free(unconst(d->pk[i].name));
-	free(d->pk);
-	free(d->table);
-	free(d->stream_id);
-	free(d);
-}
-
 int
 wire_dec_describe_table(const uint8_t *p, size_t len, struct ots_table_desc **out,
     struct eng_errbuf *eb)
@@ -407,19 +392,6 @@ wire_enc_list_table(struct buf *out)
 	Ots__ListTableRequest req = OTS__LIST_TABLE_REQUEST__INIT;
 
 	return pack(&req.base, out);
-}
-
-void
-ots_names_free(struct ots_names *n)
-{
-	size_t i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->n; i++)
-		free(n->names[i]);
-	free(n->names);
-	free(n);
 }
 
 int
@@ -593,16 +565,6 @@ wire_enc_get_range(const char *table, int direction, const uint8_t *start,
 	rc = pack(&req.base, out);
 	free(req.columns_to_get);
 	return rc;
-}
-
-void
-ots_range_page_free(struct ots_range_page *pg)
-{
-	if (pg == NULL)
-		return;
-	plainbuf_rows_free(pg->rows);
-	plainbuf_rows_free(pg->next_start);
-	free(pg);
 }
 
 int
@@ -908,21 +870,6 @@ wire_enc_list_stream(const char *table, struct buf *out)
 	return pack(&req.base, out);
 }
 
-void
-ots_stream_list_free(struct ots_stream_list *l)
-{
-	size_t i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++) {
-		free(l->streams[i].stream_id);
-		free(l->streams[i].table);
-	}
-	free(l->streams);
-	free(l);
-}
-
 int
 wire_dec_list_stream(const uint8_t *p, size_t len, struct ots_stream_list **out,
     struct eng_errbuf *eb)
@@ -970,25 +917,6 @@ wire_enc_describe_stream(const char *stream_id, const char *start_shard_id,
 		req.shard_limit = shard_limit;
 	}
 	return pack(&req.base, out);
-}
-
-void
-ots_stream_desc_free(struct ots_stream_desc *d)
-{
-	size_t i;
-
-	if (d == NULL)
-		return;
-	for (i = 0; i < d->nshards; i++) {
-		free(d->shards[i].shard_id);
-		free(d->shards[i].parent_id);
-		free(d->shards[i].parent_sibling_id);
-	}
-	free(d->shards);
-	free(d->stream_id);
-	free(d->table);
-	free(d->next_shard_id);
-	free(d);
 }
 
 int
@@ -1095,20 +1023,6 @@ wire_enc_get_stream_record(const char *iterator, int32_t limit, struct buf *out)
 		req.limit = limit;
 	}
 	return pack(&req.base, out);
-}
-
-void
-ots_record_batch_free(struct ots_record_batch *b)
-{
-	size_t i;
-
-	if (b == NULL)
-		return;
-	for (i = 0; i < b->n; i++)
-		plainbuf_rows_free(b->records[i].rows_);
-	free(b->records);
-	free(b->next_iterator);
-	free(b);
 }
 
 int
