@@ -30,7 +30,7 @@ pkgs=(
   nodejs npm python3
   jq tmux vim-nox emacs-nox nano ed procps psmisc
   rsync
-  lmdb-utils
+  lmdb-utils faketime
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,7 +7,7 @@
 //   node tests/conformance/schema_check.js SOURCE_ROOT
 //
 //   1. both schemas compile in Ajv's strict mode;
-//   2. every key of every key table of the C validator (engine/conf_job.c,
+//   2. every key of every key table of the C validator (engine/conf/conf_job.c,
 //      conf_plugin.c, conf_source.c: `static const struct conf_key X[]`) is
 //      a property at the matching place of the schema, and the schema has
 //      no key the validator does not know (drift check both ways);
@@ -78,23 +78,23 @@ function cTables(file) {
 const jd = jobSchema.$defs, sd = srcSchema.$defs;
 const props = (o) => Object.keys(o.properties || {}).sort();
 const map = [
-	['engine/conf_job.c', 'top_keys', jobSchema],
-	['engine/conf_job.c', 'configuration_keys', jd.configuration],
-	['engine/conf_job.c', 'setting_keys', jd.setting],
-	['engine/conf_job.c', 'errorlimit_keys', jd.setting.properties.errorLimit],
-	['engine/conf_job.c', 'speed_keys', jd.setting.properties.speed],
-	['engine/conf_job.c', 'plugin_keys', jd.reader],
-	['engine/conf_job.c', 'plugin_keys', jd.writer],
-	['engine/conf_job.c', 'schedule_keys', jd.schedule],
-	['engine/conf_job.c', 'rerun_keys', jd.schedule.properties.rerun],
-	['engine/conf_plugin.c', 'otsstream_keys', jd.otsstream],
-	['engine/conf_plugin.c', 'otscol_keys', jd.otsstream.properties.column.items],
-	['engine/conf_plugin.c', 'stream_keys', jd.stream],
-	['engine/conf_plugin.c', 'streamcol_keys', jd.stream.properties.column.items],
-	['engine/conf_plugin.c', 'oss_keys', jd.oss],
-	['engine/conf_plugin.c', 'txtfile_keys', jd.txtfile],
-	['engine/conf_source.c', 'ots_keys', sd.ots],
-	['engine/conf_source.c', 'oss_keys', sd.oss],
+	['engine/conf/conf_job.c', 'top_keys', jobSchema],
+	['engine/conf/conf_job.c', 'configuration_keys', jd.configuration],
+	['engine/conf/conf_job.c', 'setting_keys', jd.setting],
+	['engine/conf/conf_job.c', 'errorlimit_keys', jd.setting.properties.errorLimit],
+	['engine/conf/conf_job.c', 'speed_keys', jd.setting.properties.speed],
+	['engine/conf/conf_job.c', 'plugin_keys', jd.reader],
+	['engine/conf/conf_job.c', 'plugin_keys', jd.writer],
+	['engine/conf/conf_job.c', 'schedule_keys', jd.schedule],
+	['engine/conf/conf_job.c', 'rerun_keys', jd.schedule.properties.rerun],
+	['engine/conf/conf_plugin.c', 'otsstream_keys', jd.otsstream],
+	['engine/conf/conf_plugin.c', 'otscol_keys', jd.otsstream.properties.column.items],
+	['engine/conf/conf_plugin.c', 'stream_keys', jd.stream],
+	['engine/conf/conf_plugin.c', 'streamcol_keys', jd.stream.properties.column.items],
+	['engine/conf/conf_plugin.c', 'oss_keys', jd.oss],
+	['engine/conf/conf_plugin.c', 'txtfile_keys', jd.txtfile],
+	['engine/conf/conf_source.c', 'ots_keys', sd.ots],
+	['engine/conf/conf_source.c', 'oss_keys', sd.oss],
 ];
 const tables = {};
 for (const [file, table, node] of map) {
