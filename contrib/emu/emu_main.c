@@ -56,7 +56,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +64,7 @@
 #include "buf.h"
 #include "emu.h"
 #include "log.h"
+#include "sys.h"
 
 /*
  * The services live in the emu library (a static archive).  They are
@@ -1055,26 +1055,6 @@ emu_port_start(struct emu *emu, struct emu_port *port)
 	return 0;
 }
 
-static int
-emu_mkdirs(const char *dir)
-{
-	char tmp[PATH_MAX];
-	size_t i, n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return -errno;
-		tmp[i] = dir[i];
-	}
-	return 0;
-}
-
 /** raw args -> validated config.  Reports every error; 0 or -EINVAL. */
 static int
 emu_validate(struct emu_args *a, struct emu *emu, char *secret_store, size_t sslen)
@@ -1179,7 +1159,7 @@ main(int argc, char **argv)
 	char secret[1024];
 	sigset_t set;
 	size_t i;
-	int sig, status = 1;
+	int sig, rc, status = 1;
 
 	memset(&a, 0, sizeof(a));
 	memset(&emu, 0, sizeof(emu));
@@ -1204,9 +1184,9 @@ main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	if (emu_mkdirs(emu.cfg.data_dir) != 0) {
+	if ((rc = sys_mkdir_p(emu.cfg.data_dir, 0700)) != 0) {
 		fprintf(stderr, "difs-emu: cannot create %s: %s\n", emu.cfg.data_dir,
-		    strerror(errno));
+		    strerror(-rc));
 		goto out;
 	}
 

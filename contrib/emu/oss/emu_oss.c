@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "sys.h"
 #include "emu_oss_i.h"
 
 struct emu_oss {
@@ -183,7 +184,7 @@ op_put(struct emu_oss_ctx *c)
 	if ((rc = emu_oss_collect_umeta(c->req, &m.umeta)) != 0)
 		goto out;
 	if ((rc = emu_oss_store_tmp_open(c->store, &tmp)) != 0 ||
-	    (rc = emu_oss_write_all(tmp.fd, c->req->body, c->req->body_len)) != 0) {
+	    (rc = sys_write_all(tmp.fd, c->req->body, c->req->body_len)) != 0) {
 		emu_oss_tmp_discard(&tmp);
 		rc = emu_oss_error_errno(c, rc);
 		goto out;

@@ -252,8 +252,6 @@ struct emu_oss_tmp {
 };
 
 int	 emu_oss_store_tmp_open(struct emu_oss_store *s, struct emu_oss_tmp *t);
-/** Write all of p; 0 or -errno. */
-int	 emu_oss_write_all(int fd, const void *p, size_t n);
 void	 emu_oss_tmp_discard(struct emu_oss_tmp *t);
 
 /**

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "sys.h"
 #include "emu_oss_i.h"
 
 static const char xml_head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -185,7 +186,7 @@ emu_oss_mp_upload_part(struct emu_oss_ctx *c)
 	p.crc64 = crc64_compute(c->req->body, c->req->body_len);
 	p.mtime = time(NULL);
 	if ((rc = emu_oss_store_tmp_open(c->store, &tmp)) != 0 ||
-	    (rc = emu_oss_write_all(tmp.fd, c->req->body, c->req->body_len)) != 0) {
+	    (rc = sys_write_all(tmp.fd, c->req->body, c->req->body_len)) != 0) {
 		emu_oss_tmp_discard(&tmp);
 		rc = emu_oss_error_errno(c, rc);
 		goto out;
@@ -264,7 +265,7 @@ copy_part(struct emu_oss_ctx *c, const char *id, uint32_t n, int out)
 		}
 		if (r == 0)
 			break;
-		if ((rc = emu_oss_write_all(out, tmp, (size_t)r)) != 0)
+		if ((rc = sys_write_all(out, tmp, (size_t)r)) != 0)
 			break;
 	}
 out:
