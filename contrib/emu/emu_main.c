@@ -64,6 +64,7 @@
 #include "buf.h"
 #include "emu.h"
 #include "log.h"
+#include "num.h"
 #include "sys.h"
 
 /*
@@ -204,22 +205,16 @@ emu_usage(FILE *fp)
 	}
 }
 
-/** Strict decimal parser: whole string, range-checked. 0 or -EINVAL/-ERANGE. */
+/** num_i64 into a long (whole string, in [min, max]): 0, ENG_EINVAL, -ERANGE. */
 static int
 emu_parse_long(const char *s, long min, long max, long *out)
 {
-	char *end;
-	long v;
+	int64_t v;
+	int rc;
 
-	if (s == NULL || *s == '\0')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end != '\0')
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
-	*out = v;
+	if ((rc = num_i64(s, (size_t)-1, min, max, &v)) != 0)
+		return rc;
+	*out = (long)v;
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "num.h"
 #include "sys.h"
 #include "emu_oss_i.h"
 
@@ -401,7 +402,7 @@ op_append(struct emu_oss_ctx *c)
 		return err_with(c, 400, "InvalidArgument",
 		    "Missing position parameter for AppendObject.", "ArgumentName",
 		    "position", "0016-00000501");
-	if (emu_oss_parse_u64(pos, &p) != 0)
+	if (num_u64(pos, (size_t)-1, UINT64_MAX, &p) != 0)
 		return err_with(c, 400, "InvalidArgument",
 		    "Position is not a valid number.", "ArgumentName", "position",
 		    NULL);

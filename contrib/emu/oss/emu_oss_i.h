@@ -113,9 +113,6 @@ int	 emu_oss_bucket_valid(const char *name);
 int	 emu_oss_range_parse(const char *v, uint64_t size, uint64_t *off,
 	    uint64_t *len);
 
-/** Parse a decimal uint64 (digits only, no sign, no overflow). 0 or -EINVAL. */
-int	 emu_oss_parse_u64(const char *s, uint64_t *out);
-
 /**
  * emu_oss_http_date - parse an RFC 1123 date ("Wed, 28 Dec 2022 10:27:41
  * GMT") or an ISO 8601 basic one ("20231216T162057Z").  0 or -EINVAL.

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "num.h"
 #include "sys.h"
 #include "emu_oss_i.h"
 
@@ -139,7 +140,7 @@ part_number(struct emu_oss_ctx *c, uint32_t *out)
 	struct buf x;
 	int rc;
 
-	if (v != NULL && emu_oss_parse_u64(v, &n) == 0 && n >= 1 &&
+	if (v != NULL && num_u64(v, (size_t)-1, UINT64_MAX, &n) == 0 && n >= 1 &&
 	    n <= EMU_OSS_MAX_PARTNO) {
 		*out = (uint32_t)n;
 		return 0;
@@ -495,7 +496,8 @@ bounded_param(struct emu_oss_ctx *c, const char *name, uint64_t def,
 	*out = def;
 	if (v == NULL || *v == '\0')
 		return 0;
-	if (emu_oss_parse_u64(v, out) == 0 && *out <= EMU_OSS_MAX_LIST)
+	if (num_u64(v, (size_t)-1, UINT64_MAX, out) == 0 &&
+	    *out <= EMU_OSS_MAX_LIST)
 		return 0;
 	buf_init(&x, BUF_MAX_SMALL);
 	buf_printf(&x, "  <ArgumentName>%s</ArgumentName>\n  <ArgumentValue>", name);
@@ -527,7 +529,8 @@ emu_oss_mp_list_parts(struct emu_oss_ctx *c)
 		rc = rc > 0 ? 0 : rc;
 		goto out;
 	}
-	if (mk != NULL && *mk != '\0' && emu_oss_parse_u64(mk, &marker) != 0)
+	if (mk != NULL && *mk != '\0' &&
+	    num_u64(mk, (size_t)-1, UINT64_MAX, &marker) != 0)
 		marker = 0;
 	if (id == NULL || emu_oss_store_mp_get(c->store, c->t.bucket, c->t.key,
 	    id, &u) != 0) {

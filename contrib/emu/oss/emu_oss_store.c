@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "num.h"
 #include "sign.h"
 #include "sys.h"
 #include "emu_oss_i.h"
@@ -1218,7 +1219,7 @@ load_upload(struct emu_oss_store *s, struct st_bucket *b, const char *id)
 		    emu_oss_meta_decode(fb.p, fb.len, &m) != 0)
 			continue;
 		memset(&p, 0, sizeof(p));
-		if (emu_oss_parse_u64(m.key, &num) == 0 && num >= 1 &&
+		if (num_u64(m.key, (size_t)-1, UINT64_MAX, &num) == 0 && num >= 1 &&
 		    num <= EMU_OSS_MAX_PARTNO && strlen(m.etag) == 32) {
 			size_t k;
 

@@ -27,6 +27,7 @@
 #include "emu_ots_i.h"
 #include "http.h"
 #include "log.h"
+#include "num.h"
 #include "sign.h"
 
 struct emu_ots_opdef {
@@ -344,16 +345,14 @@ emu_ots_create(const struct emu_config *cfg, void **out)
 	for (size_t i = 0; i < cfg->ntable_shards; i++) {
 		const char *spec = cfg->table_shards[i], *eq = strchr(spec, '=');
 		char name[EMU_OTS_NAME_MAX + 1];
-		char *end;
-		long cnt;
+		int64_t cnt;
 
 		/* emu_main validated "TABLE=N" with N in [1, 64] */
 		if (eq == NULL || (size_t)(eq - spec) > EMU_OTS_NAME_MAX)
 			continue;
 		memcpy(name, spec, (size_t)(eq - spec));
 		name[eq - spec] = '\0';
-		cnt = strtol(eq + 1, &end, 10);
-		if (*end != '\0' || cnt < 1 || cnt > 64)
+		if (num_i64(eq + 1, (size_t)-1, 1, 64, &cnt) != 0)
 			continue;
 		if ((rc = emu_ots_shards_pending(ots, name, (int)cnt)) != 0)
 			goto fail;
