@@ -56,7 +56,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +64,8 @@
 #include "buf.h"
 #include "emu.h"
 #include "log.h"
+#include "num.h"
+#include "sys.h"
 
 /*
  * The services live in the emu library (a static archive).  They are
@@ -204,22 +205,16 @@ emu_usage(FILE *fp)
 	}
 }
 
-/** Strict decimal parser: whole string, range-checked. 0 or -EINVAL/-ERANGE. */
+/** num_i64 into a long (whole string, in [min, max]): 0, ENG_EINVAL, -ERANGE. */
 static int
 emu_parse_long(const char *s, long min, long max, long *out)
 {
-	char *end;
-	long v;
+	int64_t v;
+	int rc;
 
-	if (s == NULL || *s == '\0')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end != '\0')
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
-	*out = v;
+	if ((rc = num_i64(s, (size_t)-1, min, max, &v)) != 0)
+		return rc;
+	*out = (long)v;
 	return 0;
 }
 
@@ -1055,26 +1050,6 @@ emu_port_start(struct emu *emu, struct emu_port *port)
 	return 0;
 }
 
-static int
-emu_mkdirs(const char *dir)
-{
-	char tmp[PATH_MAX];
-	size_t i, n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return -errno;
-		tmp[i] = dir[i];
-	}
-	return 0;
-}
-
 /** raw args -> validated config.  Reports every error; 0 or -EINVAL. */
 static int
 emu_validate(struct emu_args *a, struct emu *emu, char *secret_store, size_t sslen)
@@ -1179,7 +1154,7 @@ main(int argc, char **argv)
 	char secret[1024];
 	sigset_t set;
 	size_t i;
-	int sig, status = 1;
+	int sig, rc, status = 1;
 
 	memset(&a, 0, sizeof(a));
 	memset(&emu, 0, sizeof(emu));
@@ -1204,9 +1179,9 @@ main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	if (emu_mkdirs(emu.cfg.data_dir) != 0) {
+	if ((rc = sys_mkdir_p(emu.cfg.data_dir, 0700)) != 0) {
 		fprintf(stderr, "difs-emu: cannot create %s: %s\n", emu.cfg.data_dir,
-		    strerror(errno));
+		    strerror(-rc));
 		goto out;
 	}
 

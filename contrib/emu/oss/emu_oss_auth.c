@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "err.h"
+#include "num.h"
 #include "sign.h"
 #include "emu_oss_i.h"
 
@@ -290,7 +291,7 @@ check_presign_v1(const struct emu_oss_authreq *a, const struct sign_cred *cred,
 
 	snprintf(f->access_id, sizeof(f->access_id), "%s", id != NULL ? id : "");
 	if (id == NULL || exp == NULL || sig == NULL ||
-	    emu_oss_parse_u64(exp, &e) != 0)
+	    num_u64(exp, (size_t)-1, UINT64_MAX, &e) != 0)
 		return fail(f, 403, "AccessDenied", NULL,
 		    "Invalid presigned URL: OSSAccessKeyId, Expires and Signature are required.");
 	if (strcmp(id, a->access_id) != 0)

@@ -4,8 +4,10 @@
  *
  * Files and what they own:
  *   emu_oss.c        the service (emu_oss_service): addressing, dispatch,
- *                    error bodies, object operations (put/get/head/delete/
- *                    append/delete-multiple), bucket operations
+ *                    object operations (put/get/head/delete/append/
+ *                    delete-multiple), bucket operations
+ *   emu_oss_resp.c   error bodies, XML replies, x-oss-meta-* collection,
+ *                    the Content-MD5 check, the listing owner
  *   emu_oss_req.c    pure request parsing: query strings, percent coding,
  *                    bucket/key from Host and path, Range, dates, and the
  *                    store's metadata record codec (no I/O; fuzzed)
@@ -18,6 +20,9 @@
  *                    ListParts, ListMultipartUploads)
  *   emu_oss_xml.c    the only expat user of the emulator: parses the
  *                    CompleteMultipartUpload and Delete request bodies
+ *
+ * Calls go one way: emu_oss.c (dispatch) -> emu_oss_mp.c -> emu_oss_resp.c
+ * -> emu_oss_store.c, emu_oss_req.c, emu_oss_auth.c, emu_oss_xml.c.
  *
  * Nothing here is visible outside contrib/emu/emu_oss*.c and the fuzz target.
  */
@@ -107,9 +112,6 @@ int	 emu_oss_bucket_valid(const char *name);
  */
 int	 emu_oss_range_parse(const char *v, uint64_t size, uint64_t *off,
 	    uint64_t *len);
-
-/** Parse a decimal uint64 (digits only, no sign, no overflow). 0 or -EINVAL. */
-int	 emu_oss_parse_u64(const char *s, uint64_t *out);
 
 /**
  * emu_oss_http_date - parse an RFC 1123 date ("Wed, 28 Dec 2022 10:27:41
@@ -247,8 +249,6 @@ struct emu_oss_tmp {
 };
 
 int	 emu_oss_store_tmp_open(struct emu_oss_store *s, struct emu_oss_tmp *t);
-/** Write all of p; 0 or -errno. */
-int	 emu_oss_write_all(int fd, const void *p, size_t n);
 void	 emu_oss_tmp_discard(struct emu_oss_tmp *t);
 
 /**
@@ -340,7 +340,7 @@ typedef int emu_oss_mplist_fn(void *arg, const struct emu_oss_upload *u);
 int	 emu_oss_store_mp_list(struct emu_oss_store *s, const char *bucket,
 	    emu_oss_mplist_fn *cb, void *arg);
 
-/* ---- emu_oss.c / emu_oss_mp.c: request handling ------------------------- */
+/* ---- emu_oss_resp.c: what every operation answers with ----------------- */
 
 struct emu_oss;
 
@@ -352,6 +352,7 @@ struct emu_oss_ctx {
 	struct emu_resp			*resp;
 	struct emu_oss_query		 q;
 	struct emu_oss_target		 t;
+	const char			*owner;	/**< access key id (the service's) */
 	char				 reqid[25];
 	int				 head;	/**< HEAD: errors without body */
 };
@@ -380,6 +381,8 @@ int	 emu_oss_xml_key(struct buf *b, const char *tag, const char *s, int enc);
 
 /** Owner ID / DisplayName shown in listings (the access key id). */
 const char *emu_oss_owner(const struct emu_oss_ctx *c);
+
+/* ---- emu_oss_mp.c: multipart operations and listings -------------------- */
 
 int	 emu_oss_mp_initiate(struct emu_oss_ctx *c);
 int	 emu_oss_mp_upload_part(struct emu_oss_ctx *c);

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "num.h"
+#include "sys.h"
 #include "emu_oss_i.h"
 
 static const char xml_head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -138,7 +140,7 @@ part_number(struct emu_oss_ctx *c, uint32_t *out)
 	struct buf x;
 	int rc;
 
-	if (v != NULL && emu_oss_parse_u64(v, &n) == 0 && n >= 1 &&
+	if (v != NULL && num_u64(v, (size_t)-1, UINT64_MAX, &n) == 0 && n >= 1 &&
 	    n <= EMU_OSS_MAX_PARTNO) {
 		*out = (uint32_t)n;
 		return 0;
@@ -185,7 +187,7 @@ emu_oss_mp_upload_part(struct emu_oss_ctx *c)
 	p.crc64 = crc64_compute(c->req->body, c->req->body_len);
 	p.mtime = time(NULL);
 	if ((rc = emu_oss_store_tmp_open(c->store, &tmp)) != 0 ||
-	    (rc = emu_oss_write_all(tmp.fd, c->req->body, c->req->body_len)) != 0) {
+	    (rc = sys_write_all(tmp.fd, c->req->body, c->req->body_len)) != 0) {
 		emu_oss_tmp_discard(&tmp);
 		rc = emu_oss_error_errno(c, rc);
 		goto out;
@@ -264,7 +266,7 @@ copy_part(struct emu_oss_ctx *c, const char *id, uint32_t n, int out)
 		}
 		if (r == 0)
 			break;
-		if ((rc = emu_oss_write_all(out, tmp, (size_t)r)) != 0)
+		if ((rc = sys_write_all(out, tmp, (size_t)r)) != 0)
 			break;
 	}
 out:
@@ -494,7 +496,8 @@ bounded_param(struct emu_oss_ctx *c, const char *name, uint64_t def,
 	*out = def;
 	if (v == NULL || *v == '\0')
 		return 0;
-	if (emu_oss_parse_u64(v, out) == 0 && *out <= EMU_OSS_MAX_LIST)
+	if (num_u64(v, (size_t)-1, UINT64_MAX, out) == 0 &&
+	    *out <= EMU_OSS_MAX_LIST)
 		return 0;
 	buf_init(&x, BUF_MAX_SMALL);
 	buf_printf(&x, "  <ArgumentName>%s</ArgumentName>\n  <ArgumentValue>", name);
@@ -526,7 +529,8 @@ emu_oss_mp_list_parts(struct emu_oss_ctx *c)
 		rc = rc > 0 ? 0 : rc;
 		goto out;
 	}
-	if (mk != NULL && *mk != '\0' && emu_oss_parse_u64(mk, &marker) != 0)
+	if (mk != NULL && *mk != '\0' &&
+	    num_u64(mk, (size_t)-1, UINT64_MAX, &marker) != 0)
 		marker = 0;
 	if (id == NULL || emu_oss_store_mp_get(c->store, c->t.bucket, c->t.key,
 	    id, &u) != 0) {

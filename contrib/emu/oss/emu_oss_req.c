@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "num.h"
 #include "emu_oss_i.h"
 
 static int
@@ -294,43 +295,14 @@ out:
 	return rc;
 }
 
-int
-emu_oss_parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (s == NULL || *s == '\0')
-		return -EINVAL;
-	for (; *s != '\0'; s++) {
-		unsigned d;
-
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* parse decimal digits [s, s+n) into *v (no overflow possible for n <= 19) */
+/* parse decimal digits [s, s+n) into *v; more than 19 of them are refused
+ * (a Range with a 20-digit number is ignored, not answered 416) */
 static int
 digits(const char *s, size_t n, uint64_t *v)
 {
-	uint64_t x = 0;
-	size_t i;
-
-	if (n == 0 || n > 19)
+	if (n > 19)
 		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	*v = x;
-	return 0;
+	return num_u64(s, n, UINT64_MAX, v);
 }
 
 int
@@ -609,7 +581,7 @@ emu_oss_meta_decode(const char *p, size_t len, struct emu_oss_meta *m)
 				goto out;
 			}
 			memcpy(m->etag, val, strlen(val) + 1);
-		} else if (emu_oss_parse_u64(val, &v) != 0) {
+		} else if (num_u64(val, (size_t)-1, UINT64_MAX, &v) != 0) {
 			free(val);
 			goto out;
 		} else if (strcmp(name, "size") == 0) {

@@ -37,7 +37,9 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "num.h"
 #include "sign.h"
+#include "sys.h"
 #include "emu_oss_i.h"
 
 #define MAX_OBJECT	((uint64_t)5 << 30)	/* 5 GiB */
@@ -85,51 +87,6 @@ emu_oss_upload_clear(struct emu_oss_upload *u)
 
 /* ---- small file helpers -------------------------------------------------- */
 
-int
-emu_oss_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-read_file(const char *path, struct buf *b)
-{
-	char tmp[8192];
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r = read(fd, tmp, sizeof(tmp));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		if ((rc = buf_add(b, tmp, (size_t)r)) != 0)
-			break;
-	}
-	close(fd);
-	return rc;
-}
-
 static int
 mkpath(char *out, size_t outsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -145,27 +102,6 @@ mkpath(char *out, size_t outsz, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= outsz)
 		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int
-mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t i, n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -errno;
-		if (i < n)
-			tmp[i] = '/';
-	}
 	return 0;
 }
 
@@ -270,7 +206,7 @@ write_atomic(struct emu_oss_store *s, const char *path, const char *p, size_t n)
 		return rc;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return -errno;
-	rc = emu_oss_write_all(fd, p, n);
+	rc = sys_write_all(fd, p, n);
 	if (rc == 0 && s->sync && fsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
@@ -424,11 +360,12 @@ emu_oss_store_bucket_create(struct emu_oss_store *s, const char *name)
 	if (bucket_find(s, name) != NULL)
 		goto out;
 	if ((rc = mkpath(path, sizeof(path), "%s/%s", s->root, name)) != 0 ||
-	    (rc = mkdir_p(path)) != 0)
+	    (rc = sys_mkdir_p(path, 0755)) != 0)
 		goto out;
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
 		if ((rc = mkpath(path, sizeof(path), "%s/.emu/buckets/%s/%s",
-		    s->root, name, sub[i])) != 0 || (rc = mkdir_p(path)) != 0)
+		    s->root, name, sub[i])) != 0 ||
+		    (rc = sys_mkdir_p(path, 0755)) != 0)
 			goto out;
 	rc = bucket_add(s, name, &b);
 out:
@@ -960,7 +897,7 @@ up_info_write(struct emu_oss_store *s, const char *bucket,
 	m.mtime = u->initiated;
 	buf_init(&b, BUF_MAX_DOC);
 	if ((rc = up_dir(s, bucket, u->id, path, sizeof(path))) == 0 &&
-	    (rc = mkdir_p(path)) == 0 &&
+	    (rc = sys_mkdir_p(path, 0755)) == 0 &&
 	    (rc = mkpath(path, sizeof(path), "%s/.emu/buckets/%s/uploads/%s/info",
 	    s->root, bucket, u->id)) == 0 &&
 	    (rc = emu_oss_meta_encode(&b, &m)) == 0)
@@ -1254,7 +1191,7 @@ load_upload(struct emu_oss_store *s, struct st_bucket *b, const char *id)
 	memset(&m, 0, sizeof(m));
 	if ((rc = up_dir(s, b->name, id, dir, sizeof(dir))) != 0 ||
 	    (rc = mkpath(path, sizeof(path), "%s/info", dir)) != 0 ||
-	    (rc = read_file(path, &fb)) != 0 ||
+	    (rc = sys_read_file(path, 0, &fb)) != 0 ||
 	    (rc = emu_oss_meta_decode(fb.p, fb.len, &m)) != 0)
 		goto out;	/* a half-made upload: ignored */
 	rc = -ENOMEM;
@@ -1278,11 +1215,11 @@ load_upload(struct emu_oss_store *s, struct st_bucket *b, const char *id)
 			continue;
 		buf_reset(&fb);
 		if (mkpath(path, sizeof(path), "%s/%s", dir, de->d_name) != 0 ||
-		    read_file(path, &fb) != 0 ||
+		    sys_read_file(path, 0, &fb) != 0 ||
 		    emu_oss_meta_decode(fb.p, fb.len, &m) != 0)
 			continue;
 		memset(&p, 0, sizeof(p));
-		if (emu_oss_parse_u64(m.key, &num) == 0 && num >= 1 &&
+		if (num_u64(m.key, (size_t)-1, UINT64_MAX, &num) == 0 && num >= 1 &&
 		    num <= EMU_OSS_MAX_PARTNO && strlen(m.etag) == 32) {
 			size_t k;
 
@@ -1398,7 +1335,7 @@ load_bucket(struct emu_oss_store *s, const char *name)
 				continue;
 			buf_reset(&fb);
 			if (mkpath(path, sizeof(path), "%s/%s", dir, de->d_name) != 0 ||
-			    read_file(path, &fb) != 0)
+			    sys_read_file(path, 0, &fb) != 0)
 				continue;
 			if ((m = calloc(1, sizeof(*m))) == NULL) {
 				rc = -ENOMEM;
@@ -1474,14 +1411,14 @@ emu_oss_store_open(const char *data_dir, int sync, struct emu_oss_store **out)
 	rc = -ENOMEM;
 	if ((s->tmpdir = strdup(path)) == NULL)
 		goto out;
-	if ((rc = mkdir_p(s->tmpdir)) != 0)
+	if ((rc = sys_mkdir_p(s->tmpdir, 0755)) != 0)
 		goto out;
 	/* leftovers of a previous run (a crash mid-upload) */
 	rm_dir_files(s->tmpdir);
-	if ((rc = mkdir_p(s->tmpdir)) != 0)
+	if ((rc = sys_mkdir_p(s->tmpdir, 0755)) != 0)
 		goto out;
 	if ((rc = mkpath(path, sizeof(path), "%s/.emu/buckets", s->root)) != 0 ||
-	    (rc = mkdir_p(path)) != 0)
+	    (rc = sys_mkdir_p(path, 0755)) != 0)
 		goto out;
 	if ((d = opendir(path)) == NULL) {
 		rc = -errno;

@@ -15,6 +15,7 @@
 
 #include <expat.h>
 
+#include "num.h"
 #include "emu_oss_i.h"
 
 #define XML_DEPTH	8
@@ -126,7 +127,7 @@ end_complete(struct px *x)
 			px_fail(x, -ENOMEM);
 			return;
 		}
-		if (emu_oss_parse_u64(t, &v) != 0 || v < 1 ||
+		if (num_u64(t, (size_t)-1, UINT64_MAX, &v) != 0 || v < 1 ||
 		    v > EMU_OSS_MAX_PARTNO || x->have_num) {
 			free(t);
 			px_fail(x, -EBADMSG);

@@ -12,10 +12,10 @@
  * Errors are protobuf Error{code, message} with the service's HTTP status.
  *
  * Operations are in emu_ots_table.c, emu_ots_row.c and emu_ots_stream.c;
- * persistence in emu_ots_store.c.
+ * persistence in emu_ots_store.c; the helpers they all share in
+ * emu_ots_base.c.  This file is the top: nothing calls back into it.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,7 @@
 #include "emu_ots_i.h"
 #include "http.h"
 #include "log.h"
+#include "num.h"
 #include "sign.h"
 
 struct emu_ots_opdef {
@@ -76,91 +77,6 @@ static const struct {
 	{ "OTSConditionCheckFail",	"Condition check failed." },
 	{ "OTSTrimmedDataAccess",	"Requested stream data is already trimmed or does not exist." },
 };
-
-int
-emu_ots_fail(struct emu_ots_err *e, int status, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->status = status;
-	snprintf(e->code, sizeof(e->code), "%s", code);
-	va_start(ap, fmt);
-	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int64_t
-emu_ots_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t
-emu_ots_commit_us(struct emu_ots_table *t)
-{
-	int64_t now = emu_ots_now_us();
-
-	if (now <= t->last_commit_us)
-		now = t->last_commit_us + 1;
-	t->last_commit_us = now;
-	return now;
-}
-
-int
-emu_ots_shards_for(struct emu_ots *ots, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ots->npending; i++)
-		if (strcmp(ots->pending[i].name, name) == 0)
-			return ots->pending[i].n;
-	return ots->default_shards;
-}
-
-int
-emu_ots_shards_pending(struct emu_ots *ots, const char *name, int n)
-{
-	struct emu_ots_pending *np;
-	size_t i;
-
-	if (strlen(name) > EMU_OTS_NAME_MAX)
-		return -ENAMETOOLONG;
-	for (i = 0; i < ots->npending; i++)
-		if (strcmp(ots->pending[i].name, name) == 0) {
-			ots->pending[i].n = n;
-			return 0;
-		}
-	if ((np = realloc(ots->pending, (ots->npending + 1) * sizeof(*np))) == NULL)
-		return -ENOMEM;
-	ots->pending = np;
-	snprintf(np[ots->npending].name, sizeof(np[0].name), "%s", name);
-	np[ots->npending++].n = n;
-	return 0;
-}
-
-struct emu_ots_table *
-emu_ots_table_find(struct emu_ots *ots, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ots->ntables; i++)
-		if (strcmp(ots->tables[i]->name, name) == 0)
-			return ots->tables[i];
-	return NULL;
-}
-
-void
-emu_ots_table_free(struct emu_ots_table *t)
-{
-	if (t == NULL)
-		return;
-	free(t->shards);
-	free(t);
-}
 
 /* ---- responses ------------------------------------------------------------ */
 
@@ -429,16 +345,14 @@ emu_ots_create(const struct emu_config *cfg, void **out)
 	for (size_t i = 0; i < cfg->ntable_shards; i++) {
 		const char *spec = cfg->table_shards[i], *eq = strchr(spec, '=');
 		char name[EMU_OTS_NAME_MAX + 1];
-		char *end;
-		long cnt;
+		int64_t cnt;
 
 		/* emu_main validated "TABLE=N" with N in [1, 64] */
 		if (eq == NULL || (size_t)(eq - spec) > EMU_OTS_NAME_MAX)
 			continue;
 		memcpy(name, spec, (size_t)(eq - spec));
 		name[eq - spec] = '\0';
-		cnt = strtol(eq + 1, &end, 10);
-		if (*end != '\0' || cnt < 1 || cnt > 64)
+		if (num_i64(eq + 1, (size_t)-1, 1, 64, &cnt) != 0)
 			continue;
 		if ((rc = emu_ots_shards_pending(ots, name, (int)cnt)) != 0)
 			goto fail;

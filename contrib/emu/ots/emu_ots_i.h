@@ -2,16 +2,20 @@
 /*
  * emu_ots_i.h - private header of difs-emu's Table Store service.
  *
- * Files:
+ * Files, from the top down (each calls only the files below it):
  *   emu_ots.c         the service ops: request verification (MD5, V2
  *                     signature, key id, instance, date skew), dispatch,
  *                     signed responses, protobuf Error replies, admin.
+ *   emu_ots_table.c   Create/Describe/Update/Delete/ListTable (enables,
+ *                     drops and purges streams, purges rows).
+ *   emu_ots_row.c     row model (cells, versions) and the row operations.
+ *   emu_ots_stream.c  streams: shards, records, iterators, split/merge/trim.
+ *   emu_ots_key.c     primary-key schema check, order-preserving row keys.
  *   emu_ots_store.c   persistence (the emulator's only LMDB user): table
  *                     metadata, rows keyed by an order-preserving PK
  *                     encoding, stream records keyed by (shard, µs, index).
- *   emu_ots_table.c   Create/Describe/Update/Delete/ListTable.
- *   emu_ots_row.c     row model (cells, versions) and the row operations.
- *   emu_ots_stream.c  streams: shards, records, iterators, split/merge/trim.
+ *   emu_ots_base.c    shared helpers: emu_ots_fail, clocks, the table
+ *                     registry (find/free), pending shard counts, packing.
  *
  * Locking (struct emu_ots):
  *   meta_lock (rwlock) protects the table list and every table's metadata;
@@ -43,7 +47,8 @@ struct emu_ots_txn;
 #define EMU_OTS_BODY_MAX	((size_t)5 << 20)	/**< request body limit */
 #define EMU_OTS_KEY_MAX		500		/**< encoded row key (LMDB limit 511) */
 
-/* ---- errors: the service's code/message/status, carried to the reply ---- */
+/* ---- errors: the service's code/message/status, carried to the reply
+ * (emu_ots_base.c) ---------------------------------------------------------- */
 
 struct emu_ots_err {
 	int	 status;		/**< 0 = no error */
@@ -121,6 +126,8 @@ struct emu_ots {
 	_Atomic int64_t		 last_trim_check_us;
 };
 
+/* ---- shared helpers (emu_ots_base.c) ------------------------------------- */
+
 /** Append the packed protobuf message msg (a ProtobufCMessage) to out. */
 int emu_ots_pack(const void *msg, struct buf *out);
 /** Shard count for a new stream of table name (write_lock held). */
@@ -184,7 +191,7 @@ int  emu_ots_store_del_table(struct emu_ots_txn *txn, const struct emu_ots_table
 /** Persist ots->next_uid. */
 int  emu_ots_store_put_uid(struct emu_ots_txn *txn, uint32_t next_uid);
 
-/* ---- row keys ------------------------------------------------------------- */
+/* ---- row keys (emu_ots_key.c) ------------------------------------------- */
 
 /**
  * Encode an order-preserving row key: u32be(table uid), then per PK column

@@ -20,12 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <lmdb.h>
 
 #include "emu_ots_i.h"
 #include "log.h"
+#include "sys.h"
 
 #define EMU_OTS_MAP_SIZE	((size_t)256 << 30)	/* sparse; grows on demand */
 #define EMU_OTS_TABLE_VERSION	1
@@ -76,8 +76,8 @@ emu_ots_store_open(const char *dir, int nosync, struct emu_ots_store **out)
 	int rc, i;
 
 	*out = NULL;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return -errno;
+	if ((rc = sys_mkdir_p(dir, 0700)) != 0)
+		return rc;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	if ((rc = mdb_env_create(&s->env)) != 0)

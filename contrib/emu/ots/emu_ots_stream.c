@@ -23,6 +23,7 @@
 
 #include "emu_ots_i.h"
 #include "log.h"
+#include "num.h"
 
 #define EMU_OTS_RECORDS_MAX	1000		/* GetStreamRecord records per call */
 #define EMU_OTS_RECORDS_BYTES	((size_t)4 << 20)
@@ -680,20 +681,6 @@ emu_ots_shard_find(struct emu_ots_table *t, const char *id)
 	return NULL;
 }
 
-static int
-emu_ots_parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* split/merge on t; write_lock + meta_lock write held */
 static int
 emu_ots_reshard(struct emu_ots *ots, struct emu_ots_table *t, char **argv, int argc,
@@ -774,7 +761,7 @@ int
 emu_ots_stream_admin(struct emu_ots *ots, char **argv, int argc, struct buf *out)
 {
 	struct emu_ots_table *t = NULL;
-	long long v;
+	int64_t v;
 	int rc = 0;
 
 	if (strcmp(argv[0], "help") == 0) {
@@ -783,7 +770,7 @@ emu_ots_stream_admin(struct emu_ots *ots, char **argv, int argc, struct buf *out
 		return 0;
 	}
 	if (strcmp(argv[0], "shards") == 0 && argc == 2) {
-		if (emu_ots_parse_int(argv[1], 1, 64, &v) != 0)
+		if (num_i64(argv[1], (size_t)-1, 1, 64, &v) != 0)
 			return emu_ots_admin_err(out, "shard count must be 1..64", argv[1]);
 		pthread_mutex_lock(&ots->write_lock);
 		pthread_rwlock_wrlock(&ots->meta_lock);
@@ -799,7 +786,7 @@ emu_ots_stream_admin(struct emu_ots *ots, char **argv, int argc, struct buf *out
 	t = emu_ots_table_find(ots, argv[1]);
 	if (t == NULL && strcmp(argv[0], "shards") == 0 && argc == 3) {
 		/* a table created later gets this many shards */
-		if (emu_ots_parse_int(argv[2], 1, 64, &v) != 0)
+		if (num_i64(argv[2], (size_t)-1, 1, 64, &v) != 0)
 			rc = emu_ots_admin_err(out, "shard count must be 1..64", argv[2]);
 		else
 			rc = emu_ots_shards_pending(ots, argv[1], (int)v);
@@ -811,7 +798,8 @@ emu_ots_stream_admin(struct emu_ots *ots, char **argv, int argc, struct buf *out
 		int64_t age = (int64_t)t->expiration_h * 3600;
 		long n;
 
-		if (argc == 3 && emu_ots_parse_int(argv[2], 0, 1LL << 40, &v) != 0)
+		if (argc == 3 &&
+		    num_i64(argv[2], (size_t)-1, 0, INT64_C(1) << 40, &v) != 0)
 			rc = emu_ots_admin_err(out, "age must be seconds", argv[2]);
 		else if (!t->stream)
 			rc = emu_ots_admin_err(out, "stream not enabled on table", t->name);
@@ -826,7 +814,7 @@ emu_ots_stream_admin(struct emu_ots *ots, char **argv, int argc, struct buf *out
 				(void)buf_printf(out, "%ld\n", n);
 		}
 	} else if (strcmp(argv[0], "shards") == 0 && argc == 3) {
-		if (emu_ots_parse_int(argv[2], 1, 64, &v) != 0) {
+		if (num_i64(argv[2], (size_t)-1, 1, 64, &v) != 0) {
 			rc = emu_ots_admin_err(out, "shard count must be 1..64", argv[2]);
 		} else {
 			struct emu_ots_txn *txn;
