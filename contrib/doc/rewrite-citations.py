@@ -165,23 +165,21 @@ def rewrite_citations(text, path, notes):
 
     edits = []		# (start, end, replacement)
 
-    def lead_fix(m, pre_group):
+    def lead_fix(m, group):
         # "(research\n * NAME" -> "\n * (contrib/doc/..": keep the line break,
-        # move an opening parenthesis right before "research" along.
-        pre = m.group(pre_group) or ""
+        # move an opening parenthesis right before "research" along, and drop
+        # the spaces it leaves at the end of the previous line.
+        pre = m.group(group) or ""
         start = m.start()
-        if "\n" in pre:
-            nl = pre[pre.index("\n"):]
-            lead = re.sub(r"^\n", "", nl)
-            paren = ""
-            if start > 0 and text[start - 1] == "(":
-                paren = "("
-                start -= 1
-            # strip the spaces left at the end of the previous line
-            while start > 0 and text[start - 1] in " \t":
-                start -= 1
-            return start, "\n" + lead + paren
-        return start, ""
+        if "\n" not in pre:
+            return start, ""
+        paren = ""
+        if start > 0 and text[start - 1] == "(":
+            paren = "("
+            start -= 1
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        return start, pre[pre.index("\n"):] + paren
 
     for m in NAMED.finditer(text):
         if not allowed(m.start("doc")):
@@ -207,18 +205,7 @@ def rewrite_citations(text, path, notes):
             notes["unresolved"].append("%s:%d: %s" % (path, line_of(text, m.start()),
                                                        m.group(0).replace("\n", " ")))
             continue
-        sp = m.group("sp")
-        start = m.start()
-        head = ""
-        if "\n" in sp:
-            lead = sp[sp.index("\n") + 1:]
-            paren = ""
-            if start > 0 and text[start - 1] == "(":
-                paren = "("
-                start -= 1
-            while start > 0 and text[start - 1] in " \t":
-                start -= 1
-            head = "\n" + lead + paren
+        start, head = lead_fix(m, "sp")
         kind = (m.group("kind") or "").strip()
         word = "section " if kind == "section" else ""
         edits.append((start, m.end(), head + "contrib/doc/%s.md %s%s" % (d, word, m.group("num"))))
