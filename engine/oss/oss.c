@@ -16,23 +16,10 @@
 #include <unistd.h>
 
 #include "crc64.h"
+#include "num.h"
 #include "oss_i.h"
 #include "xml.h"
 
-void
-oss_copy(char *dst, size_t dstsz, const char *src)
-{
-	size_t n;
-
-	if (dstsz == 0)
-		return;
-	n = src == NULL ? 0 : strlen(src);
-	if (n >= dstsz)
-		n = dstsz - 1;
-	if (n != 0)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 void
 oss_err_set(struct oss_error *err, const char *op, int rc, const char *fmt, ...)
@@ -75,24 +62,6 @@ oss_error_format(const struct oss_error *e, char *out, size_t outsz)
 	buf_free(&b);
 }
 
-int
-oss_parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *p;
-
-	if (s == NULL || *s == '\0')
-		return -EINVAL;
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	*out = v;
-	return 0;
-}
 
 int
 oss_key_check(const char *key)
@@ -207,7 +176,7 @@ oss_parse_endpoint(struct oss *oss, const char *ep, char *host, size_t hostsz,
 			return eng_errbuf_set(eb, ENG_EINVAL, "endpoint: bad port");
 		memcpy(pb, p + 1, pn);
 		pb[pn] = '\0';
-		if (oss_parse_u64(pb, &port) != 0 || port == 0 || port > 65535)
+		if (num_u64(pb, (size_t)-1, UINT64_MAX, &port) != 0 || port == 0 || port > 65535)
 			return eng_errbuf_set(eb, ENG_EINVAL, "endpoint: bad port");
 	}
 	return 0;
@@ -742,7 +711,7 @@ oss_error_from_response(const struct http_response *r, struct oss_error *e,
 	if (e->ec[0] == '\0' && (h = http_response_header(r, "x-oss-ec")) != NULL)
 		oss_copy(e->ec, sizeof(e->ec), h);
 	if ((h = http_response_header(r, "x-oss-next-append-position")) != NULL &&
-	    oss_parse_u64(h, &e->next_append) == 0)
+	    num_u64(h, (size_t)-1, UINT64_MAX, &e->next_append) == 0)
 		e->has_next_append = true;
 	if (!parsed && e->message[0] == '\0')
 		oss_copy(e->message, sizeof(e->message),

@@ -90,13 +90,11 @@ int	oss_src_digest(const struct oss_src *s, char md5[SIGN_MD5_B64_SIZE],
 int	oss_map_error(int status, const char *code, bool *retryable);
 /** oss_key_check - 0 or ENG_EINVAL (OSS object key rules). */
 int	oss_key_check(const char *key);
-/** oss_parse_u64 - strict decimal; 0 or -EINVAL. */
-int	oss_parse_u64(const char *s, uint64_t *out);
 /** oss_err_set - fill err (may be NULL) for a local failure. */
 void	oss_err_set(struct oss_error *err, const char *op, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /** oss_copy - bounded string copy into a fixed array (truncating). */
-void	oss_copy(char *dst, size_t dstsz, const char *src);
+void	oss_copy(char *dst, size_t dstsz, const char *src);	/* oss_xml.c */
 /* the signed wire form of one attempt of a call */
 struct oss_wire {
 	struct buf		 url;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crc64.h"
+#include "num.h"
 #include "oss_i.h"
 
 static void
@@ -34,7 +35,7 @@ oss_resp_u64(const struct http_response *r, const char *name, uint64_t *out)
 
 	if (v == NULL)
 		return -ENOENT;
-	return oss_parse_u64(v, out) == 0 ? 0 : ENG_EPROTO;
+	return num_u64(v, (size_t)-1, UINT64_MAX, out) == 0 ? 0 : ENG_EPROTO;
 }
 
 /* check hook: x-oss-hash-crc64ecma must equal the CRC of the body sent */
@@ -90,12 +91,12 @@ oss_head(struct oss *oss, const char *key, struct oss_head *out,
 	if ((v = http_response_header(&r, "Content-Type")) != NULL)
 		oss_copy(h.content_type, sizeof(h.content_type), v);
 	if ((v = http_response_header(&r, "x-oss-hash-crc64ecma")) != NULL) {
-		if (oss_parse_u64(v, &h.crc64) != 0)
+		if (num_u64(v, (size_t)-1, UINT64_MAX, &h.crc64) != 0)
 			goto out;
 		h.has_crc64 = true;
 	}
 	if ((v = http_response_header(&r, "x-oss-next-append-position")) != NULL) {
-		if (oss_parse_u64(v, &h.next_append) != 0)
+		if (num_u64(v, (size_t)-1, UINT64_MAX, &h.next_append) != 0)
 			goto out;
 		h.has_next_append = true;
 	}
@@ -269,7 +270,7 @@ oss_get_check(void *arg, const struct http_response *r)
 	/* whole object: its CRC must match what was delivered */
 	if ((v = http_response_header(r, "x-oss-hash-crc64ecma")) == NULL)
 		return 0;
-	if (oss_parse_u64(v, &want) != 0)
+	if (num_u64(v, (size_t)-1, UINT64_MAX, &want) != 0)
 		return ENG_EPROTO;
 	if (want == g->crc)
 		return 0;

@@ -9,8 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
 #include "oss_i.h"
 #include "xml.h"
+
+/* dst := src, cut to dstsz - 1 bytes (src NULL: "") */
+void
+oss_copy(char *dst, size_t dstsz, const char *src)
+{
+	size_t n;
+
+	if (dstsz == 0)
+		return;
+	n = src == NULL ? 0 : strlen(src);
+	if (n >= dstsz)
+		n = dstsz - 1;
+	if (n != 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 /* text of child name decoded when enc (encoding-type=url); malloc'ed */
 static int
@@ -72,7 +89,7 @@ oss_xml_u64(const struct xml_node *n, const char *name, bool required,
 	*out = 0;
 	if (t == NULL)
 		return required ? ENG_EPROTO : 0;
-	return oss_parse_u64(t, out) == 0 ? 0 : ENG_EPROTO;
+	return num_u64(t, (size_t)-1, UINT64_MAX, out) == 0 ? 0 : ENG_EPROTO;
 }
 
 static int

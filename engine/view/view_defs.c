@@ -31,24 +31,24 @@
 #include "view_i.h"
 #include "log.h"
 
-#define ENG_ERR_SFX	".error"
+#define VIEW_ERR_SFX	".error"
 
 /* ---- names and keys ----------------------------------------------------------- */
 
 const char *
-eng_dirname(uint64_t dir)
+view_dirname(uint64_t dir)
 {
 	return dir == ENG_INO_SOURCES ? "sources" : "jobs";
 }
 
-static enum eng_dirm_idx
-eng_dirm_of(uint64_t dir)
+static enum view_dirm_idx
+view_dirm_of(uint64_t dir)
 {
-	return dir == ENG_INO_SOURCES ? ENG_DIRM_SOURCES : ENG_DIRM_JOBS;
+	return dir == ENG_INO_SOURCES ? VIEW_DIRM_SOURCES : VIEW_DIRM_JOBS;
 }
 
 static bool
-eng_is_defname(const char *name)
+view_is_defname(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -56,37 +56,37 @@ eng_is_defname(const char *name)
 }
 
 bool
-eng_file_is_def(const struct eng_node *n)
+view_file_is_def(const struct view_node *n)
 {
-	return n->f->type == S_IFREG && eng_is_defname(n->name);
+	return n->f->type == S_IFREG && view_is_defname(n->name);
 }
 
 /* "x.json.error" whose "x.json" is a definition name */
 static bool
-eng_is_errname(const char *name, char *def, size_t defsz)
+view_is_errname(const char *name, char *def, size_t defsz)
 {
-	size_t n = strlen(name), sl = sizeof(ENG_ERR_SFX) - 1;
+	size_t n = strlen(name), sl = sizeof(VIEW_ERR_SFX) - 1;
 
-	if (n <= sl || n - sl >= defsz || strcmp(name + n - sl, ENG_ERR_SFX) != 0)
+	if (n <= sl || n - sl >= defsz || strcmp(name + n - sl, VIEW_ERR_SFX) != 0)
 		return false;
 	memcpy(def, name, n - sl);
 	def[n - sl] = '\0';
-	return eng_is_defname(def);
+	return view_is_defname(def);
 }
 
 int
-eng_content_key(uint64_t dir, const char *name, mode_t type, struct eng_key *k)
+view_content_key(uint64_t dir, const char *name, mode_t type, struct view_key *k)
 {
 	int n;
 
-	if (type == S_IFREG && eng_is_defname(name)) {
+	if (type == S_IFREG && view_is_defname(name)) {
 		k->db = dir == ENG_INO_SOURCES ? STORE_DB_SOURCES : STORE_DB_JOBS;
 		k->klen = strlen(name) - 5;
 		memcpy(k->k, name, k->klen);
 		return 0;
 	}
 	k->db = STORE_DB_FILES;
-	n = snprintf(k->k, sizeof(k->k), "%s/%s", eng_dirname(dir), name);
+	n = snprintf(k->k, sizeof(k->k), "%s/%s", view_dirname(dir), name);
 	if (n < 0 || (size_t)n >= sizeof(k->k))
 		return -ENAMETOOLONG;
 	k->klen = (size_t)n;
@@ -94,12 +94,12 @@ eng_content_key(uint64_t dir, const char *name, mode_t type, struct eng_key *k)
 }
 
 static int
-eng_meta_key(uint64_t dir, const char *name, struct eng_key *k)
+view_meta_key(uint64_t dir, const char *name, struct view_key *k)
 {
 	int n;
 
 	k->db = STORE_DB_META;
-	n = snprintf(k->k, sizeof(k->k), ENG_META_PFX "%c%s/%s", '\0', eng_dirname(dir), name);
+	n = snprintf(k->k, sizeof(k->k), VIEW_META_PFX "%c%s/%s", '\0', view_dirname(dir), name);
 	if (n < 0 || (size_t)n >= sizeof(k->k))
 		return -ENAMETOOLONG;
 	k->klen = (size_t)n;
@@ -107,7 +107,7 @@ eng_meta_key(uint64_t dir, const char *name, struct eng_key *k)
 }
 
 static int
-eng_def_key(uint64_t dir, const char *name, struct eng_key *k)
+view_def_key(uint64_t dir, const char *name, struct view_key *k)
 {
 	char stem[ENG_NAME_MAX + 1];
 	size_t n = strlen(name) - 5;
@@ -121,7 +121,7 @@ eng_def_key(uint64_t dir, const char *name, struct eng_key *k)
 
 /* "defm\0" + the definition key: when that definition became the running one */
 static int
-eng_defm_key(const struct eng_key *dk, struct eng_key *mk)
+view_defm_key(const struct view_key *dk, struct view_key *mk)
 {
 	if (dk->klen + 5 > STORE_KEY_MAX)
 		return -ENAMETOOLONG;
@@ -133,7 +133,7 @@ eng_defm_key(const struct eng_key *dk, struct eng_key *mk)
 }
 
 static void
-eng_stem(const char *name, char *out, size_t outsz)
+view_stem(const char *name, char *out, size_t outsz)
 {
 	size_t n = strlen(name) - 5;
 
@@ -145,25 +145,25 @@ eng_stem(const char *name, char *out, size_t outsz)
 
 /* ---- store batches -------------------------------------------------------------- */
 
-struct eng_op {
+struct view_op {
 	bool		 put;
-	const struct eng_key *key;
+	const struct view_key *key;
 	const void	*val;
 	size_t		 vlen;
 };
 
-struct eng_batch {
-	struct eng_op	 ops[8];
+struct view_batch {
+	struct view_op	 ops[8];
 	int		 n;
 	/* optional move: read `from` (copy into moved), delete it, put at `to` */
-	const struct eng_key *from, *to;
+	const struct view_key *from, *to;
 	struct buf	*moved;
 };
 
 static int
-eng_batch_fn(struct store_txn *txn, void *arg)
+view_batch_fn(struct store_txn *txn, void *arg)
 {
-	struct eng_batch *b = arg;
+	struct view_batch *b = arg;
 	int i, rc;
 
 	if (b->from != NULL) {
@@ -176,7 +176,7 @@ eng_batch_fn(struct store_txn *txn, void *arg)
 			return rc;
 	}
 	for (i = 0; i < b->n; i++) {
-		const struct eng_op *o = &b->ops[i];
+		const struct view_op *o = &b->ops[i];
 
 		if (o->put)
 			rc = store_put(txn, o->key->db, o->key->k, o->key->klen, o->val, o->vlen, 0);
@@ -192,7 +192,7 @@ eng_batch_fn(struct store_txn *txn, void *arg)
 }
 
 static void
-eng_batch_add(struct eng_batch *b, bool put, const struct eng_key *k, const void *v, size_t vl)
+view_batch_add(struct view_batch *b, bool put, const struct view_key *k, const void *v, size_t vl)
 {
 	b->ops[b->n].put = put;
 	b->ops[b->n].key = k;
@@ -201,30 +201,30 @@ eng_batch_add(struct eng_batch *b, bool put, const struct eng_key *k, const void
 	b->n++;
 }
 
-struct eng_getq {
-	const struct eng_key *k;
+struct view_getq {
+	const struct view_key *k;
 	struct buf	*out;
 };
 
 static int
-eng_get_fn(struct store_txn *txn, void *arg)
+view_get_fn(struct store_txn *txn, void *arg)
 {
-	struct eng_getq *q = arg;
+	struct view_getq *q = arg;
 
 	return store_get_buf(txn, q->k->db, q->k->k, q->k->klen, q->out);
 }
 
 int
-eng_get(struct eng *e, const struct eng_key *k, struct buf *out)
+view_get(struct eng *e, const struct view_key *k, struct buf *out)
 {
-	struct eng_getq q = { k, out };
+	struct view_getq q = { k, out };
 
 	buf_reset(out);
-	return store_view(e->store, eng_get_fn, &q);
+	return store_view(e->store, view_get_fn, &q);
 }
 
 static int
-eng_meta_fmt(const struct eng_file *f, char *out, size_t outsz)
+view_meta_fmt(const struct view_file *f, char *out, size_t outsz)
 {
 	int n = snprintf(out, outsz, "%c %o %lld %lld", f->type == S_IFLNK ? 'l' : 'f',
 	    (unsigned)f->perm, (long long)f->mtime_ns, (long long)f->ctime_ns);
@@ -235,9 +235,9 @@ eng_meta_fmt(const struct eng_file *f, char *out, size_t outsz)
 /* ---- content: view <-> stored bytes ------------------------------------------- */
 
 /* The view of stored bytes: secrets masked; unparsable text (which can only
- * hold what a user typed, see eng_raw_of) is shown as stored. */
+ * hold what a user typed, see view_raw_of) is shown as stored. */
 int
-eng_view_of(const char *raw, size_t len, struct buf *view)
+view_view_of(const char *raw, size_t len, struct buf *view)
 {
 	int rc;
 
@@ -251,10 +251,10 @@ eng_view_of(const char *raw, size_t len, struct buf *view)
 
 /* The bytes to store for the view of n: "******" takes the stored secret. */
 static int
-eng_raw_of(struct eng *e, struct eng_node *n, struct buf *raw)
+view_raw_of(struct eng *e, struct view_node *n, struct buf *raw)
 {
-	const struct eng_file *f = n->f;
-	struct eng_key k;
+	const struct view_file *f = n->f;
+	struct view_key k;
 	struct buf old;
 	int rc;
 
@@ -263,13 +263,13 @@ eng_raw_of(struct eng *e, struct eng_node *n, struct buf *raw)
 	    memmem(f->data.p, f->data.len, CONF_MASK, sizeof(CONF_MASK) - 1) == NULL)
 		return buf_add(raw, f->data.p, f->data.len);
 	buf_init(&old, ENG_FILE_MAX + 1);
-	rc = eng_content_key(f->dir, n->name, f->type, &k);
-	if (rc == 0 && (rc = eng_get(e, &k, &old)) == 0 &&
+	rc = view_content_key(f->dir, n->name, f->type, &k);
+	if (rc == 0 && (rc = view_get(e, &k, &old)) == 0 &&
 	    conf_merge_secrets_text(f->data.p, f->data.len, old.p, old.len, raw, NULL) == 0)
 		goto out;
 	buf_reset(raw);
-	if (eng_file_is_def(n) && eng_def_key(f->dir, n->name, &k) == 0 &&
-	    eng_get(e, &k, &old) == 0 &&
+	if (view_file_is_def(n) && view_def_key(f->dir, n->name, &k) == 0 &&
+	    view_get(e, &k, &old) == 0 &&
 	    conf_merge_secrets_text(f->data.p, f->data.len, old.p, old.len, raw, NULL) == 0)
 		goto out;
 	buf_reset(raw);
@@ -282,13 +282,13 @@ out:
 /* After a save: the view becomes mask(raw) when that differs (the kernel's
  * cached pages and size of the file are dropped). */
 static int
-eng_remask(struct eng *e, struct eng_node *n, const struct buf *raw)
+view_remask(struct eng *e, struct view_node *n, const struct buf *raw)
 {
 	struct buf v;
 	int rc;
 
 	buf_init(&v, ENG_FILE_MAX);
-	if ((rc = eng_view_of(raw->p, raw->len, &v)) != 0)
+	if ((rc = view_view_of(raw->p, raw->len, &v)) != 0)
 		goto out;
 	if (v.len == n->f->data.len && memcmp(v.p, n->f->data.p, v.len) == 0)
 		goto out;
@@ -307,34 +307,34 @@ out:
 
 /* Store n's content and metadata (e->flock held). */
 int
-eng_save(struct eng *e, struct eng_node *n)
+view_save(struct eng *e, struct view_node *n)
 {
-	struct eng_batch b;
-	struct eng_key ck, mk;
+	struct view_batch b;
+	struct view_key ck, mk;
 	struct buf raw;
 	char meta[96];
 	int rc, ml;
 
 	memset(&b, 0, sizeof(b));
 	buf_init(&raw, ENG_FILE_MAX + 1);
-	if ((rc = eng_content_key(n->f->dir, n->name, n->f->type, &ck)) != 0 ||
-	    (rc = eng_meta_key(n->f->dir, n->name, &mk)) != 0 ||
-	    (rc = eng_raw_of(e, n, &raw)) != 0)
+	if ((rc = view_content_key(n->f->dir, n->name, n->f->type, &ck)) != 0 ||
+	    (rc = view_meta_key(n->f->dir, n->name, &mk)) != 0 ||
+	    (rc = view_raw_of(e, n, &raw)) != 0)
 		goto out;
-	if ((ml = eng_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
+	if ((ml = view_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
 		rc = ml;
 		goto out;
 	}
-	eng_batch_add(&b, true, &ck, raw.p, raw.len);
-	eng_batch_add(&b, true, &mk, meta, (size_t)ml);
-	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0) {
-		log_warnx("%s/%s: cannot store the file: %s", eng_dirname(n->f->dir), n->name,
+	view_batch_add(&b, true, &ck, raw.p, raw.len);
+	view_batch_add(&b, true, &mk, meta, (size_t)ml);
+	if ((rc = store_update(e->store, view_batch_fn, &b)) != 0) {
+		log_warnx("%s/%s: cannot store the file: %s", view_dirname(n->f->dir), n->name,
 		    eng_strerror(rc));
 		goto out;
 	}
 	n->f->unsaved = false;
 	/* a secret written in clear is shown masked from now on */
-	if (n->f->type == S_IFREG && (rc = eng_remask(e, n, &raw)) != 0)
+	if (n->f->type == S_IFREG && (rc = view_remask(e, n, &raw)) != 0)
 		goto out;
 out:
 	buf_free(&raw);
@@ -344,9 +344,9 @@ out:
 /* ---- removed jobs ------------------------------------------------------------- */
 
 static bool
-eng_removed_take(struct eng *e, const char *job)
+view_removed_take(struct eng *e, const char *job)
 {
-	struct eng_name **pp, *r;
+	struct view_name **pp, *r;
 
 	for (pp = &e->removed; (r = *pp) != NULL; pp = &r->next)
 		if (strcmp(r->name, job) == 0) {
@@ -359,45 +359,45 @@ eng_removed_take(struct eng *e, const char *job)
 }
 
 /*
- * eng_def_note - one line about definition file DIR/name in the daemon log
+ * view_def_note - one line about definition file DIR/name in the daemon log
  * and, for jobs/, in instances/JOB/log: "definition: jobs/x.json WHAT by
  * WHO: TAIL".  what/tail are the caller's words.
  */
-struct eng_srcnote {
+struct view_srcnote {
 	struct eng	*e;
 	bool		 warn;
 	const char	*line;
 };
 
 static void
-eng_srcnote_fn(void *arg, const char *job)
+view_srcnote_fn(void *arg, const char *job)
 {
-	const struct eng_srcnote *n = arg;
+	const struct view_srcnote *n = arg;
 
 	sched_job_log(n->e->sched, job, n->warn ? LOG_LVL_WARN : LOG_LVL_INFO, "%s", n->line);
 }
 
 /*
- * eng_def_note - one line about definition file DIR/name in the daemon log
+ * view_def_note - one line about definition file DIR/name in the daemon log
  * and in instances/JOB/log: for jobs/, the job's own ("definition: jobs/x.json
  * WHAT by WHO: TAIL"); for sources/, the logs of the jobs that use it
  * ("source: sources/y.json ...").  what/tail are the caller's words.
  */
 static void
-eng_def_note(struct eng *e, uint64_t dir, const char *name, pid_t pid, bool warn,
+view_def_note(struct eng *e, uint64_t dir, const char *name, pid_t pid, bool warn,
     const char *what, const char *tail)
 {
 	char stem[ENG_NAME_MAX + 1], who[96], line[2048];
-	struct eng_srcnote sn = { e, warn, line };
+	struct view_srcnote sn = { e, warn, line };
 
-	eng_who(pid, who, sizeof(who));
+	view_who(pid, who, sizeof(who));
 	if (warn)
-		log_warnx("%s/%s: %s by %s: %s", eng_dirname(dir), name, what, who, tail);
+		log_warnx("%s/%s: %s by %s: %s", view_dirname(dir), name, what, who, tail);
 	else
-		log_info("%s/%s: %s by %s: %s", eng_dirname(dir), name, what, who, tail);
-	if (!eng_is_defname(name))
+		log_info("%s/%s: %s by %s: %s", view_dirname(dir), name, what, who, tail);
+	if (!view_is_defname(name))
 		return;
-	eng_stem(name, stem, sizeof(stem));
+	view_stem(name, stem, sizeof(stem));
 	if (dir == ENG_INO_JOBS) {
 		sched_job_log(e->sched, stem, warn ? LOG_LVL_WARN : LOG_LVL_INFO,
 		    "definition: jobs/%s %s by %s: %s", name, what, who, tail);
@@ -405,26 +405,26 @@ eng_def_note(struct eng *e, uint64_t dir, const char *name, pid_t pid, bool warn
 	}
 	(void)snprintf(line, sizeof(line), "source: sources/%s (this job's datasource) %s by %s: %s",
 	    name, what, who, tail);
-	(void)sched_jobs_using(e->sched, stem, eng_srcnote_fn, &sn);
+	(void)sched_jobs_using(e->sched, stem, view_srcnote_fn, &sn);
 }
 
 /* The job of definition file name stops being defined (its file is gone):
  * removed after the scheduler's grace period unless the file comes back. */
 static void
-eng_job_gone(struct eng *e, const char *name, pid_t pid, const char *what)
+view_job_gone(struct eng *e, const char *name, pid_t pid, const char *what)
 {
 	char stem[ENG_NAME_MAX + 1];
-	struct eng_name *r;
+	struct view_name *r;
 
-	eng_stem(name, stem, sizeof(stem));
+	view_stem(name, stem, sizeof(stem));
 	if (sched_job_remove(e->sched, stem) != 0)
 		return;
 	/* INFO: editors rename the file away on every save; the scheduler says
 	 * WARN if the grace period really ends the job */
-	eng_def_note(e, ENG_INO_JOBS, name, pid, false, what,
+	view_def_note(e, ENG_INO_JOBS, name, pid, false, what,
 	    "the job stops being scheduled after the removal grace period unless a valid "
 	    "definition comes back; its history stays");
-	if (eng_removed_take(e, stem), (r = calloc(1, sizeof(*r))) == NULL)
+	if (view_removed_take(e, stem), (r = calloc(1, sizeof(*r))) == NULL)
 		return;
 	if ((r->name = strdup(stem)) == NULL) {
 		free(r);
@@ -437,10 +437,10 @@ eng_job_gone(struct eng *e, const char *name, pid_t pid, const char *what)
 /* ---- validation ----------------------------------------------------------------- */
 
 static void
-eng_set_errtext(struct eng *e, struct eng_node *n, char *text)
+view_set_errtext(struct eng *e, struct view_node *n, char *text)
 {
-	char ename[ENG_NAME_MAX + sizeof(ENG_ERR_SFX) + 1];
-	struct eng_node *en;
+	char ename[ENG_NAME_MAX + sizeof(VIEW_ERR_SFX) + 1];
+	struct view_node *en;
 	bool flip = (n->f->errtext == NULL) != (text == NULL);
 	bool changed = flip || (text != NULL && strcmp(text, n->f->errtext) != 0);
 	/* the errors come from the file's bytes: their time (the last write or
@@ -455,33 +455,33 @@ eng_set_errtext(struct eng *e, struct eng_node *n, char *text)
 	if (flip && text != NULL)
 		n->f->err_since_ns = t;
 	if (flip && !e->loading)	/* NAME.json.error came or went */
-		eng_dirm_touch(e, eng_dirm_of(n->f->dir));
-	if (n->f->dir == ENG_INO_JOBS && eng_file_is_def(n)) {
+		view_dirm_touch(e, view_dirm_of(n->f->dir));
+	if (n->f->dir == ENG_INO_JOBS && view_file_is_def(n)) {
 		char stem[ENG_NAME_MAX + 1];
 
-		eng_stem(n->name, stem, sizeof(stem));
-		eng_summary_changed(e, stem);
+		view_stem(n->name, stem, sizeof(stem));
+		view_summary_changed(e, stem);
 	}
 	if (e->cfg.inval_entry == NULL)
 		return;
-	snprintf(ename, sizeof(ename), "%s" ENG_ERR_SFX, n->name);
+	snprintf(ename, sizeof(ename), "%s" VIEW_ERR_SFX, n->name);
 	pthread_mutex_lock(&e->lock);
-	if ((en = eng_ns_find(e, n->f->dir, ename)) != NULL && e->cfg.inval_inode != NULL)
+	if ((en = view_ns_find(e, n->f->dir, ename)) != NULL && e->cfg.inval_inode != NULL)
 		e->cfg.inval_inode(e->cfg.inval_arg, en->ino);
 	e->cfg.inval_entry(e->cfg.inval_arg, n->f->dir, ename);
 	pthread_mutex_unlock(&e->lock);
 }
 
-struct eng_defget {
-	const struct eng_key *ck, *dk;
+struct view_defget {
+	const struct view_key *ck, *dk;
 	struct buf	*raw, *def;
 	bool		 has_def;
 };
 
 static int
-eng_defget_fn(struct store_txn *txn, void *arg)
+view_defget_fn(struct store_txn *txn, void *arg)
 {
-	struct eng_defget *q = arg;
+	struct view_defget *q = arg;
 	int rc;
 
 	buf_reset(q->raw);
@@ -496,7 +496,7 @@ eng_defget_fn(struct store_txn *txn, void *arg)
 /* Parse raw as the definition n; apply it when valid.  0, ENG_EINVAL
  * (errors in diag text), -ENOMEM. */
 static int
-eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct eng_key *dk,
+view_apply(struct eng *e, struct view_node *n, const struct buf *raw, const struct view_key *dk,
     bool store_def, struct buf *errs)
 {
 	char stem[ENG_NAME_MAX + 1], path[ENG_NAME_MAX + 16];
@@ -504,54 +504,54 @@ eng_apply(struct eng *e, struct eng_node *n, const struct buf *raw, const struct
 	struct conf_source *src = NULL;
 	struct conf_job *job = NULL;
 	struct eng_errbuf eb = { "" };
-	struct eng_batch b;
+	struct view_batch b;
 	int rc;
 
-	eng_stem(n->name, stem, sizeof(stem));
-	snprintf(path, sizeof(path), "%s/%s", eng_dirname(n->f->dir), n->name);
+	view_stem(n->name, stem, sizeof(stem));
+	snprintf(path, sizeof(path), "%s/%s", view_dirname(n->f->dir), n->name);
 	if ((rc = conf_diags_new(&d)) != 0)
 		goto out;
 	if (n->f->dir == ENG_INO_SOURCES)
-		rc = conf_source_parse(stem, raw->p, raw->len, eng_src_current(e, stem), d, &src);
+		rc = conf_source_parse(stem, raw->p, raw->len, view_src_current(e, stem), d, &src);
 	else
-		rc = conf_job_parse(stem, raw->p, raw->len, eng_src_lookup, e, d, &job);
+		rc = conf_job_parse(stem, raw->p, raw->len, view_src_lookup, e, d, &job);
 	if (rc != 0) {
 		if (rc == ENG_EINVAL)
 			(void)conf_diags_format(d, path, errs);
 		goto out;
 	}
 	if (store_def) {
-		struct eng_key mk;
+		struct view_key mk;
 		char ms[24];
 		int ml;
 
 		memset(&b, 0, sizeof(b));
-		eng_batch_add(&b, true, dk, raw->p, raw->len);
+		view_batch_add(&b, true, dk, raw->p, raw->len);
 		/* when it became the running definition (the job's summary) */
-		ml = snprintf(ms, sizeof(ms), "%lld", (long long)(eng_now_ns(e) / 1000000));
-		if (eng_defm_key(dk, &mk) == 0 && ml > 0 && (size_t)ml < sizeof(ms))
-			eng_batch_add(&b, true, &mk, ms, (size_t)ml);
-		if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0) {
+		ml = snprintf(ms, sizeof(ms), "%lld", (long long)(view_now_ns(e) / 1000000));
+		if (view_defm_key(dk, &mk) == 0 && ml > 0 && (size_t)ml < sizeof(ms))
+			view_batch_add(&b, true, &mk, ms, (size_t)ml);
+		if ((rc = store_update(e->store, view_batch_fn, &b)) != 0) {
 			buf_printf(errs, "%s: error: cannot store the definition: %s\n", path,
 			    eng_strerror(rc));
 			goto out;
 		}
 	}
 	if (src != NULL) {
-		rc = eng_src_set(e, src);
+		rc = view_src_set(e, src);
 		src = NULL;
 	} else {
 		const struct conf_schedule *sch = conf_job_schedule(job);
 
-		eng_removed_take(e, stem);
-		(void)eng_job_zone_set(e, stem, sch != NULL ? sch->timezone : NULL);
+		view_removed_take(e, stem);
+		(void)view_job_zone_set(e, stem, sch != NULL ? sch->timezone : NULL);
 		rc = sched_job_set(e->sched, stem, job, &eb);
 		job = NULL;
 		if (rc != 0)
 			buf_printf(errs, "%s: error: %s\n", path, eb.msg[0] != '\0' ? eb.msg :
 			    eng_strerror(rc));
 	}
-	if (rc == 0 && !store_def)	/* a change is logged by eng_def_check */
+	if (rc == 0 && !store_def)	/* a change is logged by view_def_check */
 		log_info("%s: definition restored", path);
 out:
 	conf_source_free(src);
@@ -563,10 +563,10 @@ out:
 /* raw := raw with "******" replaced from def, stored under ck when it
  * changed.  A merge that is not possible leaves raw as it is. */
 static int
-eng_merge_stored(struct eng *e, const struct eng_key *ck, struct buf *raw,
+view_merge_stored(struct eng *e, const struct view_key *ck, struct buf *raw,
     const struct buf *def)
 {
-	struct eng_batch b;
+	struct view_batch b;
 	struct buf m;
 	int rc = 0;
 
@@ -575,8 +575,8 @@ eng_merge_stored(struct eng *e, const struct eng_key *ck, struct buf *raw,
 	    (m.len == raw->len && memcmp(m.p, raw->p, m.len) == 0))
 		goto out;
 	memset(&b, 0, sizeof(b));
-	eng_batch_add(&b, true, ck, m.p, m.len);
-	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
+	view_batch_add(&b, true, ck, m.p, m.len);
+	if ((rc = store_update(e->store, view_batch_fn, &b)) != 0)
 		goto out;
 	buf_reset(raw);
 	rc = buf_add(raw, m.p, m.len);
@@ -586,17 +586,17 @@ out:
 }
 
 /*
- * eng_validate - n is a definition whose bytes are in the store.  Identical
+ * view_validate - n is a definition whose bytes are in the store.  Identical
  * to the running definition: no change (a job removed by a rename comes
  * back).  Valid: becomes the running definition (*applied).  Invalid:
  * errtext.  0, ENG_EINVAL (invalid: errtext set) or a store error.
  */
 int
-eng_validate(struct eng *e, struct eng_node *n, bool *applied)
+view_validate(struct eng *e, struct view_node *n, bool *applied)
 {
 	char stem[ENG_NAME_MAX + 1];
-	struct eng_defget q;
-	struct eng_key ck, dk;
+	struct view_defget q;
+	struct view_key ck, dk;
 	struct buf raw, def, errs;
 	bool same;
 	int rc;
@@ -604,47 +604,47 @@ eng_validate(struct eng *e, struct eng_node *n, bool *applied)
 	buf_init(&raw, ENG_FILE_MAX + 1);
 	buf_init(&def, ENG_FILE_MAX + 1);
 	buf_init(&errs, BUF_MAX_SMALL);
-	eng_stem(n->name, stem, sizeof(stem));
-	if ((rc = eng_content_key(n->f->dir, n->name, n->f->type, &ck)) != 0 ||
-	    (rc = eng_def_key(n->f->dir, n->name, &dk)) != 0)
+	view_stem(n->name, stem, sizeof(stem));
+	if ((rc = view_content_key(n->f->dir, n->name, n->f->type, &ck)) != 0 ||
+	    (rc = view_def_key(n->f->dir, n->name, &dk)) != 0)
 		goto out;
 	q.ck = &ck;
 	q.dk = &dk;
 	q.raw = &raw;
 	q.def = &def;
 	q.has_def = false;
-	if ((rc = store_view(e->store, eng_defget_fn, &q)) != 0)
+	if ((rc = store_view(e->store, view_defget_fn, &q)) != 0)
 		goto out;
 	/* bytes that arrived by rename (sed -i, atomic savers) may carry the
 	 * "******" a read showed: they take the running definition's secrets */
 	if (q.has_def && memmem(raw.p, raw.len, CONF_MASK, sizeof(CONF_MASK) - 1) != NULL &&
-	    (rc = eng_merge_stored(e, &ck, &raw, &def)) != 0)
+	    (rc = view_merge_stored(e, &ck, &raw, &def)) != 0)
 		goto out;
 	same = q.has_def && raw.len == def.len && memcmp(raw.p, def.p, raw.len) == 0;
 	*applied = !same;
 	if (same) {
 		rc = 0;
 		if (n->f->dir == ENG_INO_JOBS &&
-		    (eng_removed_take(e, stem) || !sched_job_defined(e->sched, stem)))
-			rc = eng_apply(e, n, &raw, &dk, false, &errs);
-		else if (n->f->dir == ENG_INO_SOURCES && eng_src_current(e, stem) == NULL)
-			rc = eng_apply(e, n, &raw, &dk, false, &errs);
+		    (view_removed_take(e, stem) || !sched_job_defined(e->sched, stem)))
+			rc = view_apply(e, n, &raw, &dk, false, &errs);
+		else if (n->f->dir == ENG_INO_SOURCES && view_src_current(e, stem) == NULL)
+			rc = view_apply(e, n, &raw, &dk, false, &errs);
 	} else {
-		rc = eng_apply(e, n, &raw, &dk, true, &errs);
+		rc = view_apply(e, n, &raw, &dk, true, &errs);
 	}
 	if (rc == 0) {
-		eng_set_errtext(e, n, NULL);
+		view_set_errtext(e, n, NULL);
 	} else if (rc == ENG_EINVAL || errs.len > 0) {
 		char *t;
 
 		if (errs.len == 0 || errs.err != 0) {
 			buf_reset(&errs);
-			buf_printf(&errs, "%s/%s: error: %s\n", eng_dirname(n->f->dir), n->name,
+			buf_printf(&errs, "%s/%s: error: %s\n", view_dirname(n->f->dir), n->name,
 			    eng_strerror(rc));
 		}
 		*applied = false;
 		if ((t = buf_take(&errs, NULL)) != NULL)
-			eng_set_errtext(e, n, t);
+			view_set_errtext(e, n, t);
 		rc = ENG_EINVAL;
 	}
 out:
@@ -655,9 +655,9 @@ out:
 }
 
 int
-eng_def_since(struct eng *e, uint64_t dir, const char *name, int64_t *ms)
+view_def_since(struct eng *e, uint64_t dir, const char *name, int64_t *ms)
 {
-	struct eng_key dk, mk;
+	struct view_key dk, mk;
 	struct buf v;
 	char *end;
 	long long x;
@@ -665,8 +665,8 @@ eng_def_since(struct eng *e, uint64_t dir, const char *name, int64_t *ms)
 
 	*ms = 0;
 	buf_init(&v, 64);
-	if ((rc = eng_def_key(dir, name, &dk)) == 0 && (rc = eng_defm_key(&dk, &mk)) == 0 &&
-	    (rc = eng_get(e, &mk, &v)) == 0) {
+	if ((rc = view_def_key(dir, name, &dk)) == 0 && (rc = view_defm_key(&dk, &mk)) == 0 &&
+	    (rc = view_get(e, &mk, &v)) == 0) {
 		errno = 0;
 		x = strtoll(v.p, &end, 10);
 		if (errno != 0 || end == v.p || *end != '\0' || x < 0)
@@ -680,7 +680,7 @@ eng_def_since(struct eng *e, uint64_t dir, const char *name, int64_t *ms)
 
 /* What a validation result means, for the logs (one line). */
 static void
-eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool was_invalid,
+view_verdict(struct eng *e, const struct view_node *n, int rc, bool applied, bool was_invalid,
     char *out, size_t outsz)
 {
 	char stem[ENG_NAME_MAX + 1], iso[48], kept[160];
@@ -689,7 +689,7 @@ eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool 
 	int64_t since;
 	int nerr = 0;
 
-	eng_stem(n->name, stem, sizeof(stem));
+	view_stem(n->name, stem, sizeof(stem));
 	if (rc == 0) {
 		(void)snprintf(out, outsz, "%s", applied ? (job ? "valid; it is the running "
 		    "definition from now on" : "valid; runs that start from now on use it") :
@@ -698,8 +698,8 @@ eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool 
 		return;
 	}
 	if (job && sched_job_defined(e->sched, stem)) {
-		if (eng_def_since(e, n->f->dir, n->name, &since) == 0 &&
-		    inst_iso(since, eng_job_tz(e, stem), iso, sizeof(iso)) == 0)
+		if (view_def_since(e, n->f->dir, n->name, &since) == 0 &&
+		    inst_iso(since, view_job_tz(e, stem), iso, sizeof(iso)) == 0)
 			(void)snprintf(kept, sizeof(kept), "the job keeps running its last valid "
 			    "definition (running since %s)", iso);
 		else
@@ -708,7 +708,7 @@ eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool 
 	} else if (job) {
 		(void)snprintf(kept, sizeof(kept), "the job is not defined until the file is valid");
 	} else {
-		(void)snprintf(kept, sizeof(kept), "%s", eng_src_current(e, stem) != NULL ?
+		(void)snprintf(kept, sizeof(kept), "%s", view_src_current(e, stem) != NULL ?
 		    "runs keep using the last valid source" : "no job can use it until it is valid");
 	}
 	if (rc != ENG_EINVAL || n->f->errtext == NULL) {
@@ -723,21 +723,21 @@ eng_verdict(struct eng *e, const struct eng_node *n, int rc, bool applied, bool 
 		;
 	nl = strchr(first, '\n');
 	(void)snprintf(out, outsz, "INVALID (%d error%s, see %s/%s.error; first: %.*s); %s",
-	    nerr, nerr == 1 ? "" : "s", eng_dirname(n->f->dir), n->name,
+	    nerr, nerr == 1 ? "" : "s", view_dirname(n->f->dir), n->name,
 	    (int)(nl != NULL && nl - first < 400 ? nl - first : 400), first, kept);
 }
 
 int
-eng_def_check(struct eng *e, struct eng_node *n, pid_t pid, const char *what)
+view_def_check(struct eng *e, struct view_node *n, pid_t pid, const char *what)
 {
 	char tail[1024], how[ENG_NAME_MAX + 64];
-	struct eng_node *jn;
+	struct view_node *jn;
 	bool applied = false, was_invalid = n->f->errtext != NULL;
 	int rc;
 
-	rc = eng_validate(e, n, &applied);
-	eng_verdict(e, n, rc, applied, was_invalid, tail, sizeof(tail));
-	eng_def_note(e, n->f->dir, n->name, pid, rc != 0, what, tail);
+	rc = view_validate(e, n, &applied);
+	view_verdict(e, n, rc, applied, was_invalid, tail, sizeof(tail));
+	view_def_note(e, n->f->dir, n->name, pid, rc != 0, what, tail);
 	if (rc != 0 || !applied || n->f->dir != ENG_INO_SOURCES)
 		return rc;
 	/* job files that were invalid (e.g. naming this source before it
@@ -745,27 +745,27 @@ eng_def_check(struct eng *e, struct eng_node *n, pid_t pid, const char *what)
 	 * become valid say so */
 	(void)snprintf(how, sizeof(how), "checked again after sources/%s changed", n->name);
 	for (jn = e->files[1]; jn != NULL; jn = jn->f->next)
-		if (jn->f->errtext != NULL && eng_file_is_def(jn) &&
-		    eng_validate(e, jn, &applied) == 0) {
-			eng_verdict(e, jn, 0, applied, true, tail, sizeof(tail));
-			eng_def_note(e, ENG_INO_JOBS, jn->name, pid, false, how, tail);
+		if (jn->f->errtext != NULL && view_file_is_def(jn) &&
+		    view_validate(e, jn, &applied) == 0) {
+			view_verdict(e, jn, 0, applied, true, tail, sizeof(tail));
+			view_def_note(e, ENG_INO_JOBS, jn->name, pid, false, how, tail);
 		}
 	return 0;
 }
 
 /* ---- load --------------------------------------------------------------------- */
 
-struct eng_node *
-eng_file_new(struct eng *e, uint64_t dir, const char *name, mode_t type, mode_t perm,
+struct view_node *
+view_file_new(struct eng *e, uint64_t dir, const char *name, mode_t type, mode_t perm,
     int64_t mtime, int64_t ctime)
 {
-	struct eng_node *n;
+	struct view_node *n;
 	int idx = dir == ENG_INO_SOURCES ? 0 : 1;
 
-	if ((n = eng_ns_alloc(ENG_K_FILE, dir, name, NULL, NULL)) == NULL)
+	if ((n = view_ns_alloc(VIEW_K_FILE, dir, name, NULL, NULL)) == NULL)
 		return NULL;
 	if ((n->f = calloc(1, sizeof(*n->f))) == NULL) {
-		eng_ns_node_free(n);
+		view_ns_node_free(n);
 		return NULL;
 	}
 	n->f->dir = dir;
@@ -776,9 +776,9 @@ eng_file_new(struct eng *e, uint64_t dir, const char *name, mode_t type, mode_t 
 	buf_init(&n->f->data, ENG_FILE_MAX);
 	n->permanent = true;
 	pthread_mutex_lock(&e->lock);
-	if (eng_ns_insert(e, n) != 0) {
+	if (view_ns_insert(e, n) != 0) {
 		pthread_mutex_unlock(&e->lock);
-		eng_ns_node_free(n);
+		view_ns_node_free(n);
 		return NULL;
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -788,21 +788,21 @@ eng_file_new(struct eng *e, uint64_t dir, const char *name, mode_t type, mode_t 
 }
 
 /* the existing file dir/name (e->flock held): one hash lookup */
-struct eng_node *
-eng_file_find(struct eng *e, uint64_t dir, const char *name)
+struct view_node *
+view_file_find(struct eng *e, uint64_t dir, const char *name)
 {
-	struct eng_node *n;
+	struct view_node *n;
 
 	pthread_mutex_lock(&e->lock);
-	n = eng_ns_find(e, dir, name);
+	n = view_ns_find(e, dir, name);
 	pthread_mutex_unlock(&e->lock);
-	return n != NULL && n->kind == ENG_K_FILE && !n->f->unlinked ? n : NULL;
+	return n != NULL && n->kind == VIEW_K_FILE && !n->f->unlinked ? n : NULL;
 }
 
 static void
-eng_file_detach(struct eng *e, struct eng_node *n)
+view_file_detach(struct eng *e, struct view_node *n)
 {
-	struct eng_node **pp;
+	struct view_node **pp;
 
 	for (pp = &e->files[n->f->dir == ENG_INO_SOURCES ? 0 : 1]; *pp != NULL;
 	    pp = &(*pp)->f->next)
@@ -816,9 +816,9 @@ eng_file_detach(struct eng *e, struct eng_node *n)
 /* ---- attributes and lookup ------------------------------------------------------ */
 
 static void
-eng_file_entry(struct eng *e, struct eng_node *n, struct eng_entry *out)
+view_file_entry(struct eng *e, struct view_node *n, struct eng_entry *out)
 {
-	eng_fill_attr(e, &out->attr, n->ino, n->f->type | n->f->perm, n->f->data.len,
+	view_fill_attr(e, &out->attr, n->ino, n->f->type | n->f->perm, n->f->data.len,
 	    n->f->mtime_ns);
 	out->attr.atime_ns = n->f->atime_ns;
 	out->attr.ctime_ns = n->f->ctime_ns;
@@ -829,39 +829,39 @@ eng_file_entry(struct eng *e, struct eng_node *n, struct eng_entry *out)
 }
 
 static void
-eng_err_entry(struct eng *e, struct eng_node *en, const struct eng_node *def,
+view_err_entry(struct eng *e, struct view_node *en, const struct view_node *def,
     struct eng_entry *out)
 {
-	eng_fill_attr(e, &out->attr, en->ino, S_IFREG | 0444, strlen(def->f->errtext),
+	view_fill_attr(e, &out->attr, en->ino, S_IFREG | 0444, strlen(def->f->errtext),
 	    def->f->err_mtime_ns);
 	out->attr_timeout = 0;
 	out->entry_timeout = 0;
 }
 
 int
-eng_defs_lookup(struct eng *e, uint64_t parent, const char *name, struct eng_entry *out)
+view_defs_lookup(struct eng *e, uint64_t parent, const char *name, struct eng_entry *out)
 {
 	char def[ENG_NAME_MAX + 1];
-	struct eng_node *n, *dn;
+	struct view_node *n, *dn;
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&e->flock);
-	if ((n = eng_file_find(e, parent, name)) != NULL) {
+	if ((n = view_file_find(e, parent, name)) != NULL) {
 		pthread_mutex_lock(&e->lock);
 		n->nlookup++;
 		pthread_mutex_unlock(&e->lock);
-		eng_file_entry(e, n, out);
+		view_file_entry(e, n, out);
 		rc = 0;
-	} else if (eng_is_errname(name, def, sizeof(def)) &&
-	    (dn = eng_file_find(e, parent, def)) != NULL && dn->f->errtext != NULL) {
+	} else if (view_is_errname(name, def, sizeof(def)) &&
+	    (dn = view_file_find(e, parent, def)) != NULL && dn->f->errtext != NULL) {
 		pthread_mutex_lock(&e->lock);
-		if ((n = eng_ns_make(e, parent, name, ENG_K_ERRFILE, NULL, NULL)) != NULL)
+		if ((n = view_ns_make(e, parent, name, VIEW_K_ERRFILE, NULL, NULL)) != NULL)
 			n->nlookup++;
 		pthread_mutex_unlock(&e->lock);
 		if (n == NULL)
 			rc = -ENOMEM;
 		else {
-			eng_err_entry(e, n, dn, out);
+			view_err_entry(e, n, dn, out);
 			rc = 0;
 		}
 	}
@@ -870,18 +870,18 @@ eng_defs_lookup(struct eng *e, uint64_t parent, const char *name, struct eng_ent
 }
 
 int
-eng_defs_getattr(struct eng *e, struct eng_node *n, struct eng_entry *out)
+view_defs_getattr(struct eng *e, struct view_node *n, struct eng_entry *out)
 {
 	char def[ENG_NAME_MAX + 1];
-	struct eng_node *dn;
+	struct view_node *dn;
 	int rc = 0;
 
 	pthread_mutex_lock(&e->flock);
-	if (n->kind == ENG_K_FILE)
-		eng_file_entry(e, n, out);
-	else if (eng_is_errname(n->name, def, sizeof(def)) &&
-	    (dn = eng_file_find(e, n->parent, def)) != NULL && dn->f->errtext != NULL)
-		eng_err_entry(e, n, dn, out);
+	if (n->kind == VIEW_K_FILE)
+		view_file_entry(e, n, out);
+	else if (view_is_errname(n->name, def, sizeof(def)) &&
+	    (dn = view_file_find(e, n->parent, def)) != NULL && dn->f->errtext != NULL)
+		view_err_entry(e, n, dn, out);
 	else
 		rc = -ENOENT;
 	pthread_mutex_unlock(&e->flock);
@@ -890,26 +890,26 @@ eng_defs_getattr(struct eng *e, struct eng_node *n, struct eng_entry *out)
 
 /* ---- readdir -------------------------------------------------------------------- */
 
-struct eng_lent {
+struct view_lent {
 	char		*name;
 	uint64_t	 ino;
 	mode_t		 type;
-	struct eng_node	*n;	/* the file (or, for .error, its definition) */
+	struct view_node	*n;	/* the file (or, for .error, its definition) */
 	bool		 err;
 };
 
 static int
-eng_lent_cmp(const void *a, const void *b)
+view_lent_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct eng_lent *)a)->name, ((const struct eng_lent *)b)->name);
+	return strcmp(((const struct view_lent *)a)->name, ((const struct view_lent *)b)->name);
 }
 
 int
-eng_defs_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_dirent_fn *fn,
+view_defs_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_dirent_fn *fn,
     void *arg)
 {
-	struct eng_lent *v = NULL;
-	struct eng_node *n, *en;
+	struct view_lent *v = NULL;
+	struct view_node *n, *en;
 	struct eng_dirent d;
 	struct eng_entry ent;
 	size_t cnt = 0, i, j;
@@ -927,18 +927,18 @@ eng_defs_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_diren
 		v[i].type = n->f->type;
 		v[i++].n = n;
 		if (n->f->errtext != NULL) {
-			size_t l = strlen(n->name) + sizeof(ENG_ERR_SFX);
+			size_t l = strlen(n->name) + sizeof(VIEW_ERR_SFX);
 
 			if ((v[i].name = malloc(l)) == NULL)
 				goto out;
-			snprintf(v[i].name, l, "%s" ENG_ERR_SFX, n->name);
+			snprintf(v[i].name, l, "%s" VIEW_ERR_SFX, n->name);
 			v[i].ino = (uint64_t)1 << 63 | n->ino;
 			v[i].type = S_IFREG;
 			v[i].err = true;
 			v[i++].n = n;
 		}
 	}
-	qsort(v, cnt, sizeof(*v), eng_lent_cmp);
+	qsort(v, cnt, sizeof(*v), view_lent_cmp);
 	for (j = off; j < cnt + 2; j++) {
 		memset(&d, 0, sizeof(d));
 		d.next_off = j + 1;
@@ -961,22 +961,22 @@ eng_defs_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_diren
 		if (flags & ENG_READDIR_PLUS) {
 			if (v[j - 2].err) {
 				pthread_mutex_lock(&e->lock);
-				en = eng_ns_make(e, ino, d.name, ENG_K_ERRFILE, NULL, NULL);
+				en = view_ns_make(e, ino, d.name, VIEW_K_ERRFILE, NULL, NULL);
 				pthread_mutex_unlock(&e->lock);
 				if (en == NULL)
 					break;
-				eng_err_entry(e, en, v[j - 2].n, &ent);
+				view_err_entry(e, en, v[j - 2].n, &ent);
 				d.ino = en->ino;
 			} else {
 				en = v[j - 2].n;
-				eng_file_entry(e, en, &ent);
+				view_file_entry(e, en, &ent);
 			}
 			d.entry = &ent;
 		}
 		if (fn(arg, &d)) {
-			if (en != NULL && en->kind == ENG_K_ERRFILE) {
+			if (en != NULL && en->kind == VIEW_K_ERRFILE) {
 				pthread_mutex_lock(&e->lock);
-				eng_ns_maybe_free(e, en);
+				view_ns_maybe_free(e, en);
 				pthread_mutex_unlock(&e->lock);
 			}
 			break;
@@ -1000,7 +1000,7 @@ out:
 /* ---- open / read / write -------------------------------------------------------- */
 
 static int
-eng_resize(struct eng_file *f, size_t size)
+view_resize(struct view_file *f, size_t size)
 {
 	int rc;
 
@@ -1019,19 +1019,19 @@ eng_resize(struct eng_file *f, size_t size)
 }
 
 int
-eng_defs_open(struct eng *e, struct eng_node *n, int flags, struct eng_handle *h,
+view_defs_open(struct eng *e, struct view_node *n, int flags, struct view_handle *h,
     struct eng_open *out)
 {
 	char def[ENG_NAME_MAX + 1];
-	struct eng_node *dn;
+	struct view_node *dn;
 	int rc = 0;
 
 	pthread_mutex_lock(&e->flock);
-	if (n->kind == ENG_K_ERRFILE) {
+	if (n->kind == VIEW_K_ERRFILE) {
 		if ((flags & O_ACCMODE) != O_RDONLY)
 			rc = -EACCES;
-		else if (!eng_is_errname(n->name, def, sizeof(def)) ||
-		    (dn = eng_file_find(e, n->parent, def)) == NULL || dn->f->errtext == NULL)
+		else if (!view_is_errname(n->name, def, sizeof(def)) ||
+		    (dn = view_file_find(e, n->parent, def)) == NULL || dn->f->errtext == NULL)
 			rc = -ENOENT;
 		else
 			rc = buf_addstr(&h->snap, dn->f->errtext);
@@ -1044,7 +1044,7 @@ eng_defs_open(struct eng *e, struct eng_node *n, int flags, struct eng_handle *h
 	}
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && n->f->data.len > 0) {
 		buf_truncate(&n->f->data, 0);
-		n->f->mtime_ns = n->f->ctime_ns = eng_now_ns(e);
+		n->f->mtime_ns = n->f->ctime_ns = view_now_ns(e);
 		n->f->unsaved = true;
 		h->truncated = true;
 	}
@@ -1063,22 +1063,22 @@ out:
 }
 
 int
-eng_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int flags,
+view_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int flags,
     struct eng_entry *out, struct eng_open *oi, bool *truncated)
 {
 	char def[ENG_NAME_MAX + 1];
-	struct eng_node *n;
-	int64_t now = eng_now_ns(e);
+	struct view_node *n;
+	int64_t now = view_now_ns(e);
 	int rc = 0;
 
 	if (strlen(name) > ENG_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (!eng_name_ok(name))
+	if (!view_name_ok(name))
 		return -EINVAL;
-	if (eng_is_errname(name, def, sizeof(def)))
+	if (view_is_errname(name, def, sizeof(def)))
 		return -EPERM;
 	pthread_mutex_lock(&e->flock);
-	if ((n = eng_file_find(e, parent, name)) != NULL) {
+	if ((n = view_file_find(e, parent, name)) != NULL) {
 		if (flags & O_EXCL) {
 			rc = -EEXIST;
 			goto out;
@@ -1094,24 +1094,24 @@ eng_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, i
 			*truncated = true;
 		}
 	} else {
-		if ((n = eng_file_new(e, parent, name, S_IFREG, mode & 07777, now, now)) == NULL) {
+		if ((n = view_file_new(e, parent, name, S_IFREG, mode & 07777, now, now)) == NULL) {
 			rc = -ENOMEM;
 			goto out;
 		}
-		if ((rc = eng_save(e, n)) != 0) {
-			eng_file_detach(e, n);
+		if ((rc = view_save(e, n)) != 0) {
+			view_file_detach(e, n);
 			pthread_mutex_lock(&e->lock);
 			n->permanent = false;
-			eng_ns_maybe_free(e, n);
+			view_ns_maybe_free(e, n);
 			pthread_mutex_unlock(&e->lock);
 			goto out;
 		}
-		eng_dirm_touch(e, eng_dirm_of(parent));
+		view_dirm_touch(e, view_dirm_of(parent));
 	}
 	pthread_mutex_lock(&e->lock);
 	n->nlookup++;
 	pthread_mutex_unlock(&e->lock);
-	eng_file_entry(e, n, out);
+	view_file_entry(e, n, out);
 	oi->keep_cache = false;
 out:
 	pthread_mutex_unlock(&e->flock);
@@ -1119,9 +1119,9 @@ out:
 }
 
 int
-eng_defs_read(struct eng *e, struct eng_handle *h, uint64_t off, size_t size, struct buf *out)
+view_defs_read(struct eng *e, struct view_handle *h, uint64_t off, size_t size, struct buf *out)
 {
-	const struct eng_file *f = h->node->f;
+	const struct view_file *f = h->node->f;
 	int rc = 0;
 
 	pthread_mutex_lock(&e->flock);
@@ -1132,9 +1132,9 @@ eng_defs_read(struct eng *e, struct eng_handle *h, uint64_t off, size_t size, st
 }
 
 int
-eng_defs_write(struct eng *e, struct eng_handle *h, uint64_t off, const void *data, size_t len)
+view_defs_write(struct eng *e, struct view_handle *h, uint64_t off, const void *data, size_t len)
 {
-	struct eng_file *f = h->node->f;
+	struct view_file *f = h->node->f;
 	int rc;
 
 	pthread_mutex_lock(&e->flock);
@@ -1144,10 +1144,10 @@ eng_defs_write(struct eng *e, struct eng_handle *h, uint64_t off, const void *da
 		rc = -EFBIG;
 		goto out;
 	}
-	if (off + len > f->data.len && (rc = eng_resize(f, (size_t)(off + len))) != 0)
+	if (off + len > f->data.len && (rc = view_resize(f, (size_t)(off + len))) != 0)
 		goto out;
 	memcpy(f->data.p + off, data, len);
-	f->mtime_ns = f->ctime_ns = eng_now_ns(e);
+	f->mtime_ns = f->ctime_ns = view_now_ns(e);
 	f->unsaved = true;
 	h->wrote = true;
 	h->truncated = false;	/* this write's commit covers it */
@@ -1158,9 +1158,9 @@ out:
 }
 
 int
-eng_defs_commit(struct eng *e, struct eng_handle *h)
+view_defs_commit(struct eng *e, struct view_handle *h)
 {
-	struct eng_node *n = h->node;
+	struct view_node *n = h->node;
 	int rc = 0;
 
 	pthread_mutex_lock(&e->flock);
@@ -1168,13 +1168,13 @@ eng_defs_commit(struct eng *e, struct eng_handle *h)
 		h->wrote = false;
 		goto out;
 	}
-	if (n->f->unsaved && (rc = eng_save(e, n)) != 0)
+	if (n->f->unsaved && (rc = view_save(e, n)) != 0)
 		goto out;
 	if (h->wrote) {
 		h->wrote = false;
 		/* validation never fails close/fsync (DESIGN.md §1): an invalid
 		 * definition is reported in NAME.json.error and the logs */
-		if (eng_file_is_def(n) && (rc = eng_def_check(e, n, h->pid, "saved")) == ENG_EINVAL)
+		if (view_file_is_def(n) && (rc = view_def_check(e, n, h->pid, "saved")) == ENG_EINVAL)
 			rc = 0;
 	}
 out:
@@ -1183,11 +1183,11 @@ out:
 }
 
 int
-eng_defs_setattr(struct eng *e, struct eng_node *n, struct eng_handle *h,
+view_defs_setattr(struct eng *e, struct view_node *n, struct view_handle *h,
     const struct eng_setattr *sa, struct eng_entry *out)
 {
-	struct eng_file *f = n->f;
-	int64_t now = eng_now_ns(e);
+	struct view_file *f = n->f;
+	int64_t now = view_now_ns(e);
 	int rc = 0;
 
 	pthread_mutex_lock(&e->flock);
@@ -1200,7 +1200,7 @@ eng_defs_setattr(struct eng *e, struct eng_node *n, struct eng_handle *h,
 			rc = -EFBIG;
 			goto out;
 		}
-		if ((rc = eng_resize(f, (size_t)sa->size)) != 0)
+		if ((rc = view_resize(f, (size_t)sa->size)) != 0)
 			goto out;
 		f->mtime_ns = now;
 		if (h != NULL)
@@ -1217,16 +1217,16 @@ eng_defs_setattr(struct eng *e, struct eng_node *n, struct eng_handle *h,
 	else if (sa->valid & ENG_SET_ATIME_NOW)
 		f->atime_ns = now;
 	f->ctime_ns = now;
-	if (!f->unlinked && (rc = eng_save(e, n)) != 0)
+	if (!f->unlinked && (rc = view_save(e, n)) != 0)
 		goto out;
-	eng_file_entry(e, n, out);
+	view_file_entry(e, n, out);
 out:
 	pthread_mutex_unlock(&e->flock);
 	return rc;
 }
 
 int
-eng_defs_readlink(struct eng *e, struct eng_node *n, struct buf *out)
+view_defs_readlink(struct eng *e, struct view_node *n, struct buf *out)
 {
 	int rc;
 
@@ -1240,111 +1240,111 @@ eng_defs_readlink(struct eng *e, struct eng_node *n, struct buf *out)
 
 /* Forget n as a directory entry (its bytes are already gone from the store). */
 static void
-eng_file_gone(struct eng *e, struct eng_node *n, pid_t pid)
+view_file_gone(struct eng *e, struct view_node *n, pid_t pid)
 {
-	if (eng_file_is_def(n) && n->f->dir == ENG_INO_JOBS)
-		eng_job_gone(e, n->name, pid, "removed");
-	eng_set_errtext(e, n, NULL);
-	eng_file_detach(e, n);
+	if (view_file_is_def(n) && n->f->dir == ENG_INO_JOBS)
+		view_job_gone(e, n->name, pid, "removed");
+	view_set_errtext(e, n, NULL);
+	view_file_detach(e, n);
 	n->f->unlinked = true;
 	pthread_mutex_lock(&e->lock);
 	n->permanent = false;
-	eng_ns_unhash(e, n);
-	eng_ns_maybe_free(e, n);
+	view_ns_unhash(e, n);
+	view_ns_maybe_free(e, n);
 	pthread_mutex_unlock(&e->lock);
 }
 
 int
-eng_defs_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid)
+view_defs_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid)
 {
 	char def[ENG_NAME_MAX + 1];
-	struct eng_batch b;
-	struct eng_key ck, mk, dk;
-	struct eng_node *n;
+	struct view_batch b;
+	struct view_key ck, mk, dk;
+	struct view_node *n;
 	int rc;
 
 	pthread_mutex_lock(&e->flock);
-	if ((n = eng_file_find(e, parent, name)) == NULL) {
-		struct eng_node *dn = eng_is_errname(name, def, sizeof(def)) ?
-		    eng_file_find(e, parent, def) : NULL;
+	if ((n = view_file_find(e, parent, name)) == NULL) {
+		struct view_node *dn = view_is_errname(name, def, sizeof(def)) ?
+		    view_file_find(e, parent, def) : NULL;
 
 		rc = dn != NULL && dn->f->errtext != NULL ? -EPERM : -ENOENT;
 		goto out;
 	}
 	memset(&b, 0, sizeof(b));
-	if ((rc = eng_content_key(parent, name, n->f->type, &ck)) != 0 ||
-	    (rc = eng_meta_key(parent, name, &mk)) != 0)
+	if ((rc = view_content_key(parent, name, n->f->type, &ck)) != 0 ||
+	    (rc = view_meta_key(parent, name, &mk)) != 0)
 		goto out;
-	eng_batch_add(&b, false, &ck, NULL, 0);
-	eng_batch_add(&b, false, &mk, NULL, 0);
+	view_batch_add(&b, false, &ck, NULL, 0);
+	view_batch_add(&b, false, &mk, NULL, 0);
 	/* a deleted source's secrets do not stay behind (a job's last valid
 	 * definition stays: it is the history's definition) */
-	if (parent == ENG_INO_SOURCES && eng_file_is_def(n) &&
-	    eng_def_key(parent, name, &dk) == 0)
-		eng_batch_add(&b, false, &dk, NULL, 0);
-	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
+	if (parent == ENG_INO_SOURCES && view_file_is_def(n) &&
+	    view_def_key(parent, name, &dk) == 0)
+		view_batch_add(&b, false, &dk, NULL, 0);
+	if ((rc = store_update(e->store, view_batch_fn, &b)) != 0)
 		goto out;
-	eng_file_gone(e, n, pid);
-	eng_dirm_touch(e, eng_dirm_of(parent));
+	view_file_gone(e, n, pid);
+	view_dirm_touch(e, view_dirm_of(parent));
 out:
 	pthread_mutex_unlock(&e->flock);
 	return rc;
 }
 
 int
-eng_defs_symlink(struct eng *e, const char *target, uint64_t parent, const char *name,
+view_defs_symlink(struct eng *e, const char *target, uint64_t parent, const char *name,
     struct eng_entry *out)
 {
 	char def[ENG_NAME_MAX + 1];
-	struct eng_node *n;
-	int64_t now = eng_now_ns(e);
+	struct view_node *n;
+	int64_t now = view_now_ns(e);
 	int rc;
 
 	if (strlen(name) > ENG_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (!eng_name_ok(name))
+	if (!view_name_ok(name))
 		return -EINVAL;
-	if (eng_is_errname(name, def, sizeof(def)))
+	if (view_is_errname(name, def, sizeof(def)))
 		return -EPERM;
 	if (strlen(target) > 4095)
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&e->flock);
-	if (eng_file_find(e, parent, name) != NULL) {
+	if (view_file_find(e, parent, name) != NULL) {
 		rc = -EEXIST;
 		goto out;
 	}
-	if ((n = eng_file_new(e, parent, name, S_IFLNK, 0777, now, now)) == NULL) {
+	if ((n = view_file_new(e, parent, name, S_IFLNK, 0777, now, now)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	n->f->perm = 0777;
-	if ((rc = buf_addstr(&n->f->data, target)) != 0 || (rc = eng_save(e, n)) != 0) {
-		eng_file_detach(e, n);
+	if ((rc = buf_addstr(&n->f->data, target)) != 0 || (rc = view_save(e, n)) != 0) {
+		view_file_detach(e, n);
 		pthread_mutex_lock(&e->lock);
 		n->permanent = false;
-		eng_ns_maybe_free(e, n);
+		view_ns_maybe_free(e, n);
 		pthread_mutex_unlock(&e->lock);
 		goto out;
 	}
 	pthread_mutex_lock(&e->lock);
 	n->nlookup++;
 	pthread_mutex_unlock(&e->lock);
-	eng_dirm_touch(e, eng_dirm_of(parent));
-	eng_file_entry(e, n, out);
+	view_dirm_touch(e, view_dirm_of(parent));
+	view_file_entry(e, n, out);
 out:
 	pthread_mutex_unlock(&e->flock);
 	return rc;
 }
 
 int
-eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newparent,
+view_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newparent,
     const char *newname, unsigned flags, pid_t pid)
 {
 	char def[ENG_NAME_MAX + 1], ostem[ENG_NAME_MAX + 1], nstem[ENG_NAME_MAX + 1];
 	char what[2 * ENG_NAME_MAX + 48];
-	struct eng_key ock, omk, nck, nmk, tck, tmk;
-	struct eng_node *n, *t;
-	struct eng_batch b;
+	struct view_key ock, omk, nck, nmk, tck, tmk;
+	struct view_node *n, *t;
+	struct view_batch b;
 	struct buf moved;
 	char meta[96];
 	bool was_job;
@@ -1352,17 +1352,17 @@ eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newpa
 
 	if (strlen(newname) > ENG_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (!eng_name_ok(newname))
+	if (!view_name_ok(newname))
 		return -EINVAL;
-	if (eng_is_errname(newname, def, sizeof(def)))
+	if (view_is_errname(newname, def, sizeof(def)))
 		return -EPERM;
 	buf_init(&moved, ENG_FILE_MAX + 1);
 	pthread_mutex_lock(&e->flock);
-	if ((n = eng_file_find(e, parent, name)) == NULL) {
-		rc = eng_is_errname(name, def, sizeof(def)) ? -EPERM : -ENOENT;
+	if ((n = view_file_find(e, parent, name)) == NULL) {
+		rc = view_is_errname(name, def, sizeof(def)) ? -EPERM : -ENOENT;
 		goto out;
 	}
-	t = eng_file_find(e, newparent, newname);
+	t = view_file_find(e, newparent, newname);
 	if (t == n) {
 		rc = 0;
 		goto out;
@@ -1371,55 +1371,55 @@ eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newpa
 		rc = -EEXIST;
 		goto out;
 	}
-	if (n->f->unsaved && (rc = eng_save(e, n)) != 0)
+	if (n->f->unsaved && (rc = view_save(e, n)) != 0)
 		goto out;
 	memset(&b, 0, sizeof(b));
-	if ((rc = eng_content_key(parent, name, n->f->type, &ock)) != 0 ||
-	    (rc = eng_meta_key(parent, name, &omk)) != 0 ||
-	    (rc = eng_content_key(newparent, newname, n->f->type, &nck)) != 0 ||
-	    (rc = eng_meta_key(newparent, newname, &nmk)) != 0)
+	if ((rc = view_content_key(parent, name, n->f->type, &ock)) != 0 ||
+	    (rc = view_meta_key(parent, name, &omk)) != 0 ||
+	    (rc = view_content_key(newparent, newname, n->f->type, &nck)) != 0 ||
+	    (rc = view_meta_key(newparent, newname, &nmk)) != 0)
 		goto out;
 	if (t != NULL) {
-		if ((rc = eng_content_key(newparent, newname, t->f->type, &tck)) != 0 ||
-		    (rc = eng_meta_key(newparent, newname, &tmk)) != 0)
+		if ((rc = view_content_key(newparent, newname, t->f->type, &tck)) != 0 ||
+		    (rc = view_meta_key(newparent, newname, &tmk)) != 0)
 			goto out;
-		eng_batch_add(&b, false, &tck, NULL, 0);
-		eng_batch_add(&b, false, &tmk, NULL, 0);
+		view_batch_add(&b, false, &tck, NULL, 0);
+		view_batch_add(&b, false, &tmk, NULL, 0);
 	}
-	n->f->ctime_ns = eng_now_ns(e);
-	if ((ml = eng_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
+	n->f->ctime_ns = view_now_ns(e);
+	if ((ml = view_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
 		rc = ml;
 		goto out;
 	}
-	eng_batch_add(&b, false, &omk, NULL, 0);
-	eng_batch_add(&b, true, &nmk, meta, (size_t)ml);
+	view_batch_add(&b, false, &omk, NULL, 0);
+	view_batch_add(&b, true, &nmk, meta, (size_t)ml);
 	b.from = &ock;
 	b.to = &nck;
 	b.moved = &moved;
-	if ((rc = store_update(e->store, eng_batch_fn, &b)) != 0)
+	if ((rc = store_update(e->store, view_batch_fn, &b)) != 0)
 		goto out;
 	/* the store is done: now the memory */
-	was_job = eng_file_is_def(n) && parent == ENG_INO_JOBS;
+	was_job = view_file_is_def(n) && parent == ENG_INO_JOBS;
 	if (was_job)
-		eng_stem(name, ostem, sizeof(ostem));
+		view_stem(name, ostem, sizeof(ostem));
 	if (t != NULL) {
 		/* the replaced file: if it is a job with the same stem it stays
 		 * (the new bytes replace it below), so no removal */
-		if (eng_file_is_def(t) && newparent == ENG_INO_JOBS && !eng_is_defname(newname))
-			eng_job_gone(e, t->name, pid, "replaced by a file that is not a definition");
+		if (view_file_is_def(t) && newparent == ENG_INO_JOBS && !view_is_defname(newname))
+			view_job_gone(e, t->name, pid, "replaced by a file that is not a definition");
 		t->f->errtext = (free(t->f->errtext), NULL);
-		eng_file_detach(e, t);
+		view_file_detach(e, t);
 		t->f->unlinked = true;
 		pthread_mutex_lock(&e->lock);
 		t->permanent = false;
-		eng_ns_unhash(e, t);
-		eng_ns_maybe_free(e, t);
+		view_ns_unhash(e, t);
+		view_ns_maybe_free(e, t);
 		pthread_mutex_unlock(&e->lock);
 	}
-	eng_set_errtext(e, n, NULL);
-	eng_file_detach(e, n);
+	view_set_errtext(e, n, NULL);
+	view_file_detach(e, n);
 	pthread_mutex_lock(&e->lock);
-	rc = eng_ns_rehash(e, n, newparent, newname);
+	rc = view_ns_rehash(e, n, newparent, newname);
 	pthread_mutex_unlock(&e->lock);
 	n->f->dir = newparent;
 	if (newparent == ENG_INO_SOURCES)
@@ -1428,27 +1428,27 @@ eng_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newpa
 	e->files[newparent == ENG_INO_SOURCES ? 0 : 1] = n;
 	if (rc != 0)
 		goto out;
-	eng_dirm_touch(e, eng_dirm_of(parent));
+	view_dirm_touch(e, view_dirm_of(parent));
 	if (newparent != parent)
-		eng_dirm_touch(e, eng_dirm_of(newparent));
+		view_dirm_touch(e, view_dirm_of(newparent));
 	(void)snprintf(what, sizeof(what), "renamed to %s%s", newparent != parent ?
 	    (newparent == ENG_INO_SOURCES ? "sources/" : "jobs/") : "", newname);
 	if (was_job) {
-		if (!eng_file_is_def(n) || newparent != ENG_INO_JOBS)
-			eng_job_gone(e, name, pid, what);
+		if (!view_file_is_def(n) || newparent != ENG_INO_JOBS)
+			view_job_gone(e, name, pid, what);
 		else {
-			eng_stem(newname, nstem, sizeof(nstem));
+			view_stem(newname, nstem, sizeof(nstem));
 			if (strcmp(ostem, nstem) != 0)
-				eng_job_gone(e, name, pid, what);
+				view_job_gone(e, name, pid, what);
 		}
 	}
 	(void)snprintf(what, sizeof(what), "replaced by renaming %s%s onto it",
 	    newparent != parent ? (parent == ENG_INO_SOURCES ? "sources/" : "jobs/") : "", name);
-	if (eng_file_is_def(n))	/* renames always succeed */
-		(void)eng_def_check(e, n, pid, what);
+	if (view_file_is_def(n))	/* renames always succeed */
+		(void)view_def_check(e, n, pid, what);
 	/* a file moved into sources/ shows its secrets masked */
 	if (n->f->type == S_IFREG && newparent != parent)
-		(void)eng_view_of(moved.p, moved.len, &n->f->data);
+		(void)view_view_of(moved.p, moved.len, &n->f->data);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&e->flock);
@@ -1457,17 +1457,17 @@ out:
 }
 
 int
-eng_defs_jobinfo(struct eng *e, const char *job, struct eng_definfo *out)
+view_defs_jobinfo(struct eng *e, const char *job, struct view_definfo *out)
 {
 	char name[ENG_NAME_MAX + 8];
-	struct eng_node *n;
+	struct view_node *n;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	(void)snprintf(name, sizeof(name), "%s.json", job);
 	(void)snprintf(out->path, sizeof(out->path), "jobs/%s", name);
 	pthread_mutex_lock(&e->flock);
-	if ((n = eng_file_find(e, ENG_INO_JOBS, name)) != NULL && eng_file_is_def(n)) {
+	if ((n = view_file_find(e, ENG_INO_JOBS, name)) != NULL && view_file_is_def(n)) {
 		out->present = true;
 		out->err_ms = n->f->err_since_ns / 1000000;
 		out->errchg_ms = n->f->err_mtime_ns / 1000000;
@@ -1479,13 +1479,13 @@ eng_defs_jobinfo(struct eng *e, const char *job, struct eng_definfo *out)
 }
 
 int
-eng_defs_job_raw(struct eng *e, const char *job, struct buf *out)
+view_defs_job_raw(struct eng *e, const char *job, struct buf *out)
 {
-	struct eng_key k;
+	struct view_key k;
 	int rc;
 
 	k.db = STORE_DB_DEFS;
 	if ((rc = store_key_def(k.k, sizeof(k.k), STORE_DEF_JOB, job, &k.klen)) != 0)
 		return rc;
-	return eng_get(e, &k, out);
+	return view_get(e, &k, out);
 }

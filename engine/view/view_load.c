@@ -17,14 +17,14 @@
 #include "view_i.h"
 #include "log.h"
 
-struct eng_load {
+struct view_load {
 	struct eng	*e;
 	int		 rc;
 	enum store_db	 db;	/* pass 2: SOURCES or JOBS */
 };
 
 static int
-eng_parse_i64(const char *s, size_t len, int base, int64_t *out)
+view_parse_i64(const char *s, size_t len, int base, int64_t *out)
 {
 	int64_t v = 0;
 	size_t i = 0;
@@ -46,12 +46,12 @@ eng_parse_i64(const char *s, size_t len, int base, int64_t *out)
 }
 
 static int
-eng_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+view_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct eng_load *l = arg;
-	const char *k = (const char *)key + sizeof(ENG_META_PFX), *v = val, *sl, *w[4];
+	struct view_load *l = arg;
+	const char *k = (const char *)key + sizeof(VIEW_META_PFX), *v = val, *sl, *w[4];
 	char name[ENG_NAME_MAX + 1];
-	size_t kl = klen - sizeof(ENG_META_PFX), wl[4], i, nw = 0, p = 0;
+	size_t kl = klen - sizeof(VIEW_META_PFX), wl[4], i, nw = 0, p = 0;
 	int64_t perm, mt, ct;
 	uint64_t dir;
 
@@ -71,14 +71,14 @@ eng_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size_
 		wl[nw++] = p - i;
 		p++;
 	}
-	if (nw != 4 || wl[0] != 1 || eng_parse_i64(w[1], wl[1], 8, &perm) != 0 ||
-	    eng_parse_i64(w[2], wl[2], 10, &mt) != 0 || eng_parse_i64(w[3], wl[3], 10, &ct) != 0 ||
-	    !eng_name_ok(name)) {
+	if (nw != 4 || wl[0] != 1 || view_parse_i64(w[1], wl[1], 8, &perm) != 0 ||
+	    view_parse_i64(w[2], wl[2], 10, &mt) != 0 || view_parse_i64(w[3], wl[3], 10, &ct) != 0 ||
+	    !view_name_ok(name)) {
 		log_warnx("state store: skipping unreadable file record %s/%s",
-		    eng_dirname(dir), name);
+		    view_dirname(dir), name);
 		return 0;
 	}
-	if (eng_file_new(l->e, dir, name, w[0][0] == 'l' ? S_IFLNK : S_IFREG, (mode_t)perm,
+	if (view_file_new(l->e, dir, name, w[0][0] == 'l' ? S_IFLNK : S_IFREG, (mode_t)perm,
 	    mt, ct) == NULL) {
 		l->rc = -ENOMEM;
 		return -ENOMEM;
@@ -87,9 +87,9 @@ eng_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size_
 }
 
 static int
-eng_load_bare_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+view_load_bare_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct eng_load *l = arg;
+	struct view_load *l = arg;
 	uint64_t dir = l->db == STORE_DB_SOURCES ? ENG_INO_SOURCES : ENG_INO_JOBS;
 	char name[ENG_NAME_MAX + 1];
 
@@ -99,49 +99,49 @@ eng_load_bare_cb(void *arg, const void *key, size_t klen, const void *val, size_
 		return 0;
 	memcpy(name, key, klen);
 	memcpy(name + klen, ".json", 6);
-	if (!eng_name_ok(name) || eng_file_find(l->e, dir, name) != NULL)
+	if (!view_name_ok(name) || view_file_find(l->e, dir, name) != NULL)
 		return 0;
-	if (eng_file_new(l->e, dir, name, S_IFREG, dir == ENG_INO_SOURCES ? 0600 : 0644,
+	if (view_file_new(l->e, dir, name, S_IFREG, dir == ENG_INO_SOURCES ? 0600 : 0644,
 	    l->e->start_ns, l->e->start_ns) == NULL)
 		return -ENOMEM;
 	return 0;
 }
 
 static int
-eng_load_fn(struct store_txn *txn, void *arg)
+view_load_fn(struct store_txn *txn, void *arg)
 {
-	struct eng_load *l = arg;
+	struct view_load *l = arg;
 	int rc;
 
-	if ((rc = store_iter(txn, STORE_DB_META, ENG_META_PFX, sizeof(ENG_META_PFX), NULL, 0, 0,
-	    eng_load_meta_cb, l)) != 0)
+	if ((rc = store_iter(txn, STORE_DB_META, VIEW_META_PFX, sizeof(VIEW_META_PFX), NULL, 0, 0,
+	    view_load_meta_cb, l)) != 0)
 		return rc;
 	l->db = STORE_DB_SOURCES;
-	if ((rc = store_iter(txn, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0, eng_load_bare_cb, l)) != 0)
+	if ((rc = store_iter(txn, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0, view_load_bare_cb, l)) != 0)
 		return rc;
 	l->db = STORE_DB_JOBS;
-	return store_iter(txn, STORE_DB_JOBS, NULL, 0, NULL, 0, 0, eng_load_bare_cb, l);
+	return store_iter(txn, STORE_DB_JOBS, NULL, 0, NULL, 0, 0, view_load_bare_cb, l);
 }
 
 /* the running (last valid) definitions of one kind, collected in a read
  * txn and defined after it (defining a job opens transactions itself) */
-struct eng_defrec {
+struct view_defrec {
 	char		*name;
 	char		*raw;
 	size_t		 len;
-	struct eng_defrec *next;
+	struct view_defrec *next;
 };
 
-struct eng_defload {
+struct view_defload {
 	int		 kind;
-	struct eng_defrec *list;
+	struct view_defrec *list;
 };
 
 static int
-eng_defload_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+view_defload_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct eng_defload *l = arg;
-	struct eng_defrec *r;
+	struct view_defload *l = arg;
+	struct view_defrec *r;
 
 	if (klen < 3 || klen - 2 > ENG_NAME_MAX - 5)
 		return 0;
@@ -164,26 +164,26 @@ eng_defload_cb(void *arg, const void *key, size_t klen, const void *val, size_t 
 }
 
 static int
-eng_defload_fn(struct store_txn *txn, void *arg)
+view_defload_fn(struct store_txn *txn, void *arg)
 {
-	struct eng_defload *l = arg;
+	struct view_defload *l = arg;
 	char pfx[2] = { (char)l->kind, '\0' };
 
-	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, eng_defload_cb, l);
+	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, view_defload_cb, l);
 }
 
 static int
-eng_define_stored(struct eng *e, int kind)
+view_define_stored(struct eng *e, int kind)
 {
 	char fname[ENG_NAME_MAX + 8];
-	struct eng_defload l = { kind, NULL };
+	struct view_defload l = { kind, NULL };
 	struct eng_errbuf eb;
 	struct conf_source *src;
 	struct conf_job *job;
-	struct eng_defrec *r;
+	struct view_defrec *r;
 	int rc, ret;
 
-	ret = store_view(e->store, eng_defload_fn, &l);
+	ret = store_view(e->store, view_defload_fn, &l);
 	while ((r = l.list) != NULL) {
 		l.list = r->next;
 		eb.msg[0] = '\0';
@@ -192,20 +192,20 @@ eng_define_stored(struct eng *e, int kind)
 			/* only free */
 		} else if (kind == STORE_DEF_SOURCE) {
 			if ((rc = conf_source_parse(r->name, r->raw, r->len, NULL, NULL, &src)) == 0)
-				rc = eng_src_set(e, src);
+				rc = view_src_set(e, src);
 		} else {
 			snprintf(fname, sizeof(fname), "%s.json", r->name);
-			if ((rc = conf_job_parse(r->name, r->raw, r->len, eng_src_lookup, e, NULL,
+			if ((rc = conf_job_parse(r->name, r->raw, r->len, view_src_lookup, e, NULL,
 			    &job)) == 0) {
 				const struct conf_schedule *sch = conf_job_schedule(job);
 
-				(void)eng_job_zone_set(e, r->name, sch != NULL ? sch->timezone :
+				(void)view_job_zone_set(e, r->name, sch != NULL ? sch->timezone :
 				    NULL);
-				if (eng_file_find(e, ENG_INO_JOBS, fname) != NULL)
+				if (view_file_find(e, ENG_INO_JOBS, fname) != NULL)
 					rc = sched_job_set(e->sched, r->name, job, &eb);
 				else
 					conf_job_free(job);	/* deleted: history only */
-			} else if (eng_file_find(e, ENG_INO_JOBS, fname) == NULL) {
+			} else if (view_file_find(e, ENG_INO_JOBS, fname) == NULL) {
 				rc = 0;	/* a deleted job's zone: the machine's */
 			}
 		}
@@ -225,43 +225,43 @@ eng_define_stored(struct eng *e, int kind)
 }
 
 int
-eng_defs_load(struct eng *e, struct eng_errbuf *eb)
+view_defs_load(struct eng *e, struct eng_errbuf *eb)
 {
-	struct eng_load l = { e, 0, STORE_DB_SOURCES };
-	struct eng_node *n;
+	struct view_load l = { e, 0, STORE_DB_SOURCES };
+	struct view_node *n;
 	bool applied;
-	struct eng_key k;
+	struct view_key k;
 	struct buf raw;
 	int rc, i;
 
 	pthread_mutex_lock(&e->flock);
 	e->loading = true;
 	buf_init(&raw, ENG_FILE_MAX + 1);
-	if ((rc = store_view(e->store, eng_load_fn, &l)) != 0) {
+	if ((rc = store_view(e->store, view_load_fn, &l)) != 0) {
 		eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
 		goto out;
 	}
 	for (i = 0; i < 2; i++)
 		for (n = e->files[i]; n != NULL; n = n->f->next) {
-			if ((rc = eng_content_key(n->f->dir, n->name, n->f->type, &k)) != 0 ||
-			    (rc = eng_get(e, &k, &raw)) != 0) {
+			if ((rc = view_content_key(n->f->dir, n->name, n->f->type, &k)) != 0 ||
+			    (rc = view_get(e, &k, &raw)) != 0) {
 				if (rc == -ENOENT)
 					continue;
 				goto fail;
 			}
-			if ((rc = eng_view_of(raw.p, raw.len, &n->f->data)) != 0)
+			if ((rc = view_view_of(raw.p, raw.len, &n->f->data)) != 0)
 				goto fail;
 		}
-	if ((rc = eng_define_stored(e, STORE_DEF_SOURCE)) != 0 ||
-	    (rc = eng_define_stored(e, STORE_DEF_JOB)) != 0)
+	if ((rc = view_define_stored(e, STORE_DEF_SOURCE)) != 0 ||
+	    (rc = view_define_stored(e, STORE_DEF_JOB)) != 0)
 		goto fail;
 	for (i = 0; i < 2; i++)
 		for (n = e->files[i]; n != NULL; n = n->f->next)
 			/* errtext for invalid ones; an empty file (": > x.json",
 			 * nothing written yet) was not validated before either */
-			if (eng_file_is_def(n) && n->f->data.len > 0 &&
-			    eng_validate(e, n, &applied) == ENG_EINVAL)
-				log_warnx("%s/%s: invalid (see %s.error); %s", eng_dirname(n->f->dir),
+			if (view_file_is_def(n) && n->f->data.len > 0 &&
+			    view_validate(e, n, &applied) == ENG_EINVAL)
+				log_warnx("%s/%s: invalid (see %s.error); %s", view_dirname(n->f->dir),
 				    n->name, n->name, n->f->dir == ENG_INO_JOBS ?
 				    "its last valid definition runs, if it had one" :
 				    "its last valid source is used, if it had one");
@@ -277,9 +277,9 @@ out:
 }
 
 void
-eng_defs_free(struct eng *e)
+view_defs_free(struct eng *e)
 {
-	struct eng_node *n;
+	struct view_node *n;
 	int i;
 
 	/* bytes written through handles still open are committed (unmount
@@ -288,7 +288,7 @@ eng_defs_free(struct eng *e)
 	for (i = 0; i < 2; i++)
 		for (n = e->files[i]; n != NULL; n = n->f->next)
 			if (n->f->unsaved)
-				(void)eng_save(e, n);
+				(void)view_save(e, n);
 	pthread_mutex_unlock(&e->flock);
 }
 

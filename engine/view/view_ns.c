@@ -12,10 +12,10 @@
 
 #include "view_i.h"
 
-#define ENG_TAB_MIN	1024
+#define VIEW_TAB_MIN	1024
 
 static size_t
-eng_ns_hname(uint64_t parent, const char *name)
+view_ns_hname(uint64_t parent, const char *name)
 {
 	uint64_t h = 1469598103934665603ULL ^ parent;
 
@@ -27,13 +27,13 @@ eng_ns_hname(uint64_t parent, const char *name)
 }
 
 static size_t
-eng_ns_hino(uint64_t ino)
+view_ns_hino(uint64_t ino)
 {
 	return (size_t)(ino * 0x9E3779B97F4A7C15ULL >> 17);
 }
 
 void
-eng_ns_node_free(struct eng_node *n)
+view_ns_node_free(struct view_node *n)
 {
 	if (n == NULL)
 		return;
@@ -48,11 +48,11 @@ eng_ns_node_free(struct eng_node *n)
 	free(n);
 }
 
-struct eng_node *
-eng_ns_alloc(enum eng_kind kind, uint64_t parent, const char *name,
+struct view_node *
+view_ns_alloc(enum view_kind kind, uint64_t parent, const char *name,
     const char *job, const char *cycle)
 {
-	struct eng_node *n;
+	struct view_node *n;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
@@ -61,16 +61,16 @@ eng_ns_alloc(enum eng_kind kind, uint64_t parent, const char *name,
 	if ((name != NULL && (n->name = strdup(name)) == NULL) ||
 	    (job != NULL && (n->job = strdup(job)) == NULL) ||
 	    (cycle != NULL && (n->cycle = strdup(cycle)) == NULL)) {
-		eng_ns_node_free(n);
+		view_ns_node_free(n);
 		return NULL;
 	}
 	return n;
 }
 
 static int
-eng_ns_grow(struct eng *e)
+view_ns_grow(struct eng *e)
 {
-	struct eng_node **it, **nt, *n, *next;
+	struct view_node **it, **nt, *n, *next;
 	size_t ns = e->tab_size * 2, i, mask = ns - 1;
 
 	if ((it = calloc(ns, sizeof(*it))) == NULL)
@@ -82,13 +82,13 @@ eng_ns_grow(struct eng *e)
 	for (i = 0; i < e->tab_size; i++) {
 		for (n = e->ino_tab[i]; n != NULL; n = next) {
 			next = n->ino_next;
-			n->ino_next = it[eng_ns_hino(n->ino) & mask];
-			it[eng_ns_hino(n->ino) & mask] = n;
+			n->ino_next = it[view_ns_hino(n->ino) & mask];
+			it[view_ns_hino(n->ino) & mask] = n;
 		}
 		for (n = e->name_tab[i]; n != NULL; n = next) {
 			next = n->name_next;
-			n->name_next = nt[eng_ns_hname(n->parent, n->name) & mask];
-			nt[eng_ns_hname(n->parent, n->name) & mask] = n;
+			n->name_next = nt[view_ns_hname(n->parent, n->name) & mask];
+			nt[view_ns_hname(n->parent, n->name) & mask] = n;
 		}
 	}
 	free(e->ino_tab);
@@ -100,33 +100,33 @@ eng_ns_grow(struct eng *e)
 }
 
 int
-eng_ns_init(struct eng *e)
+view_ns_init(struct eng *e)
 {
-	static const struct { enum eng_kind k; const char *name; } fixed[] = {
-		{ ENG_K_ROOT, NULL }, { ENG_K_SRCDIR, "sources" },
-		{ ENG_K_JOBDIR, "jobs" }, { ENG_K_INSTDIR, "instances" },
-		{ ENG_K_STATUS, "status" },
+	static const struct { enum view_kind k; const char *name; } fixed[] = {
+		{ VIEW_K_ROOT, NULL }, { VIEW_K_SRCDIR, "sources" },
+		{ VIEW_K_JOBDIR, "jobs" }, { VIEW_K_INSTDIR, "instances" },
+		{ VIEW_K_STATUS, "status" },
 	};
-	struct eng_node *n;
+	struct view_node *n;
 	size_t i;
 
-	e->tab_size = ENG_TAB_MIN;
+	e->tab_size = VIEW_TAB_MIN;
 	e->ino_tab = calloc(e->tab_size, sizeof(*e->ino_tab));
 	e->name_tab = calloc(e->tab_size, sizeof(*e->name_tab));
 	if (e->ino_tab == NULL || e->name_tab == NULL)
 		return -ENOMEM;
 	e->next_ino = 16;
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		n = eng_ns_alloc(fixed[i].k, i == 0 ? 0 : ENG_INO_ROOT,
+		n = view_ns_alloc(fixed[i].k, i == 0 ? 0 : ENG_INO_ROOT,
 		    fixed[i].name != NULL ? fixed[i].name : "", NULL, NULL);
 		if (n == NULL)
 			return -ENOMEM;
 		n->ino = ENG_INO_ROOT + i;
 		n->permanent = true;
-		n->ino_next = e->ino_tab[eng_ns_hino(n->ino) & (e->tab_size - 1)];
-		e->ino_tab[eng_ns_hino(n->ino) & (e->tab_size - 1)] = n;
+		n->ino_next = e->ino_tab[view_ns_hino(n->ino) & (e->tab_size - 1)];
+		e->ino_tab[view_ns_hino(n->ino) & (e->tab_size - 1)] = n;
 		if (i > 0) {
-			size_t b = eng_ns_hname(n->parent, n->name) & (e->tab_size - 1);
+			size_t b = view_ns_hname(n->parent, n->name) & (e->tab_size - 1);
 
 			n->name_next = e->name_tab[b];
 			e->name_tab[b] = n;
@@ -139,15 +139,15 @@ eng_ns_init(struct eng *e)
 }
 
 void
-eng_ns_free(struct eng *e)
+view_ns_free(struct eng *e)
 {
-	struct eng_node *n, *next;
+	struct view_node *n, *next;
 	size_t i;
 
 	for (i = 0; e->ino_tab != NULL && i < e->tab_size; i++)
 		for (n = e->ino_tab[i]; n != NULL; n = next) {
 			next = n->ino_next;
-			eng_ns_node_free(n);
+			view_ns_node_free(n);
 		}
 	free(e->ino_tab);
 	free(e->name_tab);
@@ -155,23 +155,23 @@ eng_ns_free(struct eng *e)
 	e->name_tab = NULL;
 }
 
-struct eng_node *
-eng_ns_get(struct eng *e, uint64_t ino)
+struct view_node *
+view_ns_get(struct eng *e, uint64_t ino)
 {
-	struct eng_node *n;
+	struct view_node *n;
 
-	for (n = e->ino_tab[eng_ns_hino(ino) & (e->tab_size - 1)]; n != NULL; n = n->ino_next)
+	for (n = e->ino_tab[view_ns_hino(ino) & (e->tab_size - 1)]; n != NULL; n = n->ino_next)
 		if (n->ino == ino)
 			return n;
 	return NULL;
 }
 
-struct eng_node *
-eng_ns_find(struct eng *e, uint64_t parent, const char *name)
+struct view_node *
+view_ns_find(struct eng *e, uint64_t parent, const char *name)
 {
-	struct eng_node *n;
+	struct view_node *n;
 
-	for (n = e->name_tab[eng_ns_hname(parent, name) & (e->tab_size - 1)]; n != NULL;
+	for (n = e->name_tab[view_ns_hname(parent, name) & (e->tab_size - 1)]; n != NULL;
 	    n = n->name_next)
 		if (n->parent == parent && strcmp(n->name, name) == 0)
 			return n;
@@ -179,17 +179,17 @@ eng_ns_find(struct eng *e, uint64_t parent, const char *name)
 }
 
 int
-eng_ns_insert(struct eng *e, struct eng_node *n)
+view_ns_insert(struct eng *e, struct view_node *n)
 {
 	size_t b;
 
-	if (e->nnodes >= e->tab_size && eng_ns_grow(e) != 0 && e->nnodes >= 4 * e->tab_size)
+	if (e->nnodes >= e->tab_size && view_ns_grow(e) != 0 && e->nnodes >= 4 * e->tab_size)
 		return -ENOMEM;
 	n->ino = e->next_ino++;
-	b = eng_ns_hino(n->ino) & (e->tab_size - 1);
+	b = view_ns_hino(n->ino) & (e->tab_size - 1);
 	n->ino_next = e->ino_tab[b];
 	e->ino_tab[b] = n;
-	b = eng_ns_hname(n->parent, n->name) & (e->tab_size - 1);
+	b = view_ns_hname(n->parent, n->name) & (e->tab_size - 1);
 	n->name_next = e->name_tab[b];
 	e->name_tab[b] = n;
 	n->hashed = true;
@@ -197,33 +197,33 @@ eng_ns_insert(struct eng *e, struct eng_node *n)
 	return 0;
 }
 
-struct eng_node *
-eng_ns_make(struct eng *e, uint64_t parent, const char *name, enum eng_kind kind,
+struct view_node *
+view_ns_make(struct eng *e, uint64_t parent, const char *name, enum view_kind kind,
     const char *job, const char *cycle)
 {
-	struct eng_node *n;
+	struct view_node *n;
 
-	if ((n = eng_ns_find(e, parent, name)) != NULL && n->kind == kind)
+	if ((n = view_ns_find(e, parent, name)) != NULL && n->kind == kind)
 		return n;
 	if (n != NULL)		/* same name, another kind (e.g. a stale node) */
-		eng_ns_unhash(e, n);
-	if ((n = eng_ns_alloc(kind, parent, name, job, cycle)) == NULL)
+		view_ns_unhash(e, n);
+	if ((n = view_ns_alloc(kind, parent, name, job, cycle)) == NULL)
 		return NULL;
-	if (eng_ns_insert(e, n) != 0) {
-		eng_ns_node_free(n);
+	if (view_ns_insert(e, n) != 0) {
+		view_ns_node_free(n);
 		return NULL;
 	}
 	return n;
 }
 
 void
-eng_ns_unhash(struct eng *e, struct eng_node *n)
+view_ns_unhash(struct eng *e, struct view_node *n)
 {
-	struct eng_node **pp;
+	struct view_node **pp;
 
 	if (!n->hashed)
 		return;
-	for (pp = &e->name_tab[eng_ns_hname(n->parent, n->name) & (e->tab_size - 1)];
+	for (pp = &e->name_tab[view_ns_hname(n->parent, n->name) & (e->tab_size - 1)];
 	    *pp != NULL; pp = &(*pp)->name_next)
 		if (*pp == n) {
 			*pp = n->name_next;
@@ -234,18 +234,18 @@ eng_ns_unhash(struct eng *e, struct eng_node *n)
 }
 
 int
-eng_ns_rehash(struct eng *e, struct eng_node *n, uint64_t parent, const char *name)
+view_ns_rehash(struct eng *e, struct view_node *n, uint64_t parent, const char *name)
 {
 	char *nn;
 	size_t b;
 
 	if ((nn = strdup(name)) == NULL)
 		return -ENOMEM;
-	eng_ns_unhash(e, n);
+	view_ns_unhash(e, n);
 	free(n->name);
 	n->name = nn;
 	n->parent = parent;
-	b = eng_ns_hname(parent, nn) & (e->tab_size - 1);
+	b = view_ns_hname(parent, nn) & (e->tab_size - 1);
 	n->name_next = e->name_tab[b];
 	e->name_tab[b] = n;
 	n->hashed = true;
@@ -253,19 +253,32 @@ eng_ns_rehash(struct eng *e, struct eng_node *n, uint64_t parent, const char *na
 }
 
 void
-eng_ns_maybe_free(struct eng *e, struct eng_node *n)
+view_ns_maybe_free(struct eng *e, struct view_node *n)
 {
-	struct eng_node **pp;
+	struct view_node **pp;
 
 	if (n == NULL || n->permanent || n->nlookup > 0 || n->nopen > 0)
 		return;
-	eng_ns_unhash(e, n);
-	for (pp = &e->ino_tab[eng_ns_hino(n->ino) & (e->tab_size - 1)]; *pp != NULL;
+	view_ns_unhash(e, n);
+	for (pp = &e->ino_tab[view_ns_hino(n->ino) & (e->tab_size - 1)]; *pp != NULL;
 	    pp = &(*pp)->ino_next)
 		if (*pp == n) {
 			*pp = n->ino_next;
 			break;
 		}
 	e->nnodes--;
-	eng_ns_node_free(n);
+	view_ns_node_free(n);
+}
+
+void
+view_ns_forget(struct eng *e, uint64_t ino, uint64_t nlookup)
+{
+	struct view_node *n;
+
+	pthread_mutex_lock(&e->lock);
+	if ((n = view_ns_get(e, ino)) != NULL) {
+		n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
+		view_ns_maybe_free(e, n);
+	}
+	pthread_mutex_unlock(&e->lock);
 }

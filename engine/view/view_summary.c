@@ -16,7 +16,7 @@
  * changed, which is what tar, rsync and find -newer need.
  *
  * A job's summary is built by one pass over its instance records and is
- * cached until eng_summary_changed() says the job changed (the scheduler's
+ * cached until view_summary_changed() says the job changed (the scheduler's
  * notify hook, definition changes).  Cache: e->sumlock, a leaf lock.
  */
 #include <errno.h>
@@ -28,32 +28,19 @@
 #include "view_i.h"
 #include "json.h"
 
-#define ENG_DAY_MS	(24LL * 3600 * 1000)
+#define VIEW_DAY_MS	(24LL * 3600 * 1000)
 
 /** One job's cached summary (fields protected by e->sumlock). */
-struct eng_jsum {
-	char		*job;
-	uint64_t	 gen;		/**< bumped by eng_summary_changed */
-	uint64_t	 built;		/**< gen + 1 the cache was built at (0: none) */
-	struct buf	 text;		/**< the rendered file */
-	int64_t		 as_of;		/**< ms: the file's mtime */
-	enum eng_health	 health;
-	int64_t		 running, waiting;
-	int64_t		*fails;		/**< finished_ms of FAILED instances */
-	size_t		 nfails;
-	struct eng_jsum	*next;
+static const char *const view_health_names[] = {
+	[VIEW_H_OK] = "ok", [VIEW_H_FAILING] = "failing", [VIEW_H_INVALID] = "invalid",
+	[VIEW_H_PAUSED] = "paused", [VIEW_H_REMOVED] = "removed",
 };
 
-static const char *const eng_health_names[] = {
-	[ENG_H_OK] = "ok", [ENG_H_FAILING] = "failing", [ENG_H_INVALID] = "invalid",
-	[ENG_H_PAUSED] = "paused", [ENG_H_REMOVED] = "removed",
-};
-
-#define ENG_NSTATES	(INST_SKIPPED + 1)
+#define VIEW_NSTATES	(INST_SKIPPED + 1)
 
 /* What one pass over a job's instances finds. */
-struct eng_scan {
-	int64_t		 count[ENG_NSTATES];
+struct view_scan {
+	int64_t		 count[VIEW_NSTATES];
 	int64_t		 total;
 	int64_t		 as_of;		/* max updated_ms */
 	char		 last_ok[STORE_CYCLE_LEN + 1];	/* newest SUCCESS */
@@ -70,15 +57,15 @@ struct eng_scan {
 };
 
 static bool
-eng_pending_state(enum inst_state s)
+view_pending_state(enum inst_state s)
 {
 	return s == INST_WAITING || s == INST_RUNNING || s == INST_RETRY_WAIT || s == INST_FROZEN;
 }
 
 static int
-eng_scan_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+view_scan_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct eng_scan *sc = arg;
+	struct view_scan *sc = arg;
 	struct inst in;
 	int64_t *nf;
 	int rc;
@@ -91,7 +78,7 @@ eng_scan_cb(void *arg, const void *key, size_t klen, const void *val, size_t vle
 		return rc == -ENOMEM ? rc : 0;	/* a corrupt record is not counted */
 	}
 	sc->total++;
-	if ((unsigned)in.state < ENG_NSTATES)
+	if ((unsigned)in.state < VIEW_NSTATES)
 		sc->count[in.state]++;
 	if (in.updated_ms > sc->as_of)
 		sc->as_of = in.updated_ms;
@@ -102,7 +89,7 @@ eng_scan_cb(void *arg, const void *key, size_t klen, const void *val, size_t vle
 		if (!in.set_success && in.window_end_ms >= 0 && in.window_end_ms > sc->last_win_end)
 			sc->last_win_end = in.window_end_ms;
 	}
-	if (eng_pending_state(in.state) && sc->oldest[0] == '\0') {
+	if (view_pending_state(in.state) && sc->oldest[0] == '\0') {
 		memcpy(sc->oldest, in.cycle, sizeof(sc->oldest));
 		sc->oldest_state = in.state;
 		(void)snprintf(sc->oldest_reason, sizeof(sc->oldest_reason), "%s", in.reason);
@@ -126,16 +113,16 @@ eng_scan_cb(void *arg, const void *key, size_t klen, const void *val, size_t vle
 	return 0;
 }
 
-struct eng_scanq {
+struct view_scanq {
 	const char	*job;
-	struct eng_scan	*sc;
+	struct view_scan	*sc;
 	struct store_log_hdr log;
 };
 
 static int
-eng_scan_fn(struct store_txn *txn, void *arg)
+view_scan_fn(struct store_txn *txn, void *arg)
 {
-	struct eng_scanq *q = arg;
+	struct view_scanq *q = arg;
 	char key[STORE_KEY_MAX + 1];
 	size_t plen = strlen(q->job) + 1, klen;
 	int rc;
@@ -143,7 +130,7 @@ eng_scan_fn(struct store_txn *txn, void *arg)
 	if (plen > STORE_KEY_MAX - STORE_CYCLE_LEN)
 		return -ENAMETOOLONG;
 	memcpy(key, q->job, plen);
-	if ((rc = store_iter(txn, STORE_DB_INSTANCES, key, plen, NULL, 0, 0, eng_scan_cb,
+	if ((rc = store_iter(txn, STORE_DB_INSTANCES, key, plen, NULL, 0, 0, view_scan_cb,
 	    q->sc)) != 0)
 		return rc;
 	if ((rc = sched_joblog_key(q->job, key, sizeof(key), &klen)) != 0)
@@ -153,7 +140,7 @@ eng_scan_fn(struct store_txn *txn, void *arg)
 
 /* "definition": {"file", "present", "valid", "since", "running_since", "errors"} */
 static int
-eng_sum_definition(struct json *o, const struct eng_definfo *di, int64_t def_ms,
+view_sum_definition(struct json *o, const struct view_definfo *di, int64_t def_ms,
     bool defined, const struct tz *tz)
 {
 	struct json *d, *errs;
@@ -187,14 +174,14 @@ eng_sum_definition(struct json *o, const struct eng_definfo *di, int64_t def_ms,
 
 /* Build job's summary into s (e->sumlock NOT held). */
 static int
-eng_sum_build(struct eng *e, const char *job, struct eng_jsum *s)
+view_sum_build(struct eng *e, const char *job, struct view_jsum *s)
 {
-	struct eng_scan sc;
-	struct eng_scanq q;
-	struct eng_definfo di;
+	struct view_scan sc;
+	struct view_scanq q;
+	struct view_definfo di;
 	struct sched_jobinfo ji;
 	struct json *o = NULL, *c = NULL, *x;
-	const struct tz *tz = eng_job_tz(e, job);
+	const struct tz *tz = view_job_tz(e, job);
 	char name[ENG_NAME_MAX + 8];
 	int64_t def_ms = 0, lag;
 	bool defined;
@@ -207,13 +194,13 @@ eng_sum_build(struct eng *e, const char *job, struct eng_jsum *s)
 	q.job = job;
 	q.sc = &sc;
 	memset(&q.log, 0, sizeof(q.log));
-	if ((rc = store_view(e->store, eng_scan_fn, &q)) != 0)
+	if ((rc = store_view(e->store, view_scan_fn, &q)) != 0)
 		goto out;
 	defined = sched_job_info(e->sched, job, &ji) == 0;
-	if ((rc = eng_defs_jobinfo(e, job, &di)) != 0)
+	if ((rc = view_defs_jobinfo(e, job, &di)) != 0)
 		goto out;
 	(void)snprintf(name, sizeof(name), "%s.json", job);
-	if (eng_def_since(e, ENG_INO_JOBS, name, &def_ms) != 0)
+	if (view_def_since(e, ENG_INO_JOBS, name, &def_ms) != 0)
 		def_ms = 0;
 	s->as_of = sc.as_of;
 	if (q.log.mtime_ms > s->as_of)
@@ -223,15 +210,15 @@ eng_sum_build(struct eng *e, const char *job, struct eng_jsum *s)
 	if (di.errchg_ms > s->as_of)
 		s->as_of = di.errchg_ms;
 	if (!defined)	/* never valid yet, or its file is gone */
-		s->health = di.present ? ENG_H_INVALID : ENG_H_REMOVED;
+		s->health = di.present ? VIEW_H_INVALID : VIEW_H_REMOVED;
 	else if (sc.last_final[0] != '\0' && sc.last_final_state != INST_SUCCESS)
-		s->health = ENG_H_FAILING;
+		s->health = VIEW_H_FAILING;
 	else if (di.present && di.errtext != NULL)
-		s->health = ENG_H_INVALID;
+		s->health = VIEW_H_INVALID;
 	else if (ji.paused)
-		s->health = ENG_H_PAUSED;
+		s->health = VIEW_H_PAUSED;
 	else
-		s->health = ENG_H_OK;
+		s->health = VIEW_H_OK;
 	s->running = sc.count[INST_RUNNING];
 	s->waiting = sc.count[INST_WAITING] + sc.count[INST_RETRY_WAIT];
 
@@ -240,12 +227,12 @@ eng_sum_build(struct eng *e, const char *job, struct eng_jsum *s)
 		goto out;
 	rc = json_obj_add_str(o, "job", job);
 	rc |= inst_json_time(o, "as_of", s->as_of, tz);
-	rc |= json_obj_add_str(o, "health", eng_health_names[s->health]);
+	rc |= json_obj_add_str(o, "health", view_health_names[s->health]);
 	rc |= json_obj_add_bool(o, "defined", defined);
 	rc |= json_obj_add_bool(o, "scheduled", defined && ji.scheduled);
 	rc |= json_obj_add_bool(o, "paused", defined && ji.paused);
 	rc |= json_obj_add_int(c, "total", sc.total);
-	for (i = 0; i < ENG_NSTATES; i++)
+	for (i = 0; i < VIEW_NSTATES; i++)
 		rc |= json_obj_add_int(c, inst_state_name((enum inst_state)i), sc.count[i]);
 	rc |= json_obj_add(o, "instances", c);
 	c = NULL;
@@ -276,7 +263,7 @@ eng_sum_build(struct eng *e, const char *job, struct eng_jsum *s)
 	} else {
 		rc = -ENOMEM;
 	}
-	rc |= eng_sum_definition(o, &di, def_ms, defined, tz);
+	rc |= view_sum_definition(o, &di, def_ms, defined, tz);
 	if (rc != 0) {
 		rc = -ENOMEM;
 		goto out;
@@ -297,10 +284,10 @@ out:
 }
 
 /* The entry of job (created if missing; e->sumlock held).  NULL: -ENOMEM. */
-static struct eng_jsum *
-eng_sum_get(struct eng *e, const char *job)
+static struct view_jsum *
+view_sum_get(struct eng *e, const char *job)
 {
-	struct eng_jsum *s;
+	struct view_jsum *s;
 
 	for (s = e->sums; s != NULL; s = s->next)
 		if (strcmp(s->job, job) == 0)
@@ -321,14 +308,14 @@ eng_sum_get(struct eng *e, const char *job)
  * change that arrives meanwhile leaves the cache stale for the next call.
  */
 static int
-eng_sum_with(struct eng *e, const char *job, void (*fn)(struct eng_jsum *, void *), void *arg)
+view_sum_with(struct eng *e, const char *job, void (*fn)(struct view_jsum *, void *), void *arg)
 {
-	struct eng_jsum *s, tmp;
+	struct view_jsum *s, tmp;
 	uint64_t gen;
 	int rc;
 
 	pthread_mutex_lock(&e->sumlock);
-	if ((s = eng_sum_get(e, job)) == NULL) {
+	if ((s = view_sum_get(e, job)) == NULL) {
 		pthread_mutex_unlock(&e->sumlock);
 		return -ENOMEM;
 	}
@@ -342,13 +329,13 @@ eng_sum_with(struct eng *e, const char *job, void (*fn)(struct eng_jsum *, void 
 
 	memset(&tmp, 0, sizeof(tmp));
 	buf_init(&tmp.text, BUF_MAX_DOC);
-	if ((rc = eng_sum_build(e, job, &tmp)) != 0) {
+	if ((rc = view_sum_build(e, job, &tmp)) != 0) {
 		buf_free(&tmp.text);
 		free(tmp.fails);
 		return rc;
 	}
 	pthread_mutex_lock(&e->sumlock);
-	/* s stays in the list until eng_summary_free: the pointer is good */
+	/* s stays in the list until view_summary_free: the pointer is good */
 	buf_free(&s->text);
 	s->text = tmp.text;
 	free(s->fails);
@@ -364,50 +351,37 @@ eng_sum_with(struct eng *e, const char *job, void (*fn)(struct eng_jsum *, void 
 	return 0;
 }
 
-struct eng_sumcopy {
+struct view_sumcopy {
 	struct buf	*out;
 	int64_t		 mtime;
 	int		 rc;
 };
 
 static void
-eng_sum_copy(struct eng_jsum *s, void *arg)
+view_sum_copy(struct view_jsum *s, void *arg)
 {
-	struct eng_sumcopy *c = arg;
+	struct view_sumcopy *c = arg;
 
 	c->rc = buf_add(c->out, s->text.p, s->text.len);
 	c->mtime = s->as_of;
 }
 
 int
-eng_summary_render(struct eng *e, const char *job, struct buf *out, int64_t *mtime_ms)
+view_summary_render(struct eng *e, const char *job, struct buf *out, int64_t *mtime_ms)
 {
-	struct eng_sumcopy c = { out, 0, 0 };
+	struct view_sumcopy c = { out, 0, 0 };
 	int rc;
 
-	if ((rc = eng_sum_with(e, job, eng_sum_copy, &c)) != 0)
+	if ((rc = view_sum_with(e, job, view_sum_copy, &c)) != 0)
 		return rc;
 	*mtime_ms = c.mtime;
 	return c.rc;
 }
 
 void
-eng_summary_changed(struct eng *e, const char *job)
+view_summary_free(struct eng *e)
 {
-	struct eng_jsum *s;
-
-	pthread_mutex_lock(&e->sumlock);
-	e->sumgen++;
-	for (s = e->sums; s != NULL; s = s->next)
-		if (job == NULL || strcmp(s->job, job) == 0)
-			s->gen++;
-	pthread_mutex_unlock(&e->sumlock);
-}
-
-void
-eng_summary_free(struct eng *e)
-{
-	struct eng_jsum *s;
+	struct view_jsum *s;
 
 	while ((s = e->sums) != NULL) {
 		e->sums = s->next;
@@ -421,16 +395,16 @@ eng_summary_free(struct eng *e)
 
 /* ---- MOUNT/status ------------------------------------------------------------- */
 
-struct eng_stat_acc {
-	int64_t		 health[ENG_H__COUNT];
+struct view_stat_acc {
+	int64_t		 health[VIEW_H__COUNT];
 	int64_t		 running, waiting;
 	int64_t		 as_of;
 };
 
 static void
-eng_stat_add(struct eng_jsum *s, void *arg)
+view_stat_add(struct view_jsum *s, void *arg)
 {
-	struct eng_stat_acc *a = arg;
+	struct view_stat_acc *a = arg;
 
 	a->health[s->health]++;
 	a->running += s->running;
@@ -439,15 +413,15 @@ eng_stat_add(struct eng_jsum *s, void *arg)
 		a->as_of = s->as_of;
 }
 
-struct eng_failq {
+struct view_failq {
 	int64_t		 since;
 	int64_t		 n;
 };
 
 static void
-eng_stat_fails(struct eng_jsum *s, void *arg)
+view_stat_fails(struct view_jsum *s, void *arg)
 {
-	struct eng_failq *f = arg;
+	struct view_failq *f = arg;
 	size_t i;
 
 	for (i = 0; i < s->nfails; i++)
@@ -456,16 +430,16 @@ eng_stat_fails(struct eng_jsum *s, void *arg)
 }
 
 int
-eng_status_render(struct eng *e, struct buf *out, int64_t *mtime_ms)
+view_status_render(struct eng *e, struct buf *out, int64_t *mtime_ms)
 {
-	struct eng_stat_acc a;
-	struct eng_failq f;
+	struct view_stat_acc a;
+	struct view_failq f;
 	struct json *o = NULL, *j = NULL, *x = NULL;
-	const struct tz *tz = eng_job_tz(e, "");
+	const struct tz *tz = view_job_tz(e, "");
 	char **names = NULL;
 	size_t n = 0, i;
 	uint64_t gen;
-	int64_t start_ms = e->start_ns / 1000000, dirm = eng_dirm_get(e, ENG_DIRM_INSTANCES);
+	int64_t start_ms = e->start_ns / 1000000, dirm = view_dirm_get(e, VIEW_DIRM_INSTANCES);
 	int rc;
 
 	/* the whole listing is cheap to reuse while nothing changed */
@@ -481,15 +455,15 @@ eng_status_render(struct eng *e, struct buf *out, int64_t *mtime_ms)
 
 	memset(&a, 0, sizeof(a));
 	a.as_of = start_ms > dirm ? start_ms : dirm;
-	if ((rc = eng_inst_jobnames(e, &names, &n)) != 0)
+	if ((rc = view_jobnames(e, &names, &n)) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if ((rc = eng_sum_with(e, names[i], eng_stat_add, &a)) != 0)
+		if ((rc = view_sum_with(e, names[i], view_stat_add, &a)) != 0)
 			goto out;
-	f.since = a.as_of - ENG_DAY_MS;
+	f.since = a.as_of - VIEW_DAY_MS;
 	f.n = 0;
 	for (i = 0; i < n; i++)
-		if ((rc = eng_sum_with(e, names[i], eng_stat_fails, &f)) != 0)
+		if ((rc = view_sum_with(e, names[i], view_stat_fails, &f)) != 0)
 			goto out;
 	rc = -ENOMEM;
 	if ((o = json_new_object()) == NULL || (j = json_new_object()) == NULL ||
@@ -501,8 +475,8 @@ eng_status_render(struct eng *e, struct buf *out, int64_t *mtime_ms)
 	rc |= inst_json_time(o, "as_of", a.as_of, tz);
 	rc |= json_obj_add_int(o, "uptime_seconds", (a.as_of - start_ms) / 1000);
 	rc |= json_obj_add_int(j, "total", (int64_t)n);
-	for (i = 0; i < ENG_H__COUNT; i++)
-		rc |= json_obj_add_int(j, eng_health_names[i], a.health[i]);
+	for (i = 0; i < VIEW_H__COUNT; i++)
+		rc |= json_obj_add_int(j, view_health_names[i], a.health[i]);
 	rc |= json_obj_add(o, "jobs", j);
 	j = NULL;
 	rc |= json_obj_add_int(x, "running", a.running);
