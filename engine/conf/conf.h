@@ -247,10 +247,12 @@ int	conf_job_bool(const struct conf_job *job, enum conf_side side,
 const char *conf_job_datasource(const struct conf_job *job,
 	    enum conf_side side);
 /**
- * conf_job_source - the connection of otsstream/oss: the datasource found
- * through the lookup at parse time (a copy), or one built from the inline
- * endpoint/credentials.  NULL for stream/txtfile, or when the datasource
- * was not looked up.  Lives as job.
+ * conf_job_source - the connection of otsstream/oss: a snapshot of the
+ * datasource, looked up once when the job was parsed or resolved (a copy:
+ * editing or freeing the lookup's source afterwards does not change it),
+ * or a source built from the inline endpoint/credentials.  NULL for
+ * stream/txtfile, or when the datasource was not looked up.  Lives as job.
+ * A run hands each plugin the snapshot of its side (run.h).
  */
 const struct conf_source *conf_job_source(const struct conf_job *job,
 	    enum conf_side side);
@@ -263,7 +265,9 @@ const struct conf_source *conf_job_source(const struct conf_job *job,
  * original text; errors found when validating the substituted job carry no
  * line:col (they are about values the file does not contain).  Warnings are
  * not repeated.  @slookup may be NULL to reuse the sources found when job
- * was parsed.
+ * was parsed.  Each side's datasource is looked up once through slookup
+ * and copied (conf_job_source): the resolved job does not depend on the
+ * lookup's sources afterwards; they need to live only during this call.
  * Returns 0 and *out, ENG_EINVAL (d), -ENOMEM.
  */
 int	conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup,

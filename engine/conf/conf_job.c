@@ -292,9 +292,11 @@ check_refs(struct conf_ctx *c, const struct json *n, bool secret)
 
 /* ---- reader / writer ---------------------------------------------------- */
 
+/* from: the job being resolved (its sources stand in for a NULL lookup) */
 static void
 check_side(struct conf_ctx *c, enum conf_side side, const struct json *o,
-    conf_source_fn lookup, void *larg, struct conf_job *job)
+    conf_source_fn lookup, void *larg, const struct conf_job *from,
+    struct conf_job *job)
 {
 	static const char *const rnames[] = { "otsstream", "stream" };
 	static const char *const wnames[] = { "oss", "txtfile" };
@@ -328,7 +330,8 @@ check_side(struct conf_ctx *c, enum conf_side side, const struct json *o,
 	}
 	job->plugin[side] = ps;
 	job->param[side] = pa;
-	conf_plugin_check(c, side, ps, pa, lookup, larg);
+	conf_plugin_check(c, side, ps, pa, lookup, larg,
+	    from != NULL ? from->src[side] : NULL, &job->src[side]);
 }
 
 static bool
@@ -347,7 +350,7 @@ tree_has_tmpl(const struct conf_ctx *c, const struct json *n)
 /* Validate root into job; the caller looks at c->nerr. */
 static void
 job_check(struct conf_ctx *c, const struct json *root, conf_source_fn lookup,
-    void *larg, struct conf_job *job)
+    void *larg, const struct conf_job *from, struct conf_job *job)
 {
 	const struct json *t, *v, *cf, *sc;
 
@@ -378,40 +381,11 @@ job_check(struct conf_ctx *c, const struct json *root, conf_source_fn lookup,
 	}
 	conf_check_keys(c, cf, configuration_keys, NKEYS(configuration_keys), "configuration");
 	check_settings(c, json_get(cf, "setting"), &job->settings);
-	check_side(c, CONF_READER, json_get(cf, "reader"), lookup, larg, job);
-	check_side(c, CONF_WRITER, json_get(cf, "writer"), lookup, larg, job);
+	check_side(c, CONF_READER, json_get(cf, "reader"), lookup, larg, from, job);
+	check_side(c, CONF_WRITER, json_get(cf, "writer"), lookup, larg, from, job);
 	if (c->scheduled && !c->resolved)
 		check_refs(c, cf, false);
 	job->templated = tree_has_tmpl(c, cf);
-}
-
-static int
-job_sources(struct conf_job *job, conf_source_fn lookup, void *larg,
-    const struct conf_job *from)
-{
-	int side, rc;
-
-	for (side = 0; side < 2; side++) {
-		const struct json *p = job->param[side];
-		const char *ds = json_str(json_get(p, "datasource"));
-		int st = job->plugin[side] ? conf_plugin_src_type(job->plugin[side]) : 0;
-		const struct conf_source *s = NULL;
-
-		if (st == 0)
-			continue;
-		if (ds == NULL)
-			rc = conf_source_from_inline((enum conf_src_type)st, p, &job->src[side]);
-		else {
-			if (lookup != NULL)
-				s = lookup(larg, ds);
-			else if (from != NULL)
-				s = from->src[side];
-			rc = s != NULL ? conf_source_dup(s, &job->src[side]) : 0;
-		}
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
 }
 
 void
@@ -445,11 +419,9 @@ conf_job_parse(const char *name, const char *buf, size_t len,
 	if ((rc = conf_load(&c, buf, len, &job->doc)) != 0)
 		goto out;
 	job->root = json_doc_root(job->doc);
-	job_check(&c, job->root, lookup, lookup_arg, job);
+	job_check(&c, job->root, lookup, lookup_arg, NULL, job);
 	rc = c.oom ? -ENOMEM : c.nerr != 0 ? ENG_EINVAL : 0;
 	if (rc != 0)
-		goto out;
-	if ((rc = job_sources(job, lookup, lookup_arg, NULL)) != 0)
 		goto out;
 	*out = job;
 	job = NULL;
@@ -537,11 +509,9 @@ conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup, void *arg,
 	c.text = NULL;
 	c.len = 0;
 	c.resolved = true;
-	job_check(&c, nj->root, slookup, sarg, nj);
+	job_check(&c, nj->root, slookup, sarg, job, nj);
 	rc = c.oom ? -ENOMEM : c.nerr != 0 ? ENG_EINVAL : 0;
 	if (rc != 0)
-		goto out;
-	if ((rc = job_sources(nj, slookup, sarg, slookup == NULL ? job : NULL)) != 0)
 		goto out;
 	*out = nj;
 	nj = NULL;

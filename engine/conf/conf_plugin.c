@@ -57,10 +57,18 @@ sval(const struct json *p, const char *key)
 	return json_str(json_get(p, key));
 }
 
-/* connection: "datasource" or the inline keys, never both */
+/*
+ * The connection: "datasource" or the inline keys, never both.  This is
+ * the one place a job's source is taken: the datasource is looked up once
+ * (without a lookup, prev is the one found when the job was parsed) and
+ * *snap becomes a copy of it, or a source made of the inline keys: the
+ * side's snapshot, owned by the job.  *snap stays NULL when the
+ * datasource is not known.
+ */
 static void
 check_connection(struct conf_ctx *c, const struct json *p, int stype,
-    const char *plugin, conf_source_fn lookup, void *larg)
+    const char *plugin, conf_source_fn lookup, void *larg,
+    const struct conf_source *prev, struct conf_source **snap)
 {
 	static const char *const ots_inline[] = { "endpoint", "accessId", "accessKey", "instanceName" };
 	static const char *const oss_inline[] = { "endpoint", "accessId", "accessKey", "bucket" };
@@ -79,23 +87,33 @@ check_connection(struct conf_ctx *c, const struct json *p, int stype,
 		if (json_get(p, "securityToken") != NULL)
 			conf_err(c, json_get(p, "securityToken"), AT_KEY,
 			    "\"securityToken\" is set together with \"datasource\"; put it in the source file");
-		if (dsn == NULL || *dsn == '\0' || lookup == NULL || conf_is_tmpl(c, dsn))
+		if (dsn == NULL || *dsn == '\0' || conf_is_tmpl(c, dsn))
 			return;
-		if ((src = lookup(larg, dsn)) == NULL) {
+		if (lookup == NULL)
+			src = prev;
+		else if ((src = lookup(larg, dsn)) == NULL) {
 			conf_err(c, ds, AT_VAL, "datasource \"%.100s\" is not among the valid sources: create or fix sources/%.100s.json (for difs check, give the source file on the command line)",
 			    dsn, dsn);
 			return;
 		}
-		if ((int)conf_source_type(src) != stype)
+		if (src == NULL)
+			return;
+		if ((int)conf_source_type(src) != stype) {
 			conf_err(c, ds, AT_VAL, "datasource \"%.100s\" is an %s source; the %s plugin needs an %s source",
 			    dsn, conf_source_type(src) == CONF_SRC_OTS ? "ots" : "oss", plugin,
 			    stype == CONF_SRC_OTS ? "ots" : "oss");
+			return;
+		}
+		if (conf_source_dup(src, snap) != 0)
+			c->oom = 1;
 		return;
 	}
 	for (i = 0; i < 4; i++)
 		if (json_get(p, inl[i]) == NULL)
 			conf_err(c, p, AT_VAL, "%s parameter: missing \"%s\"; set \"datasource\" to a source name, or give %s, %s, %s and %s inline",
 			    plugin, inl[i], inl[0], inl[1], inl[2], inl[3]);
+	if (conf_source_from_inline((enum conf_src_type)stype, p, snap) != 0)
+		c->oom = 1;
 }
 
 /* "{name}" without '$' in any string below n: DataX substitutes only ${name} */
@@ -564,9 +582,7 @@ check_oss(struct conf_ctx *c, const struct json *p)
 	conf_check_keys(c, p, oss_keys, NKEYS(oss_keys), "oss parameter");
 	check_file_output(c, p, "oss");
 	conf_source_check_oss_inline(c, p);
-	if (json_str(sv) != NULL && strcmp(json_str(sv), "v1") != 0 &&
-	    strcmp(json_str(sv), "v4") != 0)
-		conf_err(c, sv, AT_VAL, "\"signatureVersion\" must be \"v1\" or \"v4\" (default \"v4\")");
+	conf_check_sigver(c, sv);
 	if (json_str(be) != NULL && strcmp(json_str(be), "base64") != 0)
 		conf_err(c, be, AT_VAL, "\"byteEncoding\" can only be \"base64\" (default: bytes written as a raw string)");
 	if (os != NULL && os[0] == '/')
@@ -612,7 +628,8 @@ check_txtfile(struct conf_ctx *c, const struct json *p)
 
 void
 conf_plugin_check(struct conf_ctx *c, enum conf_side side, const char *plugin,
-    const struct json *param, conf_source_fn lookup, void *larg)
+    const struct json *param, conf_source_fn lookup, void *larg,
+    const struct conf_source *prev, struct conf_source **snap)
 {
 	int stype = conf_plugin_src_type(plugin);
 
@@ -629,6 +646,6 @@ conf_plugin_check(struct conf_ctx *c, enum conf_side side, const char *plugin,
 	else
 		return;
 	if (stype != 0)
-		check_connection(c, param, stype, plugin, lookup, larg);
+		check_connection(c, param, stype, plugin, lookup, larg, prev, snap);
 	check_braces(c, param, "parameter");
 }

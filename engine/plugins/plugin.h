@@ -35,7 +35,10 @@
 
 struct conf_source;
 
-/** What a run tells its plugins.  All pointers outlive the run. */
+/**
+ * What a run tells its plugins.  All pointers, and the env itself, live
+ * until the plugin's job_close.
+ */
 struct plugin_env {
 	const char	*job;		/**< job name */
 	const char	*instance;	/**< instance id: cycle YYYYMMDDHHMMSS */
@@ -47,9 +50,18 @@ struct plugin_env {
 	/** instance log sink (one line, no newline); may be called from any thread */
 	void		(*log)(void *arg, enum log_level lvl, const char *line);
 	void		*log_arg;
-	/** data source lookup by name: 0, -ENOENT */
-	int		(*source)(void *arg, const char *name, const struct conf_source **out);
-	void		*source_arg;
+	/**
+	 * This plugin's connection (otsstream, oss), the only one it uses:
+	 * the snapshot of its side's source that the run took once, at the
+	 * attempt's start (conf_job_source: the datasource, or the inline
+	 * endpoint/credentials, already merged and validated by conf).  An
+	 * edit of the source during the attempt does not change it; the next
+	 * attempt takes a new snapshot.  Set per side by pipe_run (the reader
+	 * and the writer each see their own); NULL for plugins without a
+	 * connection or when the job's datasource was not found.  Plugins
+	 * never look a source up themselves.
+	 */
+	const struct conf_source *source;
 	/** per-run "now" in ms (injected clock) */
 	int64_t		(*now_ms)(void *arg);
 	void		*now_arg;

@@ -5,9 +5,10 @@
  * (cache/spool.h) and written to OSS as multipart uploads
  * (writer_oss_up.c).
  *
- * Parameters (DataX's meaning): datasource, or inline endpoint / accessId /
- * accessKey / securityToken / bucket (+ region, signatureVersion "v1"/"v4");
- * object (name prefix), writeMode (truncate | append | nonConflict),
+ * Parameters (DataX's meaning): the connection (datasource, or inline
+ * endpoint / accessId / accessKey / securityToken / bucket + region,
+ * signatureVersion "v1"/"v4") arrives as the run's snapshot of the source,
+ * env->source; object (name prefix), writeMode (truncate | append | nonConflict),
  * fileFormat (csv | text, default text), fieldDelimiter, lineDelimiter,
  * encoding, nullFormat (default the literal "null", as DataX's code),
  * dateFormat, byteEncoding ("base64"), header (first line of every object),
@@ -174,61 +175,34 @@ wo_dup_opt(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-/* the connection: datasource or inline keys -> j->cred, j->oss */
+/* the connection: the run's snapshot of this side's source (env->source)
+ * -> j->cred, j->oss */
 static int
-wo_connect(struct wo_job *j, const struct json *param, struct eng_errbuf *eb)
+wo_connect(struct wo_job *j, struct eng_errbuf *eb)
 {
-	const struct plugin_env *env = j->env;
-	const char *ds = plugin_param_str(param, "datasource", NULL);
-	const char *endpoint, *bucket, *id, *key, *token, *region, *sv;
-	const struct conf_source *src = NULL;
+	const struct conf_source *src = j->env->source;
+	const char *endpoint, *bucket;
 	struct oss_config cfg;
-	int sigver = 4, rc;
+	int rc;
 
-	if (ds != NULL) {
-		if (env->source == NULL || env->source(env->source_arg, ds, &src) != 0 ||
-		    src == NULL)
-			return eng_errbuf_set(eb, ENG_EINVAL,
-			    "oss writer: datasource \"%s\" is not defined (sources/%s.json)", ds, ds);
-		if (conf_source_type(src) != CONF_SRC_OSS)
-			return eng_errbuf_set(eb, ENG_EINVAL,
-			    "oss writer: datasource \"%s\" is not an oss source", ds);
-		endpoint = conf_source_endpoint(src);
-		bucket = conf_source_bucket(src);
-		id = conf_source_access_id(src);
-		key = conf_source_access_key(src);
-		token = conf_source_security_token(src);
-		region = conf_source_region(src);
-		sigver = conf_source_signature_version(src);
-	} else {
-		endpoint = plugin_param_str(param, "endpoint", NULL);
-		bucket = plugin_param_str(param, "bucket", NULL);
-		id = plugin_param_str(param, "accessId", NULL);
-		key = plugin_param_str(param, "accessKey", NULL);
-		token = plugin_param_str(param, "securityToken", NULL);
-		region = plugin_param_str(param, "region", NULL);
-		sv = plugin_param_str(param, "signatureVersion", NULL);
-		if (sv != NULL && (strcmp(sv, "v1") == 0 || strcmp(sv, "1") == 0))
-			sigver = 1;
-	}
-	if (endpoint == NULL || bucket == NULL || id == NULL || key == NULL)
+	if (src == NULL || conf_source_type(src) != CONF_SRC_OSS ||
+	    (endpoint = conf_source_endpoint(src)) == NULL ||
+	    (bucket = conf_source_bucket(src)) == NULL ||
+	    conf_source_access_id(src) == NULL || conf_source_access_key(src) == NULL)
 		return eng_errbuf_set(eb, ENG_EINVAL,
-		    "oss writer: endpoint, bucket, accessId and accessKey are required "
-		    "(inline or through \"datasource\")");
-	if (strncmp(endpoint, "oss://", 6) == 0)
-		return eng_errbuf_set(eb, ENG_EINVAL,
-		    "oss writer: endpoint \"%s\" is an oss:// URL; give the service endpoint, "
-		    "e.g. https://oss-cn-hangzhou.aliyuncs.com", endpoint);
+		    "oss writer: no OSS connection: endpoint, bucket, accessId and accessKey "
+		    "are required (inline or through \"datasource\", an oss source)");
 	if ((j->endpoint = strdup(endpoint)) == NULL || (j->bucket = strdup(bucket)) == NULL)
 		return -ENOMEM;
-	if ((rc = sign_cred_new(id, key, token, &j->cred)) != 0)
+	if ((rc = sign_cred_new(conf_source_access_id(src), conf_source_access_key(src),
+	    conf_source_security_token(src), &j->cred)) != 0)
 		return eng_errbuf_set(eb, rc, "oss writer: credentials: %s", eng_strerror(rc));
 	oss_config_defaults(&cfg);
 	cfg.endpoint = endpoint;
 	cfg.bucket = bucket;
 	cfg.cred = j->cred;
-	cfg.sigver = sigver == 1 ? OSS_SIG_V1 : OSS_SIG_V4;
-	cfg.region = region;
+	cfg.sigver = conf_source_signature_version(src) == 1 ? OSS_SIG_V1 : OSS_SIG_V4;
+	cfg.region = conf_source_region(src);
 	cfg.max_retries = WO_RETRIES;
 	cfg.part_size = j->part_size;
 	if ((rc = oss_new(&cfg, &j->oss, eb)) != 0)
@@ -379,7 +353,7 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
 			j->nheader++;
 		}
 	}
-	if ((rc = wo_connect(j, param, eb)) != 0)
+	if ((rc = wo_connect(j, eb)) != 0)
 		goto out;
 	*out = j;
 	j = NULL;

@@ -36,6 +36,8 @@ struct pipe_run {
 	const struct pipe_config *cfg;
 	const struct reader_ops	*rops;
 	const struct writer_ops	*wops;
+	struct plugin_env	 renv;		/**< the reader's env: source = reader_source */
+	struct plugin_env	 wenv;		/**< the writer's */
 	void			*rjob;
 	void			*wjob;
 	struct pipe_stats	*st;
@@ -534,9 +536,13 @@ pipe_run(const struct pipe_config *cfg, struct pipe_stats *st, struct eng_errbuf
 		    cfg->writer != NULL ? cfg->writer : "");
 		goto out;
 	}
-	if ((rc = run.rops->job_open(cfg->env, cfg->reader_param, &run.rjob, &e)) != 0)
+	run.renv = *cfg->env;
+	run.renv.source = cfg->reader_source;
+	run.wenv = *cfg->env;
+	run.wenv.source = cfg->writer_source;
+	if ((rc = run.rops->job_open(&run.renv, cfg->reader_param, &run.rjob, &e)) != 0)
 		goto out;
-	if ((rc = run.wops->job_open(cfg->env, cfg->writer_param, &run.wjob, &e)) != 0)
+	if ((rc = run.wops->job_open(&run.wenv, cfg->writer_param, &run.wjob, &e)) != 0)
 		goto out;
 	if ((rc = run.rops->job_split(run.rjob, cfg->concurrent > 0 ? cfg->concurrent : 1,
 	    &run.ntasks, &e)) != 0)

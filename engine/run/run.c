@@ -9,21 +9,6 @@
 
 #include "run.h"
 
-struct run_src {
-	conf_source_fn	fn;
-	void		*arg;
-};
-
-static int
-run_source(void *arg, const char *name, const struct conf_source **out)
-{
-	const struct run_src *rs = arg;
-
-	if (rs->fn == NULL || (*out = rs->fn(rs->arg, name)) == NULL)
-		return -ENOENT;
-	return 0;
-}
-
 int
 run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *eb)
 {
@@ -32,7 +17,6 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	const struct conf_settings *set;
 	struct plugin_env env;
 	struct pipe_config pc;
-	struct run_src rs = { cfg->sources, cfg->sources_arg };
 	struct buf msg;
 	size_t i;
 	int rc;
@@ -48,8 +32,6 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	env.cancel = cfg->cancel;
 	env.log = cfg->log;
 	env.log_arg = cfg->log_arg;
-	env.source = run_source;
-	env.source_arg = &rs;
 	env.now_ms = cfg->now_ms;
 	env.now_arg = cfg->now_arg;
 	env.window = cfg->window;
@@ -82,8 +64,10 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	pc.env = &env;
 	pc.reader = conf_job_plugin(res, CONF_READER);
 	pc.reader_param = conf_job_param(res, CONF_READER);
+	pc.reader_source = conf_job_source(res, CONF_READER);
 	pc.writer = conf_job_plugin(res, CONF_WRITER);
 	pc.writer_param = conf_job_param(res, CONF_WRITER);
+	pc.writer_source = conf_job_source(res, CONF_WRITER);
 	pc.concurrent = (int)(set->concurrent > 0 ? set->concurrent :
 	    set->channel > 0 ? set->channel : 1);
 	pc.mbps = set->mbps > 0 ? set->mbps : 0;

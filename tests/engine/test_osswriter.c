@@ -277,14 +277,34 @@ test_log(void *arg, enum log_level lvl, const char *line)
 		printf("#   log: %s\n", line);
 }
 
-static int
-test_source(void *arg, const char *name, const struct conf_source **out)
+/*
+ * The writer's connection, as run_job hands it over (conf_job_source): the
+ * datasource "oss-test" (g_src), or a source made of the inline keys of
+ * the writer parameter p.  *own is set when the caller frees it.
+ */
+static const struct conf_source *
+writer_source(const struct json *p, struct conf_source **own)
 {
-	(void)arg;
-	if (g_src == NULL || strcmp(name, "oss-test") != 0)
-		return -ENOENT;
-	*out = g_src;
-	return 0;
+	static const char *const keys[] = { "endpoint", "bucket", "accessId", "accessKey",
+	    "securityToken", "region", "signatureVersion" };
+	const char *ds = json_str(json_get(p, "datasource"));
+	struct buf b;
+	size_t i;
+
+	*own = NULL;
+	if (ds != NULL)
+		return strcmp(ds, "oss-test") == 0 ? g_src : NULL;
+	buf_init(&b, BUF_MAX_SMALL);
+	(void)buf_addstr(&b, "{\"type\": \"oss\"");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_str(json_get(p, keys[i])) != NULL)
+			(void)buf_printf(&b, ", \"%s\": \"%s\"", keys[i],
+			    json_str(json_get(p, keys[i])));
+	(void)buf_addstr(&b, "}");
+	if (b.err != 0 || conf_source_parse(NULL, b.p, b.len, NULL, NULL, own) != 0)
+		printf("# the writer's inline connection is not a valid source: %s\n", b.p);
+	buf_free(&b);
+	return *own;
 }
 
 /* the reader: per task `n` records of five columns (long incr, "a,b",
@@ -337,6 +357,7 @@ static int
 run(const struct run_opts *ro)
 {
 	struct json_doc *rd = NULL, *wd = NULL;
+	struct conf_source *own = NULL;
 	struct plugin_env env;
 	struct pipe_config pc;
 	struct pipe_stats st;
@@ -351,7 +372,6 @@ run(const struct run_opts *ro)
 	env.spool_dir = g_spool;
 	env.cancel = ro->cancel;
 	env.log = test_log;
-	env.source = test_source;
 	if (json_parse(rj, strlen(rj), &rd, NULL) != 0 ||
 	    json_parse(ro->writer, strlen(ro->writer), &wd, NULL) != 0) {
 		printf("# bad test JSON: %s\n", ro->writer);
@@ -365,6 +385,7 @@ run(const struct run_opts *ro)
 	pc.reader_param = json_doc_root(rd);
 	pc.writer = "oss";
 	pc.writer_param = json_doc_root(wd);
+	pc.writer_source = writer_source(pc.writer_param, &own);
 	pc.concurrent = ro->channels > 0 ? ro->channels : 1;
 	pc.error_records = 0;
 	pc.error_percent = -1;
@@ -379,6 +400,7 @@ run(const struct run_opts *ro)
 		memcpy(ro->errmsg, eb.msg, sizeof(eb.msg));
 	json_doc_free(rd);
 	json_doc_free(wd);
+	conf_source_free(own);
 	free(rj);
 	return rc;
 }
