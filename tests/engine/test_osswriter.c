@@ -7,7 +7,9 @@
  * writeModes, reruns giving identical objects, an injected 503 during a
  * part, a cancelled run and a SIGKILLed process leaving no multipart
  * upload behind (the rerun aborts the leftovers), datasource lookup,
- * generateEmptyFile, refused parameters and a clean spool.
+ * generateEmptyFile, refused parameters and a clean spool; and, through
+ * run_job, the source snapshot rule: a source edited while an attempt runs
+ * does not change that attempt's credentials, the next attempt uses them.
  *
  *   test_osswriter PATH/TO/difs-emu
  *
@@ -31,6 +33,7 @@
 #include "conf.h"
 #include "oss.h"
 #include "pipe.h"
+#include "run.h"
 #include "tap.h"
 
 extern char **environ;
@@ -843,6 +846,217 @@ t_cancel_and_kill(const char *self)
 	free(w);
 }
 
+/* ---- the source snapshot rule, through run_job -------------------------------- */
+
+/*
+ * The sources a run_job looks up, as the mount's table: a lookup answers
+ * the current version of "oss-snap"; an edit adds a version, and every
+ * version stays allocated until the end (a lookup's answer lives as the
+ * table).  `next`, when set, is installed at the run's first clock read:
+ * run_job resolves the job (its one lookup, the attempt's snapshot) and
+ * then starts the pipeline, whose first act is to read the clock, before
+ * any plugin opens; so the source changes while the attempt runs.
+ */
+struct snap_table {
+	pthread_mutex_t		 lock;
+	struct conf_source	*v[8];		/* every version; v[n - 1] is current */
+	int			 n;
+	struct conf_source	*next;		/* edit made during the next run */
+	int			 lookups;	/* lookups answered */
+	int			 lookups_before_edit;
+};
+
+static struct snap_table g_snap = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static const struct conf_source *
+snap_lookup(void *arg, const char *name)
+{
+	struct snap_table *t = arg;
+	const struct conf_source *s = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->n > 0 && strcmp(name, "oss-snap") == 0)
+		s = t->v[t->n - 1];
+	t->lookups++;
+	pthread_mutex_unlock(&t->lock);
+	return s;
+}
+
+static void
+snap_add(struct snap_table *t, struct conf_source *src)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->n < 8)
+		t->v[t->n++] = src;
+	else
+		conf_source_free(src);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static int64_t
+snap_now(void *arg)
+{
+	struct snap_table *t = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->next != NULL && t->n < 8) {
+		t->lookups_before_edit = t->lookups;
+		t->v[t->n++] = t->next;
+		t->next = NULL;
+	}
+	pthread_mutex_unlock(&t->lock);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct conf_source *
+snap_source(const char *secret)
+{
+	struct conf_source *src = NULL;
+	char js[512];
+
+	snprintf(js, sizeof(js), "{\"type\": \"oss\", \"endpoint\": \"%s\", "
+	    "\"bucket\": \"%s\", \"accessId\": \"%s\", \"accessKey\": \"%s\"}",
+	    g_endpoint, BUCKET, AK, secret);
+	if (conf_source_parse("oss-snap", js, strlen(js), NULL, NULL, &src) != 0)
+		printf("# the snapshot test's source does not parse\n");
+	return src;
+}
+
+#define SNAP_INST	"20261125130000"
+#define SNAP_RECORDS	3000
+
+/* one attempt of the job through run_job; 0 or its error (message in msg) */
+static int
+snap_run(const struct conf_job *job, char *msg, size_t msgsz)
+{
+	struct run_config rc_;
+	struct param_set ps = { NULL, 0 };
+	struct pipe_stats st;
+	struct eng_errbuf eb;
+	int rc;
+
+	memset(&rc_, 0, sizeof(rc_));
+	rc_.job = job;
+	rc_.params = &ps;
+	rc_.sources = snap_lookup;
+	rc_.sources_arg = &g_snap;
+	rc_.instance = SNAP_INST;
+	rc_.attempt = 1;
+	rc_.spool_dir = g_spool;
+	rc_.log = test_log;
+	rc_.now_ms = snap_now;
+	rc_.now_arg = &g_snap;
+	rc_.progress_ms = 60000;
+	pipe_stats_init(&st);
+	memset(&eb, 0, sizeof(eb));
+	rc = run_job(&rc_, &st, &eb);
+	snprintf(msg, msgsz, "%s", eb.msg);
+	if (rc == 0 && atomic_load(&st.records_written) != 2 * SNAP_RECORDS) {
+		printf("# %lld records written\n", (long long)atomic_load(&st.records_written));
+		rc = -EIO;
+	}
+	return rc;
+}
+
+static bool
+snap_objects_ok(void)
+{
+	struct buf got, want;
+	bool good = true;
+	long i;
+	int t;
+
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&want, BUF_MAX_BODY);
+	for (i = 1; i <= SNAP_RECORDS; i++)
+		(void)buf_printf(&want, "%ld,\"a,b\"\n", i);
+	for (t = 0; t < 2; t++) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "snap/out__" SNAP_INST "_%d", t);
+		if (get_obj(key, &got) != 0 || got.len != want.len ||
+		    memcmp(got.p, want.p, want.len) != 0) {
+			printf("# %s: %zu bytes, want %zu\n", key, got.len, want.len);
+			good = false;
+		}
+	}
+	buf_free(&got);
+	buf_free(&want);
+	return good;
+}
+
+static void
+t_snapshot(void)
+{
+	static const char job_json[] =
+	    "{\"type\": \"job\", \"version\": \"2.0\", \"configuration\": {"
+	    "\"setting\": {\"errorLimit\": {\"record\": 0}, \"speed\": {\"concurrent\": 2}},"
+	    "\"reader\": {\"plugin\": \"stream\", \"parameter\": {\"sliceRecordCount\": 3000,"
+	    "  \"column\": [{\"type\": \"long\", \"incr\": \"1\"}, {\"type\": \"string\", \"value\": \"a,b\"}]}},"
+	    "\"writer\": {\"plugin\": \"oss\", \"parameter\": {\"datasource\": \"oss-snap\","
+	    "  \"object\": \"snap/out\", \"writeMode\": \"truncate\", \"fileFormat\": \"csv\","
+	    "  \"nullFormat\": \"\"}}}}";
+	struct conf_job *job = NULL;
+	struct conf_diags *d = NULL;
+	char msg[512];
+	int rc, i;
+
+	printf("# ---- source snapshot: an edit during an attempt, and the next attempt ----\n");
+	snap_add(&g_snap, snap_source(SK));
+	if (conf_diags_new(&d) != 0 ||
+	    !ok(conf_job_parse("snap", job_json, strlen(job_json), snap_lookup, &g_snap, d,
+	    &job) == 0, "the job parses")) {
+		struct buf b;
+
+		buf_init(&b, BUF_MAX_SMALL);
+		(void)conf_diags_format(d, "snap", &b);
+		printf("# %s\n", b.p != NULL ? b.p : "");
+		buf_free(&b);
+		conf_diags_free(d);
+		return;
+	}
+
+	/* 1: the key is broken while the attempt runs; the attempt keeps its snapshot */
+	g_snap.next = snap_source("WRONGSECRET");
+	rc = snap_run(job, msg, sizeof(msg));
+	ok(g_snap.next == NULL && g_snap.lookups_before_edit > 0,
+	    "the source was edited during the attempt, after its snapshot (%d lookups before)",
+	    g_snap.lookups_before_edit);
+	is_rc(rc, 0, "the running attempt succeeds with the credentials of its start: %s", msg);
+	ok(snap_objects_ok(), "and wrote every row, byte-exact");
+
+	/* 2: the next attempt uses the edited (wrong) key */
+	rc = snap_run(job, msg, sizeof(msg));
+	ok(rc != 0 && strstr(msg, "SignatureDoesNotMatch") != NULL,
+	    "the next attempt uses the edited source and fails on its key: %s", msg);
+
+	/* 3: the user fixes the key while an attempt runs: that attempt still
+	 * has the wrong key, the following one picks the fix up */
+	g_snap.next = snap_source(SK);
+	rc = snap_run(job, msg, sizeof(msg));
+	ok(g_snap.next == NULL && rc != 0 && strstr(msg, "SignatureDoesNotMatch") != NULL,
+	    "an attempt that started with the wrong key keeps it when the key is fixed: %s", msg);
+	for (i = 0; i < 2; i++) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "snap/out__" SNAP_INST "_%d", i);
+		(void)oss_delete(g_oss, key, NULL);
+	}
+	rc = snap_run(job, msg, sizeof(msg));
+	is_rc(rc, 0, "the rerun after the fix uses the fixed key: %s", msg);
+	ok(snap_objects_ok(), "and writes every row");
+
+	conf_job_free(job);
+	conf_diags_free(d);
+	pthread_mutex_lock(&g_snap.lock);
+	for (i = 0; i < g_snap.n; i++)
+		conf_source_free(g_snap.v[i]);
+	g_snap.n = 0;
+	pthread_mutex_unlock(&g_snap.lock);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -889,6 +1103,7 @@ main(int argc, char **argv)
 	t_single();
 	t_empty();
 	t_cancel_and_kill(argv[0]);
+	t_snapshot();
 	is_int(spool_leftovers(), 0, "no spool file left at the end");
 	is_int(spool_leftovers_q(""), 0, "and no per-run spool directory either");
 
