@@ -117,22 +117,20 @@ bool	conf_is_secret_key(const char *key);
 
 /**
  * conf_plugin_check - validate a reader/writer parameter object for plugin
- * name and take the side's connection (otsstream, oss): the datasource,
- * looked up once through lookup (NULL: prev, the source found when the job
- * was parsed), copied into *snap, or a source made of the inline keys.
- * *snap must be NULL on entry and stays NULL for plugins without a
- * connection or an unknown datasource; an allocation failure sets c->oom.
+ * id (its keys and its own rules) and take the side's connection
+ * (otsstream, oss): the datasource, looked up once through lookup (NULL:
+ * prev, the source found when the job was parsed), copied into *snap, or a
+ * source made of the inline keys.  *snap must be NULL on entry and stays
+ * NULL for plugins without a connection or an unknown datasource; an
+ * allocation failure sets c->oom.
  */
-void	conf_plugin_check(struct conf_ctx *c, enum conf_side side,
-	    const char *plugin, const struct json *param,
-	    conf_source_fn lookup, void *larg,
+void	conf_plugin_check(struct conf_ctx *c, enum conf_plugin id,
+	    const struct json *param, conf_source_fn lookup, void *larg,
 	    const struct conf_source *prev, struct conf_source **snap);
-/** True when plugin is a known reader (side READER) or writer. */
-bool	conf_plugin_known(enum conf_side side, const char *plugin);
-/** Comma-separated list of known plugins of a side, for messages. */
-const char *conf_plugin_names(enum conf_side side);
-/** Whether plugin needs a connection (ots/oss) and its source type. */
-int	conf_plugin_src_type(const char *plugin);
+/** The names of the plugins of side, in table order, into names[0..max). */
+size_t	conf_plugin_list(enum conf_side side, const char **names, size_t max);
+/** "\"otsstream\", \"stream\"": the plugins of side, for messages (cut at outsz). */
+void	conf_plugin_names(enum conf_side side, char *out, size_t outsz);
 
 /* ---- sources (conf_source.c) -------------------------------------------- */
 

@@ -27,6 +27,7 @@ struct conf_job {
 	struct conf_schedule	 sched;
 	struct param_kv		*kvs;
 	const char		*plugin[2];
+	enum conf_plugin	 pid[2];
 	const struct json	*param[2];
 	struct conf_source	*src[2];
 	bool			 templated;
@@ -298,39 +299,41 @@ check_side(struct conf_ctx *c, enum conf_side side, const struct json *o,
     conf_source_fn lookup, void *larg, const struct conf_job *from,
     struct conf_job *job)
 {
-	static const char *const rnames[] = { "otsstream", "stream" };
-	static const char *const wnames[] = { "oss", "txtfile" };
-	const char *const *names = side == CONF_READER ? rnames : wnames;
+	const char *names[CONF_PLUGIN_END];
 	const char *what = side == CONF_READER ? "reader" : "writer";
 	const struct json *pl = json_get(o, "plugin"), *pa = json_get(o, "parameter");
 	const char *ps = json_str(pl), *sug;
-	char base[64];
-	size_t n;
+	enum conf_plugin id;
+	char base[64], known[128];
+	size_t n, nn;
 
 	if (json_type(o) != JSON_OBJECT)
 		return;
 	conf_check_keys(c, o, plugin_keys, NKEYS(plugin_keys), what);
 	if (ps == NULL)
 		return;
-	if (!conf_plugin_known(side, ps)) {
+	if ((id = conf_plugin_find(side, ps)) == CONF_PLUGIN_NONE) {
+		nn = conf_plugin_list(side, names, CONF_PLUGIN_END);
 		n = strlen(ps);
-		sug = conf_suggest(ps, names, 2);
+		sug = conf_suggest(ps, names, nn);
 		if (sug == NULL && n > 6 && n < sizeof(base) &&
 		    (strcasecmp(ps + n - 6, "reader") == 0 || strcasecmp(ps + n - 6, "writer") == 0)) {
 			memcpy(base, ps, n - 6);
 			base[n - 6] = '\0';
-			sug = conf_suggest(base, names, 2);
+			sug = conf_suggest(base, names, nn);
 		}
+		conf_plugin_names(side, known, sizeof(known));
 		if (sug != NULL)
 			conf_err(c, pl, AT_VAL, "unknown %s plugin \"%.60s\"; did you mean \"%s\"?", what, ps, sug);
 		else
 			conf_err(c, pl, AT_VAL, "unknown %s plugin \"%.60s\"; known %ss: %s", what, ps,
-			    what, conf_plugin_names(side));
+			    what, known);
 		return;
 	}
 	job->plugin[side] = ps;
+	job->pid[side] = id;
 	job->param[side] = pa;
-	conf_plugin_check(c, side, ps, pa, lookup, larg,
+	conf_plugin_check(c, id, pa, lookup, larg,
 	    from != NULL ? from->src[side] : NULL, &job->src[side]);
 }
 
@@ -580,6 +583,12 @@ const char *
 conf_job_plugin(const struct conf_job *job, enum conf_side side)
 {
 	return job->plugin[side];
+}
+
+enum conf_plugin
+conf_job_plugin_id(const struct conf_job *job, enum conf_side side)
+{
+	return job->pid[side];
 }
 
 const struct json *

@@ -110,7 +110,6 @@ struct plugin_sender;
 int	plugin_send(struct plugin_sender *s, struct record *r);
 
 struct reader_ops {
-	const char *name;
 	int	(*job_open)(const struct plugin_env *env, const struct json *param,
 		    void **job, struct eng_errbuf *eb);
 	/** number of tasks (>= 1) for `advice` channels */
@@ -123,7 +122,6 @@ struct reader_ops {
 };
 
 struct writer_ops {
-	const char *name;
 	int	(*job_open)(const struct plugin_env *env, const struct json *param,
 		    void **job, struct eng_errbuf *eb);
 	/** before any task runs; ntasks from the reader (may be NULL) */
@@ -145,7 +143,11 @@ struct writer_ops {
 	void	(*job_close)(void *job);
 };
 
-/** Each plugin's ops (the runner's registry, engine/run/registry.c, lists them). */
+/**
+ * Each plugin's ops.  Their names and the list of plugins are conf's
+ * (enum conf_plugin); the runner's registry, engine/run/registry.c, maps
+ * each id to these.
+ */
 extern const struct reader_ops reader_stream_ops;
 extern const struct reader_ops reader_otsstream_ops;
 extern const struct writer_ops writer_txtfile_ops;

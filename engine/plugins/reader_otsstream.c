@@ -1264,7 +1264,6 @@ otsr_job_commit(void *p, struct eng_errbuf *eb)
 }
 
 const struct reader_ops reader_otsstream_ops = {
-	.name		= "otsstream",
 	.job_open	= otsr_job_open,
 	.job_split	= otsr_job_split,
 	.task_run	= otsr_task_run,

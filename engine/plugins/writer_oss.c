@@ -1006,7 +1006,6 @@ wo_job_commit(void *p, struct eng_errbuf *eb)
 }
 
 const struct writer_ops writer_oss_ops = {
-	.name		= "oss",
 	.job_open	= wo_job_open,
 	.job_prepare	= wo_job_prepare,
 	.task_open	= wo_task_open,

@@ -414,7 +414,6 @@ txt_job_output(void *p, size_t i, const char **name)
 }
 
 const struct writer_ops writer_txtfile_ops = {
-	.name		= "txtfile",
 	.job_open	= txt_job_open,
 	.job_prepare	= txt_job_prepare,
 	.task_open	= txt_task_open,

@@ -526,12 +526,12 @@ pipe_run(const struct pipe_config *cfg, struct pipe_stats *st, struct eng_errbuf
 	atomic_init(&run.failed, 0);
 	atomic_store(&st->start_ms, pipe_now_ms(cfg));
 
-	if ((run.rops = plugin_reader(cfg->reader)) == NULL) {
+	if ((run.rops = registry_reader(conf_plugin_find(CONF_READER, cfg->reader))) == NULL) {
 		rc = eng_errbuf_set(&e, ENG_EINVAL, "unknown reader plugin '%s'",
 		    cfg->reader != NULL ? cfg->reader : "");
 		goto out;
 	}
-	if ((run.wops = plugin_writer(cfg->writer)) == NULL) {
+	if ((run.wops = registry_writer(conf_plugin_find(CONF_WRITER, cfg->writer))) == NULL) {
 		rc = eng_errbuf_set(&e, ENG_EINVAL, "unknown writer plugin '%s'",
 		    cfg->writer != NULL ? cfg->writer : "");
 		goto out;
