@@ -354,6 +354,7 @@ struct run_opts {
 	atomic_int	*cancel;
 	struct buf	*outputs;
 	char		*errmsg;	/**< eb message out (sizeof eng_errbuf) */
+	const char	*plugin;	/**< the writer: NULL = "oss" */
 };
 
 static int
@@ -386,9 +387,10 @@ run(const struct run_opts *ro)
 	pc.env = &env;
 	pc.reader = "stream";
 	pc.reader_param = json_doc_root(rd);
-	pc.writer = "oss";
+	pc.writer = ro->plugin != NULL ? ro->plugin : "oss";
 	pc.writer_param = json_doc_root(wd);
-	pc.writer_source = writer_source(pc.writer_param, &own);
+	if (strcmp(pc.writer, "oss") == 0)
+		pc.writer_source = writer_source(pc.writer_param, &own);
 	pc.concurrent = ro->channels > 0 ? ro->channels : 1;
 	pc.error_records = 0;
 	pc.error_percent = -1;
@@ -463,7 +465,7 @@ t_basic(void)
 	struct buf got, want, outs;
 	char *w = writer_json("\"object\": \"basic/out\", \"writeMode\": \"truncate\", "
 	    "\"header\": [\"id\", \"ab\", \"q\", \"n\", \"p\"], \"suffix\": \" csv \"");
-	struct run_opts ro = { w, 100, 3, 2, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 100, 3, 2, NULL, NULL, NULL, NULL, NULL };
 	int t;
 
 	printf("# ---- csv, header, suffix, two channels ----\n");
@@ -500,7 +502,7 @@ t_rollover(void)
 	struct buf got, want, all, keys;
 	char *w = writer_json("\"object\": \"roll/data\", \"writeMode\": \"append\", "
 	    "\"header\": [\"h\"], \"maxFileSize\": 1, \"blockSizeInMB\": 1");
-	struct run_opts ro = { w, 20000, 200, 1, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 20000, 200, 1, NULL, NULL, NULL, NULL, NULL };
 	char key[128], *first = NULL;
 	size_t firstlen = 0, nobj;
 	int n, again;
@@ -562,7 +564,7 @@ t_big_object_and_fault(void)
 	struct buf got, want;
 	char *w = writer_json("\"object\": \"big/data\", \"writeMode\": \"truncate\", "
 	    "\"blockSizeInMB\": 1");
-	struct run_opts ro = { w, 25000, 200, 1, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 25000, 200, 1, NULL, NULL, NULL, NULL, NULL };
 	long nf;
 
 	printf("# ---- one object of several parts; 503, dropped and reset UploadParts ----\n");
@@ -596,7 +598,7 @@ t_modes(void)
 	struct buf keys;
 	char msg[512];
 	char *w;
-	struct run_opts ro = { NULL, 5, 1, 1, NULL, NULL, NULL, msg };
+	struct run_opts ro = { NULL, 5, 1, 1, NULL, NULL, NULL, msg, NULL };
 
 	printf("# ---- writeMode ----\n");
 	buf_init(&keys, BUF_MAX_SMALL);
@@ -663,7 +665,7 @@ t_single(void)
 	struct buf got, want, s[3];
 	char *w = writer_json("\"object\": \"single/all.csv\", \"writeMode\": \"truncate\", "
 	    "\"writeSingleObject\": true, \"blockSizeInMB\": 1, \"header\": [\"h\"]");
-	struct run_opts ro = { w, 6000, 200, 3, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 6000, 200, 3, NULL, NULL, NULL, NULL, NULL };
 	size_t full[3];
 	char *first = NULL;
 	size_t firstlen = 0;
@@ -734,7 +736,7 @@ t_empty(void)
 {
 	struct buf got;
 	char *w;
-	struct run_opts ro = { NULL, 0, 1, 1, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { NULL, 0, 1, 1, NULL, NULL, NULL, NULL, NULL };
 
 	printf("# ---- generateEmptyFile, datasource, encrypt, text ----\n");
 	buf_init(&got, BUF_MAX_SMALL);
@@ -762,6 +764,58 @@ t_empty(void)
 	    "text format: no quoting, no trimming, nullFormat default \"null\" (%.*s)",
 	    (int)got.len, got.p);
 	buf_free(&got);
+}
+
+/* the shared option block gives the same bytes through both writers */
+static void
+t_same_as_txtfile(void)
+{
+	static const char block[] = "\"fileFormat\": \"csv\", \"nullFormat\": \"\", "
+	    "\"writeMode\": \" truncate \", \"suffix\": \" csv \", \"fieldDelimiter\": \";\", "
+	    "\"lineDelimiter\": \"\\r\\n\", \"header\": [\"id\", \"ab\", \"q\", \"n\", \"p\"]";
+	struct buf got, file;
+	char *w = NULL, *t = NULL, dir[700], path[800], key[128];
+	struct run_opts ro = { NULL, 200, 3, 2, NULL, NULL, NULL, NULL, NULL };
+	FILE *f;
+	int i;
+
+	printf("# ---- the shared option block: oss and txtfile write the same bytes ----\n");
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&file, BUF_MAX_BODY);
+	snprintf(dir, sizeof(dir), "%s/txt", g_dir);
+	if (asprintf(&w, "{\"endpoint\": \"%s\", \"bucket\": \"%s\", \"accessId\": \"%s\", "
+	    "\"accessKey\": \"%s\", \"object\": \"same/out\", %s}", g_endpoint, BUCKET, AK, SK,
+	    block) < 0 || asprintf(&t, "{\"path\": \"%s\", \"fileName\": \"out\", %s}", dir,
+	    block) < 0)
+		return;
+	ro.writer = w;
+	is_rc(run(&ro), 0, "oss run");
+	ro.writer = t;
+	ro.plugin = "txtfile";
+	is_rc(run(&ro), 0, "txtfile run");
+	for (i = 0; i < 2; i++) {
+		char chunk[4096];
+		size_t n;
+
+		snprintf(key, sizeof(key), "same/out__" INST "_%d.csv", i);
+		snprintf(path, sizeof(path), "%s/out__" INST "_%d.csv", dir, i);
+		buf_reset(&file);
+		if ((f = fopen(path, "rb")) != NULL) {
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				buf_add(&file, chunk, n);
+			fclose(f);
+		}
+		is_rc(get_obj(key, &got), 0, "%s", key);
+		ok(file.len > 0 && got.len == file.len && memcmp(got.p, file.p, file.len) == 0,
+		    "task %d: object and file are byte-identical (%zu / %zu bytes)", i, got.len,
+		    file.len);
+		ok(got.len > 13 && memcmp(got.p, "id;ab;q;n;p\r\n", 13) == 0,
+		    "header, delimiters as asked");
+	}
+	buf_free(&got);
+	buf_free(&file);
+	free(w);
+	free(t);
 }
 
 struct canceller {
@@ -792,7 +846,7 @@ t_cancel_and_kill(const char *self)
 	    "\"blockSizeInMB\": 1");
 	atomic_int cancel = 0;
 	struct canceller c = { &cancel, "kill/" };
-	struct run_opts ro = { w, 60000, 200, 2, NULL, &cancel, NULL, NULL };
+	struct run_opts ro = { w, 60000, 200, 2, NULL, &cancel, NULL, NULL, NULL };
 	pthread_t th;
 	pid_t pid;
 	int status, i;
@@ -1102,6 +1156,7 @@ main(int argc, char **argv)
 	t_modes();
 	t_single();
 	t_empty();
+	t_same_as_txtfile();
 	t_cancel_and_kill(argv[0]);
 	t_snapshot();
 	is_int(spool_leftovers(), 0, "no spool file left at the end");
