@@ -3,11 +3,33 @@
  * run.c - one attempt of an instance (see run.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "run.h"
+
+/* which connection a side uses in this attempt (no secret is shown) */
+static void
+run_log_source(const struct plugin_env *env, const struct conf_job *res,
+    enum conf_side side)
+{
+	const struct conf_source *src = conf_job_source(res, side);
+	const char *ds = conf_job_datasource(res, side), *ep, *where;
+	bool ots;
+
+	if (src == NULL)
+		return;
+	ots = conf_source_type(src) == CONF_SRC_OTS;
+	ep = conf_source_endpoint(src);
+	where = ots ? conf_source_instance(src) : conf_source_bucket(src);
+	plugin_log(env, LOG_LVL_INFO, "%s %s: %s%s%s %s, %s %s (taken at this attempt's start)",
+	    side == CONF_READER ? "reader" : "writer", conf_job_plugin(res, side),
+	    ds != NULL ? "datasource \"" : "inline connection", ds != NULL ? ds : "",
+	    ds != NULL ? "\":" : ":", ep != NULL ? ep : "?", ots ? "instance" : "bucket",
+	    where != NULL ? where : "?");
+}
 
 int
 run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *eb)
@@ -59,6 +81,8 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	}
 	if (cfg->resolved != NULL && (rc = conf_job_render(res, true, cfg->resolved)) != 0)
 		goto out;
+	run_log_source(&env, res, CONF_READER);
+	run_log_source(&env, res, CONF_WRITER);
 	set = conf_job_settings(res);
 	memset(&pc, 0, sizeof(pc));
 	pc.env = &env;
