@@ -172,6 +172,29 @@ const struct conf_source *conf_srcset_lookup(void *arg, const char *name);
 
 enum conf_side { CONF_READER = 0, CONF_WRITER = 1 };
 
+/*
+ * The plugins a job can name.  conf_plugin.c's table (name, side, source
+ * type, parameter keys, validator) is the one list; the runner's registry
+ * (engine/run/registry.c) maps each id to its ops.
+ */
+enum conf_plugin {
+	CONF_PLUGIN_NONE = 0,
+	CONF_PLUGIN_OTSSTREAM,	/**< reader: a Table Store stream (ots source) */
+	CONF_PLUGIN_STREAM,	/**< reader: generated records */
+	CONF_PLUGIN_OSS,	/**< writer: OSS objects (oss source) */
+	CONF_PLUGIN_TXTFILE,	/**< writer: local files */
+	CONF_PLUGIN_END		/**< one past the last */
+};
+
+/** The plugin of side called name; CONF_PLUGIN_NONE when none (name may be NULL). */
+enum conf_plugin conf_plugin_find(enum conf_side side, const char *name);
+/** Its name as a job writes it; NULL for CONF_PLUGIN_NONE or out of range. */
+const char *conf_plugin_name(enum conf_plugin id);
+/** Its side (CONF_READER for an id that is no plugin). */
+enum conf_side conf_plugin_side(enum conf_plugin id);
+/** The enum conf_src_type its connection needs; 0 when it has none. */
+int	conf_plugin_source_type(enum conf_plugin id);
+
 /** configuration.setting; fields are -1 (or < 0) when not given. */
 struct conf_settings {
 	int64_t	 error_record;		/**< errorLimit.record */
@@ -226,6 +249,8 @@ bool	conf_job_has_templates(const struct conf_job *job);
 
 /** "otsstream", "stream" / "oss", "txtfile". */
 const char *conf_job_plugin(const struct conf_job *job, enum conf_side side);
+/** The same as an id (CONF_PLUGIN_NONE when the job has none there). */
+enum conf_plugin conf_job_plugin_id(const struct conf_job *job, enum conf_side side);
 /** The validated parameter object; lives as job. */
 const struct json *conf_job_param(const struct conf_job *job,
 	    enum conf_side side);
@@ -247,10 +272,12 @@ int	conf_job_bool(const struct conf_job *job, enum conf_side side,
 const char *conf_job_datasource(const struct conf_job *job,
 	    enum conf_side side);
 /**
- * conf_job_source - the connection of otsstream/oss: the datasource found
- * through the lookup at parse time (a copy), or one built from the inline
- * endpoint/credentials.  NULL for stream/txtfile, or when the datasource
- * was not looked up.  Lives as job.
+ * conf_job_source - the connection of otsstream/oss: a snapshot of the
+ * datasource, looked up once when the job was parsed or resolved (a copy:
+ * editing or freeing the lookup's source afterwards does not change it),
+ * or a source built from the inline endpoint/credentials.  NULL for
+ * stream/txtfile, or when the datasource was not looked up.  Lives as job.
+ * A run hands each plugin the snapshot of its side (run.h).
  */
 const struct conf_source *conf_job_source(const struct conf_job *job,
 	    enum conf_side side);
@@ -263,7 +290,9 @@ const struct conf_source *conf_job_source(const struct conf_job *job,
  * original text; errors found when validating the substituted job carry no
  * line:col (they are about values the file does not contain).  Warnings are
  * not repeated.  @slookup may be NULL to reuse the sources found when job
- * was parsed.
+ * was parsed.  Each side's datasource is looked up once through slookup
+ * and copied (conf_job_source): the resolved job does not depend on the
+ * lookup's sources afterwards; they need to live only during this call.
  * Returns 0 and *out, ENG_EINVAL (d), -ENOMEM.
  */
 int	conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup,

@@ -115,16 +115,22 @@ bool	conf_is_secret_key(const char *key);
 
 /* ---- plugins (conf_plugin.c) -------------------------------------------- */
 
-/** Validate a reader/writer parameter object for plugin name. */
-void	conf_plugin_check(struct conf_ctx *c, enum conf_side side,
-	    const char *plugin, const struct json *param,
-	    conf_source_fn lookup, void *larg);
-/** True when plugin is a known reader (side READER) or writer. */
-bool	conf_plugin_known(enum conf_side side, const char *plugin);
-/** Comma-separated list of known plugins of a side, for messages. */
-const char *conf_plugin_names(enum conf_side side);
-/** Whether plugin needs a connection (ots/oss) and its source type. */
-int	conf_plugin_src_type(const char *plugin);
+/**
+ * conf_plugin_check - validate a reader/writer parameter object for plugin
+ * id (its keys and its own rules) and take the side's connection
+ * (otsstream, oss): the datasource, looked up once through lookup (NULL:
+ * prev, the source found when the job was parsed), copied into *snap, or a
+ * source made of the inline keys.  *snap must be NULL on entry and stays
+ * NULL for plugins without a connection or an unknown datasource; an
+ * allocation failure sets c->oom.
+ */
+void	conf_plugin_check(struct conf_ctx *c, enum conf_plugin id,
+	    const struct json *param, conf_source_fn lookup, void *larg,
+	    const struct conf_source *prev, struct conf_source **snap);
+/** The names of the plugins of side, in table order, into names[0..max). */
+size_t	conf_plugin_list(enum conf_side side, const char **names, size_t max);
+/** "\"otsstream\", \"stream\"": the plugins of side, for messages (cut at outsz). */
+void	conf_plugin_names(enum conf_side side, char *out, size_t outsz);
 
 /* ---- sources (conf_source.c) -------------------------------------------- */
 
@@ -136,5 +142,12 @@ void	conf_source_check_oss_inline(struct conf_ctx *c,
 	    const struct json *param);
 /** Validate a source object; used by conf_source_parse. */
 void	conf_source_check(struct conf_ctx *c, const struct json *root);
+/**
+ * conf_sigver - the one parser of "signatureVersion": "v1" -> 1, "v4" or
+ * NULL (absent) -> 4, anything else -> 0 (invalid).
+ */
+int	conf_sigver(const char *s);
+/** Report a "signatureVersion" that conf_sigver() refuses. */
+void	conf_check_sigver(struct conf_ctx *c, const struct json *v);
 
 #endif /* DIFS_CONF_I_H */

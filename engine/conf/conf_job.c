@@ -27,6 +27,7 @@ struct conf_job {
 	struct conf_schedule	 sched;
 	struct param_kv		*kvs;
 	const char		*plugin[2];
+	enum conf_plugin	 pid[2];
 	const struct json	*param[2];
 	struct conf_source	*src[2];
 	bool			 templated;
@@ -292,43 +293,48 @@ check_refs(struct conf_ctx *c, const struct json *n, bool secret)
 
 /* ---- reader / writer ---------------------------------------------------- */
 
+/* from: the job being resolved (its sources stand in for a NULL lookup) */
 static void
 check_side(struct conf_ctx *c, enum conf_side side, const struct json *o,
-    conf_source_fn lookup, void *larg, struct conf_job *job)
+    conf_source_fn lookup, void *larg, const struct conf_job *from,
+    struct conf_job *job)
 {
-	static const char *const rnames[] = { "otsstream", "stream" };
-	static const char *const wnames[] = { "oss", "txtfile" };
-	const char *const *names = side == CONF_READER ? rnames : wnames;
+	const char *names[CONF_PLUGIN_END];
 	const char *what = side == CONF_READER ? "reader" : "writer";
 	const struct json *pl = json_get(o, "plugin"), *pa = json_get(o, "parameter");
 	const char *ps = json_str(pl), *sug;
-	char base[64];
-	size_t n;
+	enum conf_plugin id;
+	char base[64], known[128];
+	size_t n, nn;
 
 	if (json_type(o) != JSON_OBJECT)
 		return;
 	conf_check_keys(c, o, plugin_keys, NKEYS(plugin_keys), what);
 	if (ps == NULL)
 		return;
-	if (!conf_plugin_known(side, ps)) {
+	if ((id = conf_plugin_find(side, ps)) == CONF_PLUGIN_NONE) {
+		nn = conf_plugin_list(side, names, CONF_PLUGIN_END);
 		n = strlen(ps);
-		sug = conf_suggest(ps, names, 2);
+		sug = conf_suggest(ps, names, nn);
 		if (sug == NULL && n > 6 && n < sizeof(base) &&
 		    (strcasecmp(ps + n - 6, "reader") == 0 || strcasecmp(ps + n - 6, "writer") == 0)) {
 			memcpy(base, ps, n - 6);
 			base[n - 6] = '\0';
-			sug = conf_suggest(base, names, 2);
+			sug = conf_suggest(base, names, nn);
 		}
+		conf_plugin_names(side, known, sizeof(known));
 		if (sug != NULL)
 			conf_err(c, pl, AT_VAL, "unknown %s plugin \"%.60s\"; did you mean \"%s\"?", what, ps, sug);
 		else
 			conf_err(c, pl, AT_VAL, "unknown %s plugin \"%.60s\"; known %ss: %s", what, ps,
-			    what, conf_plugin_names(side));
+			    what, known);
 		return;
 	}
 	job->plugin[side] = ps;
+	job->pid[side] = id;
 	job->param[side] = pa;
-	conf_plugin_check(c, side, ps, pa, lookup, larg);
+	conf_plugin_check(c, id, pa, lookup, larg,
+	    from != NULL ? from->src[side] : NULL, &job->src[side]);
 }
 
 static bool
@@ -347,7 +353,7 @@ tree_has_tmpl(const struct conf_ctx *c, const struct json *n)
 /* Validate root into job; the caller looks at c->nerr. */
 static void
 job_check(struct conf_ctx *c, const struct json *root, conf_source_fn lookup,
-    void *larg, struct conf_job *job)
+    void *larg, const struct conf_job *from, struct conf_job *job)
 {
 	const struct json *t, *v, *cf, *sc;
 
@@ -378,40 +384,11 @@ job_check(struct conf_ctx *c, const struct json *root, conf_source_fn lookup,
 	}
 	conf_check_keys(c, cf, configuration_keys, NKEYS(configuration_keys), "configuration");
 	check_settings(c, json_get(cf, "setting"), &job->settings);
-	check_side(c, CONF_READER, json_get(cf, "reader"), lookup, larg, job);
-	check_side(c, CONF_WRITER, json_get(cf, "writer"), lookup, larg, job);
+	check_side(c, CONF_READER, json_get(cf, "reader"), lookup, larg, from, job);
+	check_side(c, CONF_WRITER, json_get(cf, "writer"), lookup, larg, from, job);
 	if (c->scheduled && !c->resolved)
 		check_refs(c, cf, false);
 	job->templated = tree_has_tmpl(c, cf);
-}
-
-static int
-job_sources(struct conf_job *job, conf_source_fn lookup, void *larg,
-    const struct conf_job *from)
-{
-	int side, rc;
-
-	for (side = 0; side < 2; side++) {
-		const struct json *p = job->param[side];
-		const char *ds = json_str(json_get(p, "datasource"));
-		int st = job->plugin[side] ? conf_plugin_src_type(job->plugin[side]) : 0;
-		const struct conf_source *s = NULL;
-
-		if (st == 0)
-			continue;
-		if (ds == NULL)
-			rc = conf_source_from_inline((enum conf_src_type)st, p, &job->src[side]);
-		else {
-			if (lookup != NULL)
-				s = lookup(larg, ds);
-			else if (from != NULL)
-				s = from->src[side];
-			rc = s != NULL ? conf_source_dup(s, &job->src[side]) : 0;
-		}
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
 }
 
 void
@@ -445,11 +422,9 @@ conf_job_parse(const char *name, const char *buf, size_t len,
 	if ((rc = conf_load(&c, buf, len, &job->doc)) != 0)
 		goto out;
 	job->root = json_doc_root(job->doc);
-	job_check(&c, job->root, lookup, lookup_arg, job);
+	job_check(&c, job->root, lookup, lookup_arg, NULL, job);
 	rc = c.oom ? -ENOMEM : c.nerr != 0 ? ENG_EINVAL : 0;
 	if (rc != 0)
-		goto out;
-	if ((rc = job_sources(job, lookup, lookup_arg, NULL)) != 0)
 		goto out;
 	*out = job;
 	job = NULL;
@@ -537,11 +512,9 @@ conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup, void *arg,
 	c.text = NULL;
 	c.len = 0;
 	c.resolved = true;
-	job_check(&c, nj->root, slookup, sarg, nj);
+	job_check(&c, nj->root, slookup, sarg, job, nj);
 	rc = c.oom ? -ENOMEM : c.nerr != 0 ? ENG_EINVAL : 0;
 	if (rc != 0)
-		goto out;
-	if ((rc = job_sources(nj, slookup, sarg, slookup == NULL ? job : NULL)) != 0)
 		goto out;
 	*out = nj;
 	nj = NULL;
@@ -610,6 +583,12 @@ const char *
 conf_job_plugin(const struct conf_job *job, enum conf_side side)
 {
 	return job->plugin[side];
+}
+
+enum conf_plugin
+conf_job_plugin_id(const struct conf_job *job, enum conf_side side)
+{
+	return job->pid[side];
 }
 
 const struct json *

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * conf_plugin.c - the reader/writer "parameter" validators, one table per
- * plugin, mirroring DataX (research TABLESTORE.md §4.2, OSS.md §4.1):
+ * conf_plugin.c - the plugin table (the one list of plugins: name, side,
+ * source type, keys, validator; enum conf_plugin) and the reader/writer
+ * "parameter" validators, one key table per plugin, mirroring DataX
+ * (research TABLESTORE.md §4.2, OSS.md §4.1):
  *   readers: otsstream (DataX otsstreamreader), stream (DataX streamreader)
  *   writers: oss (DataX osswriter), txtfile (DataX txtfilewriter)
  * plus the traps `difs check` warns about (issue 7).
@@ -18,37 +20,6 @@
 #define NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
 #define I64MAX		INT64_MAX
 
-static const char *const readers[] = { "otsstream", "stream" };
-static const char *const writers[] = { "oss", "txtfile" };
-
-bool
-conf_plugin_known(enum conf_side side, const char *plugin)
-{
-	const char *const *v = side == CONF_READER ? readers : writers;
-	size_t i;
-
-	for (i = 0; i < 2; i++)
-		if (strcmp(v[i], plugin) == 0)
-			return true;
-	return false;
-}
-
-const char *
-conf_plugin_names(enum conf_side side)
-{
-	return side == CONF_READER ? "\"otsstream\", \"stream\"" : "\"oss\", \"txtfile\"";
-}
-
-int
-conf_plugin_src_type(const char *plugin)
-{
-	if (strcmp(plugin, "otsstream") == 0)
-		return CONF_SRC_OTS;
-	if (strcmp(plugin, "oss") == 0)
-		return CONF_SRC_OSS;
-	return 0;
-}
-
 /* ---- shared pieces ------------------------------------------------------ */
 
 static const char *
@@ -57,10 +28,18 @@ sval(const struct json *p, const char *key)
 	return json_str(json_get(p, key));
 }
 
-/* connection: "datasource" or the inline keys, never both */
+/*
+ * The connection: "datasource" or the inline keys, never both.  This is
+ * the one place a job's source is taken: the datasource is looked up once
+ * (without a lookup, prev is the one found when the job was parsed) and
+ * *snap becomes a copy of it, or a source made of the inline keys: the
+ * side's snapshot, owned by the job.  *snap stays NULL when the
+ * datasource is not known.
+ */
 static void
 check_connection(struct conf_ctx *c, const struct json *p, int stype,
-    const char *plugin, conf_source_fn lookup, void *larg)
+    const char *plugin, conf_source_fn lookup, void *larg,
+    const struct conf_source *prev, struct conf_source **snap)
 {
 	static const char *const ots_inline[] = { "endpoint", "accessId", "accessKey", "instanceName" };
 	static const char *const oss_inline[] = { "endpoint", "accessId", "accessKey", "bucket" };
@@ -79,23 +58,33 @@ check_connection(struct conf_ctx *c, const struct json *p, int stype,
 		if (json_get(p, "securityToken") != NULL)
 			conf_err(c, json_get(p, "securityToken"), AT_KEY,
 			    "\"securityToken\" is set together with \"datasource\"; put it in the source file");
-		if (dsn == NULL || *dsn == '\0' || lookup == NULL || conf_is_tmpl(c, dsn))
+		if (dsn == NULL || *dsn == '\0' || conf_is_tmpl(c, dsn))
 			return;
-		if ((src = lookup(larg, dsn)) == NULL) {
+		if (lookup == NULL)
+			src = prev;
+		else if ((src = lookup(larg, dsn)) == NULL) {
 			conf_err(c, ds, AT_VAL, "datasource \"%.100s\" is not among the valid sources: create or fix sources/%.100s.json (for difs check, give the source file on the command line)",
 			    dsn, dsn);
 			return;
 		}
-		if ((int)conf_source_type(src) != stype)
+		if (src == NULL)
+			return;
+		if ((int)conf_source_type(src) != stype) {
 			conf_err(c, ds, AT_VAL, "datasource \"%.100s\" is an %s source; the %s plugin needs an %s source",
 			    dsn, conf_source_type(src) == CONF_SRC_OTS ? "ots" : "oss", plugin,
 			    stype == CONF_SRC_OTS ? "ots" : "oss");
+			return;
+		}
+		if (conf_source_dup(src, snap) != 0)
+			c->oom = 1;
 		return;
 	}
 	for (i = 0; i < 4; i++)
 		if (json_get(p, inl[i]) == NULL)
 			conf_err(c, p, AT_VAL, "%s parameter: missing \"%s\"; set \"datasource\" to a source name, or give %s, %s, %s and %s inline",
 			    plugin, inl[i], inl[0], inl[1], inl[2], inl[3]);
+	if (conf_source_from_inline((enum conf_src_type)stype, p, snap) != 0)
+		c->oom = 1;
 }
 
 /* "{name}" without '$' in any string below n: DataX substitutes only ${name} */
@@ -424,7 +413,6 @@ check_otsstream(struct conf_ctx *c, const struct json *p)
 	const char *ms = json_str(mode);
 	bool row = false, bv;
 
-	conf_check_keys(c, p, otsstream_keys, NKEYS(otsstream_keys), "otsstream parameter");
 	check_time_range(c, p);
 	if (mode != NULL) {
 		if (ms != NULL && conf_is_tmpl(c, ms))
@@ -478,7 +466,6 @@ check_stream(struct conf_ctx *c, const struct json *p)
 	const char *ts, *sug;
 	size_t i;
 
-	conf_check_keys(c, p, stream_keys, NKEYS(stream_keys), "stream parameter");
 	if (json_type(json_get(p, "column")) == JSON_ARRAY && json_size(json_get(p, "column")) == 0)
 		conf_err(c, json_get(p, "column"), AT_VAL, "\"column\" must list at least one column, e.g. [{\"type\": \"string\", \"value\": \"hello\"}]");
 	for (m = json_first(json_get(p, "column")); m != NULL; m = json_next(m)) {
@@ -561,12 +548,9 @@ check_oss(struct conf_ctx *c, const struct json *p)
 	const char *os = json_str(obj), *wm = sval(p, "writeMode");
 	bool single = false;
 
-	conf_check_keys(c, p, oss_keys, NKEYS(oss_keys), "oss parameter");
 	check_file_output(c, p, "oss");
 	conf_source_check_oss_inline(c, p);
-	if (json_str(sv) != NULL && strcmp(json_str(sv), "v1") != 0 &&
-	    strcmp(json_str(sv), "v4") != 0)
-		conf_err(c, sv, AT_VAL, "\"signatureVersion\" must be \"v1\" or \"v4\" (default \"v4\")");
+	conf_check_sigver(c, sv);
 	if (json_str(be) != NULL && strcmp(json_str(be), "base64") != 0)
 		conf_err(c, be, AT_VAL, "\"byteEncoding\" can only be \"base64\" (default: bytes written as a raw string)");
 	if (os != NULL && os[0] == '/')
@@ -603,32 +587,127 @@ check_txtfile(struct conf_ctx *c, const struct json *p)
 	const struct json *fn = json_get(p, "fileName");
 	const char *s = json_str(fn);
 
-	conf_check_keys(c, p, txtfile_keys, NKEYS(txtfile_keys), "txtfile parameter");
 	check_file_output(c, p, "txtfile");
 	if (s != NULL && strchr(s, '/') != NULL)
 		conf_err(c, fn, AT_VAL, "\"fileName\" must not contain '/'; put directories in \"path\"");
 	check_truncate_prefix(c, p, "fileName", "file");
 }
 
-void
-conf_plugin_check(struct conf_ctx *c, enum conf_side side, const char *plugin,
-    const struct json *param, conf_source_fn lookup, void *larg)
-{
-	int stype = conf_plugin_src_type(plugin);
+/* ---- the plugin table ---------------------------------------------------- */
 
-	if (json_type(param) != JSON_OBJECT)
+/*
+ * The one list of plugins: name, side, the source type of its connection,
+ * its parameter keys and its validator.  The runner's registry
+ * (engine/run/registry.c) maps each id to its ops; tests/unit/test_registry
+ * checks that both lists agree.
+ */
+struct plugin_def {
+	const char		*name;
+	enum conf_side		 side;
+	int			 src;		/* enum conf_src_type, 0: none */
+	const struct conf_key	*keys;
+	size_t			 nkeys;
+	void			(*check)(struct conf_ctx *, const struct json *);
+};
+
+static const struct plugin_def plugin_defs[CONF_PLUGIN_END] = {
+	[CONF_PLUGIN_OTSSTREAM] = { "otsstream", CONF_READER, CONF_SRC_OTS,
+	    otsstream_keys, NKEYS(otsstream_keys), check_otsstream },
+	[CONF_PLUGIN_STREAM] = { "stream", CONF_READER, 0,
+	    stream_keys, NKEYS(stream_keys), check_stream },
+	[CONF_PLUGIN_OSS] = { "oss", CONF_WRITER, CONF_SRC_OSS,
+	    oss_keys, NKEYS(oss_keys), check_oss },
+	[CONF_PLUGIN_TXTFILE] = { "txtfile", CONF_WRITER, 0,
+	    txtfile_keys, NKEYS(txtfile_keys), check_txtfile },
+};
+
+static const struct plugin_def *
+plugin_def(enum conf_plugin id)
+{
+	if ((int)id <= (int)CONF_PLUGIN_NONE || (int)id >= (int)CONF_PLUGIN_END)
+		return NULL;
+	return &plugin_defs[id];
+}
+
+enum conf_plugin
+conf_plugin_find(enum conf_side side, const char *name)
+{
+	int i;
+
+	for (i = CONF_PLUGIN_NONE + 1; name != NULL && i < CONF_PLUGIN_END; i++)
+		if (plugin_defs[i].side == side && strcmp(plugin_defs[i].name, name) == 0)
+			return (enum conf_plugin)i;
+	return CONF_PLUGIN_NONE;
+}
+
+const char *
+conf_plugin_name(enum conf_plugin id)
+{
+	const struct plugin_def *d = plugin_def(id);
+
+	return d != NULL ? d->name : NULL;
+}
+
+enum conf_side
+conf_plugin_side(enum conf_plugin id)
+{
+	const struct plugin_def *d = plugin_def(id);
+
+	return d != NULL ? d->side : CONF_READER;
+}
+
+int
+conf_plugin_source_type(enum conf_plugin id)
+{
+	const struct plugin_def *d = plugin_def(id);
+
+	return d != NULL ? d->src : 0;
+}
+
+size_t
+conf_plugin_list(enum conf_side side, const char **names, size_t max)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = CONF_PLUGIN_NONE + 1; i < CONF_PLUGIN_END; i++)
+		if (plugin_defs[i].side == side && n < max)
+			names[n++] = plugin_defs[i].name;
+	return n;
+}
+
+void
+conf_plugin_names(enum conf_side side, char *out, size_t outsz)
+{
+	const char *names[CONF_PLUGIN_END];
+	size_t n = conf_plugin_list(side, names, CONF_PLUGIN_END), i, len = 0;
+	int k;
+
+	if (outsz == 0)
 		return;
-	if (side == CONF_READER && strcmp(plugin, "otsstream") == 0)
-		check_otsstream(c, param);
-	else if (side == CONF_READER && strcmp(plugin, "stream") == 0)
-		check_stream(c, param);
-	else if (side == CONF_WRITER && strcmp(plugin, "oss") == 0)
-		check_oss(c, param);
-	else if (side == CONF_WRITER && strcmp(plugin, "txtfile") == 0)
-		check_txtfile(c, param);
-	else
+	out[0] = '\0';
+	for (i = 0; i < n && len < outsz; i++) {
+		k = snprintf(out + len, outsz - len, "%s\"%s\"", i > 0 ? ", " : "", names[i]);
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
+}
+
+void
+conf_plugin_check(struct conf_ctx *c, enum conf_plugin id,
+    const struct json *param, conf_source_fn lookup, void *larg,
+    const struct conf_source *prev, struct conf_source **snap)
+{
+	const struct plugin_def *d = plugin_def(id);
+	char what[64];
+
+	if (d == NULL || json_type(param) != JSON_OBJECT)
 		return;
-	if (stype != 0)
-		check_connection(c, param, stype, plugin, lookup, larg);
+	(void)snprintf(what, sizeof(what), "%s parameter", d->name);
+	conf_check_keys(c, param, d->keys, d->nkeys, what);
+	d->check(c, param);
+	if (d->src != 0)
+		check_connection(c, param, d->src, d->name, lookup, larg, prev, snap);
 	check_braces(c, param, "parameter");
 }

@@ -92,7 +92,6 @@ conf_source_check(struct conf_ctx *c, const struct json *root)
 {
 	static const char *const types[] = { "ots", "oss" };
 	const struct json *t = json_get(root, "type");
-	const struct json *sv;
 	const char *ts = json_str(t), *sug;
 
 	if (json_type(root) != JSON_OBJECT) {
@@ -114,10 +113,27 @@ conf_source_check(struct conf_ctx *c, const struct json *root)
 	}
 	conf_check_keys(c, root, oss_keys, NKEYS(oss_keys), "oss source");
 	check_oss_endpoint(c, root);
-	sv = json_get(root, "signatureVersion");
-	if (json_str(sv) != NULL && strcmp(json_str(sv), "v1") != 0 &&
-	    strcmp(json_str(sv), "v4") != 0)
-		conf_err(c, sv, AT_VAL, "\"signatureVersion\" must be \"v1\" or \"v4\" (default \"v4\")");
+	conf_check_sigver(c, json_get(root, "signatureVersion"));
+}
+
+/* the one parser of signatureVersion (source files and inline oss writers) */
+int
+conf_sigver(const char *s)
+{
+	if (s == NULL)
+		return 4;
+	if (strcmp(s, "v1") == 0)
+		return 1;
+	if (strcmp(s, "v4") == 0)
+		return 4;
+	return 0;
+}
+
+void
+conf_check_sigver(struct conf_ctx *c, const struct json *v)
+{
+	if (json_str(v) != NULL && conf_sigver(json_str(v)) == 0)
+		conf_err(c, v, AT_VAL, "\"signatureVersion\" must be \"v1\" or \"v4\" (default \"v4\")");
 }
 
 void
@@ -179,7 +195,6 @@ conf_source_from_inline(enum conf_src_type t, const struct json *p,
     struct conf_source **out)
 {
 	struct conf_source *s;
-	const char *sv;
 	int rc = -ENOMEM;
 
 	*out = NULL;
@@ -196,8 +211,10 @@ conf_source_from_inline(enum conf_src_type t, const struct json *p,
 	} else {
 		if (take_str(p, "bucket", &s->bucket) || take_str(p, "region", &s->region))
 			goto out;
-		sv = json_str(json_get(p, "signatureVersion"));
-		s->sigver = (sv != NULL && strcmp(sv, "v1") == 0) ? 1 : 4;
+		/* validated before: never 0 on a valid definition */
+		s->sigver = conf_sigver(json_str(json_get(p, "signatureVersion")));
+		if (s->sigver == 0)
+			s->sigver = 4;
 	}
 	*out = s;
 	s = NULL;

@@ -35,7 +35,10 @@
 
 struct conf_source;
 
-/** What a run tells its plugins.  All pointers outlive the run. */
+/**
+ * What a run tells its plugins.  All pointers, and the env itself, live
+ * until the plugin's job_close.
+ */
 struct plugin_env {
 	const char	*job;		/**< job name */
 	const char	*instance;	/**< instance id: cycle YYYYMMDDHHMMSS */
@@ -47,9 +50,18 @@ struct plugin_env {
 	/** instance log sink (one line, no newline); may be called from any thread */
 	void		(*log)(void *arg, enum log_level lvl, const char *line);
 	void		*log_arg;
-	/** data source lookup by name: 0, -ENOENT */
-	int		(*source)(void *arg, const char *name, const struct conf_source **out);
-	void		*source_arg;
+	/**
+	 * This plugin's connection (otsstream, oss), the only one it uses:
+	 * the snapshot of its side's source that the run took once, at the
+	 * attempt's start (conf_job_source: the datasource, or the inline
+	 * endpoint/credentials, already merged and validated by conf).  An
+	 * edit of the source during the attempt does not change it; the next
+	 * attempt takes a new snapshot.  Set per side by pipe_run (the reader
+	 * and the writer each see their own); NULL for plugins without a
+	 * connection or when the job's datasource was not found.  Plugins
+	 * never look a source up themselves.
+	 */
+	const struct conf_source *source;
 	/** per-run "now" in ms (injected clock) */
 	int64_t		(*now_ms)(void *arg);
 	void		*now_arg;
@@ -98,7 +110,6 @@ struct plugin_sender;
 int	plugin_send(struct plugin_sender *s, struct record *r);
 
 struct reader_ops {
-	const char *name;
 	int	(*job_open)(const struct plugin_env *env, const struct json *param,
 		    void **job, struct eng_errbuf *eb);
 	/** number of tasks (>= 1) for `advice` channels */
@@ -111,7 +122,6 @@ struct reader_ops {
 };
 
 struct writer_ops {
-	const char *name;
 	int	(*job_open)(const struct plugin_env *env, const struct json *param,
 		    void **job, struct eng_errbuf *eb);
 	/** before any task runs; ntasks from the reader (may be NULL) */
@@ -133,7 +143,11 @@ struct writer_ops {
 	void	(*job_close)(void *job);
 };
 
-/** Each plugin's ops (the runner's registry, engine/run/registry.c, lists them). */
+/**
+ * Each plugin's ops.  Their names and the list of plugins are conf's
+ * (enum conf_plugin); the runner's registry, engine/run/registry.c, maps
+ * each id to these.
+ */
 extern const struct reader_ops reader_stream_ops;
 extern const struct reader_ops reader_otsstream_ops;
 extern const struct writer_ops writer_txtfile_ops;

@@ -6,8 +6,9 @@
  * left in statusTable (DataX's protocol, reader_otsstream_ckpt.c), so that
  * DataX and difs can take turns on one status table.
  *
- * Parameters (DataX's meaning, research TABLESTORE.md 4.2): datasource or
- * endpoint/accessId/accessKey/instanceName[/securityToken]; dataTable;
+ * Parameters (DataX's meaning, research TABLESTORE.md 4.2): the connection
+ * (datasource or endpoint/accessId/accessKey/instanceName[/securityToken])
+ * arrives as the run's snapshot of the source, env->source; dataTable;
  * statusTable; startTimestampMillis + endTimestampMillis (epoch ms, or a
  * 14-digit yyyyMMddHHmmss read as local time in the job's zone), or
  * startTimeString + endTimeString (yyyyMMddHHmmss), or date (yyyyMMdd: that
@@ -315,41 +316,26 @@ otsr_job_close(void *p)
 	free(j);
 }
 
+/* the connection: the run's snapshot of this side's source (env->source) */
 static int
-otsr_connect(struct otsr_job *j, const struct json *p, int64_t retries, struct eng_errbuf *eb)
+otsr_connect(struct otsr_job *j, int64_t retries, struct eng_errbuf *eb)
 {
-	const struct conf_source *src = NULL;
-	const char *ds = plugin_param_str(p, "datasource", NULL);
-	const char *endpoint, *instance, *id, *key, *token;
+	const struct conf_source *src = j->env->source;
 	struct ots_config cfg;
 	int rc;
 
-	if (ds != NULL && ds[0] != '\0') {
-		if (j->env->source == NULL || j->env->source(j->env->source_arg, ds, &src) != 0)
-			return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: datasource '%s' does not exist", ds);
-		if (conf_source_type(src) != CONF_SRC_OTS)
-			return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: datasource '%s' is not a Table Store (ots) source", ds);
-		endpoint = conf_source_endpoint(src);
-		instance = conf_source_instance(src);
-		id = conf_source_access_id(src);
-		key = conf_source_access_key(src);
-		token = conf_source_security_token(src);
-	} else {
-		endpoint = plugin_param_str(p, "endpoint", NULL);
-		instance = plugin_param_str(p, "instanceName", NULL);
-		id = plugin_param_str(p, "accessId", NULL);
-		key = plugin_param_str(p, "accessKey", NULL);
-		token = plugin_param_str(p, "securityToken", NULL);
-	}
-	if (endpoint == NULL || id == NULL || key == NULL || instance == NULL ||
-	    endpoint[0] == '\0' || id[0] == '\0' || key[0] == '\0' || instance[0] == '\0')
-		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: give \"datasource\", or "
-		    "\"endpoint\", \"accessId\", \"accessKey\" and \"instanceName\"");
-	if ((rc = sign_cred_new(id, key, token, &j->cred)) != 0)
+	if (src == NULL || conf_source_type(src) != CONF_SRC_OTS ||
+	    conf_source_endpoint(src) == NULL || conf_source_instance(src) == NULL ||
+	    conf_source_access_id(src) == NULL || conf_source_access_key(src) == NULL)
+		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: no Table Store connection: give "
+		    "\"datasource\" (an ots source), or \"endpoint\", \"accessId\", \"accessKey\" "
+		    "and \"instanceName\"");
+	if ((rc = sign_cred_new(conf_source_access_id(src), conf_source_access_key(src),
+	    conf_source_security_token(src), &j->cred)) != 0)
 		return eng_errbuf_set(eb, rc, "otsstream: unusable access key");
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.endpoint = endpoint;
-	cfg.instance = instance;
+	cfg.endpoint = conf_source_endpoint(src);
+	cfg.instance = conf_source_instance(src);
 	cfg.cred = j->cred;
 	cfg.max_retries = (int)retries;
 	cfg.retry_base_ms = 100;	/* 30 retries take minutes, as DataX's */
@@ -697,7 +683,7 @@ otsr_job_open(const struct plugin_env *env, const struct json *param, void **out
 		return -ENOMEM;
 	j->env = env;
 	if ((rc = otsr_params(j, param, &retries, &margin, eb)) != 0 ||
-	    (rc = otsr_connect(j, param, retries, eb)) != 0)
+	    (rc = otsr_connect(j, retries, eb)) != 0)
 		goto out;
 	otsr_fmt_time(env, j->start, a, sizeof(a));
 	otsr_fmt_time(env, j->end, b, sizeof(b));
@@ -1278,7 +1264,6 @@ otsr_job_commit(void *p, struct eng_errbuf *eb)
 }
 
 const struct reader_ops reader_otsstream_ops = {
-	.name		= "otsstream",
 	.job_open	= otsr_job_open,
 	.job_split	= otsr_job_split,
 	.task_run	= otsr_task_run,

@@ -418,7 +418,6 @@ stream_task_run(void *p, int task, struct plugin_sender *out, struct eng_errbuf 
 }
 
 const struct reader_ops reader_stream_ops = {
-	.name		= "stream",
 	.job_open	= stream_job_open,
 	.job_split	= stream_job_split,
 	.task_run	= stream_task_run,

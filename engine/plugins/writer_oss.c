@@ -5,17 +5,19 @@
  * (cache/spool.h) and written to OSS as multipart uploads
  * (writer_oss_up.c).
  *
- * Parameters (DataX's meaning): datasource, or inline endpoint / accessId /
- * accessKey / securityToken / bucket (+ region, signatureVersion "v1"/"v4");
- * object (name prefix), writeMode (truncate | append | nonConflict),
- * fileFormat (csv | text, default text), fieldDelimiter, lineDelimiter,
- * encoding, nullFormat (default the literal "null", as DataX's code),
- * dateFormat, byteEncoding ("base64"), header (first line of every object),
- * maxFileSize (MB, default 100000: rollover), blockSizeInMB (part size),
- * suffix, writeSingleObject, generateEmptyFile (default true), encrypt
- * (x-oss-server-side-encryption: AES256).  compress is refused ("OSS
- * writes do not support compression", as DataX); partition and a non-empty
- * csvWriterConfig are refused as not supported.
+ * Parameters (DataX's meaning): the connection (datasource, or inline
+ * endpoint / accessId / accessKey / securityToken / bucket + region,
+ * signatureVersion "v1"/"v4") arrives as the run's snapshot of the source,
+ * env->source; object (name prefix); the option block shared with the
+ * txtfile writer (file_output.h: writeMode truncate | append | nonConflict,
+ * fileFormat csv | text, default text, fieldDelimiter, lineDelimiter,
+ * encoding, nullFormat, default the literal "null" as DataX's code,
+ * dateFormat, header: first line of every object, suffix; compress is
+ * refused: OSS writes do not support compression, as DataX);
+ * byteEncoding ("base64"), maxFileSize (MB, default 100000: rollover),
+ * blockSizeInMB (part size), writeSingleObject, generateEmptyFile (default
+ * true), encrypt (x-oss-server-side-encryption: AES256).  partition and a
+ * non-empty csvWriterConfig are refused as not supported.
  *
  * writeMode, as DataX (§4.2): truncate deletes every object whose name
  * starts with `object` (a prefix match: "abc" also deletes "abc123") before
@@ -57,6 +59,7 @@
 
 #include "conf.h"
 #include "csv.h"
+#include "file_output.h"
 #include "writer_oss_i.h"
 
 #define WO_MIB		((uint64_t)1 << 20)
@@ -72,17 +75,12 @@ struct wo_job {
 	char			*bucket;
 	char			*object;
 	char			*own;		/**< object "__" instance "_" */
-	char			*suffix;	/**< "" or ".ext" */
-	char			*mode;
+	struct file_output	 fo;		/**< writeMode, format, header, suffix ... */
 	bool			 single;
 	bool			 gen_empty;
 	struct oss_put_opts	 opts;
 	uint64_t		 part_size;
 	uint64_t		 max_file;	/**< bytes */
-	struct csv_config	 csvcfg;
-	char			*strs[6];	/**< owned copies behind csvcfg */
-	char		       **header;
-	size_t			 nheader;
 	/* after job_prepare: */
 	int			 ntasks;
 	char			*spool_dir;
@@ -154,13 +152,7 @@ wo_job_close(void *p)
 	free(j->bucket);
 	free(j->object);
 	free(j->own);
-	free(j->suffix);
-	free(j->mode);
-	for (i = 0; i < sizeof(j->strs) / sizeof(j->strs[0]); i++)
-		free(j->strs[i]);
-	for (i = 0; i < j->nheader; i++)
-		free(j->header[i]);
-	free(j->header);
+	file_output_free(&j->fo);
 	for (i = 0; i < j->noutputs; i++)
 		free(j->outputs[i]);
 	free(j->outputs);
@@ -168,67 +160,34 @@ wo_job_close(void *p)
 	free(j);
 }
 
-static char *
-wo_dup_opt(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
-/* the connection: datasource or inline keys -> j->cred, j->oss */
+/* the connection: the run's snapshot of this side's source (env->source)
+ * -> j->cred, j->oss */
 static int
-wo_connect(struct wo_job *j, const struct json *param, struct eng_errbuf *eb)
+wo_connect(struct wo_job *j, struct eng_errbuf *eb)
 {
-	const struct plugin_env *env = j->env;
-	const char *ds = plugin_param_str(param, "datasource", NULL);
-	const char *endpoint, *bucket, *id, *key, *token, *region, *sv;
-	const struct conf_source *src = NULL;
+	const struct conf_source *src = j->env->source;
+	const char *endpoint, *bucket;
 	struct oss_config cfg;
-	int sigver = 4, rc;
+	int rc;
 
-	if (ds != NULL) {
-		if (env->source == NULL || env->source(env->source_arg, ds, &src) != 0 ||
-		    src == NULL)
-			return eng_errbuf_set(eb, ENG_EINVAL,
-			    "oss writer: datasource \"%s\" is not defined (sources/%s.json)", ds, ds);
-		if (conf_source_type(src) != CONF_SRC_OSS)
-			return eng_errbuf_set(eb, ENG_EINVAL,
-			    "oss writer: datasource \"%s\" is not an oss source", ds);
-		endpoint = conf_source_endpoint(src);
-		bucket = conf_source_bucket(src);
-		id = conf_source_access_id(src);
-		key = conf_source_access_key(src);
-		token = conf_source_security_token(src);
-		region = conf_source_region(src);
-		sigver = conf_source_signature_version(src);
-	} else {
-		endpoint = plugin_param_str(param, "endpoint", NULL);
-		bucket = plugin_param_str(param, "bucket", NULL);
-		id = plugin_param_str(param, "accessId", NULL);
-		key = plugin_param_str(param, "accessKey", NULL);
-		token = plugin_param_str(param, "securityToken", NULL);
-		region = plugin_param_str(param, "region", NULL);
-		sv = plugin_param_str(param, "signatureVersion", NULL);
-		if (sv != NULL && (strcmp(sv, "v1") == 0 || strcmp(sv, "1") == 0))
-			sigver = 1;
-	}
-	if (endpoint == NULL || bucket == NULL || id == NULL || key == NULL)
+	if (src == NULL || conf_source_type(src) != CONF_SRC_OSS ||
+	    (endpoint = conf_source_endpoint(src)) == NULL ||
+	    (bucket = conf_source_bucket(src)) == NULL ||
+	    conf_source_access_id(src) == NULL || conf_source_access_key(src) == NULL)
 		return eng_errbuf_set(eb, ENG_EINVAL,
-		    "oss writer: endpoint, bucket, accessId and accessKey are required "
-		    "(inline or through \"datasource\")");
-	if (strncmp(endpoint, "oss://", 6) == 0)
-		return eng_errbuf_set(eb, ENG_EINVAL,
-		    "oss writer: endpoint \"%s\" is an oss:// URL; give the service endpoint, "
-		    "e.g. https://oss-cn-hangzhou.aliyuncs.com", endpoint);
+		    "oss writer: no OSS connection: endpoint, bucket, accessId and accessKey "
+		    "are required (inline or through \"datasource\", an oss source)");
 	if ((j->endpoint = strdup(endpoint)) == NULL || (j->bucket = strdup(bucket)) == NULL)
 		return -ENOMEM;
-	if ((rc = sign_cred_new(id, key, token, &j->cred)) != 0)
+	if ((rc = sign_cred_new(conf_source_access_id(src), conf_source_access_key(src),
+	    conf_source_security_token(src), &j->cred)) != 0)
 		return eng_errbuf_set(eb, rc, "oss writer: credentials: %s", eng_strerror(rc));
 	oss_config_defaults(&cfg);
 	cfg.endpoint = endpoint;
 	cfg.bucket = bucket;
 	cfg.cred = j->cred;
-	cfg.sigver = sigver == 1 ? OSS_SIG_V1 : OSS_SIG_V4;
-	cfg.region = region;
+	cfg.sigver = conf_source_signature_version(src) == 1 ? OSS_SIG_V1 : OSS_SIG_V4;
+	cfg.region = conf_source_region(src);
 	cfg.max_retries = WO_RETRIES;
 	cfg.part_size = j->part_size;
 	if ((rc = oss_new(&cfg, &j->oss, eb)) != 0)
@@ -241,11 +200,9 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
     struct eng_errbuf *eb)
 {
 	struct wo_job *j;
-	const char *fmt, *suffix, *s, *wm;
-	const struct json *h, *e;
-	struct csv *probe = NULL;
+	const struct json *h;
+	const char *s;
 	int64_t v;
-	size_t n;
 	int rc = -ENOMEM;
 
 	*out = NULL;
@@ -253,11 +210,6 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
 		return -ENOMEM;
 	pthread_mutex_init(&j->lock, NULL);
 	j->env = env;
-	if ((s = plugin_param_str(param, "compress", NULL)) != NULL && s[strspn(s, " \t")] != '\0') {
-		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: OSS writes do not support "
-		    "compression (\"compress\": \"%s\"); remove \"compress\"", s);
-		goto out;
-	}
 	h = json_get(param, "partition");
 	if (h != NULL && json_size(h) > 0) {
 		rc = eng_errbuf_set(eb, ENG_EINVAL,
@@ -272,25 +224,15 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
 		goto out;
 	}
 	if ((s = plugin_param_str(param, "object", NULL)) == NULL || s[0] == '\0' ||
-	    (wm = plugin_param_str(param, "writeMode", NULL)) == NULL) {
+	    plugin_param_str(param, "writeMode", NULL) == NULL) {
 		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: object and writeMode are required");
 		goto out;
 	}
 	rc = -ENOMEM;
 	if ((j->object = strdup(s)) == NULL)
 		goto out;
-	wm += strspn(wm, " \t");
-	n = strlen(wm);
-	while (n > 0 && (wm[n - 1] == ' ' || wm[n - 1] == '\t'))
-		n--;
-	if ((j->mode = strndup(wm, n)) == NULL)
+	if ((rc = file_output_parse(env, param, "oss writer", &j->fo, eb)) != 0)
 		goto out;
-	if (strcmp(j->mode, "truncate") != 0 && strcmp(j->mode, "append") != 0 &&
-	    strcmp(j->mode, "nonConflict") != 0) {
-		rc = eng_errbuf_set(eb, ENG_EINVAL,
-		    "oss writer: writeMode \"%s\" must be truncate, append or nonConflict", j->mode);
-		goto out;
-	}
 	if (j->object[0] == '/' || j->object[0] == '\\') {
 		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: object \"%s\" starts with '%c': "
 		    "OSS object names must not; write \"%s\"", j->object, j->object[0],
@@ -301,7 +243,7 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
 	    (rc = plugin_param_bool(param, "generateEmptyFile", true, &j->gen_empty, eb)) != 0 ||
 	    (rc = plugin_param_bool(param, "encrypt", false, &j->opts.sse_aes256, eb)) != 0)
 		goto out;
-	if (j->single && strcmp(j->mode, "append") == 0) {
+	if (j->single && j->fo.mode == FILE_MODE_APPEND) {
 		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: writeMode append cannot be used "
 		    "with writeSingleObject (DataX: Illegal value); use truncate or nonConflict");
 		goto out;
@@ -325,67 +267,20 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
 	if (j->max_file > (uint64_t)(OSS_MAX_PARTS - 2) * j->part_size)
 		j->max_file = (uint64_t)(OSS_MAX_PARTS - 2) * j->part_size;
 	rc = -ENOMEM;
-	suffix = plugin_param_str(param, "suffix", "");
-	suffix += strspn(suffix, " \t");
-	n = strlen(suffix);
-	while (n > 0 && (suffix[n - 1] == ' ' || suffix[n - 1] == '\t'))
-		n--;
-	if (asprintf(&j->suffix, "%s%.*s", n > 0 && suffix[0] != '.' ? "." : "", (int)n,
-	    suffix) < 0) {
-		j->suffix = NULL;
-		goto out;
-	}
 	if (asprintf(&j->own, "%s__%s_", j->object,
 	    env->instance != NULL ? env->instance : "run") < 0) {
 		j->own = NULL;
 		goto out;
 	}
-	fmt = plugin_param_str(param, "fileFormat", "text");
-	if (strcmp(fmt, "csv") == 0) {
-		j->csvcfg.format = CSV_FMT_CSV;
-	} else if (strcmp(fmt, "text") == 0) {
-		j->csvcfg.format = CSV_FMT_TEXT;
-	} else {
-		rc = eng_errbuf_set(eb, ENG_EINVAL,
-		    "oss writer: fileFormat \"%s\" must be csv or text", fmt);
-		goto out;
-	}
-	j->strs[0] = wo_dup_opt(plugin_param_str(param, "fieldDelimiter", NULL));
-	j->strs[1] = wo_dup_opt(plugin_param_str(param, "lineDelimiter", NULL));
-	j->strs[2] = wo_dup_opt(plugin_param_str(param, "nullFormat", NULL));
-	j->strs[3] = wo_dup_opt(plugin_param_str(param, "dateFormat", NULL));
-	j->strs[4] = wo_dup_opt(plugin_param_str(param, "encoding", NULL));
-	j->csvcfg.field_delim = j->strs[0];
-	j->csvcfg.line_delim = j->strs[1];
-	j->csvcfg.null_format = j->strs[2];
-	j->csvcfg.date_format = j->strs[3];
-	j->csvcfg.encoding = j->strs[4];
+	/* the oss writer's own encoding option, on top of the shared block */
 	s = plugin_param_str(param, "byteEncoding", NULL);
-	j->csvcfg.bytes_base64 = s != NULL && strcmp(s, "base64") == 0;
-	j->csvcfg.localtime = env->tz != NULL ? csv_tz_localtime : NULL;
-	j->csvcfg.localtime_arg = (void *)(uintptr_t)env->tz;
-	if ((rc = csv_new(&j->csvcfg, &probe, eb)) != 0)
-		goto out;
-	h = json_get(param, "header");
-	if (h != NULL && json_type(h) == JSON_ARRAY && json_size(h) > 0) {
-		rc = -ENOMEM;
-		if ((j->header = calloc(json_size(h), sizeof(*j->header))) == NULL)
-			goto out;
-		for (e = json_first(h); e != NULL; e = json_next(e)) {
-			const char *hv = json_str(e);
-
-			if ((j->header[j->nheader] = strdup(hv != NULL ? hv : "")) == NULL)
-				goto out;
-			j->nheader++;
-		}
-	}
-	if ((rc = wo_connect(j, param, eb)) != 0)
+	j->fo.csv.bytes_base64 = s != NULL && strcmp(s, "base64") == 0;
+	if ((rc = wo_connect(j, eb)) != 0)
 		goto out;
 	*out = j;
 	j = NULL;
 	rc = 0;
 out:
-	csv_free(probe);
 	wo_job_close(j);
 	return rc;
 }
@@ -597,7 +492,7 @@ wo_prepare_single(struct wo_job *j, struct eng_errbuf *eb)
 	rc = oss_head(j->oss, j->object, &hd, &e);
 	if (rc != 0 && rc != ENG_ENOTFOUND)
 		return wo_oss_fail(j, rc, "checking the object", &e, eb);
-	if (rc == 0 && strcmp(j->mode, "nonConflict") == 0)
+	if (rc == 0 && j->fo.mode == FILE_MODE_NONCONFLICT)
 		return eng_errbuf_set(eb, -EEXIST, "oss writer: writeMode nonConflict: object "
 		    "\"%s\" already exists in bucket \"%s\"", j->object, j->bucket);
 	if (rc == 0) {
@@ -638,15 +533,15 @@ wo_job_prepare(void *p, int ntasks, struct eng_errbuf *eb)
 		return rc;
 	if (j->single)
 		return wo_prepare_single(j, eb);
-	if (strcmp(j->mode, "truncate") == 0) {
+	if (j->fo.mode == FILE_MODE_TRUNCATE) {
 		if ((rc = wo_sweep(j, j->object, false, false, &n, eb)) != 0)
 			return rc;
 		plugin_log(j->env, LOG_LVL_INFO, "oss writer: truncate deleted %zu object%s named "
 		    "%s* in bucket %s", n, n == 1 ? "" : "s", j->object, j->bucket);
 		return 0;
 	}
-	rc = wo_sweep(j, strcmp(j->mode, "nonConflict") == 0 ? j->object : j->own, true,
-	    strcmp(j->mode, "nonConflict") == 0, &n, eb);
+	rc = wo_sweep(j, j->fo.mode == FILE_MODE_NONCONFLICT ? j->object : j->own, true,
+	    j->fo.mode == FILE_MODE_NONCONFLICT, &n, eb);
 	if (rc == 0 && n > 0)
 		plugin_log(j->env, LOG_LVL_INFO, "oss writer: deleted %zu object%s of an earlier "
 		    "attempt of this instance (%s*)", n, n == 1 ? "" : "s", j->own);
@@ -750,13 +645,13 @@ wo_emit_header(struct wo_task *t, struct eng_errbuf *eb)
 	struct wo_job *j = t->job;
 	int rc;
 
-	if (j->nheader == 0)
+	if (j->fo.nheader == 0)
 		return 0;
 	buf_reset(&t->enc);
-	if ((rc = csv_encode_strings(t->csv, (const char *const *)j->header, j->nheader,
+	if ((rc = csv_encode_strings(t->csv, (const char *const *)j->fo.header, j->fo.nheader,
 	    &t->enc)) != 0)
 		return eng_errbuf_set(eb, rc, "oss writer: header cannot be encoded in %s",
-		    j->csvcfg.encoding != NULL ? j->csvcfg.encoding : "UTF-8");
+		    j->fo.csv.encoding != NULL ? j->fo.csv.encoding : "UTF-8");
 	return wo_emit(t, t->enc.p, t->enc.len, eb);
 }
 
@@ -771,7 +666,7 @@ wo_start_object(struct wo_task *t, struct eng_errbuf *eb)
 
 	if (t->n > 0)
 		snprintf(nbuf, sizeof(nbuf), "_%d", t->n);
-	if (asprintf(&key, "%s%d%s%s", j->own, t->task, nbuf, j->suffix) < 0)
+	if (asprintf(&key, "%s%d%s%s", j->own, t->task, nbuf, j->fo.suffix) < 0)
 		return -ENOMEM;
 	rc = writer_oss_obj_new(j->pool, key, &j->opts, WO_INFLIGHT, &t->obj);
 	free(key);
@@ -838,7 +733,7 @@ wo_task_open(void *p, int task, void **out, struct eng_errbuf *eb)
 	t->job = j;
 	t->task = task;
 	buf_init(&t->enc, BUF_MAX_SMALL * 64);
-	if ((rc = csv_new(&j->csvcfg, &t->csv, eb)) != 0)
+	if ((rc = csv_new(&j->fo.csv, &t->csv, eb)) != 0)
 		goto fail;
 	if (j->single) {
 		t->base = (unsigned)task * j->sparts;
@@ -868,7 +763,7 @@ wo_task_write(void *p, const struct record *r, size_t *bytes, struct eng_errbuf 
 	rc = csv_encode(t->csv, r, &t->enc);
 	if (rc == -EILSEQ) {
 		eng_errbuf_set(eb, rc, "a value cannot be encoded in %s",
-		    j->csvcfg.encoding != NULL ? j->csvcfg.encoding : "UTF-8");
+		    j->fo.csv.encoding != NULL ? j->fo.csv.encoding : "UTF-8");
 		return rc;
 	}
 	if (rc != 0)
@@ -1032,7 +927,6 @@ wo_job_commit(void *p, struct eng_errbuf *eb)
 }
 
 const struct writer_ops writer_oss_ops = {
-	.name		= "oss",
 	.job_open	= wo_job_open,
 	.job_prepare	= wo_job_prepare,
 	.task_open	= wo_task_open,

@@ -3,11 +3,11 @@
  * writer_txtfile.c - the `txtfile` writer (DataX txtfilewriter): one local
  * file per task under `path`, encoded by engine/csv.c.
  *
- * Parameters: path, fileName, writeMode (truncate | append | nonConflict),
- * fileFormat (csv | text, default text as DataX), fieldDelimiter (","),
- * lineDelimiter ("\n"), encoding (UTF-8), nullFormat ("null", DataX's code
- * default), dateFormat, header (list of strings, first line of each file),
- * suffix, compress (refused: not supported).
+ * Parameters: path, fileName, and the option block shared with the oss
+ * writer (file_output.h: writeMode truncate | append | nonConflict,
+ * fileFormat csv | text, default text as DataX, fieldDelimiter,
+ * lineDelimiter, encoding, nullFormat "null" by default as DataX's code,
+ * dateFormat, header: first line of each file, suffix, compress refused).
  * writeMode as DataX: truncate deletes every file in `path` whose name
  * starts with fileName before the run; append keeps them; nonConflict fails
  * if any exists — except this instance's own files from an earlier attempt.
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "file_output.h"
 #include "plugin.h"
 
 #define TXT_FLUSH	((size_t)1 << 20)	/**< write(2) when the buffer reaches this */
@@ -36,12 +37,7 @@ struct txt_job {
 	const struct plugin_env	*env;
 	char			*path;
 	char			*file_name;
-	char			*suffix;	/**< "" or ".ext" */
-	char			*mode;
-	struct csv_config	 csvcfg;
-	char			*strs[6];	/**< owned copies behind csvcfg */
-	char		       **header;
-	size_t			 nheader;
+	struct file_output	 fo;		/**< writeMode, format, header, suffix ... */
 	pthread_mutex_t		 lock;
 	char		       **outputs;	/**< committed file names, protected by lock */
 	size_t			 noutputs;
@@ -67,13 +63,7 @@ txt_job_close(void *p)
 		return;
 	free(j->path);
 	free(j->file_name);
-	free(j->suffix);
-	free(j->mode);
-	for (i = 0; i < sizeof(j->strs) / sizeof(j->strs[0]); i++)
-		free(j->strs[i]);
-	for (i = 0; i < j->nheader; i++)
-		free(j->header[i]);
-	free(j->header);
+	file_output_free(&j->fo);
 	for (i = 0; i < j->noutputs; i++)
 		free(j->outputs[i]);
 	free(j->outputs);
@@ -81,20 +71,11 @@ txt_job_close(void *p)
 	free(j);
 }
 
-static char *
-txt_dup_opt(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
 static int
 txt_job_open(const struct plugin_env *env, const struct json *param, void **out,
     struct eng_errbuf *eb)
 {
 	struct txt_job *j;
-	const char *fmt, *suffix, *s;
-	const struct json *h, *e;
-	struct csv *probe = NULL;
 	int rc = -ENOMEM;
 
 	*out = NULL;
@@ -102,11 +83,6 @@ txt_job_open(const struct plugin_env *env, const struct json *param, void **out,
 		return -ENOMEM;
 	pthread_mutex_init(&j->lock, NULL);
 	j->env = env;
-	if ((s = plugin_param_str(param, "compress", NULL)) != NULL && s[0] != '\0') {
-		rc = eng_errbuf_set(eb, ENG_EINVAL,
-		    "txtfile writer: compress is not supported; remove \"compress\"");
-		goto out;
-	}
 	if (plugin_param_str(param, "path", NULL) == NULL ||
 	    plugin_param_str(param, "fileName", NULL) == NULL ||
 	    plugin_param_str(param, "writeMode", NULL) == NULL) {
@@ -115,70 +91,19 @@ txt_job_open(const struct plugin_env *env, const struct json *param, void **out,
 		goto out;
 	}
 	if ((j->path = strdup(plugin_param_str(param, "path", ""))) == NULL ||
-	    (j->file_name = strdup(plugin_param_str(param, "fileName", ""))) == NULL ||
-	    (j->mode = strdup(plugin_param_str(param, "writeMode", ""))) == NULL)
+	    (j->file_name = strdup(plugin_param_str(param, "fileName", ""))) == NULL)
 		goto out;
-	if (strcmp(j->mode, "truncate") != 0 && strcmp(j->mode, "append") != 0 &&
-	    strcmp(j->mode, "nonConflict") != 0) {
-		rc = eng_errbuf_set(eb, ENG_EINVAL,
-		    "txtfile writer: writeMode '%s' must be truncate, append or nonConflict", j->mode);
-		goto out;
-	}
 	if (j->file_name[0] == '\0' || strchr(j->file_name, '/') != NULL) {
 		rc = eng_errbuf_set(eb, ENG_EINVAL,
 		    "txtfile writer: fileName must be a non-empty name without '/'");
 		goto out;
 	}
-	suffix = plugin_param_str(param, "suffix", "");
-	while (*suffix == ' ')
-		suffix++;
-	if (asprintf(&j->suffix, "%s%s", suffix[0] != '\0' && suffix[0] != '.' ? "." : "",
-	    suffix) < 0) {
-		j->suffix = NULL;
+	if ((rc = file_output_parse(env, param, "txtfile writer", &j->fo, eb)) != 0)
 		goto out;
-	}
-	fmt = plugin_param_str(param, "fileFormat", "text");
-	if (strcmp(fmt, "csv") == 0) {
-		j->csvcfg.format = CSV_FMT_CSV;
-	} else if (strcmp(fmt, "text") == 0) {
-		j->csvcfg.format = CSV_FMT_TEXT;
-	} else {
-		rc = eng_errbuf_set(eb, ENG_EINVAL,
-		    "txtfile writer: fileFormat '%s' must be csv or text", fmt);
-		goto out;
-	}
-	j->strs[0] = txt_dup_opt(plugin_param_str(param, "fieldDelimiter", NULL));
-	j->strs[1] = txt_dup_opt(plugin_param_str(param, "lineDelimiter", NULL));
-	j->strs[2] = txt_dup_opt(plugin_param_str(param, "nullFormat", NULL));
-	j->strs[3] = txt_dup_opt(plugin_param_str(param, "dateFormat", NULL));
-	j->strs[4] = txt_dup_opt(plugin_param_str(param, "encoding", NULL));
-	j->csvcfg.field_delim = j->strs[0];
-	j->csvcfg.line_delim = j->strs[1];
-	j->csvcfg.null_format = j->strs[2];
-	j->csvcfg.date_format = j->strs[3];
-	j->csvcfg.encoding = j->strs[4];
-	j->csvcfg.localtime = env->tz != NULL ? csv_tz_localtime : NULL;
-	j->csvcfg.localtime_arg = (void *)(uintptr_t)env->tz;
-	if ((rc = csv_new(&j->csvcfg, &probe, eb)) != 0)
-		goto out;
-	h = json_get(param, "header");
-	if (h != NULL && json_type(h) == JSON_ARRAY && json_size(h) > 0) {
-		rc = -ENOMEM;
-		if ((j->header = calloc(json_size(h), sizeof(*j->header))) == NULL)
-			goto out;
-		for (e = json_first(h); e != NULL; e = json_next(e)) {
-			const char *v = json_str(e);
-
-			if ((j->header[j->nheader] = strdup(v != NULL ? v : "")) == NULL)
-				goto out;
-			j->nheader++;
-		}
-	}
 	*out = j;
 	j = NULL;
 	rc = 0;
 out:
-	csv_free(probe);
 	txt_job_close(j);
 	return rc;
 }
@@ -216,11 +141,11 @@ txt_job_prepare(void *p, int ntasks, struct eng_errbuf *eb)
 
 		if (strncmp(de->d_name, j->file_name, fl) != 0)
 			continue;
-		if (strcmp(j->mode, "nonConflict") == 0 && !txt_own(j, de->d_name)) {
+		if (j->fo.mode == FILE_MODE_NONCONFLICT && !txt_own(j, de->d_name)) {
 			rc = eng_errbuf_set(eb, -EEXIST,
 			    "txtfile writer: writeMode nonConflict: '%s' already contains '%s' "
 			    "(files named %s*)", j->path, de->d_name, j->file_name);
-		} else if (strcmp(j->mode, "truncate") == 0) {
+		} else if (j->fo.mode == FILE_MODE_TRUNCATE) {
 			int k = snprintf(full, sizeof(full), "%s/%s", j->path, de->d_name);
 
 			if (k < 0 || (size_t)k >= sizeof(full)) {
@@ -290,7 +215,7 @@ txt_task_open(void *p, int task, void **out, struct eng_errbuf *eb)
 	t->fd = -1;
 	buf_init(&t->out, TXT_FLUSH * 4);
 	if (asprintf(&t->name, "%s__%s_%d%s", j->file_name, j->env->instance, task,
-	    j->suffix) < 0) {
+	    j->fo.suffix) < 0) {
 		t->name = NULL;
 		goto out;
 	}
@@ -302,7 +227,7 @@ txt_task_open(void *p, int task, void **out, struct eng_errbuf *eb)
 		t->tmp = NULL;
 		goto out;
 	}
-	if ((rc = csv_new(&j->csvcfg, &t->csv, eb)) != 0)
+	if ((rc = csv_new(&j->fo.csv, &t->csv, eb)) != 0)
 		goto out;
 	t->fd = open(t->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (t->fd < 0) {
@@ -310,11 +235,11 @@ txt_task_open(void *p, int task, void **out, struct eng_errbuf *eb)
 		    t->tmp, strerror(errno));
 		goto out;
 	}
-	if (j->nheader > 0 &&
-	    (rc = csv_encode_strings(t->csv, (const char *const *)j->header, j->nheader,
+	if (j->fo.nheader > 0 &&
+	    (rc = csv_encode_strings(t->csv, (const char *const *)j->fo.header, j->fo.nheader,
 	    &t->out)) != 0) {
 		eng_errbuf_set(eb, rc, "txtfile writer: header cannot be encoded in %s",
-		    j->csvcfg.encoding != NULL ? j->csvcfg.encoding : "UTF-8");
+		    j->fo.csv.encoding != NULL ? j->fo.csv.encoding : "UTF-8");
 		goto out;
 	}
 	*out = t;
@@ -337,7 +262,7 @@ txt_task_write(void *p, const struct record *r, size_t *bytes, struct eng_errbuf
 	rc = csv_encode(t->csv, r, &t->out);
 	if (rc == -EILSEQ) {
 		eng_errbuf_set(eb, rc, "a value cannot be encoded in %s",
-		    t->job->csvcfg.encoding != NULL ? t->job->csvcfg.encoding : "UTF-8");
+		    t->job->fo.csv.encoding != NULL ? t->job->fo.csv.encoding : "UTF-8");
 		return rc;
 	}
 	if (rc != 0)
@@ -414,7 +339,6 @@ txt_job_output(void *p, size_t i, const char **name)
 }
 
 const struct writer_ops writer_txtfile_ops = {
-	.name		= "txtfile",
 	.job_open	= txt_job_open,
 	.job_prepare	= txt_job_prepare,
 	.task_open	= txt_task_open,

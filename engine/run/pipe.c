@@ -36,6 +36,8 @@ struct pipe_run {
 	const struct pipe_config *cfg;
 	const struct reader_ops	*rops;
 	const struct writer_ops	*wops;
+	struct plugin_env	 renv;		/**< the reader's env: source = reader_source */
+	struct plugin_env	 wenv;		/**< the writer's */
 	void			*rjob;
 	void			*wjob;
 	struct pipe_stats	*st;
@@ -524,19 +526,23 @@ pipe_run(const struct pipe_config *cfg, struct pipe_stats *st, struct eng_errbuf
 	atomic_init(&run.failed, 0);
 	atomic_store(&st->start_ms, pipe_now_ms(cfg));
 
-	if ((run.rops = plugin_reader(cfg->reader)) == NULL) {
+	if ((run.rops = registry_reader(conf_plugin_find(CONF_READER, cfg->reader))) == NULL) {
 		rc = eng_errbuf_set(&e, ENG_EINVAL, "unknown reader plugin '%s'",
 		    cfg->reader != NULL ? cfg->reader : "");
 		goto out;
 	}
-	if ((run.wops = plugin_writer(cfg->writer)) == NULL) {
+	if ((run.wops = registry_writer(conf_plugin_find(CONF_WRITER, cfg->writer))) == NULL) {
 		rc = eng_errbuf_set(&e, ENG_EINVAL, "unknown writer plugin '%s'",
 		    cfg->writer != NULL ? cfg->writer : "");
 		goto out;
 	}
-	if ((rc = run.rops->job_open(cfg->env, cfg->reader_param, &run.rjob, &e)) != 0)
+	run.renv = *cfg->env;
+	run.renv.source = cfg->reader_source;
+	run.wenv = *cfg->env;
+	run.wenv.source = cfg->writer_source;
+	if ((rc = run.rops->job_open(&run.renv, cfg->reader_param, &run.rjob, &e)) != 0)
 		goto out;
-	if ((rc = run.wops->job_open(cfg->env, cfg->writer_param, &run.wjob, &e)) != 0)
+	if ((rc = run.wops->job_open(&run.wenv, cfg->writer_param, &run.wjob, &e)) != 0)
 		goto out;
 	if ((rc = run.rops->job_split(run.rjob, cfg->concurrent > 0 ? cfg->concurrent : 1,
 	    &run.ntasks, &e)) != 0)

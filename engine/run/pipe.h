@@ -22,11 +22,13 @@
 #include "plugin.h"
 
 struct pipe_config {
-	const struct plugin_env	*env;
+	const struct plugin_env	*env;		/**< its source member is ignored */
 	const char		*reader;	/**< plugin names */
 	const struct json	*reader_param;
+	const struct conf_source *reader_source; /**< the reader's env->source */
 	const char		*writer;
 	const struct json	*writer_param;
+	const struct conf_source *writer_source; /**< the writer's env->source */
 	int			 concurrent;	/**< channels (>= 1) */
 	double			 mbps;		/**< writer output limit, MiB/s; 0 = none */
 	int64_t			 error_records;	/**< errorLimit.record; < 0 = no limit */
@@ -50,7 +52,9 @@ struct pipe_stats {
 void	pipe_stats_init(struct pipe_stats *st);
 
 /**
- * pipe_run - run the job once; blocks until done.
+ * pipe_run - run the job once; blocks until done.  The reader and the
+ * writer each get a copy of cfg->env whose source is their side's
+ * (reader_source / writer_source: snapshots that outlive the call).
  * Returns 0 when every task was written and committed; ENG_EDIRTY when the
  * dirty records exceeded errorLimit; ENG_EKILLED when env->cancel was set;
  * ENG_EINVAL for an unknown plugin or bad parameters; otherwise the first

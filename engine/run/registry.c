@@ -1,41 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * registry.c - the plugins the runner knows, one table per kind, looked up
- * by the name a job's "plugin" key gives.
+ * registry.c - the ops of each plugin in conf's table, indexed by its id
+ * (enum conf_plugin).  tests/unit/test_registry checks that every plugin
+ * conf knows has ops of its side here, and nothing else.
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "registry.h"
 
-static const struct reader_ops *const plugin_readers[] = {
-	&reader_stream_ops,
-	&reader_otsstream_ops,
-};
-
-static const struct writer_ops *const plugin_writers[] = {
-	&writer_txtfile_ops,
-	&writer_oss_ops,
+static const struct registry_entry {
+	const struct reader_ops	*reader;
+	const struct writer_ops	*writer;
+} registry[CONF_PLUGIN_END] = {
+	[CONF_PLUGIN_OTSSTREAM]	= { &reader_otsstream_ops, NULL },
+	[CONF_PLUGIN_STREAM]	= { &reader_stream_ops, NULL },
+	[CONF_PLUGIN_OSS]	= { NULL, &writer_oss_ops },
+	[CONF_PLUGIN_TXTFILE]	= { NULL, &writer_txtfile_ops },
 };
 
 const struct reader_ops *
-plugin_reader(const char *name)
+registry_reader(enum conf_plugin id)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(plugin_readers) / sizeof(plugin_readers[0]); i++)
-		if (name != NULL && strcmp(plugin_readers[i]->name, name) == 0)
-			return plugin_readers[i];
-	return NULL;
+	if ((int)id <= (int)CONF_PLUGIN_NONE || (int)id >= (int)CONF_PLUGIN_END)
+		return NULL;
+	return registry[id].reader;
 }
 
 const struct writer_ops *
-plugin_writer(const char *name)
+registry_writer(enum conf_plugin id)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(plugin_writers) / sizeof(plugin_writers[0]); i++)
-		if (name != NULL && strcmp(plugin_writers[i]->name, name) == 0)
-			return plugin_writers[i];
-	return NULL;
+	if ((int)id <= (int)CONF_PLUGIN_NONE || (int)id >= (int)CONF_PLUGIN_END)
+		return NULL;
+	return registry[id].writer;
 }

@@ -3,25 +3,32 @@
  * run.c - one attempt of an instance (see run.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "run.h"
 
-struct run_src {
-	conf_source_fn	fn;
-	void		*arg;
-};
-
-static int
-run_source(void *arg, const char *name, const struct conf_source **out)
+/* which connection a side uses in this attempt (no secret is shown) */
+static void
+run_log_source(const struct plugin_env *env, const struct conf_job *res,
+    enum conf_side side)
 {
-	const struct run_src *rs = arg;
+	const struct conf_source *src = conf_job_source(res, side);
+	const char *ds = conf_job_datasource(res, side), *ep, *where;
+	bool ots;
 
-	if (rs->fn == NULL || (*out = rs->fn(rs->arg, name)) == NULL)
-		return -ENOENT;
-	return 0;
+	if (src == NULL)
+		return;
+	ots = conf_source_type(src) == CONF_SRC_OTS;
+	ep = conf_source_endpoint(src);
+	where = ots ? conf_source_instance(src) : conf_source_bucket(src);
+	plugin_log(env, LOG_LVL_INFO, "%s %s: %s%s%s %s, %s %s (taken at this attempt's start)",
+	    side == CONF_READER ? "reader" : "writer", conf_job_plugin(res, side),
+	    ds != NULL ? "datasource \"" : "inline connection", ds != NULL ? ds : "",
+	    ds != NULL ? "\":" : ":", ep != NULL ? ep : "?", ots ? "instance" : "bucket",
+	    where != NULL ? where : "?");
 }
 
 int
@@ -32,7 +39,6 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	const struct conf_settings *set;
 	struct plugin_env env;
 	struct pipe_config pc;
-	struct run_src rs = { cfg->sources, cfg->sources_arg };
 	struct buf msg;
 	size_t i;
 	int rc;
@@ -48,8 +54,6 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	env.cancel = cfg->cancel;
 	env.log = cfg->log;
 	env.log_arg = cfg->log_arg;
-	env.source = run_source;
-	env.source_arg = &rs;
 	env.now_ms = cfg->now_ms;
 	env.now_arg = cfg->now_arg;
 	env.window = cfg->window;
@@ -77,13 +81,17 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	}
 	if (cfg->resolved != NULL && (rc = conf_job_render(res, true, cfg->resolved)) != 0)
 		goto out;
+	run_log_source(&env, res, CONF_READER);
+	run_log_source(&env, res, CONF_WRITER);
 	set = conf_job_settings(res);
 	memset(&pc, 0, sizeof(pc));
 	pc.env = &env;
 	pc.reader = conf_job_plugin(res, CONF_READER);
 	pc.reader_param = conf_job_param(res, CONF_READER);
+	pc.reader_source = conf_job_source(res, CONF_READER);
 	pc.writer = conf_job_plugin(res, CONF_WRITER);
 	pc.writer_param = conf_job_param(res, CONF_WRITER);
+	pc.writer_source = conf_job_source(res, CONF_WRITER);
 	pc.concurrent = (int)(set->concurrent > 0 ? set->concurrent :
 	    set->channel > 0 ? set->channel : 1);
 	pc.mbps = set->mbps > 0 ? set->mbps : 0;

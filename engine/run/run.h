@@ -3,6 +3,16 @@
  * run.h - one attempt of one instance: substitute the instance parameters
  * into the job, validate the result, and run it through the pipeline.
  * Shared by `difs run` and the scheduler, so both behave the same.
+ *
+ * Sources: an attempt takes its snapshot of each side's source once, at
+ * its start (conf_job_resolve looks every datasource up through
+ * cfg->sources once and copies it; an inline connection becomes a source
+ * of its own), and hands the reader and the writer the snapshot of their
+ * side (plugin_env.source).  The snapshot is owned by the resolved job,
+ * which lives for the whole attempt.  An edit of a source while the
+ * attempt runs does not affect it; the next attempt (a rerun, the next
+ * instance) takes a new snapshot and uses the edited source, so a user
+ * who fixes a wrong key sees the automatic rerun pick the fix up.
  */
 #ifndef DIFS_RUN_H
 #define DIFS_RUN_H
@@ -21,7 +31,10 @@
 struct run_config {
 	const struct conf_job	*job;		/**< parsed definition (may hold ${}) */
 	const struct param_set	*params;	/**< the instance's resolved parameters */
-	conf_source_fn		 sources;	/**< data source lookup (may be NULL) */
+	/** data source lookup, called only during run_job's start (its answer
+	 *  needs to live only until it is copied); NULL: the sources found when
+	 *  the job was parsed */
+	conf_source_fn		 sources;
 	void			*sources_arg;
 	const struct tz		*tz;		/**< the job's zone */
 	const char		*instance;	/**< instance id (cycle YYYYMMDDHHMMSS) */

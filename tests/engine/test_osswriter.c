@@ -7,7 +7,9 @@
  * writeModes, reruns giving identical objects, an injected 503 during a
  * part, a cancelled run and a SIGKILLed process leaving no multipart
  * upload behind (the rerun aborts the leftovers), datasource lookup,
- * generateEmptyFile, refused parameters and a clean spool.
+ * generateEmptyFile, refused parameters and a clean spool; and, through
+ * run_job, the source snapshot rule: a source edited while an attempt runs
+ * does not change that attempt's credentials, the next attempt uses them.
  *
  *   test_osswriter PATH/TO/difs-emu
  *
@@ -31,6 +33,7 @@
 #include "conf.h"
 #include "oss.h"
 #include "pipe.h"
+#include "run.h"
 #include "tap.h"
 
 extern char **environ;
@@ -277,14 +280,34 @@ test_log(void *arg, enum log_level lvl, const char *line)
 		printf("#   log: %s\n", line);
 }
 
-static int
-test_source(void *arg, const char *name, const struct conf_source **out)
+/*
+ * The writer's connection, as run_job hands it over (conf_job_source): the
+ * datasource "oss-test" (g_src), or a source made of the inline keys of
+ * the writer parameter p.  *own is set when the caller frees it.
+ */
+static const struct conf_source *
+writer_source(const struct json *p, struct conf_source **own)
 {
-	(void)arg;
-	if (g_src == NULL || strcmp(name, "oss-test") != 0)
-		return -ENOENT;
-	*out = g_src;
-	return 0;
+	static const char *const keys[] = { "endpoint", "bucket", "accessId", "accessKey",
+	    "securityToken", "region", "signatureVersion" };
+	const char *ds = json_str(json_get(p, "datasource"));
+	struct buf b;
+	size_t i;
+
+	*own = NULL;
+	if (ds != NULL)
+		return strcmp(ds, "oss-test") == 0 ? g_src : NULL;
+	buf_init(&b, BUF_MAX_SMALL);
+	(void)buf_addstr(&b, "{\"type\": \"oss\"");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_str(json_get(p, keys[i])) != NULL)
+			(void)buf_printf(&b, ", \"%s\": \"%s\"", keys[i],
+			    json_str(json_get(p, keys[i])));
+	(void)buf_addstr(&b, "}");
+	if (b.err != 0 || conf_source_parse(NULL, b.p, b.len, NULL, NULL, own) != 0)
+		printf("# the writer's inline connection is not a valid source: %s\n", b.p);
+	buf_free(&b);
+	return *own;
 }
 
 /* the reader: per task `n` records of five columns (long incr, "a,b",
@@ -331,12 +354,14 @@ struct run_opts {
 	atomic_int	*cancel;
 	struct buf	*outputs;
 	char		*errmsg;	/**< eb message out (sizeof eng_errbuf) */
+	const char	*plugin;	/**< the writer: NULL = "oss" */
 };
 
 static int
 run(const struct run_opts *ro)
 {
 	struct json_doc *rd = NULL, *wd = NULL;
+	struct conf_source *own = NULL;
 	struct plugin_env env;
 	struct pipe_config pc;
 	struct pipe_stats st;
@@ -351,7 +376,6 @@ run(const struct run_opts *ro)
 	env.spool_dir = g_spool;
 	env.cancel = ro->cancel;
 	env.log = test_log;
-	env.source = test_source;
 	if (json_parse(rj, strlen(rj), &rd, NULL) != 0 ||
 	    json_parse(ro->writer, strlen(ro->writer), &wd, NULL) != 0) {
 		printf("# bad test JSON: %s\n", ro->writer);
@@ -363,8 +387,10 @@ run(const struct run_opts *ro)
 	pc.env = &env;
 	pc.reader = "stream";
 	pc.reader_param = json_doc_root(rd);
-	pc.writer = "oss";
+	pc.writer = ro->plugin != NULL ? ro->plugin : "oss";
 	pc.writer_param = json_doc_root(wd);
+	if (strcmp(pc.writer, "oss") == 0)
+		pc.writer_source = writer_source(pc.writer_param, &own);
 	pc.concurrent = ro->channels > 0 ? ro->channels : 1;
 	pc.error_records = 0;
 	pc.error_percent = -1;
@@ -379,6 +405,7 @@ run(const struct run_opts *ro)
 		memcpy(ro->errmsg, eb.msg, sizeof(eb.msg));
 	json_doc_free(rd);
 	json_doc_free(wd);
+	conf_source_free(own);
 	free(rj);
 	return rc;
 }
@@ -438,7 +465,7 @@ t_basic(void)
 	struct buf got, want, outs;
 	char *w = writer_json("\"object\": \"basic/out\", \"writeMode\": \"truncate\", "
 	    "\"header\": [\"id\", \"ab\", \"q\", \"n\", \"p\"], \"suffix\": \" csv \"");
-	struct run_opts ro = { w, 100, 3, 2, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 100, 3, 2, NULL, NULL, NULL, NULL, NULL };
 	int t;
 
 	printf("# ---- csv, header, suffix, two channels ----\n");
@@ -475,7 +502,7 @@ t_rollover(void)
 	struct buf got, want, all, keys;
 	char *w = writer_json("\"object\": \"roll/data\", \"writeMode\": \"append\", "
 	    "\"header\": [\"h\"], \"maxFileSize\": 1, \"blockSizeInMB\": 1");
-	struct run_opts ro = { w, 20000, 200, 1, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 20000, 200, 1, NULL, NULL, NULL, NULL, NULL };
 	char key[128], *first = NULL;
 	size_t firstlen = 0, nobj;
 	int n, again;
@@ -537,7 +564,7 @@ t_big_object_and_fault(void)
 	struct buf got, want;
 	char *w = writer_json("\"object\": \"big/data\", \"writeMode\": \"truncate\", "
 	    "\"blockSizeInMB\": 1");
-	struct run_opts ro = { w, 25000, 200, 1, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 25000, 200, 1, NULL, NULL, NULL, NULL, NULL };
 	long nf;
 
 	printf("# ---- one object of several parts; 503, dropped and reset UploadParts ----\n");
@@ -571,7 +598,7 @@ t_modes(void)
 	struct buf keys;
 	char msg[512];
 	char *w;
-	struct run_opts ro = { NULL, 5, 1, 1, NULL, NULL, NULL, msg };
+	struct run_opts ro = { NULL, 5, 1, 1, NULL, NULL, NULL, msg, NULL };
 
 	printf("# ---- writeMode ----\n");
 	buf_init(&keys, BUF_MAX_SMALL);
@@ -638,7 +665,7 @@ t_single(void)
 	struct buf got, want, s[3];
 	char *w = writer_json("\"object\": \"single/all.csv\", \"writeMode\": \"truncate\", "
 	    "\"writeSingleObject\": true, \"blockSizeInMB\": 1, \"header\": [\"h\"]");
-	struct run_opts ro = { w, 6000, 200, 3, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { w, 6000, 200, 3, NULL, NULL, NULL, NULL, NULL };
 	size_t full[3];
 	char *first = NULL;
 	size_t firstlen = 0;
@@ -709,7 +736,7 @@ t_empty(void)
 {
 	struct buf got;
 	char *w;
-	struct run_opts ro = { NULL, 0, 1, 1, NULL, NULL, NULL, NULL };
+	struct run_opts ro = { NULL, 0, 1, 1, NULL, NULL, NULL, NULL, NULL };
 
 	printf("# ---- generateEmptyFile, datasource, encrypt, text ----\n");
 	buf_init(&got, BUF_MAX_SMALL);
@@ -737,6 +764,58 @@ t_empty(void)
 	    "text format: no quoting, no trimming, nullFormat default \"null\" (%.*s)",
 	    (int)got.len, got.p);
 	buf_free(&got);
+}
+
+/* the shared option block gives the same bytes through both writers */
+static void
+t_same_as_txtfile(void)
+{
+	static const char block[] = "\"fileFormat\": \"csv\", \"nullFormat\": \"\", "
+	    "\"writeMode\": \" truncate \", \"suffix\": \" csv \", \"fieldDelimiter\": \";\", "
+	    "\"lineDelimiter\": \"\\r\\n\", \"header\": [\"id\", \"ab\", \"q\", \"n\", \"p\"]";
+	struct buf got, file;
+	char *w = NULL, *t = NULL, dir[700], path[800], key[128];
+	struct run_opts ro = { NULL, 200, 3, 2, NULL, NULL, NULL, NULL, NULL };
+	FILE *f;
+	int i;
+
+	printf("# ---- the shared option block: oss and txtfile write the same bytes ----\n");
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&file, BUF_MAX_BODY);
+	snprintf(dir, sizeof(dir), "%s/txt", g_dir);
+	if (asprintf(&w, "{\"endpoint\": \"%s\", \"bucket\": \"%s\", \"accessId\": \"%s\", "
+	    "\"accessKey\": \"%s\", \"object\": \"same/out\", %s}", g_endpoint, BUCKET, AK, SK,
+	    block) < 0 || asprintf(&t, "{\"path\": \"%s\", \"fileName\": \"out\", %s}", dir,
+	    block) < 0)
+		return;
+	ro.writer = w;
+	is_rc(run(&ro), 0, "oss run");
+	ro.writer = t;
+	ro.plugin = "txtfile";
+	is_rc(run(&ro), 0, "txtfile run");
+	for (i = 0; i < 2; i++) {
+		char chunk[4096];
+		size_t n;
+
+		snprintf(key, sizeof(key), "same/out__" INST "_%d.csv", i);
+		snprintf(path, sizeof(path), "%s/out__" INST "_%d.csv", dir, i);
+		buf_reset(&file);
+		if ((f = fopen(path, "rb")) != NULL) {
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				buf_add(&file, chunk, n);
+			fclose(f);
+		}
+		is_rc(get_obj(key, &got), 0, "%s", key);
+		ok(file.len > 0 && got.len == file.len && memcmp(got.p, file.p, file.len) == 0,
+		    "task %d: object and file are byte-identical (%zu / %zu bytes)", i, got.len,
+		    file.len);
+		ok(got.len > 13 && memcmp(got.p, "id;ab;q;n;p\r\n", 13) == 0,
+		    "header, delimiters as asked");
+	}
+	buf_free(&got);
+	buf_free(&file);
+	free(w);
+	free(t);
 }
 
 struct canceller {
@@ -767,7 +846,7 @@ t_cancel_and_kill(const char *self)
 	    "\"blockSizeInMB\": 1");
 	atomic_int cancel = 0;
 	struct canceller c = { &cancel, "kill/" };
-	struct run_opts ro = { w, 60000, 200, 2, NULL, &cancel, NULL, NULL };
+	struct run_opts ro = { w, 60000, 200, 2, NULL, &cancel, NULL, NULL, NULL };
 	pthread_t th;
 	pid_t pid;
 	int status, i;
@@ -821,6 +900,217 @@ t_cancel_and_kill(const char *self)
 	free(w);
 }
 
+/* ---- the source snapshot rule, through run_job -------------------------------- */
+
+/*
+ * The sources a run_job looks up, as the mount's table: a lookup answers
+ * the current version of "oss-snap"; an edit adds a version, and every
+ * version stays allocated until the end (a lookup's answer lives as the
+ * table).  `next`, when set, is installed at the run's first clock read:
+ * run_job resolves the job (its one lookup, the attempt's snapshot) and
+ * then starts the pipeline, whose first act is to read the clock, before
+ * any plugin opens; so the source changes while the attempt runs.
+ */
+struct snap_table {
+	pthread_mutex_t		 lock;
+	struct conf_source	*v[8];		/* every version; v[n - 1] is current */
+	int			 n;
+	struct conf_source	*next;		/* edit made during the next run */
+	int			 lookups;	/* lookups answered */
+	int			 lookups_before_edit;
+};
+
+static struct snap_table g_snap = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static const struct conf_source *
+snap_lookup(void *arg, const char *name)
+{
+	struct snap_table *t = arg;
+	const struct conf_source *s = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->n > 0 && strcmp(name, "oss-snap") == 0)
+		s = t->v[t->n - 1];
+	t->lookups++;
+	pthread_mutex_unlock(&t->lock);
+	return s;
+}
+
+static void
+snap_add(struct snap_table *t, struct conf_source *src)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->n < 8)
+		t->v[t->n++] = src;
+	else
+		conf_source_free(src);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static int64_t
+snap_now(void *arg)
+{
+	struct snap_table *t = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->next != NULL && t->n < 8) {
+		t->lookups_before_edit = t->lookups;
+		t->v[t->n++] = t->next;
+		t->next = NULL;
+	}
+	pthread_mutex_unlock(&t->lock);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct conf_source *
+snap_source(const char *secret)
+{
+	struct conf_source *src = NULL;
+	char js[512];
+
+	snprintf(js, sizeof(js), "{\"type\": \"oss\", \"endpoint\": \"%s\", "
+	    "\"bucket\": \"%s\", \"accessId\": \"%s\", \"accessKey\": \"%s\"}",
+	    g_endpoint, BUCKET, AK, secret);
+	if (conf_source_parse("oss-snap", js, strlen(js), NULL, NULL, &src) != 0)
+		printf("# the snapshot test's source does not parse\n");
+	return src;
+}
+
+#define SNAP_INST	"20261125130000"
+#define SNAP_RECORDS	3000
+
+/* one attempt of the job through run_job; 0 or its error (message in msg) */
+static int
+snap_run(const struct conf_job *job, char *msg, size_t msgsz)
+{
+	struct run_config rc_;
+	struct param_set ps = { NULL, 0 };
+	struct pipe_stats st;
+	struct eng_errbuf eb;
+	int rc;
+
+	memset(&rc_, 0, sizeof(rc_));
+	rc_.job = job;
+	rc_.params = &ps;
+	rc_.sources = snap_lookup;
+	rc_.sources_arg = &g_snap;
+	rc_.instance = SNAP_INST;
+	rc_.attempt = 1;
+	rc_.spool_dir = g_spool;
+	rc_.log = test_log;
+	rc_.now_ms = snap_now;
+	rc_.now_arg = &g_snap;
+	rc_.progress_ms = 60000;
+	pipe_stats_init(&st);
+	memset(&eb, 0, sizeof(eb));
+	rc = run_job(&rc_, &st, &eb);
+	snprintf(msg, msgsz, "%s", eb.msg);
+	if (rc == 0 && atomic_load(&st.records_written) != 2 * SNAP_RECORDS) {
+		printf("# %lld records written\n", (long long)atomic_load(&st.records_written));
+		rc = -EIO;
+	}
+	return rc;
+}
+
+static bool
+snap_objects_ok(void)
+{
+	struct buf got, want;
+	bool good = true;
+	long i;
+	int t;
+
+	buf_init(&got, BUF_MAX_BODY);
+	buf_init(&want, BUF_MAX_BODY);
+	for (i = 1; i <= SNAP_RECORDS; i++)
+		(void)buf_printf(&want, "%ld,\"a,b\"\n", i);
+	for (t = 0; t < 2; t++) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "snap/out__" SNAP_INST "_%d", t);
+		if (get_obj(key, &got) != 0 || got.len != want.len ||
+		    memcmp(got.p, want.p, want.len) != 0) {
+			printf("# %s: %zu bytes, want %zu\n", key, got.len, want.len);
+			good = false;
+		}
+	}
+	buf_free(&got);
+	buf_free(&want);
+	return good;
+}
+
+static void
+t_snapshot(void)
+{
+	static const char job_json[] =
+	    "{\"type\": \"job\", \"version\": \"2.0\", \"configuration\": {"
+	    "\"setting\": {\"errorLimit\": {\"record\": 0}, \"speed\": {\"concurrent\": 2}},"
+	    "\"reader\": {\"plugin\": \"stream\", \"parameter\": {\"sliceRecordCount\": 3000,"
+	    "  \"column\": [{\"type\": \"long\", \"incr\": \"1\"}, {\"type\": \"string\", \"value\": \"a,b\"}]}},"
+	    "\"writer\": {\"plugin\": \"oss\", \"parameter\": {\"datasource\": \"oss-snap\","
+	    "  \"object\": \"snap/out\", \"writeMode\": \"truncate\", \"fileFormat\": \"csv\","
+	    "  \"nullFormat\": \"\"}}}}";
+	struct conf_job *job = NULL;
+	struct conf_diags *d = NULL;
+	char msg[512];
+	int rc, i;
+
+	printf("# ---- source snapshot: an edit during an attempt, and the next attempt ----\n");
+	snap_add(&g_snap, snap_source(SK));
+	if (conf_diags_new(&d) != 0 ||
+	    !ok(conf_job_parse("snap", job_json, strlen(job_json), snap_lookup, &g_snap, d,
+	    &job) == 0, "the job parses")) {
+		struct buf b;
+
+		buf_init(&b, BUF_MAX_SMALL);
+		(void)conf_diags_format(d, "snap", &b);
+		printf("# %s\n", b.p != NULL ? b.p : "");
+		buf_free(&b);
+		conf_diags_free(d);
+		return;
+	}
+
+	/* 1: the key is broken while the attempt runs; the attempt keeps its snapshot */
+	g_snap.next = snap_source("WRONGSECRET");
+	rc = snap_run(job, msg, sizeof(msg));
+	ok(g_snap.next == NULL && g_snap.lookups_before_edit > 0,
+	    "the source was edited during the attempt, after its snapshot (%d lookups before)",
+	    g_snap.lookups_before_edit);
+	is_rc(rc, 0, "the running attempt succeeds with the credentials of its start: %s", msg);
+	ok(snap_objects_ok(), "and wrote every row, byte-exact");
+
+	/* 2: the next attempt uses the edited (wrong) key */
+	rc = snap_run(job, msg, sizeof(msg));
+	ok(rc != 0 && strstr(msg, "SignatureDoesNotMatch") != NULL,
+	    "the next attempt uses the edited source and fails on its key: %s", msg);
+
+	/* 3: the user fixes the key while an attempt runs: that attempt still
+	 * has the wrong key, the following one picks the fix up */
+	g_snap.next = snap_source(SK);
+	rc = snap_run(job, msg, sizeof(msg));
+	ok(g_snap.next == NULL && rc != 0 && strstr(msg, "SignatureDoesNotMatch") != NULL,
+	    "an attempt that started with the wrong key keeps it when the key is fixed: %s", msg);
+	for (i = 0; i < 2; i++) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "snap/out__" SNAP_INST "_%d", i);
+		(void)oss_delete(g_oss, key, NULL);
+	}
+	rc = snap_run(job, msg, sizeof(msg));
+	is_rc(rc, 0, "the rerun after the fix uses the fixed key: %s", msg);
+	ok(snap_objects_ok(), "and writes every row");
+
+	conf_job_free(job);
+	conf_diags_free(d);
+	pthread_mutex_lock(&g_snap.lock);
+	for (i = 0; i < g_snap.n; i++)
+		conf_source_free(g_snap.v[i]);
+	g_snap.n = 0;
+	pthread_mutex_unlock(&g_snap.lock);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -866,7 +1156,9 @@ main(int argc, char **argv)
 	t_modes();
 	t_single();
 	t_empty();
+	t_same_as_txtfile();
 	t_cancel_and_kill(argv[0]);
+	t_snapshot();
 	is_int(spool_leftovers(), 0, "no spool file left at the end");
 	is_int(spool_leftovers_q(""), 0, "and no per-run spool directory either");
 

@@ -486,7 +486,8 @@ run_window(const char *name, const char *time, const char *extra, int concurrent
 	struct pipe_config pc;
 	struct pipe_stats st;
 	struct json_doc *rd = NULL, *wd = NULL;
-	struct buf r, w;
+	struct conf_source *conn = NULL;
+	struct buf r, w, src;
 	char dir[256];
 	int rc;
 
@@ -494,9 +495,16 @@ run_window(const char *name, const char *time, const char *extra, int concurrent
 	mkdir(dir, 0755);
 	buf_init(&r, BUF_MAX_SMALL);
 	buf_init(&w, BUF_MAX_SMALL);
-	buf_printf(&r, "{\"endpoint\":\"%s\",\"accessId\":\"" AK_ID "\",\"accessKey\":\""
-	    AK_SECRET "\",\"instanceName\":\"" INSTANCE "\",\"dataTable\":\"" TABLE "\","
-	    "\"maxRetries\":3,%s%s}", emu.url, time, extra);
+	buf_init(&src, BUF_MAX_SMALL);
+	buf_printf(&r, "{\"dataTable\":\"" TABLE "\",\"maxRetries\":3,%s%s}", time, extra);
+	/* the inline connection, as run_job hands it to the reader */
+	buf_printf(&src, "{\"type\":\"ots\",\"endpoint\":\"%s\",\"accessId\":\"" AK_ID "\","
+	    "\"accessKey\":\"" AK_SECRET "\",\"instanceName\":\"" INSTANCE "\"}", emu.url);
+	if (conf_source_parse(NULL, src.p, src.len, NULL, NULL, &conn) != 0) {
+		printf("# bad source: %s\n", src.p);
+		rc = -EINVAL;
+		goto out;
+	}
 	buf_printf(&w, "{\"path\":\"%s\",\"fileName\":\"out\",\"writeMode\":\"truncate\","
 	    "\"fileFormat\":\"text\",\"fieldDelimiter\":\"|\",\"nullFormat\":\"\\\\N\"}", dir);
 	if (json_parse(r.p, r.len, &rd, NULL) != 0 || json_parse(w.p, w.len, &wd, NULL) != 0) {
@@ -525,6 +533,7 @@ run_window(const char *name, const char *time, const char *extra, int concurrent
 	pc.env = &env;
 	pc.reader = "otsstream";
 	pc.reader_param = json_doc_root(rd);
+	pc.reader_source = conn;
 	pc.writer = "txtfile";
 	pc.writer_param = json_doc_root(wd);
 	pc.concurrent = concurrent;
@@ -538,8 +547,10 @@ run_window(const char *name, const char *time, const char *extra, int concurrent
 out:
 	json_doc_free(rd);
 	json_doc_free(wd);
+	conf_source_free(conn);
 	buf_free(&r);
 	buf_free(&w);
+	buf_free(&src);
 	return rc;
 }
 
