@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# contrib/check-banned.sh - banned-function check (STYLE.md 2.7 and 3), in
-# the spirit of curl's checksrc.pl banfunc list.
+# contrib/check-banned.sh - banned-function check
+# (contrib/doc/style.md 2.7 and 3), in the spirit of curl's checksrc.pl banfunc
+# list.
 #
 # Scans the C sources (*.c, *.h) under fs/ engine/ cache/ contrib/ for calls
 # to sprintf, vsprintf, strcpy, strcat, strncpy, strtok, gets, atoi, atol,
@@ -52,6 +53,6 @@ for my $f (@ARGV) {
 		$hits++;
 	}
 }
-if ($hits) { printf(STDERR "check-banned: %d line(s) with banned calls; see STYLE.md 2.7\n", $hits); exit 1; }
+if ($hits) { printf(STDERR "check-banned: %d line(s) with banned calls; see contrib/doc/style.md 2.7\n", $hits); exit 1; }
 exit 0;
 ' $files

@@ -9,17 +9,20 @@
 #   3. builds again under ASan+UBSan and reruns the unit, golden, engine
 #      and fuzz-regress suites and the mount's concurrency, POSIX, ctl and
 #      backup-tools integration tests,
-#   4. ends with the line "N passed, N failed, N skipped".
+#   4. builds under ThreadSanitizer and reruns the engine suite,
+#   5. ends with the line "N passed, N failed, N skipped" (every run counted).
 #
 # Environment: BUILD_DIR (default build-check), ASAN_DIR (default
-# build-check-asan), CHECK_SKIP_ASAN=1 to skip step 3, CHECK_SUITES to limit
-# step 2 (space-separated suite names).
+# build-check-asan), TSAN_DIR (default build-check-tsan), CHECK_SKIP_ASAN=1
+# / CHECK_SKIP_TSAN=1 to skip step 3 / 4, CHECK_SUITES to limit step 2
+# (space-separated suite names).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 
 BUILD_DIR=${BUILD_DIR:-build-check}
 ASAN_DIR=${ASAN_DIR:-build-check-asan}
+TSAN_DIR=${TSAN_DIR:-build-check-tsan}
 
 # ---- 1. packages -----------------------------------------------------------
 pkgs=(
@@ -137,6 +140,23 @@ if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
     echo "== meson test ($ASAN_DIR: ${asan_it[*]})"
     meson test -C "$ASAN_DIR" --print-errorlogs --num-processes 1 "${asan_it[@]}"
     count_results "$ASAN_DIR"
+  fi
+fi
+
+# ---- 4. ThreadSanitizer ----------------------------------------------------
+# the engine suite (scheduler, runs on several channels, the mount's view
+# driven from threads, clients against difs-emu) under TSan
+if [ "${CHECK_SKIP_TSAN:-0}" != 1 ]; then
+  echo "== build ($TSAN_DIR, TSan)"
+  if ! setup "$TSAN_DIR" -Dwerror=true -Db_sanitize=thread -Dbuildtype=debug ||
+     ! ninja -C "$TSAN_DIR"; then
+    total_fail=$((total_fail + 1))
+  else
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$top/tests/tsan.supp}
+    echo "== meson test ($TSAN_DIR: engine)"
+    meson test -C "$TSAN_DIR" --print-errorlogs --num-processes 2 --suite engine \
+      --timeout-multiplier 3
+    count_results "$TSAN_DIR"
   fi
 fi
 

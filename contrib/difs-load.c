@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * difs-load.c - a load writer for Table Store tables (real BatchWriteRow
- * traffic over engine/ots.h), used by the quick start, the exactly-once
+ * traffic over engine/ots/ots.h), used by the quick start, the exactly-once
  * test and the benchmarks:
  *
  *   difs-load --endpoint URL --instance NAME --access-key ID:SECRET --table T

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # contrib/static-check.sh - cppcheck over a meson build's compile database
-# (STYLE.md 3), optionally followed by clang-tidy.
+# (contrib/doc/style.md 3), optionally followed by clang-tidy.
 #
 # Usage: contrib/static-check.sh [--tidy] [BUILD_DIR]      (default: build)
 #        contrib/static-check.sh --layers

@@ -3,7 +3,8 @@
  * fs_dir.c - namespace ops of the mount: lookup, forget, attributes,
  * listing, links, creation and removal of names.  Each op decodes its
  * arguments, makes one eng_* call and sends exactly one reply; the policy
- * (what may be created where, which errno) is the engine's (engine.h).
+ * (what may be created where, which errno) is the engine's
+ * (engine/view/view.h).
  */
 #include <errno.h>
 #include <stdio.h>	/* RENAME_NOREPLACE, RENAME_EXCHANGE */

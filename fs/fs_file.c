@@ -111,7 +111,7 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 /*
  * flush - close(2) of one descriptor; its error is what close() returns
  * (only a failure to store the bytes: an invalid definition is not an
- * error, engine.h).  Valid replies: fuse_reply_err.
+ * error, engine/view/view.h).  Valid replies: fuse_reply_err.
  */
 void
 fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -8,7 +8,7 @@
  * fs_file.c (open files); fs_ops.c holds the ops table and the reply
  * helpers; fs_inval.c the kernel-cache invalidation queue; fs_mount.c the
  * `difs mount` command.  Each op decodes its arguments, makes ONE eng_*
- * call and sends exactly one fuse_reply_* (STYLE.md §2.4).
+ * call and sends exactly one fuse_reply_* (contrib/doc/style.md 2.4).
  */
 #ifndef DIFS_FS_I_H
 #define DIFS_FS_I_H

@@ -2,9 +2,10 @@
 /*
  * conf.h - job and source definitions: parse, validate, typed access (conf_*).
  *
- * Pipeline (STYLE.md rule 8): bytes -> comment stripping -> cJSON tree (via
- * json.h; cJSON is the parser) -> validator -> immutable struct conf_job /
- * struct conf_source.  Every problem becomes a diagnostic with a position:
+ * Pipeline (contrib/doc/style.md rule 8): bytes -> comment stripping -> cJSON
+ * tree (via json.h; cJSON is the parser) -> validator -> immutable struct
+ * conf_job / struct conf_source.  Every problem becomes a diagnostic with a
+ * position:
  *
  *     FILE:LINE:COL: error: MESSAGE
  *     FILE:LINE:COL: warning: MESSAGE

@@ -2,7 +2,7 @@
 /*
  * conf_job.c - job files: the script-mode JSON of the seed (type, version,
  * configuration.{setting, reader, writer}) plus the top-level "schedule"
- * block (DESIGN.md §1); the immutable struct conf_job, ${name}
+ * block (contrib/doc/design.md 1); the immutable struct conf_job, ${name}
  * resolution and masked rendering.
  */
 #include <errno.h>

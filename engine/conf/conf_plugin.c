@@ -3,10 +3,10 @@
  * conf_plugin.c - the plugin table (the one list of plugins: name, side,
  * source type, keys, validator; enum conf_plugin) and the reader/writer
  * "parameter" validators, one key table per plugin, mirroring DataX
- * (research TABLESTORE.md §4.2, OSS.md §4.1):
+ * (contrib/doc/tablestore.md 4.2, contrib/doc/oss.md 4.1):
  *   readers: otsstream (DataX otsstreamreader), stream (DataX streamreader)
  *   writers: oss (DataX osswriter), txtfile (DataX txtfilewriter)
- * plus the traps `difs check` warns about (issue 7).
+ * plus the traps `difs check` warns about.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * json.h - the one JSON module of difs (json_*), a small API over cJSON.
- * cache/json.c is the only file that includes cJSON.h; every other module
+ * engine/core/json.c is the only file that includes cJSON.h; every other module
  * sees these opaque types.
  *
  * Two kinds of use:

@@ -4,7 +4,7 @@
  * and the small HTTP helpers they share with difs-emu.
  *
  * A transport is a const ops vtable plus an instance whose first member is
- * the ops pointer (STYLE.md 2.5).  Implementations:
+ * the ops pointer (contrib/doc/style.md 2.5).  Implementations:
  *   http_curl.c   production, libcurl (the only file including curl)
  * Test doubles (a fault-injecting wrapper, an in-memory mock) live in
  * tests/lib/, outside the product.

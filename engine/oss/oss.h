@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * oss.h - the Alibaba Cloud OSS object client (OSS.md §1, §2) and the
+ * oss.h - the Alibaba Cloud OSS object client (contrib/doc/oss.md 1, 2) and the
  * streaming multipart upload used by the oss writer.
  *
  * One struct oss per (endpoint, bucket, credentials).  Every operation:

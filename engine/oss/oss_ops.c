@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * oss_ops.c - the OSS operations (OSS.md §1.4) on top of oss_exec():
+ * oss_ops.c - the OSS operations (contrib/doc/oss.md 1.4) on top of oss_exec():
  * object put/head/get/delete, DeleteMultipleObjects, ListObjectsV2,
  * multipart (initiate, part, complete, abort, list parts/uploads) and
  * AppendObject with its HEAD-based reconciliation.

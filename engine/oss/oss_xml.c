@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * oss_xml.c - OSS response documents (OSS.md §1.4, §1.5) into our structs,
- * and the two request bodies (CompleteMultipartUpload, DeleteMultipleObjects)
- * out of them.  All XML goes through xml.h.  Parsers take (buf, len) and
- * have a libFuzzer target (tests/fuzz/fuzz_oss_xml.c).
+ * oss_xml.c - OSS response documents (contrib/doc/oss.md 1.4, 1.5) into our
+ * structs, and the two request bodies (CompleteMultipartUpload,
+ * DeleteMultipleObjects) out of them.  All XML goes through xml.h.  Parsers
+ * take (buf, len) and have a libFuzzer target (tests/fuzz/fuzz_oss_xml.c).
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * ots.c - Table Store client core: configuration, one signed exchange,
  * response validation, error mapping and the retry policy (see ots.h).
  *
- * Request (TABLESTORE.md 1.1-1.3): POST ENDPOINT/ApiName with x-ots-date,
- * x-ots-apiversion, x-ots-accesskeyid, x-ots-instancename,
+ * Request (contrib/doc/tablestore.md 1.1-1.3): POST ENDPOINT/ApiName with
+ * x-ots-date, x-ots-apiversion, x-ots-accesskeyid, x-ots-instancename,
  * x-ots-contentmd5, optional x-ots-ststoken and the V2 x-ots-signature.
  * Response (1.4): on 2xx the client requires x-ots-contentmd5,
  * x-ots-contenttype, x-ots-requestid, x-ots-date and authorization, checks

@@ -5,21 +5,21 @@
  * Describe, Update, Delete, List) and rows (Put, Update, Delete, Get,
  * GetRange, BatchWrite, BatchGet).
  *
- * Wire facts: research TABLESTORE.md.  Each call is one signed POST of a
+ * Wire facts: contrib/doc/tablestore.md.  Each call is one signed POST of a
  * protobuf body to ENDPOINT/ApiName (V2 signature, x-ots-contentmd5), with
  * the response's MD5, required headers and "authorization" signature
  * checked.  Errors from the service come back as ENG_E* codes plus a
  * struct ots_error carrying the service's code, message and request id.
- * Retryable failures are retried as the official SDKs decide (TABLESTORE.md
- * 1.6, Java DefaultRetryStrategy): OTSRowOperationConflict,
- * OTSNotEnoughCapacityUnit, OTSTableNotReady, OTSPartitionUnavailable,
- * OTSServerBusy, OTSStorageServerBusy, OTSOperationThrottled and
- * OTSQuotaExhausted "Too frequent table operations." always; for idempotent
- * operations (List/Describe*, Get*, streams) also OTSTimeout,
- * OTSInternalServerError, OTSServerUnavailable, OTSTunnelServerUnavailable,
- * any other 5xx, transport failures and malformed/unauthenticated
- * responses.  Backoff: http_backoff_ms (full jitter) from retry_base_ms,
- * capped at retry_max_ms, at most max_retries retries.
+ * Retryable failures are retried as the official SDKs decide
+ * (contrib/doc/tablestore.md 1.6, Java DefaultRetryStrategy):
+ * OTSRowOperationConflict, OTSNotEnoughCapacityUnit, OTSTableNotReady,
+ * OTSPartitionUnavailable, OTSServerBusy, OTSStorageServerBusy,
+ * OTSOperationThrottled and OTSQuotaExhausted "Too frequent table operations."
+ * always; for idempotent operations (List/Describe*, Get*, streams) also
+ * OTSTimeout, OTSInternalServerError, OTSServerUnavailable,
+ * OTSTunnelServerUnavailable, any other 5xx, transport failures and
+ * malformed/unauthenticated responses.  Backoff: http_backoff_ms (full jitter)
+ * from retry_base_ms, capped at retry_max_ms, at most max_retries retries.
  *
  * Threading: a struct ots is used by one thread at a time (it owns one
  * transport = one keep-alive connection).  Give each worker its own with

@@ -6,7 +6,7 @@
  * and row checksums (polynomial 0x07, init 0; cell checksum order name,
  * value, timestamp, op; row checksum over the cell checksums then the
  * delete marker), and the stream-record sequence-info extension, which no
- * checksum covers.  Facts: research TABLESTORE.md section 3.
+ * checksum covers.  Facts: contrib/doc/tablestore.md section 3.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,9 +36,9 @@
 #define PB_SEQ_LEN		19u	/* 0D u32 0E i64 0F u32 */
 
 /*
- * CRC-8, polynomial 0x07, MSB first, init 0 (research §3.3).  Table
- * entry i is the CRC of the single byte i; a bit-at-a-time loop cost about
- * half of an export's CPU (tests/bench/e2e_export.sh profile).
+ * CRC-8, polynomial 0x07, MSB first, init 0 (contrib/doc/tablestore.md 3.3).
+ * Table entry i is the CRC of the single byte i; a bit-at-a-time loop cost
+ * about half of an export's CPU (tests/bench/e2e_export.sh profile).
  */
 static const uint8_t crc8_table[256] = {
 	0x00, 0x07, 0x0e, 0x09, 0x1c, 0x1b, 0x12, 0x15, 0x38, 0x3f, 0x36, 0x31,

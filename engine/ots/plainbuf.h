@@ -4,7 +4,7 @@
  *
  * PlainBuffer is the byte format of rows inside the Table Store protobuf
  * messages (PutRow.row, UpdateRow.row_change, GetRange.rows, stream records,
- * ...).  Grammar, tags, CRC-8 and worked examples: research TABLESTORE.md
+ * ...).  Grammar, tags, CRC-8 and worked examples: contrib/doc/tablestore.md
  * section 3.  This module owns the byte format and nothing else: no I/O, no
  * protobuf, no allocation beyond its own results.  Thread-safe (no state).
  *

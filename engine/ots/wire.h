@@ -3,7 +3,7 @@
  * wire.h - Table Store protobuf messages <-> our own C structs (ots.h).
  *
  * wire.c is the only engine file that includes the protoc-c generated
- * ots.pb-c.h (built from engine/ots.proto).  Encoders append the serialized
+ * ots.pb-c.h (built from engine/ots/ots.proto).  Encoders append the serialized
  * request to a caller-initialised struct buf; decoders take (buf, len) of a
  * response body, validate it semantically beyond protobuf-c's own checks
  * (required fields, enum ranges, string bounds), and return freshly

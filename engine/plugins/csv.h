@@ -3,7 +3,7 @@
  * csv.h - the CSV/text line encoder shared by the txtfile and oss writers.
  *
  * It reproduces DataX's UnstructuredStorageWriterUtil + DataXCsvWriter rules
- * exactly (research OSS.md §4.5), with one deliberate difference: a multi-
+ * exactly (contrib/doc/oss.md 4.5), with one deliberate difference: a multi-
  * character lineDelimiter (e.g. "\r\n") ends CSV lines with the whole
  * delimiter, where DataX writes only its first character.
  *

@@ -3,7 +3,7 @@
  * plugin.h - reader and writer plugins (DataX's Reader/Writer) behind const
  * ops vtables, and the environment a run gives them.
  *
- * A run (engine/pipe.c) drives plugins in this order:
+ * A run (engine/run/pipe.c) drives plugins in this order:
  *   reader job_open -> writer job_open -> reader job_split(advice) = N tasks
  *   -> writer job_prepare(N) (truncate / nonConflict checks)
  *   -> for each task, on up to `concurrent` channels at once:

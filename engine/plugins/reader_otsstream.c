@@ -6,7 +6,7 @@
  * left in statusTable (DataX's protocol, reader_otsstream_ckpt.c), so that
  * DataX and difs can take turns on one status table.
  *
- * Parameters (DataX's meaning, research TABLESTORE.md 4.2): the connection
+ * Parameters (DataX's meaning, contrib/doc/tablestore.md 4.2): the connection
  * (datasource or endpoint/accessId/accessKey/instanceName[/securityToken])
  * arrives as the run's snapshot of the source, env->source; dataTable;
  * statusTable; startTimestampMillis + endTimestampMillis (epoch ms, or a

@@ -2,7 +2,7 @@
 /*
  * reader_otsstream_ckpt.c - the DataX otsstreamreader status table:
  * creation/schema check, checkpoint rows, job description rows and
- * shard-time rows (formats in reader_otsstream_i.h, research TABLESTORE.md
+ * shard-time rows (formats in reader_otsstream_i.h, contrib/doc/tablestore.md
  * 4.3-4.5).  zlib's home: the job description's ShardIds_N columns are
  * java.util.zip.Deflater output (zlib format), so DataX and difs can read
  * each other's rows.

@@ -3,7 +3,7 @@
  * reader_otsstream_i.h - private to the otsstream reader: the DataX status
  * table protocol (reader_otsstream_ckpt.c), used by reader_otsstream.c.
  *
- * Status table (research TABLESTORE.md 4.5): primary key StreamId,
+ * Status table (contrib/doc/tablestore.md 4.5): primary key StreamId,
  * StatusType, StatusValue (all STRING); TTL 30 days, max versions 1.
  *   CheckpointForDataxReader         "%16d(time)\tshardId" -> Version,
  *                                    Checkpoint, SkipCount, [SendRecordCount]

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * writer_oss.c - the `oss` writer (DataX osswriter, research OSS.md §4):
- * records encoded by engine/csv.c, staged in the upload spool
+ * writer_oss.c - the `oss` writer (DataX osswriter, contrib/doc/oss.md 4):
+ * records encoded by engine/plugins/csv.c, staged in the upload spool
  * (cache/spool.h) and written to OSS as multipart uploads
  * (writer_oss_up.c).
  *
@@ -19,9 +19,9 @@
  * true), encrypt (x-oss-server-side-encryption: AES256).  partition and a
  * non-empty csvWriterConfig are refused as not supported.
  *
- * writeMode, as DataX (§4.2): truncate deletes every object whose name
- * starts with `object` (a prefix match: "abc" also deletes "abc123") before
- * the run; append deletes nothing; nonConflict fails when any object has
+ * writeMode, as DataX (contrib/doc/oss.md 4.2): truncate deletes every object
+ * whose name starts with `object` (a prefix match: "abc" also deletes "abc123")
+ * before the run; append deletes nothing; nonConflict fails when any object has
  * the prefix.  writeSingleObject: truncate deletes the one object, append
  * is refused, nonConflict fails if it exists.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * writer_txtfile.c - the `txtfile` writer (DataX txtfilewriter): one local
- * file per task under `path`, encoded by engine/csv.c.
+ * file per task under `path`, encoded by engine/plugins/csv.c.
  *
  * Parameters: path, fileName, and the option block shared with the oss
  * writer (file_output.h: writeMode truncate | append | nonConflict,

@@ -4,7 +4,8 @@
  * record, how it is stored (JSON, in STORE_DB_INSTANCES under
  * "JOB\0CYCLE") and how it is shown (the `status` file).
  *
- * States (DataWorks' instance states, SCHEDULING.md §2.1, made explicit):
+ * States (DataWorks' instance states, contrib/doc/scheduling.md 2.1, made
+ * explicit):
  *   WAITING     created; waits for its time, its previous cycle or a worker
  *               (reason says which)
  *   RUNNING     an attempt is running

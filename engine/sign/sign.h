@@ -116,7 +116,7 @@ int	 sign_date_parse(const char *s, time_t *out);
  */
 int	 sign_authz_id(const char *authz, char *out, size_t outsz);
 
-/* ---- Table Store V2 (TABLESTORE.md 1.3, 1.4) --------------------------- */
+/* ---- Table Store V2 (contrib/doc/tablestore.md 1.3, 1.4) ----------------- */
 
 /**
  * sign_ots_request_string - StringToSign of a request:
@@ -158,7 +158,7 @@ int	 sign_ots_response(const struct sign_cred *c, const char *api,
 int	 sign_ots_verify_response(const struct sign_cred *c, const char *api,
 	    const struct http_hdr *hdrs, size_t nhdrs);
 
-/* ---- OSS (OSS.md 2.1, 2.2) ---------------------------------------------- */
+/* ---- OSS (contrib/doc/oss.md 2.1, 2.2) ----------------------------------- */
 
 /** The parts of an OSS request that signatures cover. */
 struct sign_oss_req {
@@ -211,9 +211,9 @@ struct sign_v4 {
 };
 
 /**
- * V4 canonical request (OSS.md 2.2).  The additional names are lowercased,
- * deduplicated, sorted; names absent from r->hdrs and names that are
- * always signed (content-type, content-md5, x-oss-*) are dropped.
+ * V4 canonical request (contrib/doc/oss.md 2.2).  The additional names are
+ * lowercased, deduplicated, sorted; names absent from r->hdrs and names that
+ * are always signed (content-type, content-md5, x-oss-*) are dropped.
  * The payload hash is x-oss-content-sha256's value or "UNSIGNED-PAYLOAD".
  * When skip_query_key is non-NULL that query param is left out (the
  * x-oss-signature of a presigned URL).

@@ -2,7 +2,7 @@
 /*
  * sign_canon.c - canonicalisation shared by the signatures (sorted header
  * blocks, trimming) and the Table Store V2 request and response signatures
- * (research/TABLESTORE.md 1.3-1.4).  No OpenSSL and no secret here: keyed
+ * (contrib/doc/tablestore.md 1.3-1.4).  No OpenSSL and no secret here: keyed
  * steps go through sign_i.h into sign.c.
  */
 #include <errno.h>

@@ -2,7 +2,7 @@
 /*
  * sign_oss.c - OSS request signatures: V1 (HMAC-SHA1, header and presigned
  * URL) and V4 (OSS4-HMAC-SHA256, header and presigned URL), for the client
- * (sign) and difs-emu (verify).  Rules: research/OSS.md 2.1-2.2; inputs as
+ * (sign) and difs-emu (verify).  Rules: contrib/doc/oss.md 2.1-2.2; inputs as
  * documented in sign.h.  No OpenSSL and no secret here.
  */
 #include <errno.h>
@@ -34,8 +34,9 @@ sign_empty(const char *s)
 
 /*
  * Sub-resources signed by V1: the union of the official SDKs' lists (Go v1
- * signKeyList, Go v2 requiredSignedParametersMap, C SDK), see OSS.md 2.1.
- * Sorted for bsearch.  Any key starting with "x-oss-" is signed as well.
+ * signKeyList, Go v2 requiredSignedParametersMap, C SDK), see
+ * contrib/doc/oss.md 2.1.  Sorted for bsearch.  Any key starting with "x-oss-"
+ * is signed as well.
  */
 static const char *const sign_v1_subres[] = {
 	"acl", "append", "asyncFetch", "bucketInfo", "callback", "callback-var",
@@ -574,7 +575,7 @@ sign_v4_datetime_ok(const char *s)
 	    sign_date_parse(s, &t) == 0;
 }
 
-/* hex signature over the canonical request in canon (OSS.md 2.2) */
+/* hex signature over the canonical request in canon (contrib/doc/oss.md 2.2) */
 static int
 sign_v4_sign(const struct sign_cred *c, const struct buf *canon,
     const char *datetime, const char *region, const char *product,

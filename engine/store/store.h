@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store.h - the state store: the engine's memory, one LMDB environment in the
- * state directory.  engine/store.c is the only file that includes <lmdb.h>;
- * no MDB_* constant or type crosses this header, every LMDB error is
+ * state directory.  engine/store/store.c is the only file that includes
+ * <lmdb.h>; no MDB_* constant or type crosses this header, every LMDB error is
  * translated into the difs error space (err.h) at this boundary.
  *
  * Layout of a state directory DIR:

@@ -2,7 +2,7 @@
 /*
  * param.c - DataWorks scheduling parameters ($[...], ${...}, $bizdate, ...)
  * and strict ${name} substitution.  Semantics are documented in param.h;
- * facts come from research SCHEDULING.md §1.
+ * facts come from contrib/doc/scheduling.md 1.
  */
 #include <errno.h>
 #include <stdlib.h>

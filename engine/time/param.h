@@ -2,7 +2,7 @@
 /*
  * param.h - DataWorks scheduling parameters and ${name} substitution.
  *
- * Two time bases (research SCHEDULING.md §1):
+ * Two time bases (contrib/doc/scheduling.md 1):
  *   cyctime  the instance's scheduled time, to the second (UTC instant,
  *            shown in the job's zone);
  *   bizdate  the business date = local date of cyctime minus one day.
@@ -32,7 +32,8 @@
  *   The bare $name forms are recognised only when the name is not followed
  *   by a letter, digit or '_'.  Not supported (copied verbatim / treated as
  *   user references): $jobid, and the third-party extras
- *   ${bdp.system.bizdate2}, ${bdp.system.premonth}, ... (research §1.1).
+ *   ${bdp.system.bizdate2}, ${bdp.system.premonth}, ...
+ *   (contrib/doc/scheduling.md 1.1).
  *
  * FMT tokens (case-insensitive, longest first): yyyy yy mm dd hh24 hh12 hh
  * mi ss ("mm" is always the month, "mi" the minute; hh/hh12 are 01..12).

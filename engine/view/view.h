@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine.h - THE API fs/ may include: the whole filesystem logic of the
- * mount (DESIGN.md §1 "Rules for files", issue 4) without any FUSE type.
- * Prefix eng_.  fs/ is thin (STYLE.md §2.4): each FUSE op decodes its
- * arguments, makes ONE eng_* call and sends one reply; errors are mapped
- * with eng_to_errno() (err.h).
+ * view.h - THE API fs/ may include: the whole filesystem logic of the
+ * mount (contrib/doc/design.md 1 "Rules for files") without any FUSE
+ * type.  Prefix eng_.  fs/ is thin (contrib/doc/style.md 2.4): each FUSE op
+ * decodes its arguments, makes ONE eng_* call and sends one reply; errors are
+ * mapped with eng_to_errno() (err.h).
  *
  * Tree (inode numbers are owned by the engine):
  *
@@ -21,7 +21,7 @@
  *       ctl               0600: run [CYCLE] | backfill FROM TO | pause |
  *                         resume; reading shows them and the last result
  *       log               the job's own log (ctl, definition changes)
- *       summary           JSON for scripts (engine_summary.c)
+ *       summary           JSON for scripts (view_summary.c)
  *       YYYYMMDDHHMMSS/   one per instance
  *         state status params job.json log    read-only
  *         ctl             0600: rerun | kill | set-success | freeze |
@@ -34,9 +34,9 @@
  * Lookup counts: every successful call that returns a struct eng_entry
  * (eng_lookup, eng_create, eng_mkdir, eng_symlink, and eng_readdir with
  * ENG_READDIR_PLUS for each entry the callback accepted) adds 1 to the
- * inode's lookup count; eng_forget() removes them (STYLE.md §2.3 rule 6).
- * An inode number stays valid and stable while its count is > 0 or it is
- * open; the same path gets the same number while the kernel knows it.
+ * inode's lookup count; eng_forget() removes them (contrib/doc/style.md 2.3
+ * rule 6).  An inode number stays valid and stable while its count is > 0 or it
+ * is open; the same path gets the same number while the kernel knows it.
  * ENG_INO_ROOT..ENG_INO_INSTANCES are permanent.
  *
  * Return values: 0 on success, -errno, or an ENG_E* code (err.h); each
@@ -326,9 +326,10 @@ int	eng_write(struct eng *e, uint64_t fh, uint64_t off, const void *data,
  * when this handle wrote bytes since its last commit, store them and, for
  * a definition, validate.  Validation never fails the call: an invalid
  * definition keeps its bytes, gets NAME.json.error, a line in the job's
- * log and the daemon log, and the running definition stays (DESIGN.md §1).
- * Errors are only those of storing the bytes (-ENOSPC, -EIO, ...).  A
- * handle that wrote nothing returns 0 and changes nothing (bash's '>').
+ * log and the daemon log, and the running definition stays
+ * (contrib/doc/design.md 1).  Errors are only those of storing the bytes
+ * (-ENOSPC, -EIO, ...).  A handle that wrote nothing returns 0 and changes
+ * nothing (bash's '>').
  */
 int	eng_flush(struct eng *e, uint64_t fh, pid_t pid);
 /** eng_fsync - like eng_flush (a commit point). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_defs.c - the files of sources/ and jobs/ (DESIGN.md §1 "Rules for
- * files").  Every file lives in memory (f->data: what reads show, secrets
+ * view_defs.c - the files of sources/ and jobs/ (contrib/doc/design.md 1 "Rules
+ * for files").  Every file lives in memory (f->data: what reads show, secrets
  * masked) and in the store:
  *
  *   content   definition names ("NAME.json", regular file, not starting
@@ -1172,8 +1172,9 @@ view_defs_commit(struct eng *e, struct view_handle *h)
 		goto out;
 	if (h->wrote) {
 		h->wrote = false;
-		/* validation never fails close/fsync (DESIGN.md §1): an invalid
-		 * definition is reported in NAME.json.error and the logs */
+		/* validation never fails close/fsync (contrib/doc/design.md 1):
+		 * an invalid definition is reported in NAME.json.error and the
+		 * logs */
 		if (view_file_is_def(n) && (rc = view_def_check(e, n, h->pid, "saved")) == ENG_EINVAL)
 			rc = 0;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_inst.c - instances/: one directory per job (defined, or deleted
+ * view_inst.c - instances/: one directory per job (defined, or deleted
  * with history), one per instance, read straight from the store:
  * listing a job is a prefix iteration of STORE_DB_INSTANCES ("JOB\0CYCLE")
  * whose cookies are the cycles themselves (YYYYMMDDHHMMSS as a number), so

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_load.c - bringing sources/ and jobs/ back at eng_new: every file
+ * view_load.c - bringing sources/ and jobs/ back at eng_new: every file
  * kept in the store (metadata in STORE_DB_META "file\0DIR/NAME", content in
  * SOURCES/JOBS/FILES), then the last valid definitions (STORE_DB_DEFS) made
  * current again -- sources first, then every job whose file still exists
  * -- and NAME.json.error recomputed for stored files that are invalid.
  * At eng_free, bytes of handles the kernel never closed are committed.
- * Layout and locking: engine_defs.c, engine_i.h.
+ * Layout and locking: view_defs.c, view_i.h.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_ns.c - the inode table: inode number -> node and (parent, name) ->
+ * view_ns.c - the inode table: inode number -> node and (parent, name) ->
  * node, two chained hash tables over the same nodes, protected by e->lock.
  * A node lives while the kernel knows it (lookup count > 0), while it is
  * open, or while it is "permanent" (a fixed directory, or a file of
- * sources/ or jobs/ that exists): STYLE.md §2.3 rule 6.
+ * sources/ or jobs/ that exists): contrib/doc/style.md 2.3 rule 6.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_summary.c - the two files monitoring and backup scripts read with
+ * view_summary.c - the two files monitoring and backup scripts read with
  * jq: instances/JOB/summary (one job: counts by state, last success,
  * oldest pending instance and why it waits, freshness, the definition's
  * validity) and MOUNT/status (the daemon: version, pid, start, jobs by

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# e2e_export.sh - end-to-end export benchmark (issue 7), run on demand:
+# e2e_export.sh - end-to-end export benchmark, run on demand:
 #
 #   tests/bench/e2e_export.sh BUILD_DIR [RECORDS] [SHARDS]
 #

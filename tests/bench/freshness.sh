@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# freshness.sh - write-to-object latency through the mount (issue 7), run on
+# freshness.sh - write-to-object latency through the mount, run on
 # demand:
 #
 #   tests/bench/freshness.sh BUILD_DIR [SECONDS] [RATE]

@@ -5,7 +5,7 @@
  * eng_readdir in reply-sized pages, then one lookup + getattr + forget per
  * entry (what the kernel asks for without readdirplus), then the same with
  * ENG_READDIR_PLUS.  Prints the times; exits 1 when the plain listing takes
- * 2 s or more (issue 4's bound for the whole `ls -l` through FUSE, which
+ * 2 s or more (the bound for the whole `ls -l` through FUSE, which
  * fsmount's bench measures on a real mount).
  *
  *   ls_instances [N] [STATE_DIR]

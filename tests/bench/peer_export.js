@@ -7,11 +7,11 @@
 // with the official SDKs:
 //   - `tablestore` for the stream: it has no stream methods, so ListStream,
 //     DescribeStream, GetShardIterator and GetStreamRecord are added by
-//     patching its encoder/decoder lookups (research TABLESTORE.md §6) and
+//     patching its encoder/decoder lookups (contrib/doc/tablestore.md 6) and
 //     sent with client.makeRequest (the SDK signs them);
-//   - its PlainBuffer decoder cannot read stream records (§3.6), so the
-//     records are decoded by the small decoder below (cell and row CRC-8
-//     checked, as the SDKs and difs do);
+//   - its PlainBuffer decoder cannot read stream records
+//     (contrib/doc/tablestore.md 3.6), so the records are decoded by the small
+//     decoder below (cell and row CRC-8 checked, as the SDKs and difs do);
 //   - `ali-oss` multipart upload: initMultipartUpload, uploadPart of 8 MiB
 //     parts, completeMultipartUpload; one object per shard, shards in
 //     parallel (difs runs one channel per shard).
@@ -44,7 +44,7 @@ const enc0 = TableStore.encoder.encode, dec0 = TableStore.decoder.decode;
 TableStore.encoder.encode = (op, p) => (S[op] ? P[S[op][0]].create(p) : enc0(op, p));
 TableStore.decoder.decode = (op, b) => (S[op] ? P[S[op][1]].decode(b) : dec0(op, b));
 
-// ---- PlainBuffer stream-record decoder (TABLESTORE.md §3) -------------------
+// ---- PlainBuffer stream-record decoder (contrib/doc/tablestore.md 3) --------
 const CRC = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
 	let x = i;

@@ -5,10 +5,11 @@
 //
 // The SDK is used unmodified, except that the four stream operations it
 // lacks are registered through its own encoder/decoder hooks
-// (TableStore.encoder.encode / TableStore.decoder.decode, research
-// TABLESTORE.md section 6).  Stream records are decoded by the PlainBuffer
-// decoder below, written here from the byte grammar (research section 3),
-// not by difs code and not by the SDK's decoder (which cannot read them).
+// (TableStore.encoder.encode / TableStore.decoder.decode,
+// contrib/doc/tablestore.md section 6).  Stream records are decoded by the
+// PlainBuffer decoder below, written here from the byte grammar
+// (contrib/doc/tablestore.md section 3), not by difs code and not by the SDK's
+// decoder (which cannot read them).
 //
 // Scenario: a table with a stream; rows of every value type written with
 // puts, updates (put, delete one version, delete all versions) and deletes,
@@ -35,7 +36,8 @@ const Long = TableStore.Long;
 // ---- the four stream operations, through the SDK's own hooks ------------------
 
 // GetShardIteratorRequest of the node proto lacks field 3 (timestamp, µs);
-// this reflection type carries it (field numbers from research 2.2).
+// this reflection type carries it (field numbers from
+// contrib/doc/tablestore.md 2.2).
 const GetShardIteratorTs = new protobuf.Type('GetShardIteratorRequestTs')
   .add(new protobuf.Field('streamId', 1, 'string', 'required'))
   .add(new protobuf.Field('shardId', 2, 'string', 'required'))
@@ -56,7 +58,7 @@ TableStore.encoder.encode = (op, p) => {
 };
 TableStore.decoder.decode = (op, b) => (STREAM_OPS[op] ? P[STREAM_OPS[op][1]].decode(b) : dec0(op, b));
 
-// ---- PlainBuffer decoder (research section 3) -----------------------------------
+// ---- PlainBuffer decoder (contrib/doc/tablestore.md section 3) --------------
 
 const CRC8 = (() => {
   const t = new Uint8Array(256);
@@ -205,7 +207,7 @@ async function refused(promise, status, code) {
   });
 }
 
-// raw, hand-signed requests (V2 signature, research 1.3)
+// raw, hand-signed requests (V2 signature, contrib/doc/tablestore.md 1.3)
 function signedRequest(emu, api, body, { secret, date, tamper } = {}) {
   const headers = {
     'x-ots-accesskeyid': emu.accessKeyId,

@@ -3,7 +3,7 @@
  * test_eng.c - the engine facade driven like the kernel drives it (no
  * FUSE): lookups with lookup counts, create/open/write/flush/fsync/release,
  * rename/unlink/symlink, readdir with cookies, on a fresh state directory
- * with a fake clock.  Covers issue 4's rules for files: valid and invalid
+ * with a fake clock.  Covers the rules for files (contrib/doc/design.md 1): valid and invalid
  * definitions (.error, EINVAL, running definition kept), bash's '>', vim's
  * save sequence with the rename-to-backup grace, sed -i, secret masking
  * and the "******" write-back, remount persistence, ctl commands, listing

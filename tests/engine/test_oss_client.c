@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_oss_client.c - the C OSS client (engine/oss.h, real libcurl
+ * test_oss_client.c - the C OSS client (engine/oss/oss.h, real libcurl
  * transport) against difs-emu's OSS side: the ali-oss conformance scenario
  * (put, get incl. range, head, list v2 with paging and url encoding,
  * multipart incl. abort and list parts, append incl. the 409 path, delete

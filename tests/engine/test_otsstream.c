@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_otsstream.c - the otsstream reader (engine/reader_otsstream*.c)
+ * test_otsstream.c - the otsstream reader (engine/plugins/reader_otsstream*.c)
  * through pipe_run with the txtfile writer, against difs-emu started here:
  *
  *   test_otsstream PATH/TO/difs-emu

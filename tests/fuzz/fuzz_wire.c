@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_wire.c - libFuzzer target for the Table Store response decoders
- * (engine/wire.c): the client parses whatever a server sends, so every
+ * (engine/ots/wire.c): the client parses whatever a server sends, so every
  * decoder must be total.  Each input is fed to every decoder; results are
  * freed so that LeakSanitizer sees leaks.
  */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# params.sh - `difs params` on the seed example (issue 2, "Done when"):
+# params.sh - `difs params` on the seed example:
 # cycle 20261125120500 in Asia/Shanghai gives start_time=20261125115500,
 # end_time=20261125120000, date=20261124, then a blank line and the resolved
 # job with secrets masked.  Output is TAP.

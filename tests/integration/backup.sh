@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# backup.sh - `difs backup` / `difs restore` (issue 11): a hot backup under a
+# backup.sh - `difs backup` / `difs restore`: a hot backup under a
 # running daemon with a job mid-run, restored into a new state directory
 # and mounted again.
 #

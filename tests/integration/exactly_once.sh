@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# exactly_once.sh - exactly-once windows under SIGKILL (issue 7):
+# exactly_once.sh - exactly-once windows under SIGKILL:
 #
 #   tests/integration/exactly_once.sh PATH/TO/difs PATH/TO/difs-emu PATH/TO/difs-load [WORKDIR]
 #

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_crc64.c - CRC-64/XZ check values from research/OSS.md 1.3, the
+ * test_crc64.c - CRC-64/XZ check values from contrib/doc/oss.md 1.3, the
  * incremental and combine properties, and slicing-by-8 against a bitwise
  * reference over every alignment and length.
  */

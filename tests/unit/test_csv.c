@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_csv.c - the DataX CSV/text rules (research OSS.md §4.5, verified
+ * test_csv.c - the DataX CSV/text rules (contrib/doc/oss.md 4.5, verified
  * against DataX's Java DataXCsvWriter) and Java number/date formatting.
  */
 #include <errno.h>

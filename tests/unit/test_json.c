@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_json.c - cache/json.c: parsing with offsets, syntax error positions,
- * the builder, editing and printing.
+ * test_json.c - engine/core/json.c: parsing with offsets, syntax error
+ * positions, the builder, editing and printing.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -458,8 +458,8 @@ test_wire(void)
 	ok(a != NULL && strncmp(a, "OSS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261125/"
 	    "cn-hangzhou/oss/aliyun_v4_request,Signature=", 93) == 0, "V4 credential scope: %s", a ? a : "-");
 	ok(a != NULL && strlen(a) == 93 + 64, "64 hex signature");
-	/* OSS.md 3.2 shows the V4 capture of the same PUT one second later
-	 * as "Signature=7c9bc43e...4b51" */
+	/* contrib/doc/oss.md 3.2 shows the V4 capture of the same PUT one
+	 * second later as "Signature=7c9bc43e...4b51" */
 	ok(a != NULL && strlen(a) == 157 && strncmp(a + 93, "7c9bc43e", 8) == 0 &&
 	    strcmp(a + 153, "4b51") == 0, "V4 signature matches the ali-oss capture");
 

@@ -2,7 +2,7 @@
 /*
  * test_param.c - DataWorks scheduling parameters, table-driven.
  * argv[1] is the directory of real TZif files (tests/fuzz/corpus/tz).
- * Expected values: research SCHEDULING.md §1.7 (doc and reference-evaluator
+ * Expected values: contrib/doc/scheduling.md 1.7 (doc and reference-evaluator
  * rows), plus month/year ends, leap days and DST cases worked out by hand.
  */
 #include <errno.h>
@@ -26,7 +26,7 @@ struct pcase {
 };
 
 static const struct pcase cases[] = {
-	/* research §1.7 */
+	/* contrib/doc/scheduling.md 1.7 */
 	{ "${yyyymmdd}", SH, "20251101000000", "20251031" },
 	{ "$bizdate", SH, "20251101000000", "20251031" },
 	{ "$[yyyymmddhh24miss]", SH, "20251101000000", "20251101000000" },

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_plainbuf.c - PlainBuffer codec against the 8 hex vectors and the 2
- * stream-record examples of research TABLESTORE.md §3.4/§3.6: each is
+ * stream-record examples of contrib/doc/tablestore.md 3.4/3.6: each is
  * encoded from a row description and compared byte for byte, then decoded
  * and compared field by field.  Plus: CRC-8 check values, checksum errors
  * naming the row, NUL padding, truncation at every length.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_sign.c - primitives and every official signature vector of
- * research/TABLESTORE.md 1.3-1.4 and research/OSS.md 2.1-2.2, signed and
+ * contrib/doc/tablestore.md 1.3-1.4 and contrib/doc/oss.md 2.1-2.2, signed and
  * then verified the way difs-emu verifies (plus tampering must fail).
  */
 #include <errno.h>
@@ -90,7 +90,7 @@ test_primitives(void)
 	is_int(sign_base64_decode("Zh==", 4, dec, sizeof(dec), &n), ENG_EINVAL, "non-canonical bits");
 	is_int(sign_base64_decode("Zm9v", 4, dec, 2, &n), -ENOSPC, "short decode buffer");
 
-	/* x-ots-contentmd5 of the TABLESTORE.md 1.3 body */
+	/* x-ots-contentmd5 of the contrib/doc/tablestore.md 1.3 body */
 	sign_content_md5("\x0a\x02\x74\x31", 4, b64);
 	is_str(b64, "sNnO8EJ2mwgU0Z/k1zqY2g==", "content-md5 of ListStreamRequest{t1}");
 
@@ -167,7 +167,7 @@ test_ots(void)
 
 	buf_init(&b, BUF_MAX_SMALL);
 	is_int(sign_ots_request_string("ListStream", "POST", h, N(h), &b), 0, "ots sts");
-	is_str(b.p, want_sts, "ots StringToSign (TABLESTORE.md 1.3 vector)");
+	is_str(b.p, want_sts, "ots StringToSign (contrib/doc/tablestore.md 1.3 vector)");
 	is_int(sign_ots_request(c, "ListStream", "POST", h, N(h), sig), 0, "ots sign");
 	is_str(sig, "DBV8BtCJlICEXisWSI+sbjcT4K4=", "ots x-ots-signature vector");
 	is_int(sign_ots_verify_request(c, "ListStream", "POST", h, N(h)), 0, "server verifies");
@@ -309,7 +309,8 @@ test_oss_v1(void)
 	http_query_free(&q);
 
 	{
-		/* ali-oss live capture (OSS.md 2.1): raw key with space and '+' */
+		/* ali-oss live capture (contrib/doc/oss.md 2.1): raw key with
+		 * space and '+' */
 		struct http_hdr lh[] = {
 			{ "x-oss-date", "Wed, 25 Nov 2026 12:30:34 GMT" },
 			{ "content-type", "text/csv" },
@@ -330,7 +331,7 @@ test_oss_v1(void)
 	sign_cred_free(bad);
 }
 
-/* the common V4 request of OSS.md 2.2 */
+/* the common V4 request of contrib/doc/oss.md 2.2 */
 static struct http_param v4q[] = {
 	{ "param1", "value1" }, { "+param1", "value3" }, { "|param1", "value4" },
 	{ "+param2", "" }, { "|param2", NULL }, { "param2", "" },
@@ -361,7 +362,7 @@ test_oss_v4(void)
 	    "%2Bparam1=value3&%2Bparam2&%7Cparam1=value4&%7Cparam2&param1=value1&param2\n"
 	    "content-type:text/plain\nx-oss-content-sha256:UNSIGNED-PAYLOAD\n"
 	    "x-oss-date:20231216T162057Z\nx-oss-head1:value\n\n\nUNSIGNED-PAYLOAD",
-	    "V4 worked canonical request (OSS.md 2.2)");
+	    "V4 worked canonical request (contrib/doc/oss.md 2.2)");
 
 	buf_reset(&b);
 	is_int(sign_oss_v4_header(c, &r, &v, &b), 0, "v4 sign A");

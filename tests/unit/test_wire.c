@@ -2,7 +2,7 @@
 /*
  * test_wire.c - wire.c against protobuf-c used directly: every request
  * wire encodes is unpacked here and checked field by field (and compared
- * with the byte-exact examples of TABLESTORE.md §1.3/§2.3), and every
+ * with the byte-exact examples of contrib/doc/tablestore.md 1.3/2.3), and every
  * response wire decodes is built and packed here first.  Malformed inputs
  * must fail with ENG_EPROTO / ENG_ECHECKSUM.
  *

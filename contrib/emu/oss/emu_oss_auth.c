@@ -2,12 +2,12 @@
 /*
  * emu_oss_auth.c - signature checks of difs-emu's OSS side.
  *
- * The arithmetic (StringToSign, canonical request, HMACs) is engine/sign.c's,
- * the same code the client signs with; this file decides WHICH check applies
- * (V1 header, V4 header, V1 presigned, V4 presigned), checks the access key
- * id and the clock skew, and turns failures into the error OSS returns,
- * including the StringToSign OSS echoes for SignatureDoesNotMatch.
- * Pure: no I/O, no shared state (fuzzed through
+ * The arithmetic (StringToSign, canonical request, HMACs) is
+ * engine/sign/sign.c's, the same code the client signs with; this file decides
+ * WHICH check applies (V1 header, V4 header, V1 presigned, V4 presigned),
+ * checks the access key id and the clock skew, and turns failures into the
+ * error OSS returns, including the StringToSign OSS echoes for
+ * SignatureDoesNotMatch.  Pure: no I/O, no shared state (fuzzed through
  * tests/fuzz/fuzz_emu_oss_request.c).
  */
 #include <errno.h>

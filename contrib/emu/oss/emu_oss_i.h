@@ -24,7 +24,8 @@
  * Calls go one way: emu_oss.c (dispatch) -> emu_oss_mp.c -> emu_oss_resp.c
  * -> emu_oss_store.c, emu_oss_req.c, emu_oss_auth.c, emu_oss_xml.c.
  *
- * Nothing here is visible outside contrib/emu/emu_oss*.c and the fuzz target.
+ * Nothing here is visible outside contrib/emu/oss/emu_oss*.c and the fuzz
+ * target.
  */
 #ifndef DIFS_EMU_OSS_I_H
 #define DIFS_EMU_OSS_I_H
@@ -159,7 +160,7 @@ void	 emu_oss_authfail_free(struct emu_oss_authfail *f);
 int	 emu_oss_auth_check(const struct emu_oss_authreq *a,
 	    struct emu_oss_authfail *f);
 
-/** Digest helpers (backed by engine/sign.h). */
+/** Digest helpers (backed by engine/sign/sign.h). */
 void	 emu_oss_md5(const void *p, size_t len, uint8_t out[16]);
 /** base64 of n bytes into b.  Returns b's status. */
 int	 emu_oss_b64(struct buf *b, const uint8_t *p, size_t n);

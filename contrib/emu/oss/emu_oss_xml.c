@@ -4,7 +4,7 @@
  * emulator.  Reads the two request bodies OSS accepts as XML
  * (CompleteMultipartUpload, Delete) and escapes text for the responses.
  *
- * The emulator deliberately does not share engine/xml.c with the client, so
+ * The emulator deliberately does not share engine/oss/xml.c with the client, so
  * a mistake there cannot hide itself in tests.  DOCTYPEs and entity
  * declarations are refused (OSS clients never send them; refusing removes
  * entity expansion), nesting is bounded.

@@ -2,11 +2,11 @@
 /*
  * emu_ots.c - difs-emu's Table Store service: the emu_service_ops.
  *
- * Every request is verified the way the service does (research
- * TABLESTORE.md 1.2-1.5): POST only, body size, the required x-ots-*
- * headers, API version, access key id, instance name, x-ots-date format and
- * skew, x-ots-contentmd5 against the body, and the V2 signature recomputed
- * over all received x-ots-* headers (engine/sign.c).  Every answer, errors
+ * Every request is verified the way the service does
+ * (contrib/doc/tablestore.md 1.2-1.5): POST only, body size, the required
+ * x-ots-* headers, API version, access key id, instance name, x-ots-date format
+ * and skew, x-ots-contentmd5 against the body, and the V2 signature recomputed
+ * over all received x-ots-* headers (engine/sign/sign.c).  Every answer, errors
  * included, carries x-ots-contentmd5, x-ots-requestid, x-ots-date,
  * x-ots-contenttype and the response signature "authorization: OTS id:sig".
  * Errors are protobuf Error{code, message} with the service's HTTP status.
@@ -54,7 +54,8 @@ static const struct emu_ots_opdef emu_ots_ops[] = {
 	{ "GetStreamRecord",	emu_ots_get_stream_record },
 };
 
-/* messages of the error-code page (research 1.5), for injected faults */
+/* messages of the error-code page (contrib/doc/tablestore.md 1.5), for injected
+ * faults */
 static const struct {
 	const char	*code;
 	const char	*msg;
@@ -102,7 +103,8 @@ emu_ots_finish(struct emu_ots *ots, const char *api, struct emu_resp *resp)
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	/* the service sends six fraction digits (research 1.4) */
+	/* the service sends six fraction digits
+	 * (contrib/doc/tablestore.md 1.4) */
 	snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec, ts.tv_nsec / 1000);
