@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,19 @@ struct tz {
 	struct tz_type *types;
 	int	 has_rule;
 	struct tz_rule rule;
+	int	 refs;		/* tz_lock; the loads not yet freed */
+	bool	 interned;	/* in tz_interned (a zone loaded by name) */
+	struct tz *next;	/* tz_interned */
 };
+
+/*
+ * Zones loaded by name are interned: every tz_load of "Asia/Shanghai" in
+ * the process shares one immutable struct tz, counted, and freed with its
+ * last tz_free (the next load reads the file again).  The machine's zone
+ * (name NULL or "") is not: it follows $TZ at each call.
+ */
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tz *tz_interned;
 
 /* ---- calendar ----------------------------------------------------------- */
 
@@ -349,8 +363,22 @@ tz_rule_type(const struct tz_rule *r, int64_t t)
 void
 tz_free(struct tz *tz)
 {
+	struct tz **pp;
+
 	if (tz == NULL)
 		return;
+	pthread_mutex_lock(&tz_lock);
+	if (--tz->refs > 0) {
+		pthread_mutex_unlock(&tz_lock);
+		return;
+	}
+	if (tz->interned)
+		for (pp = &tz_interned; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == tz) {
+				*pp = tz->next;
+				break;
+			}
+	pthread_mutex_unlock(&tz_lock);
 	free(tz->name);
 	free(tz->trans);
 	free(tz->idx);
@@ -375,6 +403,7 @@ tz_alloc(const char *name)
 		free(tz);
 		return NULL;
 	}
+	tz->refs = 1;
 	return tz;
 }
 
@@ -941,6 +970,54 @@ tz_load_localtime(struct tz **out, struct eng_errbuf *eb)
 	return tz_load_path(n, "/etc/localtime", out, eb);
 }
 
+/* the interned zone called name, with a reference taken, or NULL */
+static struct tz *
+tz_intern_get(const char *name)
+{
+	struct tz *t;
+
+	pthread_mutex_lock(&tz_lock);
+	for (t = tz_interned; t != NULL; t = t->next)
+		if (strcmp(t->name, name) == 0) {
+			t->refs++;
+			break;
+		}
+	pthread_mutex_unlock(&tz_lock);
+	return t;
+}
+
+/* a zone loaded by name: the interned one, or load and intern it */
+static int
+tz_load_interned(const char *name, struct tz **out, struct eng_errbuf *eb)
+{
+	struct tz *t, *had;
+	int rc;
+
+	if ((*out = tz_intern_get(name)) != NULL)
+		return 0;
+	if ((rc = tz_load_named(name, &t, eb)) != 0)
+		return rc;
+	/* another thread may have loaded it meanwhile: keep the first */
+	pthread_mutex_lock(&tz_lock);
+	for (had = tz_interned; had != NULL; had = had->next)
+		if (strcmp(had->name, name) == 0)
+			break;
+	if (had != NULL) {
+		had->refs++;
+	} else {
+		t->interned = true;
+		t->next = tz_interned;
+		tz_interned = t;
+	}
+	pthread_mutex_unlock(&tz_lock);
+	if (had != NULL) {
+		tz_free(t);
+		t = had;
+	}
+	*out = t;
+	return 0;
+}
+
 int
 tz_load(const char *name, struct tz **out, struct eng_errbuf *eb)
 {
@@ -949,7 +1026,7 @@ tz_load(const char *name, struct tz **out, struct eng_errbuf *eb)
 
 	*out = NULL;
 	if (name != NULL && name[0] != '\0')
-		return tz_load_named(name, out, eb);
+		return tz_load_interned(name, out, eb);
 	if ((env = getenv("TZ")) == NULL)
 		return tz_load_localtime(out, eb);
 	if (env[0] == ':')

@@ -71,6 +71,8 @@ enum tz_local_kind {
  *        $TZ means UTC), else /etc/localtime, else UTC.
  *        Absolute paths, "." / ".." components, empty components and names
  *        longer than TZ_NAME_MAX are rejected.
+ * A zone loaded by name is interned: loads of one name share one immutable
+ * zone, counted, freed with its last tz_free.
  * Returns 0 and *out (free with tz_free), ENG_EINVAL (bad name, unknown zone,
  * not a TZif file; eb names the zone and says how to fix it), -ENOMEM, or
  * another -errno from reading the file.  Thread-safe (reads $TZ with getenv).

@@ -530,6 +530,37 @@ test_load(void)
 	tz_free(tz);
 }
 
+/* zones loaded by name are interned and counted; the machine's is not */
+static void
+test_intern(void)
+{
+	struct eng_errbuf eb = { "" };
+	struct tz *a = NULL, *b = NULL, *c = NULL, *l1 = NULL, *l2 = NULL;
+
+	is_rc(tz_load("UTC", &a, &eb), 0, "load UTC");
+	is_rc(tz_load("UTC", &b, &eb), 0, "load UTC again");
+	ok(a != NULL && a == b, "two loads of one name share one zone");
+	tz_free(a);
+	ok(b != NULL && strcmp(tz_name(b), "UTC") == 0 && tz_offset_at(b, 0) == 0,
+	    "the other load still works after one tz_free");
+	tz_free(b);
+	is_rc(tz_load("UTC", &c, &eb), 0, "load UTC after the last tz_free");
+	ok(c != NULL && tz_offset_at(c, 0) == 0, "a zone loaded again after its last free works");
+	tz_free(c);
+	is_rc(tz_load("Etc/UTC", &a, &eb), 0, "load Etc/UTC");
+	is_rc(tz_load("UTC", &b, &eb), 0, "load UTC");
+	ok(a != b && strcmp(tz_name(a), "Etc/UTC") == 0, "different names, different zones");
+	tz_free(a);
+	tz_free(b);
+	setenv("TZ", "", 1);
+	is_rc(tz_load(NULL, &l1, &eb), 0, "machine zone");
+	is_rc(tz_load(NULL, &l2, &eb), 0, "machine zone again");
+	ok(l1 != NULL && l1 != l2, "the machine's zone is not interned (it follows $TZ)");
+	tz_free(l1);
+	tz_free(l2);
+	unsetenv("TZ");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -546,5 +577,6 @@ main(int argc, char **argv)
 	test_roundtrip();
 	test_vs_glibc();
 	test_load();
+	test_intern();
 	return done_testing();
 }
