@@ -46,6 +46,7 @@
 #include "fs_i.h"
 #include "fs_mount.h"
 #include "log.h"
+#include "num.h"
 #include "sys.h"
 
 #define FS_MOUNT_BASE_OPTS	"default_permissions,fsname=difs,subtype=difs"
@@ -127,12 +128,9 @@ fs_mount_err(const struct fs_mount_opts *o, const char *fmt, ...)
 static int
 fs_mount_parse_int(const char *s, long min, long max, int *out)
 {
-	char *end;
-	long v;
+	int64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (num_i64(s, (size_t)-1, min, max, &v) != 0)
 		return -EINVAL;
 	*out = (int)v;
 	return 0;
