@@ -17,18 +17,15 @@
  * Exits 77 (skip) only when a binary does not exist.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "emu_harness.h"
 #include "ots.h"
 #include "sign.h"
 #include "../unit/tap.h"
@@ -36,12 +33,6 @@
 #define AK	"loadid:loadsecret"
 #define INST	"loadinst"
 #define TABLE	"orders"
-
-struct emu {
-	pid_t	pid;
-	char	dir[64];
-	char	url[128];
-};
 
 /* one change, from the record file or from the stream */
 struct chg {
@@ -55,79 +46,6 @@ struct chgs {
 	struct chg	*v;
 	size_t		 n, cap;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-emu_stop(struct emu *e)
-{
-	int status;
-
-	if (e->pid > 0) {
-		kill(e->pid, SIGTERM);
-		waitpid(e->pid, &status, 0);
-		e->pid = -1;
-	}
-	if (e->dir[0] != '\0')
-		(void)nftw(e->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-emu_start(struct emu *e, const char *exe)
-{
-	char line[512], data[96];
-	int pfd[2];
-	size_t n = 0;
-
-	snprintf(e->dir, sizeof(e->dir), "/tmp/difs-load-XXXXXX");
-	if (mkdtemp(e->dir) == NULL || pipe(pfd) != 0)
-		return -1;
-	snprintf(data, sizeof(data), "%s/data", e->dir);
-	if ((e->pid = fork()) < 0)
-		return -1;
-	if (e->pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execl(exe, exe, "--ots", "127.0.0.1:0", "--data", data, "--access-key", AK,
-		    "--instance", INST, "--sync", "off", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		char c;
-
-		if (poll(&p, 1, 20000) <= 0 || read(pfd[0], &c, 1) != 1)
-			break;
-		if (c != '\n') {
-			if (n + 1 < sizeof(line))
-				line[n++] = c;
-			continue;
-		}
-		line[n] = '\0';
-		n = 0;
-		if (strncmp(line, "ots ", 4) == 0) {
-			char *sp = strchr(line + 4, ' ');
-
-			if (sp != NULL)
-				*sp = '\0';
-			if (strlen(line + 4) < sizeof(e->url))
-				memcpy(e->url, line + 4, strlen(line + 4) + 1);
-		}
-		if (strcmp(line, "ready") == 0)
-			break;
-	}
-	close(pfd[0]);
-	return e->url[0] != '\0' ? 0 : -1;
-}
 
 /* run difs-load with the given extra arguments; its exit status or -1 */
 static int
@@ -337,7 +255,13 @@ collect_row(void *arg, const struct plainbuf_row *row)
 int
 main(int argc, char **argv)
 {
-	struct emu e = { -1, "", "" };
+	struct th_emu e = TH_EMU_INIT;
+	const struct th_emu_opts emu_opts = {
+		.dir_template = "/tmp/difs-load-XXXXXX",
+		.access_key = AK,
+		.ots_instance = INST,
+		.sync_off = true,
+	};
 	struct chgs rec = { 0 }, str = { 0 };
 	struct sign_cred *cred = NULL;
 	struct ots_config oc = { 0 };
@@ -355,18 +279,18 @@ main(int argc, char **argv)
 	}
 	buf_init(&want, BUF_MAX_DOC);
 	buf_init(&got, BUF_MAX_DOC);
-	if (!ok(emu_start(&e, argv[1]) == 0, "difs-emu started: %s", e.url))
+	if (!ok(th_emu_start(&e, argv[1], &emu_opts) == 0, "difs-emu started: %s", e.ots_url))
 		goto out;
 	snprintf(record, sizeof(record), "%s/record.tsv", e.dir);
-	is_int(run_load(argv[2], e.url, record, "11", "1500", 1), 0, "difs-load run 1 exits 0");
-	is_int(run_load(argv[2], e.url, record, "12", "700", 0), 0, "difs-load run 2 (append) exits 0");
+	is_int(run_load(argv[2], e.ots_url, record, "11", "1500", 1), 0, "difs-load run 1 exits 0");
+	is_int(run_load(argv[2], e.ots_url, record, "12", "700", 0), 0, "difs-load run 2 (append) exits 0");
 	lines = read_record(record, &rec, &bad);
 	is_int(lines, 2200, "record file has --count lines over both runs");
 	is_int(bad, 0, "every line well-formed, committed, in commit order");
 
 	if (sign_cred_new("loadid", "loadsecret", NULL, &cred) != 0)
 		goto out;
-	oc.endpoint = e.url;
+	oc.endpoint = e.ots_url;
 	oc.instance = INST;
 	oc.cred = cred;
 	if (!ok(ots_new(&oc, &o, &eb) == 0, "client: %s", eb.msg))
@@ -418,6 +342,6 @@ out:
 	sign_cred_free(cred);
 	buf_free(&want);
 	buf_free(&got);
-	emu_stop(&e);
+	th_emu_stop(&e);
 	return done_testing();
 }

@@ -17,176 +17,23 @@
  * binary is absent.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "crc64.h"
+#include "emu_harness.h"
 #include "oss.h"
 #include "tap.h"
-
-extern char **environ;
 
 #define AK	"AKIDEXAMPLE"
 #define SK	"SECRETEXAMPLE"
 #define BUCKET	"difs-test"
 
-static char g_endpoint[64];
-static pid_t g_emu = -1;
-static char g_dir[] = "/tmp/difs-oss-client-XXXXXX";
-
-/* leading decimal digits of p (at most 9, so no overflow) */
-static unsigned long
-num_at(const char *p)
-{
-	unsigned long v = 0;
-	int i;
-
-	for (i = 0; i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	return v;
-}
-
-/* ---- runner: start and stop difs-emu ---------------------------------------- */
-
-static int
-emu_start(const char *exe)
-{
-	posix_spawn_file_actions_t fa;
-	char *argv[16];
-	int pfd[2], n = 0;
-	char line[4096];
-	size_t used = 0;
-
-	if (mkdtemp(g_dir) == NULL || pipe(pfd) != 0)
-		return -1;
-	argv[n++] = (char *)(uintptr_t)exe;
-	argv[n++] = (char *)(uintptr_t)"--data";
-	argv[n++] = g_dir;
-	argv[n++] = (char *)(uintptr_t)"--access-key";
-	argv[n++] = (char *)(uintptr_t)(AK ":" SK);
-	argv[n++] = (char *)(uintptr_t)"--oss";
-	argv[n++] = (char *)(uintptr_t)"127.0.0.1:0";
-	argv[n++] = (char *)(uintptr_t)"--bucket";
-	argv[n++] = (char *)(uintptr_t)BUCKET;
-	argv[n++] = (char *)(uintptr_t)"--sync";
-	argv[n++] = (char *)(uintptr_t)"off";
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	if (posix_spawn(&g_emu, exe, &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		ssize_t k;
-		char *port;
-
-		if (poll(&p, 1, 15000) <= 0)
-			break;
-		if ((k = read(pfd[0], line + used, sizeof(line) - 1 - used)) <= 0)
-			break;
-		used += (size_t)k;
-		line[used] = '\0';
-		if ((port = strstr(line, "oss http://127.0.0.1:")) != NULL &&
-		    strstr(line, "ready") != NULL) {
-			unsigned long pn = num_at(port + 21);
-
-			snprintf(g_endpoint, sizeof(g_endpoint), "http://127.0.0.1:%lu", pn);
-			close(pfd[0]);	/* difs-emu prints nothing more */
-			return 0;
-		}
-		if (used + 1 >= sizeof(line))
-			break;
-	}
-	close(pfd[0]);
-	return -1;
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-emu_stop(void)
-{
-	int status;
-
-	if (g_emu > 0) {
-		kill(g_emu, SIGTERM);
-		waitpid(g_emu, &status, 0);
-		g_emu = -1;
-	}
-	(void)nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* admin endpoint: POST /_emu/<path> body (unsigned, loopback); GET when
- * body is NULL, the answer goes to out (may be NULL) */
-static int
-emu_admin_req(const char *path, const char *body, struct buf *out)
-{
-	struct http_transport *t = NULL;
-	struct http_request req;
-	struct http_response resp;
-	char url[256];
-	int rc;
-
-	snprintf(url, sizeof(url), "%s/_emu/%s", g_endpoint, path);
-	if ((rc = http_curl_new(NULL, &t)) != 0)
-		return rc;
-	memset(&req, 0, sizeof(req));
-	req.method = body != NULL ? "POST" : "GET";
-	req.url = url;
-	req.body = body;
-	req.body_len = body != NULL ? strlen(body) : 0;
-	http_response_init(&resp);
-	rc = http_perform(t, &req, &resp, NULL);
-	if (rc == 0 && resp.status != 200)
-		rc = -EIO;
-	if (rc == 0 && out != NULL)
-		rc = buf_add(out, resp.body.p, resp.body.len);
-	http_response_free(&resp);
-	http_transport_free(t);
-	return rc;
-}
-
-static int
-emu_admin(const char *path, const char *body)
-{
-	return emu_admin_req(path, body, NULL);
-}
-
-/* the emulator's count of injected OSS faults */
-static long
-emu_faults(void)
-{
-	struct buf b;
-	const char *p;
-	long v = -1;
-
-	buf_init(&b, BUF_MAX_SMALL);
-	if (emu_admin_req("stats", NULL, &b) == 0 &&
-	    (p = strstr(b.p, "oss.faults ")) != NULL)
-		v = (long)num_at(p + 11);
-	buf_free(&b);
-	return v;
-}
+static struct th_emu g_emu = TH_EMU_INIT;
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
@@ -200,7 +47,7 @@ mk(enum oss_sigver v, const struct sign_cred *cred, unsigned retries, unsigned p
 	struct eng_errbuf eb;
 
 	oss_config_defaults(&cfg);
-	cfg.endpoint = g_endpoint;
+	cfg.endpoint = g_emu.oss_url;
 	cfg.bucket = BUCKET;
 	cfg.cred = cred;
 	cfg.sigver = v;
@@ -579,7 +426,8 @@ faults(void)
 		d[i] = (char)(i * 13 + (i >> 7));
 
 	/* 503s then success */
-	is_rc(emu_admin("fault", "op=PutObject,error=ServiceUnavailable,status=503,count=2"), 0,
+	is_rc(th_emu_post(g_emu.oss_url, "fault",
+	    "op=PutObject,error=ServiceUnavailable,status=503,count=2"), 0,
 	    "inject two 503s");
 	{
 		struct oss_src src = oss_src_mem(d, 1000);
@@ -589,7 +437,8 @@ faults(void)
 		is_rc(rc, 0, "put succeeds after two 503s");
 		is_int(e.attempts, 3, "three attempts");
 	}
-	is_rc(emu_admin("fault", "op=PutObject,error=SlowDown,status=503"), 0, "inject endless SlowDown");
+	is_rc(th_emu_post(g_emu.oss_url, "fault",
+	    "op=PutObject,error=SlowDown,status=503"), 0, "inject endless SlowDown");
 	{
 		struct oss_src src = oss_src_mem(d, 10);
 
@@ -598,13 +447,16 @@ faults(void)
 		is_int(e.attempts, 5, "1 + max_retries attempts");
 		is_str(e.code, "SlowDown", "code kept");
 	}
-	is_rc(emu_admin("fault/clear", ""), 0, "clear faults");
+	is_rc(th_emu_post(g_emu.oss_url, "fault/clear", ""), 0, "clear faults");
 
 	/* connections dropped mid-part and a Complete answer cut mid-body */
-	nf = emu_faults();
-	is_rc(emu_admin("fault", "op=UploadPart,drop,count=2"), 0, "drop two UploadPart connections");
-	is_rc(emu_admin("fault", "op=UploadPart,reset,count=1"), 0, "reset one UploadPart answer");
-	is_rc(emu_admin("fault", "op=CompleteMultipartUpload,reset,count=1"), 0,
+	nf = th_emu_stat(g_emu.oss_url, "oss.faults");
+	is_rc(th_emu_post(g_emu.oss_url, "fault",
+	    "op=UploadPart,drop,count=2"), 0, "drop two UploadPart connections");
+	is_rc(th_emu_post(g_emu.oss_url, "fault",
+	    "op=UploadPart,reset,count=1"), 0, "reset one UploadPart answer");
+	is_rc(th_emu_post(g_emu.oss_url, "fault",
+	    "op=CompleteMultipartUpload,reset,count=1"), 0,
 	    "reset the Complete answer mid-body");
 	is_rc(oss_upload_new(oss, "faults/big.bin", NULL, &up), 0, "upload_new");
 	for (i = 0; i < total; i += k) {
@@ -615,7 +467,7 @@ faults(void)
 	rc = oss_upload_finish(up, &pr);
 	diag("upload with faults", rc, oss_upload_error(up));
 	is_rc(rc, 0, "upload survives dropped parts and a lost Complete answer");
-	is_int(emu_faults() - nf, 4, "all four faults were injected");
+	is_int(th_emu_stat(g_emu.oss_url, "oss.faults") - nf, 4, "all four faults were injected");
 	oss_upload_free(up);
 	rc = oss_head(oss, "faults/big.bin", &h, &e);
 	ok(rc == 0 && h.size == total && h.crc64 == crc64_compute(d, total),
@@ -626,10 +478,11 @@ faults(void)
 		ok(s != NULL && memcmp(s, d, total) == 0, "and reads back identical");
 		free(s);
 	}
-	is_rc(emu_admin("fault/clear", ""), 0, "clear faults");
+	is_rc(th_emu_post(g_emu.oss_url, "fault/clear", ""), 0, "clear faults");
 
 	/* a part that keeps failing: the upload is aborted, nothing left */
-	is_rc(emu_admin("fault", "op=UploadPart,error=InternalError,status=500"), 0,
+	is_rc(th_emu_post(g_emu.oss_url, "fault",
+	    "op=UploadPart,error=InternalError,status=500"), 0,
 	    "UploadPart always fails");
 	is_rc(oss_upload_new(oss, "faults/aborted.bin", NULL, &up), 0, "upload_new");
 	for (i = 0; i < total; i += k) {
@@ -641,7 +494,7 @@ faults(void)
 	ok(rc != 0, "upload fails");
 	is_str(oss_upload_error(up)->code, "InternalError", "error carries OSS's code");
 	oss_upload_free(up);
-	is_rc(emu_admin("fault/clear", ""), 0, "clear faults");
+	is_rc(th_emu_post(g_emu.oss_url, "fault/clear", ""), 0, "clear faults");
 	is_int(count_uploads(oss, "faults/"), 0, "Abort on failure: no multipart upload left");
 	is_rc(oss_head(oss, "faults/aborted.bin", &h, &e), ENG_ENOTFOUND, "and no object");
 
@@ -680,18 +533,25 @@ faults(void)
 int
 main(int argc, char **argv)
 {
+	const struct th_emu_opts emu_opts = {
+		.dir_template = "/tmp/difs-oss-client-XXXXXX",
+		.access_key = AK ":" SK,
+		.oss_bucket = BUCKET,
+		.sync_off = true,
+	};
+
 	if (argc < 2 || access(argv[1], X_OK) != 0) {
 		printf("1..0 # SKIP difs-emu binary not found (%s)\n",
 		    argc < 2 ? "no path given" : argv[1]);
 		return 77;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (emu_start(argv[1]) != 0) {
+	if (th_emu_start(&g_emu, argv[1], &emu_opts) != 0) {
 		ok(0, "difs-emu starts and prints its OSS port");
-		emu_stop();
+		th_emu_stop(&g_emu);
 		return done_testing();
 	}
-	printf("# difs-emu OSS at %s, data in %s\n", g_endpoint, g_dir);
+	printf("# difs-emu OSS at %s, data in %s\n", g_emu.oss_url, g_emu.dir);
 	if (sign_cred_new(AK, SK, NULL, &g_cred) != 0 ||
 	    sign_cred_new(AK, "wrong-secret", NULL, &g_bad) != 0)
 		return 1;
@@ -700,6 +560,6 @@ main(int argc, char **argv)
 	faults();
 	sign_cred_free(g_cred);
 	sign_cred_free(g_bad);
-	emu_stop();
+	th_emu_stop(&g_emu);
 	return done_testing();
 }

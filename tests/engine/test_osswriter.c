@@ -17,26 +17,21 @@
  * directory.  Exit 77 (skip) only when the difs-emu binary is absent.
  */
 #include <errno.h>
-#include <ftw.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "emu_harness.h"
 #include "oss.h"
 #include "pipe.h"
 #include "run.h"
 #include "tap.h"
-
-extern char **environ;
 
 #define AK	"AKIDEXAMPLE"
 #define SK	"SECRETEXAMPLE"
@@ -44,148 +39,11 @@ extern char **environ;
 #define INST	"20261125120000"
 #define MIB	(1u << 20)
 
-static char g_endpoint[64];
-static pid_t g_emu = -1;
-static char g_dir[] = "/tmp/difs-osswriter-XXXXXX";
+static struct th_emu g_emu = TH_EMU_INIT;
 static char g_spool[600];
 static struct sign_cred *g_cred;
 static struct oss *g_oss;
 static struct conf_source *g_src;
-
-/* ---- runner: difs-emu --------------------------------------------------- */
-
-static unsigned long
-num_at(const char *p)
-{
-	unsigned long v = 0;
-	int i;
-
-	for (i = 0; i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	return v;
-}
-
-static int
-emu_start(const char *exe)
-{
-	posix_spawn_file_actions_t fa;
-	char *argv[16], data[700];
-	int pfd[2], n = 0;
-	char line[4096];
-	size_t used = 0;
-
-	snprintf(data, sizeof(data), "%s/emu", g_dir);
-	if (mkdir(data, 0700) != 0 || pipe(pfd) != 0)
-		return -1;
-	argv[n++] = (char *)(uintptr_t)exe;
-	argv[n++] = (char *)(uintptr_t)"--data";
-	argv[n++] = data;
-	argv[n++] = (char *)(uintptr_t)"--access-key";
-	argv[n++] = (char *)(uintptr_t)(AK ":" SK);
-	argv[n++] = (char *)(uintptr_t)"--oss";
-	argv[n++] = (char *)(uintptr_t)"127.0.0.1:0";
-	argv[n++] = (char *)(uintptr_t)"--bucket";
-	argv[n++] = (char *)(uintptr_t)BUCKET;
-	argv[n++] = (char *)(uintptr_t)"--sync";
-	argv[n++] = (char *)(uintptr_t)"off";
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	if (posix_spawn(&g_emu, exe, &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		ssize_t k;
-		char *port;
-
-		if (poll(&p, 1, 15000) <= 0)
-			break;
-		if ((k = read(pfd[0], line + used, sizeof(line) - 1 - used)) <= 0)
-			break;
-		used += (size_t)k;
-		line[used] = '\0';
-		if ((port = strstr(line, "oss http://127.0.0.1:")) != NULL &&
-		    strstr(line, "ready") != NULL) {
-			snprintf(g_endpoint, sizeof(g_endpoint), "http://127.0.0.1:%lu",
-			    num_at(port + 21));
-			close(pfd[0]);
-			return 0;
-		}
-		if (used + 1 >= sizeof(line))
-			break;
-	}
-	close(pfd[0]);
-	return -1;
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-emu_stop(void)
-{
-	int status;
-
-	if (g_emu > 0) {
-		kill(g_emu, SIGTERM);
-		waitpid(g_emu, &status, 0);
-		g_emu = -1;
-	}
-	(void)nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-emu_admin_req(const char *path, const char *body, struct buf *out)
-{
-	struct http_transport *t = NULL;
-	struct http_request req;
-	struct http_response resp;
-	char url[256];
-	int rc;
-
-	snprintf(url, sizeof(url), "%s/_emu/%s", g_endpoint, path);
-	if ((rc = http_curl_new(NULL, &t)) != 0)
-		return rc;
-	memset(&req, 0, sizeof(req));
-	req.method = body != NULL ? "POST" : "GET";
-	req.url = url;
-	req.body = body;
-	req.body_len = body != NULL ? strlen(body) : 0;
-	http_response_init(&resp);
-	rc = http_perform(t, &req, &resp, NULL);
-	if (rc == 0 && resp.status != 200)
-		rc = -EIO;
-	if (rc == 0 && out != NULL)
-		rc = buf_add(out, resp.body.p, resp.body.len);
-	http_response_free(&resp);
-	http_transport_free(t);
-	return rc;
-}
-
-static long
-emu_faults(void)
-{
-	struct buf b;
-	const char *p;
-	long v = -1;
-
-	buf_init(&b, BUF_MAX_SMALL);
-	if (emu_admin_req("stats", NULL, &b) == 0 && (p = strstr(b.p, "oss.faults ")) != NULL)
-		v = (long)num_at(p + 11);
-	buf_free(&b);
-	return v;
-}
 
 /* ---- OSS helpers ---------------------------------------------------------- */
 
@@ -418,7 +276,7 @@ writer_json(const char *extra)
 
 	if (asprintf(&s, "{\"endpoint\": \"%s\", \"bucket\": \"%s\", \"accessId\": \"%s\", "
 	    "\"accessKey\": \"%s\", \"fileFormat\": \"csv\", \"nullFormat\": \"\", %s}",
-	    g_endpoint, BUCKET, AK, SK, extra) < 0)
+	    g_emu.oss_url, BUCKET, AK, SK, extra) < 0)
 		s = NULL;
 	return s;
 }
@@ -571,16 +429,17 @@ t_big_object_and_fault(void)
 	buf_init(&got, BUF_MAX_BODY);
 	buf_init(&want, BUF_MAX_BODY);
 	expect_lines(&want, 25000, 200);
-	nf = emu_faults();
-	is_rc(emu_admin_req("fault", "op=UploadPart,error=ServiceUnavailable,status=503,count=2",
-	    NULL), 0, "inject two 503 on UploadPart");
-	is_rc(emu_admin_req("fault", "op=UploadPart,drop,count=1", NULL), 0,
+	nf = th_emu_stat(g_emu.oss_url, "oss.faults");
+	is_rc(th_emu_post(g_emu.oss_url, "fault",
+	    "op=UploadPart,error=ServiceUnavailable,status=503,count=2"), 0,
+	    "inject two 503 on UploadPart");
+	is_rc(th_emu_post(g_emu.oss_url, "fault", "op=UploadPart,drop,count=1"), 0,
 	    "drop one UploadPart connection mid-body");
-	is_rc(emu_admin_req("fault", "op=UploadPart,reset,count=1", NULL), 0,
+	is_rc(th_emu_post(g_emu.oss_url, "fault", "op=UploadPart,reset,count=1"), 0,
 	    "reset one UploadPart answer");
 	is_rc(run(&ro), 0, "run through the faults");
-	is_int(emu_faults() - nf, 4, "all four faults were injected");
-	(void)emu_admin_req("fault/clear", "", NULL);
+	is_int(th_emu_stat(g_emu.oss_url, "oss.faults") - nf, 4, "all four faults were injected");
+	(void)th_emu_post(g_emu.oss_url, "fault/clear", "");
 	is_rc(get_obj("big/data__" INST "_0", &got), 0, "object exists");
 	ok(got.len == want.len && memcmp(got.p, want.p, want.len) == 0,
 	    "byte-exact after retried parts (%zu bytes, %zu parts)", got.len,
@@ -782,9 +641,9 @@ t_same_as_txtfile(void)
 	printf("# ---- the shared option block: oss and txtfile write the same bytes ----\n");
 	buf_init(&got, BUF_MAX_BODY);
 	buf_init(&file, BUF_MAX_BODY);
-	snprintf(dir, sizeof(dir), "%s/txt", g_dir);
+	snprintf(dir, sizeof(dir), "%s/txt", g_emu.dir);
 	if (asprintf(&w, "{\"endpoint\": \"%s\", \"bucket\": \"%s\", \"accessId\": \"%s\", "
-	    "\"accessKey\": \"%s\", \"object\": \"same/out\", %s}", g_endpoint, BUCKET, AK, SK,
+	    "\"accessKey\": \"%s\", \"object\": \"same/out\", %s}", g_emu.oss_url, BUCKET, AK, SK,
 	    block) < 0 || asprintf(&t, "{\"path\": \"%s\", \"fileName\": \"out\", %s}", dir,
 	    block) < 0)
 		return;
@@ -972,7 +831,7 @@ snap_source(const char *secret)
 
 	snprintf(js, sizeof(js), "{\"type\": \"oss\", \"endpoint\": \"%s\", "
 	    "\"bucket\": \"%s\", \"accessId\": \"%s\", \"accessKey\": \"%s\"}",
-	    g_endpoint, BUCKET, AK, secret);
+	    g_emu.oss_url, BUCKET, AK, secret);
 	if (conf_source_parse("oss-snap", js, strlen(js), NULL, NULL, &src) != 0)
 		printf("# the snapshot test's source does not parse\n");
 	return src;
@@ -1117,6 +976,12 @@ main(int argc, char **argv)
 	struct oss_config cfg;
 	struct eng_errbuf eb;
 	char srcjson[512];
+	const struct th_emu_opts emu_opts = {
+		.dir_template = "/tmp/difs-osswriter-XXXXXX",
+		.access_key = AK ":" SK,
+		.oss_bucket = BUCKET,
+		.sync_off = true,
+	};
 
 	if (argc < 2 || access(argv[1], X_OK) != 0) {
 		printf("1..0 # SKIP difs-emu binary not found (%s)\n",
@@ -1124,19 +989,17 @@ main(int argc, char **argv)
 		return 77;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (mkdtemp(g_dir) == NULL)
-		return 1;
-	snprintf(g_spool, sizeof(g_spool), "%s/state/cache", g_dir);
-	if (emu_start(argv[1]) != 0) {
+	if (th_emu_start(&g_emu, argv[1], &emu_opts) != 0) {
 		ok(0, "difs-emu starts and prints its OSS port");
-		emu_stop();
+		th_emu_stop(&g_emu);
 		return done_testing();
 	}
-	printf("# difs-emu OSS at %s, data in %s\n", g_endpoint, g_dir);
+	snprintf(g_spool, sizeof(g_spool), "%s/state/cache", g_emu.dir);
+	printf("# difs-emu OSS at %s, data in %s\n", g_emu.oss_url, g_emu.dir);
 	if (sign_cred_new(AK, SK, NULL, &g_cred) != 0)
 		return 1;
 	oss_config_defaults(&cfg);
-	cfg.endpoint = g_endpoint;
+	cfg.endpoint = g_emu.oss_url;
 	cfg.bucket = BUCKET;
 	cfg.cred = g_cred;
 	cfg.timeout_ms = 30000;
@@ -1146,7 +1009,7 @@ main(int argc, char **argv)
 	}
 	snprintf(srcjson, sizeof(srcjson), "{\"type\": \"oss\", \"endpoint\": \"%s\", "
 	    "\"bucket\": \"%s\", \"accessId\": \"%s\", \"accessKey\": \"%s\"}",
-	    g_endpoint, BUCKET, AK, SK);
+	    g_emu.oss_url, BUCKET, AK, SK);
 	if (conf_source_parse("oss-test", srcjson, strlen(srcjson), NULL, NULL, &g_src) != 0)
 		printf("# the test source does not parse\n");
 
@@ -1165,6 +1028,6 @@ main(int argc, char **argv)
 	conf_source_free(g_src);
 	oss_free(g_oss);
 	sign_cred_free(g_cred);
-	emu_stop();
+	th_emu_stop(&g_emu);
 	return done_testing();
 }

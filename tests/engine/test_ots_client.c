@@ -19,17 +19,14 @@
  * Exits 77 (skip) only when the difs-emu binary does not exist.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "emu_harness.h"
 #include "http.h"
 #include "http_fault.h"
 #include "ots.h"
@@ -40,132 +37,22 @@
 #define AK_SECRET	"testsecret"
 #define INSTANCE	"inst1"
 
-struct emu {
-	pid_t	 pid;
-	char	 dir[64];
-	char	 url[128];
-};
-
-static struct emu emu = { -1, "", "" };
+static struct th_emu emu = TH_EMU_INIT;
 
 /* ------------------------------------------------------------- emulator */
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-emu_stop(void)
-{
-	int status;
-
-	if (emu.pid > 0) {
-		kill(emu.pid, SIGTERM);
-		waitpid(emu.pid, &status, 0);
-		emu.pid = -1;
-	}
-	if (emu.dir[0] != '\0') {
-		(void)nftw(emu.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		emu.dir[0] = '\0';
-	}
-}
-
-static int
-emu_start(const char *exe)
-{
-	int pfd[2];
-	char line[512], data[96];
-	size_t n = 0;
-	pid_t pid;
-
-	snprintf(emu.dir, sizeof(emu.dir), "/tmp/difs-otsclient-XXXXXX");
-	if (mkdtemp(emu.dir) == NULL || pipe(pfd) != 0)
-		return -1;
-	snprintf(data, sizeof(data), "%s/data", emu.dir);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execl(exe, exe, "--ots", "127.0.0.1:0", "--data", data, "--access-key",
-		    AK_ID ":" AK_SECRET, "--instance", INSTANCE, (char *)NULL);
-		_exit(127);
-	}
-	emu.pid = pid;
-	close(pfd[1]);
-	/* read "ots URL instance=..." lines until "ready" (20 s) */
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		char c;
-
-		if (poll(&p, 1, 20000) <= 0 || read(pfd[0], &c, 1) != 1)
-			break;
-		if (c != '\n') {
-			if (n + 1 < sizeof(line))
-				line[n++] = c;
-			continue;
-		}
-		line[n] = '\0';
-		n = 0;
-		if (strncmp(line, "ots ", 4) == 0) {
-			char *sp = strchr(line + 4, ' ');
-
-			if (sp != NULL)
-				*sp = '\0';
-			if (strlen(line + 4) < sizeof(emu.url))
-				memcpy(emu.url, line + 4, strlen(line + 4) + 1);
-		}
-		if (strcmp(line, "ready") == 0)
-			break;
-	}
-	close(pfd[0]);
-	return emu.url[0] != '\0' ? 0 : -1;
-}
-
-/* POST body to the emulator's admin endpoint; returns HTTP status or -1 */
-static int
-emu_admin(const char *path, const char *body, char *out, size_t outsz)
-{
-	struct http_transport *t = NULL;
-	struct http_request req;
-	struct http_response resp;
-	char url[256];
-	int rc, status = -1;
-
-	snprintf(url, sizeof(url), "%s%s", emu.url, path);
-	if (http_curl_new(NULL, &t) != 0)
-		return -1;
-	http_response_init(&resp);
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.body = body;
-	req.body_len = strlen(body);
-	rc = http_perform(t, &req, &resp, NULL);
-	if (rc == 0) {
-		status = resp.status;
-		if (out != NULL)
-			snprintf(out, outsz, "%.*s", (int)resp.body.len, resp.body.p);
-	}
-	http_response_free(&resp);
-	http_transport_free(t);
-	return status;
-}
-
+/* an admin command (POST /_emu/cmd); the HTTP status, the answer on failure */
 static int
 emu_cmd(const char *cmd)
 {
-	char out[512] = "";
-	int st = emu_admin("/_emu/cmd", cmd, out, sizeof(out));
+	struct buf out;
+	int st;
 
+	buf_init(&out, BUF_MAX_SMALL);
+	st = th_emu_admin(emu.ots_url, "cmd", cmd, &out);
 	if (st != 200)
-		printf("# admin '%s' -> %d %s\n", cmd, st, out);
+		printf("# admin '%s' -> %d %s\n", cmd, st, out.p);
+	buf_free(&out);
 	return st;
 }
 
@@ -186,7 +73,7 @@ client(const char *secret, int max_retries, struct sign_cred **own)
 		return NULL;
 	if (own != NULL)
 		*own = secret != NULL ? c : NULL;
-	cfg.endpoint = emu.url;
+	cfg.endpoint = emu.ots_url;
 	cfg.instance = INSTANCE;
 	cfg.cred = c;
 	cfg.max_retries = max_retries;
@@ -1076,8 +963,9 @@ test_faults(struct ots *o)
 	int rc;
 
 	/* OTSServerBusy twice: retried, third attempt succeeds */
-	is_int(emu_admin("/_emu/fault", "svc=ots,op=ListTable,error=OTSServerBusy,status=503,count=2",
-	    NULL, 0), 200, "inject OTSServerBusy x2 on ListTable");
+	is_int(th_emu_admin(emu.ots_url, "fault",
+	    "svc=ots,op=ListTable,error=OTSServerBusy,status=503,count=2", NULL), 200,
+	    "inject OTSServerBusy x2 on ListTable");
 	rc = ots_list_table(o, &names, &err);
 	ok(rc == 0 && err.attempts == 3, "ListTable retried through 2 x OTSServerBusy (%d attempts)",
 	    err.attempts);
@@ -1085,19 +973,21 @@ test_faults(struct ots *o)
 	names = NULL;
 
 	/* more busy answers than retries: ENG_ETHROTTLE with the server's message */
-	is_int(emu_admin("/_emu/fault", "svc=ots,op=ListTable,error=OTSServerBusy,status=503,count=10",
-	    NULL, 0), 200, "inject OTSServerBusy x10");
+	is_int(th_emu_admin(emu.ots_url, "fault",
+	    "svc=ots,op=ListTable,error=OTSServerBusy,status=503,count=10", NULL), 200,
+	    "inject OTSServerBusy x10");
 	rc = ots_list_table(o, &names, &err);
 	ok(rc == ENG_ETHROTTLE && strcmp(err.code, "OTSServerBusy") == 0 && err.attempts == 4 &&
 	    err.http_status == 503, "ListTable gives up after 3 retries: %s (%d attempts)",
 	    err.code, err.attempts);
 	ots_names_free(names);
 	names = NULL;
-	is_int(emu_admin("/_emu/fault/clear", "", NULL, 0), 200, "clear faults");
+	is_int(th_emu_admin(emu.ots_url, "fault/clear", "", NULL), 200, "clear faults");
 
 	/* busy on a write is retried as well (always-retryable code) */
-	is_int(emu_admin("/_emu/fault", "svc=ots,op=DeleteRow,error=OTSServerBusy,status=503,count=1",
-	    NULL, 0), 200, "inject OTSServerBusy x1 on DeleteRow");
+	is_int(th_emu_admin(emu.ots_url, "fault",
+	    "svc=ots,op=DeleteRow,error=OTSServerBusy,status=503,count=1", NULL), 200,
+	    "inject OTSServerBusy x1 on DeleteRow");
 	{
 		struct key k;
 
@@ -1106,25 +996,27 @@ test_faults(struct ots *o)
 	}
 
 	/* OTSParameterInvalid is never retried */
-	is_int(emu_admin("/_emu/fault", "svc=ots,op=ListTable,error=OTSParameterInvalid,status=400,count=3",
-	    NULL, 0), 200, "inject OTSParameterInvalid on ListTable");
+	is_int(th_emu_admin(emu.ots_url, "fault",
+	    "svc=ots,op=ListTable,error=OTSParameterInvalid,status=400,count=3", NULL), 200,
+	    "inject OTSParameterInvalid on ListTable");
 	rc = ots_list_table(o, &names, &err);
 	ok(rc == ENG_EREMOTE && strcmp(err.code, "OTSParameterInvalid") == 0 && err.attempts == 1,
 	    "OTSParameterInvalid: no retry (%d attempt)", err.attempts);
 	ots_names_free(names);
 	names = NULL;
-	is_int(emu_admin("/_emu/fault/clear", "", NULL, 0), 200, "clear faults");
+	is_int(th_emu_admin(emu.ots_url, "fault/clear", "", NULL), 200, "clear faults");
 
 	/* max_retries 0: a busy answer fails at once */
 	noretry = client(NULL, 0, NULL);
-	is_int(emu_admin("/_emu/fault", "svc=ots,op=ListTable,error=OTSServerBusy,status=503,count=1",
-	    NULL, 0), 200, "inject OTSServerBusy x1");
+	is_int(th_emu_admin(emu.ots_url, "fault",
+	    "svc=ots,op=ListTable,error=OTSServerBusy,status=503,count=1", NULL), 200,
+	    "inject OTSServerBusy x1");
 	rc = noretry != NULL ? ots_list_table(noretry, &names, &err) : -1;
 	ok(rc == ENG_ETHROTTLE && err.attempts == 1, "maxRetries 0: no retry");
 	ots_names_free(names);
 	names = NULL;
 	ots_free(noretry);
-	is_int(emu_admin("/_emu/fault/clear", "", NULL, 0), 200, "clear faults");
+	is_int(th_emu_admin(emu.ots_url, "fault/clear", "", NULL), 200, "clear faults");
 
 	/* wrong secret: refused by the service */
 	bad = client("wrongsecret", 3, &badcred);
@@ -1212,7 +1104,7 @@ test_transport(void)
 		return;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.endpoint = emu.url;
+	cfg.endpoint = emu.ots_url;
 	cfg.instance = INSTANCE;
 	cfg.cred = cred;
 	cfg.max_retries = 2;
@@ -1315,7 +1207,7 @@ test_sts(void)
 	int rc = -1;
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.endpoint = emu.url;
+	cfg.endpoint = emu.ots_url;
 	cfg.instance = INSTANCE;
 	if (sign_cred_new(AK_ID, AK_SECRET, "sts-token-1", &c) == 0) {
 		cfg.cred = c;
@@ -1358,6 +1250,11 @@ int
 main(int argc, char **argv)
 {
 	struct ots *o = NULL, *o2 = NULL;
+	const struct th_emu_opts emu_opts = {
+		.dir_template = "/tmp/difs-otsclient-XXXXXX",
+		.access_key = AK_ID ":" AK_SECRET,
+		.ots_instance = INSTANCE,
+	};
 
 	if (argc < 2 || access(argv[1], X_OK) != 0) {
 		printf("1..0 # SKIP difs-emu not built (%s)\n", argc < 2 ? "no path" : argv[1]);
@@ -1366,15 +1263,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (sign_cred_new(AK_ID, AK_SECRET, NULL, &cred) != 0)
 		return 1;
-	if (emu_start(argv[1]) != 0) {
+	if (th_emu_start(&emu, argv[1], &emu_opts) != 0) {
 		printf("not ok 1 - difs-emu did not start\n1..1\n");
-		emu_stop();
+		th_emu_stop(&emu);
 		return 1;
 	}
-	printf("# difs-emu at %s\n", emu.url);
+	printf("# difs-emu at %s\n", emu.ots_url);
 	test_config();
 	o = client(NULL, 3, NULL);
-	ok(o != NULL, "client for %s", emu.url);
+	ok(o != NULL, "client for %s", emu.ots_url);
 	if (o != NULL) {
 		test_tables(o);
 		test_writes(o);
@@ -1395,6 +1292,6 @@ main(int argc, char **argv)
 	}
 	ots_free(o);
 	sign_cred_free(cred);
-	emu_stop();
+	th_emu_stop(&emu);
 	return done_testing();
 }

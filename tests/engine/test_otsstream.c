@@ -22,20 +22,17 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "emu_harness.h"
 #include "http.h"
 #include "json.h"
 #include "ots.h"
@@ -54,118 +51,20 @@
 
 /* ------------------------------------------------------------- emulator */
 
-static struct {
-	pid_t	 pid;
-	char	 dir[64];
-	char	 url[128];
-} emu = { -1, "", "" };
+static struct th_emu emu = TH_EMU_INIT;
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-emu_stop(void)
-{
-	int status;
-
-	if (emu.pid > 0) {
-		kill(emu.pid, SIGTERM);
-		waitpid(emu.pid, &status, 0);
-		emu.pid = -1;
-	}
-	if (emu.dir[0] != '\0') {
-		(void)nftw(emu.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		emu.dir[0] = '\0';
-	}
-}
-
-static int
-emu_start(const char *exe)
-{
-	int pfd[2];
-	char line[512], data[96];
-	size_t n = 0;
-	pid_t pid;
-
-	snprintf(emu.dir, sizeof(emu.dir), "/tmp/difs-otsstream-XXXXXX");
-	if (mkdtemp(emu.dir) == NULL || pipe(pfd) != 0)
-		return -1;
-	snprintf(data, sizeof(data), "%s/data", emu.dir);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* no orphan if the test crashes */
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execl(exe, exe, "--ots", "127.0.0.1:0", "--data", data, "--access-key",
-		    AK_ID ":" AK_SECRET, "--instance", INSTANCE, "--sync", "off",
-		    "--log-level", "warn", (char *)NULL);
-		_exit(127);
-	}
-	emu.pid = pid;
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		char c;
-
-		if (poll(&p, 1, 20000) <= 0 || read(pfd[0], &c, 1) != 1)
-			break;
-		if (c != '\n') {
-			if (n + 1 < sizeof(line))
-				line[n++] = c;
-			continue;
-		}
-		line[n] = '\0';
-		n = 0;
-		if (strncmp(line, "ots ", 4) == 0) {
-			char *sp = strchr(line + 4, ' ');
-
-			if (sp != NULL)
-				*sp = '\0';
-			if (strlen(line + 4) < sizeof(emu.url))
-				memcpy(emu.url, line + 4, strlen(line + 4) + 1);
-		}
-		if (strcmp(line, "ready") == 0)
-			break;
-	}
-	close(pfd[0]);
-	return emu.url[0] != '\0' ? 0 : -1;
-}
-
-/* admin command; the answer's body into out */
+/* admin command (POST /_emu/cmd); the answer's body into out */
 static int
 emu_cmd(const char *cmd, char *out, size_t outsz)
 {
-	struct http_transport *t = NULL;
-	struct http_request req;
-	struct http_response resp;
-	char url[256];
-	int rc, status = -1;
+	struct buf b;
+	int status;
 
-	snprintf(url, sizeof(url), "%s/_emu/cmd", emu.url);
-	if (http_curl_new(NULL, &t) != 0)
-		return -1;
-	http_response_init(&resp);
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.body = cmd;
-	req.body_len = strlen(cmd);
-	rc = http_perform(t, &req, &resp, NULL);
-	if (rc == 0) {
-		status = resp.status;
-		if (out != NULL)
-			snprintf(out, outsz, "%.*s", (int)resp.body.len, resp.body.p);
-	}
-	http_response_free(&resp);
-	http_transport_free(t);
+	buf_init(&b, BUF_MAX_SMALL);
+	status = th_emu_admin(emu.ots_url, "cmd", cmd, &b);
+	if (status >= 0 && out != NULL)
+		snprintf(out, outsz, "%s", b.p);
+	buf_free(&b);
 	if (status != 200)
 		printf("# admin '%s' -> %d\n", cmd, status);
 	return status;
@@ -499,7 +398,7 @@ run_window(const char *name, const char *time, const char *extra, int concurrent
 	buf_printf(&r, "{\"dataTable\":\"" TABLE "\",\"maxRetries\":3,%s%s}", time, extra);
 	/* the inline connection, as run_job hands it to the reader */
 	buf_printf(&src, "{\"type\":\"ots\",\"endpoint\":\"%s\",\"accessId\":\"" AK_ID "\","
-	    "\"accessKey\":\"" AK_SECRET "\",\"instanceName\":\"" INSTANCE "\"}", emu.url);
+	    "\"accessKey\":\"" AK_SECRET "\",\"instanceName\":\"" INSTANCE "\"}", emu.ots_url);
 	if (conf_source_parse(NULL, src.p, src.len, NULL, NULL, &conn) != 0) {
 		printf("# bad source: %s\n", src.p);
 		rc = -EINVAL;
@@ -587,7 +486,7 @@ run_seed_job(const char *name, const char *start14, const char *end14, struct en
 	buf_init(&jb, BUF_MAX_SMALL);
 	buf_init(&diag, BUF_MAX_SMALL);
 	buf_printf(&sb, "{\"type\": \"ots\", \"endpoint\": \"%s\", \"instanceName\": \"" INSTANCE
-	    "\", \"accessId\": \"" AK_ID "\", \"accessKey\": \"" AK_SECRET "\"}", emu.url);
+	    "\", \"accessId\": \"" AK_ID "\", \"accessKey\": \"" AK_SECRET "\"}", emu.ots_url);
 	buf_printf(&jb, "{\"type\": \"job\", \"version\": \"2.0\", \"configuration\": {"
 	    "\"setting\": {\"errorLimit\": {\"record\": \"0\"}, \"speed\": {\"mbps\": \"1\", \"concurrent\": \"1\"}},"
 	    "\"reader\": {\"plugin\": \"otsstream\", \"parameter\": {"
@@ -1275,6 +1174,13 @@ main(int argc, char **argv)
 {
 	struct ots_config cfg;
 	struct eng_errbuf eb = { "" };
+	const struct th_emu_opts emu_opts = {
+		.dir_template = "/tmp/difs-otsstream-XXXXXX",
+		.access_key = AK_ID ":" AK_SECRET,
+		.ots_instance = INSTANCE,
+		.sync_off = true,
+		.log_level = "warn",
+	};
 
 	if (argc < 2 || access(argv[1], X_OK) != 0) {
 		printf("# difs-emu not found (%s): skipped\n", argc > 1 ? argv[1] : "no argument");
@@ -1283,9 +1189,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	buf_init(&cap.text, BUF_MAX_DOC);
 	cap.verbose = getenv("OTSSTREAM_VERBOSE") != NULL;
-	if (emu_start(argv[1]) != 0) {
+	if (th_emu_start(&emu, argv[1], &emu_opts) != 0) {
 		ok(0, "difs-emu started");
-		emu_stop();
+		th_emu_stop(&emu);
 		return done_testing();
 	}
 	snprintf(outroot, sizeof(outroot), "%s/out", emu.dir);
@@ -1293,11 +1199,11 @@ main(int argc, char **argv)
 	if (tz_parse_posix("+08", "<+08>-8", 7, &tz8, &eb) != 0 ||
 	    sign_cred_new(AK_ID, AK_SECRET, NULL, &cred) != 0) {
 		ok(0, "setup: %s", eb.msg);
-		emu_stop();
+		th_emu_stop(&emu);
 		return done_testing();
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.endpoint = emu.url;
+	cfg.endpoint = emu.ots_url;
 	cfg.instance = INSTANCE;
 	cfg.cred = cred;
 	cfg.max_retries = 3;
@@ -1310,6 +1216,6 @@ main(int argc, char **argv)
 	sign_cred_free(cred);
 	tz_free(tz8);
 	buf_free(&cap.text);
-	emu_stop();
+	th_emu_stop(&emu);
 	return done_testing();
 }
