@@ -25,6 +25,7 @@
 
 #include "ckpt.h"
 #include "cli.h"
+#include "cli_i.h"
 #include "conf.h"
 #include "cycle.h"
 #include "run.h"
@@ -73,29 +74,6 @@ cli_run_log(void *arg, enum log_level lvl, const char *line)
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ld %s %s\n", when, ts.tv_nsec / 1000000L, names[lvl], line);
-}
-
-static int
-cli_read_file(const char *path, struct buf *b)
-{
-	char tmp[65536];
-	ssize_t n;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		if ((rc = buf_add(b, tmp, (size_t)n)) != 0)
-			break;
-	}
-	(void)close(fd);
-	return rc;
 }
 
 struct cli_store_load {
@@ -213,7 +191,7 @@ cli_run(int argc, char **argv)
 
 			buf_init(&sb, (size_t)1 << 20);
 			buf_init(&nb, 4096);
-			if ((rc = cli_read_file(argv[++i], &sb)) != 0) {
+			if ((rc = cli_read(argv[++i], &sb)) != 0) {
 				fprintf(stderr, "difs run: %s: %s\n", argv[i], eng_strerror(rc));
 				buf_free(&sb);
 				buf_free(&nb);
@@ -260,7 +238,7 @@ cli_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((rc = cli_read_file(jobpath, &text)) != 0) {
+	if ((rc = cli_read(jobpath, &text)) != 0) {
 		fprintf(stderr, "difs run: %s: %s\n", jobpath, eng_strerror(rc));
 		goto out;
 	}

@@ -63,6 +63,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "sys.h"
 
 struct store {
 	MDB_env		*env;
@@ -211,41 +212,6 @@ store_check_write(const struct store_txn *t, enum store_db db)
 	return t->rdonly ? -EROFS : 0;
 }
 
-/* mkdir -p with mode for every created component */
-static int
-store_mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	struct stat st;
-	size_t n = strlen(path);
-
-	if (n == 0)
-		return -ENOENT;
-	if (n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		if (tmp[i - 1] == '/')
-			continue;	/* "a//b" */
-		tmp[i] = '\0';
-		if (mkdir(tmp, mode) != 0) {
-			int saverr = errno;
-
-			if (saverr != EEXIST)
-				return -saverr;
-			if (stat(tmp, &st) != 0)
-				return -errno;
-			if (!S_ISDIR(st.st_mode))
-				return -ENOTDIR;
-		}
-		if (i < n)
-			tmp[i] = '/';
-	}
-	return 0;
-}
-
 int
 store_default_dir(char *out, size_t outsz)
 {
@@ -271,7 +237,7 @@ store_default_dir(char *out, size_t outsz)
 	}
 	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= outsz)
 		return -ENAMETOOLONG;
-	if ((rc = store_mkdir_p(tmp, 0700)) != 0)
+	if ((rc = sys_mkdir_p(tmp, 0700)) != 0)
 		return rc;
 	memcpy(out, tmp, (size_t)n + 1);
 	return 0;
@@ -716,7 +682,7 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 	if (map_size < 4096 || map_size > map_max)
 		return eng_errbuf_set(eb, ENG_EINVAL,
 		    "state store map size %zu must be within 4096..%zu", map_size, map_max);
-	if ((rc = store_mkdir_p(dir, 0700)) != 0)
+	if ((rc = sys_mkdir_p(dir, 0700)) != 0)
 		return eng_errbuf_set(eb, rc, "state directory %s: %s", dir, strerror(-rc));
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return eng_errbuf_set(eb, -ENOMEM, "out of memory");
@@ -1956,7 +1922,7 @@ store_restore_target(const char *dir, int *made, struct eng_errbuf *eb)
 		rc = -errno;
 		if (rc != -ENOENT)
 			return eng_errbuf_set(eb, rc, "state directory %s: %s", dir, strerror(-rc));
-		if ((rc = store_mkdir_p(dir, 0700)) != 0)
+		if ((rc = sys_mkdir_p(dir, 0700)) != 0)
 			return eng_errbuf_set(eb, rc, "creating state directory %s: %s", dir,
 			    strerror(-rc));
 		*made = 1;
