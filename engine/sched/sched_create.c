@@ -26,14 +26,13 @@
 
 /* fill in as the record of cycle t of j (not yet stored) */
 static int
-sched_prepare(struct sched *s, struct sched_job *j, int64_t t, enum inst_state st,
+sched_prepare(const struct sched_job *j, int64_t t, enum inst_state st,
     enum inst_trigger trig, const char *reason, int64_t now, struct inst *in)
 {
 	const struct conf_schedule *sch = conf_job_schedule(j->def->job);
 	struct eng_errbuf eb = { "" };
 	int rc;
 
-	(void)s;
 	(void)snprintf(in->job, sizeof(in->job), "%s", j->name);
 	if ((rc = cycle_id_format(t, j->def->tz, in->cycle)) != 0)
 		return rc;
@@ -62,7 +61,7 @@ sched_create(struct sched *s, struct sched_job *j, int64_t t, enum inst_state st
 	int rc;
 
 	inst_init(&in);
-	if ((rc = sched_prepare(s, j, t, st, trig, reason, now, &in)) == 0)
+	if ((rc = sched_prepare(j, t, st, trig, reason, now, &in)) == 0)
 		rc = sched_transition(s, j->name, in.cycle, j->def->tz, NULL, &in, true, NULL);
 	inst_free(&in);
 	return rc;
@@ -72,9 +71,10 @@ sched_create(struct sched *s, struct sched_job *j, int64_t t, enum inst_state st
 
 struct sched_batch {
 	struct sched	*s;
-	char		*job;		/* a copy: j->name outlives nothing here */
+	struct sched_job *j;		/* outlives the batch: only sched_step,
+					   serialized by s->steplock, frees a job */
 	const struct tz	*tz;		/* of def, referenced below */
-	struct sched_def *def;		/* a reference (sched_def_put) */
+	struct sched_def *def;		/* a reference (sched_def_unref) */
 	struct inst	*v;		/* prepared records, in cycle order */
 	bool		*made;		/* v[i] was written (not there already) */
 	size_t		 n;
@@ -92,7 +92,6 @@ sched_batch_free(struct sched_batch *b)
 		inst_free(&b->v[i]);
 	free(b->v);
 	free(b->made);
-	free(b->job);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -133,7 +132,7 @@ sched_batch_fn(struct store_txn *txn, void *arg)
 		}
 	}
 	if (rc == 0 && made > 0)
-		rc = sched_jdir_touch(txn, b->job, b->now_ms);
+		rc = sched_jdir_touch(txn, b->j->name, b->now_ms);
 	if (rc == 0)
 		rc = sched_jobstate_get_fn(txn, &l);
 	if (rc == 0) {
@@ -173,9 +172,9 @@ sched_batch_prepare(struct sched *s, struct sched_job *j, int64_t now, size_t li
 	if (limit > SCHED_CREATE_BATCH)
 		limit = SCHED_CREATE_BATCH;
 	b->s = s;
+	b->j = j;
 	b->now_ms = now;
-	if ((b->job = strdup(j->name)) == NULL ||
-	    (b->v = calloc(limit, sizeof(*b->v))) == NULL ||
+	if ((b->v = calloc(limit, sizeof(*b->v))) == NULL ||
 	    (b->made = calloc(limit, sizeof(*b->made))) == NULL) {
 		sched_batch_free(b);
 		return -ENOMEM;
@@ -189,7 +188,7 @@ sched_batch_prepare(struct sched *s, struct sched_job *j, int64_t now, size_t li
 
 		inst_init(in);
 		b->n++;
-		rc = sched_prepare(s, j, t, old ? INST_SKIPPED : INST_WAITING, INST_SCHEDULED,
+		rc = sched_prepare(j, t, old ? INST_SKIPPED : INST_WAITING, INST_SCHEDULED,
 		    old ? why : "created for its cycle time", now, in);
 		if (rc != 0)
 			break;
@@ -205,7 +204,7 @@ sched_batch_prepare(struct sched *s, struct sched_job *j, int64_t now, size_t li
 	b->def = j->def;
 	b->def->refs++;
 	b->tz = b->def->tz;
-	b->js.name = b->job;
+	b->js.name = j->name;
 	b->js.has_last = j->has_last;
 	b->js.last_cycle = j->last_cycle;
 	b->js.paused = j->paused;
@@ -249,11 +248,11 @@ sched_batch_reload_fn(struct store_txn *txn, void *arg)
 static int
 sched_batch_enter(struct sched *s, struct sched_batch *b, uint64_t trgen)
 {
-	struct sched_job *j = sched_find(s, b->job);
+	struct sched_job *j = b->j;
 	size_t i;
 	int rc = 0, r;
 
-	if (j != NULL && (!j->has_last || j->last_cycle < b->last)) {
+	if (!j->has_last || j->last_cycle < b->last) {
 		j->has_last = true;
 		j->last_cycle = b->last;
 	}
@@ -269,8 +268,8 @@ sched_batch_enter(struct sched *s, struct sched_batch *b, uint64_t trgen)
  * sched_create_due - create every cycle that is due for j, catch-up
  * bounded by schedule.catchup and SCHED_MAX_CREATE.  Called by sched_step
  * with s->lock and s->steplock held; returns with s->lock held, but
- * releases it while each batch is written (j stays: only sched_step,
- * serialized by s->steplock, frees a job).  After a crash between a
+ * releases it while each batch is written (j stays, see struct
+ * sched_batch).  After a crash between a
  * batch's commit and the next, the cycles written are found to exist and
  * left alone, so nothing is lost or made twice.
  */
@@ -295,7 +294,7 @@ sched_create_due(struct sched *s, struct sched_job *j, int64_t now)
 		if (rc == 0 && s->cfg.notify != NULL)
 			for (i = 0; i < b.n; i++)
 				if (b.made[i])
-					s->cfg.notify(s->cfg.notify_arg, b.job, b.v[i].cycle);
+					s->cfg.notify(s->cfg.notify_arg, j->name, b.v[i].cycle);
 		pthread_mutex_lock(&s->lock);
 		if (rc == 0 && (r = sched_batch_enter(s, &b, trgen)) != 0)
 			rc = r;
