@@ -257,7 +257,7 @@ main(int argc, char **argv)
 {
 	struct th_emu e = TH_EMU_INIT;
 	const struct th_emu_opts emu_opts = {
-		.dir_template = "/tmp/difs-load-XXXXXX",
+		.name = "difs-load",
 		.access_key = AK,
 		.ots_instance = INST,
 		.sync_off = true,
@@ -268,7 +268,7 @@ main(int argc, char **argv)
 	struct eng_errbuf eb = { "" };
 	struct ots *o = NULL;
 	struct buf want, got;
-	char record[128];
+	char record[256];
 	size_t nshards = 0, i;
 	long lines, bad;
 	int same;

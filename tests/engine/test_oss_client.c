@@ -534,7 +534,7 @@ int
 main(int argc, char **argv)
 {
 	const struct th_emu_opts emu_opts = {
-		.dir_template = "/tmp/difs-oss-client-XXXXXX",
+		.name = "difs-oss-client",
 		.access_key = AK ":" SK,
 		.oss_bucket = BUCKET,
 		.sync_off = true,

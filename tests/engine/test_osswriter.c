@@ -977,7 +977,7 @@ main(int argc, char **argv)
 	struct eng_errbuf eb;
 	char srcjson[512];
 	const struct th_emu_opts emu_opts = {
-		.dir_template = "/tmp/difs-osswriter-XXXXXX",
+		.name = "difs-osswriter",
 		.access_key = AK ":" SK,
 		.oss_bucket = BUCKET,
 		.sync_off = true,

@@ -1251,7 +1251,7 @@ main(int argc, char **argv)
 {
 	struct ots *o = NULL, *o2 = NULL;
 	const struct th_emu_opts emu_opts = {
-		.dir_template = "/tmp/difs-otsclient-XXXXXX",
+		.name = "difs-otsclient",
 		.access_key = AK_ID ":" AK_SECRET,
 		.ots_instance = INSTANCE,
 	};

@@ -371,7 +371,7 @@ env_now(void *arg)
 }
 
 static struct tz *tz8;
-static char outroot[128];
+static char outroot[192];
 
 /*
  * Run one window: extra = more reader members (",\"k\":v" form), time =
@@ -387,7 +387,7 @@ run_window(const char *name, const char *time, const char *extra, int concurrent
 	struct json_doc *rd = NULL, *wd = NULL;
 	struct conf_source *conn = NULL;
 	struct buf r, w, src;
-	char dir[256];
+	char dir[512];
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/%s", outroot, name);
@@ -471,7 +471,7 @@ run_seed_job(const char *name, const char *start14, const char *end14, struct en
 	struct param_set ps = { pr, 2 };
 	char n0[] = "start_time", n1[] = "end_time", v0[16], v1[16];
 	struct buf sb, jb, diag;
-	char dir[256];
+	char dir[512];
 	int rc = -EINVAL;
 
 	snprintf(dir, sizeof(dir), "%s/%s", outroot, name);
@@ -544,7 +544,7 @@ name_cmp(const void *a, const void *b)
 static int
 read_out(const char *name, struct buf *out)
 {
-	char dir[256], path[512], *names[64];
+	char dir[512], path[1024], *names[64];
 	struct dirent *de;
 	DIR *d;
 	int n = 0, i;
@@ -1175,7 +1175,7 @@ main(int argc, char **argv)
 	struct ots_config cfg;
 	struct eng_errbuf eb = { "" };
 	const struct th_emu_opts emu_opts = {
-		.dir_template = "/tmp/difs-otsstream-XXXXXX",
+		.name = "difs-otsstream",
 		.access_key = AK_ID ":" AK_SECRET,
 		.ots_instance = INSTANCE,
 		.sync_off = true,

@@ -6,6 +6,7 @@
  * admin endpoint over the production curl transport.
  */
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "buf.h"
 #include "emu_harness.h"
 #include "http.h"
+#include "num.h"
 
 #define TH_EMU_ARGS		20
 #define TH_EMU_READY_MS		20000
@@ -86,19 +88,22 @@ int
 th_emu_start(struct th_emu *e, const char *exe, const struct th_emu_opts *o)
 {
 	char *argv[TH_EMU_ARGS];
-	int pfd[2], n = 0;
+	const char *tmp;
+	int pfd[2], n;
 	bool ready;
 
 	e->pid = -1;
 	e->ots_url[0] = e->oss_url[0] = '\0';
-	if (o->dir_template == NULL || strlen(o->dir_template) >= sizeof(e->dir))
-		return -1;
-	memcpy(e->dir, o->dir_template, strlen(o->dir_template) + 1);
-	if (mkdtemp(e->dir) == NULL) {
+	tmp = getenv("TMPDIR");
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	n = snprintf(e->dir, sizeof(e->dir), "%s/%s-XXXXXX", tmp, o->name);
+	if (n < 0 || (size_t)n >= sizeof(e->dir) || mkdtemp(e->dir) == NULL) {
 		e->dir[0] = '\0';
 		return -1;
 	}
 	snprintf(e->data, sizeof(e->data), "%s/data", e->dir);
+	n = 0;
 	argv[n++] = (char *)(uintptr_t)exe;
 	argv[n++] = (char *)(uintptr_t)"--data";
 	argv[n++] = e->data;
@@ -205,17 +210,19 @@ th_emu_stat(const char *base, const char *name)
 	struct buf b;
 	const char *p = NULL;
 	size_t nlen = strlen(name);
+	uint64_t u;
 	long v = -1;
-	int i;
 
 	buf_init(&b, BUF_MAX_SMALL);
 	if (th_emu_admin(base, "stats", NULL, &b) == 200 && b.p != NULL)
 		for (p = strstr(b.p, name); p != NULL; p = strstr(p + 1, name))
 			if ((p == b.p || p[-1] == '\n') && p[nlen] == ' ')
 				break;
-	if (p != NULL)
-		for (v = 0, i = 0, p += nlen + 1; i < 9 && p[i] >= '0' && p[i] <= '9'; i++)
-			v = v * 10 + (p[i] - '0');
+	if (p != NULL) {
+		p += nlen + 1;
+		if (num_u64(p, strspn(p, "0123456789"), LONG_MAX, &u) == 0)
+			v = (long)u;
+	}
 	buf_free(&b);
 	return v;
 }

@@ -4,7 +4,7 @@
  * its admin endpoint (tests/lib/emu_harness.c).  Test code only: the product
  * never links it.
  *
- * th_emu_start makes a fresh directory from a mkdtemp template, runs
+ * th_emu_start makes a fresh directory under $TMPDIR (mkdtemp), runs
  * difs-emu on free loopback ports (127.0.0.1:0) with its data under
  * DIR/data, and reads the lines difs-emu prints once listening
  * ("ots URL instance=NAME", "oss URL", "ready") to learn the endpoints.
@@ -22,7 +22,8 @@
 
 /** What to run.  Strings are borrowed for the call only. */
 struct th_emu_opts {
-	const char	*dir_template;	/**< mkdtemp template, "/tmp/NAME-XXXXXX" */
+	const char	*name;		/**< the test directory is $TMPDIR/NAME-XXXXXX
+					     ($TMPDIR unset or empty: /tmp) */
 	const char	*access_key;	/**< --access-key "ID:SECRET" */
 	const char	*ots_instance;	/**< non-NULL: --ots on a free port, --instance */
 	const char	*oss_bucket;	/**< non-NULL: --oss on a free port, --bucket */
@@ -33,8 +34,8 @@ struct th_emu_opts {
 /** A running difs-emu.  Zero it (or use TH_EMU_INIT) before th_emu_start. */
 struct th_emu {
 	pid_t	 pid;		/**< -1 when not running */
-	char	 dir[64];	/**< the test's directory ("" when none) */
-	char	 data[96];	/**< difs-emu's --data, DIR/data */
+	char	 dir[160];	/**< the test's directory ("" when none) */
+	char	 data[176];	/**< difs-emu's --data, DIR/data */
 	char	 ots_url[128];	/**< "http://127.0.0.1:PORT" or "" */
 	char	 oss_url[128];	/**< "http://127.0.0.1:PORT" or "" */
 };
