@@ -526,14 +526,12 @@ pipe_run(const struct pipe_config *cfg, struct pipe_stats *st, struct eng_errbuf
 	atomic_init(&run.failed, 0);
 	atomic_store(&st->start_ms, pipe_now_ms(cfg));
 
-	if ((run.rops = registry_reader(conf_plugin_find(CONF_READER, cfg->reader))) == NULL) {
-		rc = eng_errbuf_set(&e, ENG_EINVAL, "unknown reader plugin '%s'",
-		    cfg->reader != NULL ? cfg->reader : "");
+	if ((run.rops = registry_reader(cfg->reader)) == NULL) {
+		rc = eng_errbuf_set(&e, ENG_EINVAL, "no reader plugin %d", (int)cfg->reader);
 		goto out;
 	}
-	if ((run.wops = registry_writer(conf_plugin_find(CONF_WRITER, cfg->writer))) == NULL) {
-		rc = eng_errbuf_set(&e, ENG_EINVAL, "unknown writer plugin '%s'",
-		    cfg->writer != NULL ? cfg->writer : "");
+	if ((run.wops = registry_writer(cfg->writer)) == NULL) {
+		rc = eng_errbuf_set(&e, ENG_EINVAL, "no writer plugin %d", (int)cfg->writer);
 		goto out;
 	}
 	run.renv = *cfg->env;
@@ -558,7 +556,8 @@ pipe_run(const struct pipe_config *cfg, struct pipe_stats *st, struct eng_errbuf
 	atomic_store(&st->channels, nch);
 	plugin_log(cfg->env, LOG_LVL_INFO,
 	    "run: reader %s, writer %s, %d task%s on %d channel%s (concurrent %d), mbps %g",
-	    cfg->reader, cfg->writer, run.ntasks, run.ntasks == 1 ? "" : "s",
+	    conf_plugin_name(cfg->reader), conf_plugin_name(cfg->writer), run.ntasks,
+	    run.ntasks == 1 ? "" : "s",
 	    nch, nch == 1 ? "" : "s", cfg->concurrent, cfg->mbps);
 	rc = -ENOMEM;
 	if ((chans = calloc((size_t)nch, sizeof(*chans))) == NULL ||

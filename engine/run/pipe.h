@@ -17,16 +17,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "err.h"
 #include "json.h"
 #include "plugin.h"
 
 struct pipe_config {
 	const struct plugin_env	*env;		/**< its source member is ignored */
-	const char		*reader;	/**< plugin names */
+	enum conf_plugin	 reader;	/**< conf's plugin ids */
 	const struct json	*reader_param;
 	const struct conf_source *reader_source; /**< the reader's env->source */
-	const char		*writer;
+	enum conf_plugin	 writer;
 	const struct json	*writer_param;
 	const struct conf_source *writer_source; /**< the writer's env->source */
 	int			 concurrent;	/**< channels (>= 1) */

@@ -86,10 +86,10 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	set = conf_job_settings(res);
 	memset(&pc, 0, sizeof(pc));
 	pc.env = &env;
-	pc.reader = conf_job_plugin(res, CONF_READER);
+	pc.reader = conf_job_plugin_id(res, CONF_READER);
 	pc.reader_param = conf_job_param(res, CONF_READER);
 	pc.reader_source = conf_job_source(res, CONF_READER);
-	pc.writer = conf_job_plugin(res, CONF_WRITER);
+	pc.writer = conf_job_plugin_id(res, CONF_WRITER);
 	pc.writer_param = conf_job_param(res, CONF_WRITER);
 	pc.writer_source = conf_job_source(res, CONF_WRITER);
 	pc.concurrent = (int)(set->concurrent > 0 ? set->concurrent :

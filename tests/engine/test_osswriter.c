@@ -224,6 +224,7 @@ run(const struct run_opts *ro)
 	struct pipe_config pc;
 	struct pipe_stats st;
 	struct eng_errbuf eb;
+	const char *wname;
 	char *rj = reader_json(ro->records, ro->pad);
 	int rc;
 
@@ -243,11 +244,12 @@ run(const struct run_opts *ro)
 	}
 	memset(&pc, 0, sizeof(pc));
 	pc.env = &env;
-	pc.reader = "stream";
+	pc.reader = CONF_PLUGIN_STREAM;
 	pc.reader_param = json_doc_root(rd);
-	pc.writer = ro->plugin != NULL ? ro->plugin : "oss";
+	wname = ro->plugin != NULL ? ro->plugin : "oss";
+	pc.writer = conf_plugin_find(CONF_WRITER, wname);
 	pc.writer_param = json_doc_root(wd);
-	if (strcmp(pc.writer, "oss") == 0)
+	if (strcmp(wname, "oss") == 0)
 		pc.writer_source = writer_source(pc.writer_param, &own);
 	pc.concurrent = ro->channels > 0 ? ro->channels : 1;
 	pc.error_records = 0;

@@ -430,10 +430,10 @@ run_window(const char *name, const char *time, const char *extra, int concurrent
 	env.ckpt_arg = &cap;
 	memset(&pc, 0, sizeof(pc));
 	pc.env = &env;
-	pc.reader = "otsstream";
+	pc.reader = CONF_PLUGIN_OTSSTREAM;
 	pc.reader_param = json_doc_root(rd);
 	pc.reader_source = conn;
-	pc.writer = "txtfile";
+	pc.writer = CONF_PLUGIN_TXTFILE;
 	pc.writer_param = json_doc_root(wd);
 	pc.concurrent = concurrent;
 	pc.error_records = 0;
