@@ -31,41 +31,15 @@ N=${2:-100000}
 BASE_DIFS=${3:-}
 case "$DIFS" in /*) ;; *) DIFS=$PWD/$DIFS ;; esac
 case "$BASE_DIFS" in ''|/*) ;; *) BASE_DIFS=$PWD/$BASE_DIFS ;; esac
-[ -c /dev/fuse ] || { echo "SKIP: /dev/fuse is absent"; exit 77; }
-command -v fusermount3 >/dev/null || { echo "SKIP: fusermount3 missing"; exit 77; }
+. "$(dirname "$0")/mount_lib.sh"
+bench_require_fuse
 command -v faketime >/dev/null || { echo "SKIP: faketime missing (apt-get install faketime)"; exit 77; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/difs-catchup.XXXXXX")
 MNT=$WORK/mnt
-DPID=
-cleanup() {
-	grep -q " $MNT fuse" /proc/self/mounts && fusermount3 -u -z "$MNT"
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 mkdir -p "$MNT"
 
-now() { date +%s.%N; }
-# mount_it DIFS STATE [faketime-spec]
-mount_it() {
-	if [ -n "${3:-}" ]; then
-		faketime "$3" "$1" mount "$MNT" --state "$2" -f >>"$WORK/daemon.err" 2>&1 &
-	else
-		"$1" mount "$MNT" --state "$2" -f >>"$WORK/daemon.err" 2>&1 &
-	fi
-	DPID=$!
-	for _ in $(seq 1 1200); do
-		grep -q " $MNT fuse" /proc/self/mounts && [ -d "$MNT/jobs" ] && return 0
-		sleep 0.1
-	done
-	echo "difs mount did not come up"; cat "$WORK/daemon.err"; exit 1
-}
-umount_it() {
-	fusermount3 -u "$MNT"
-	wait "$DPID"
-	DPID=
-}
 # timed_ls DIR: "SECONDS ENTRIES"
 timed_ls() {
 	local a b n
@@ -104,15 +78,15 @@ run_one() {
 import datetime as d
 a = d.datetime(2024, 1, 1)
 print(a.strftime('%Y%m%d%H%M%S'), (a + d.timedelta(minutes=1000)).strftime('%Y%m%d%H%M%S'))")
-	mount_it "$difs" "$state" "$past"
+	bench_mount "$state" faketime "$past" "$difs"
 	job other "$WORK/out" > "$MNT/jobs/other.json"
 	echo pause > "$MNT/instances/other/ctl"
 	echo "backfill $from $to" > "$MNT/instances/other/ctl" || { echo "backfill refused"; exit 1; }
 	job big "$WORK/out" ', "catchup": "1m"' > "$MNT/jobs/big.json"
 	sleep 2
-	umount_it
+	bench_umount
 
-	mount_it "$difs" "$state"
+	bench_mount "$state" "$difs"
 	t0=$(now)
 	# during: until instances/big stops growing (two listings alike)
 	while :; do
@@ -135,7 +109,7 @@ print(a.strftime('%Y%m%d%H%M%S'), (a + d.timedelta(minutes=1000)).strftime('%Y%m
 	local -a idle_other=() idle_big=()
 	for _ in 1 2 3 4 5; do r=$(timed_ls "$MNT/instances/other"); idle_other+=("${r% *}"); done
 	for _ in 1 2 3; do r=$(timed_ls "$MNT/instances/big"); idle_big+=("${r% *}"); done
-	umount_it
+	bench_umount
 	python3 - "$label" "$N" "$done_at" "$big_worst" "$big_worst_n" \
 	    "${during_other[*]}" "${idle_other[*]}" "${idle_big[*]}" "${#during_big[@]}" <<'PY' || FAILED=1
 import statistics as st, sys

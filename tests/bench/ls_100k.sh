@@ -19,37 +19,15 @@ DIFS=${1:?usage: ls_100k.sh PATH/TO/difs [N] [WORKBASE]}
 N=${2:-100000}
 BASE=${3:-${TMPDIR:-/tmp}}
 case "$DIFS" in /*) ;; *) DIFS=$PWD/$DIFS ;; esac
-[ -c /dev/fuse ] || { echo "SKIP: /dev/fuse is absent"; exit 77; }
-command -v fusermount3 >/dev/null || { echo "SKIP: fusermount3 missing"; exit 77; }
+. "$(dirname "$0")/mount_lib.sh"
+bench_require_fuse
 
 WORK=$(mktemp -d "$BASE/difs-ls100k.XXXXXX")
 MNT=$WORK/mnt
 STATE=$WORK/state
-DPID=
-cleanup() {
-	grep -q " $MNT fuse" /proc/self/mounts && fusermount3 -u -z "$MNT"
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+BENCH_MOUNT_ARGS=--nosync
+trap bench_cleanup EXIT
 mkdir -p "$MNT" "$WORK/out" "$WORK/local"
-
-mount_it() {
-	"$DIFS" mount "$MNT" --state "$STATE" -f --nosync >>"$WORK/daemon.err" 2>&1 &
-	DPID=$!
-	for _ in $(seq 1 1200); do
-		grep -q " $MNT fuse" /proc/self/mounts && [ -d "$MNT/jobs" ] && return 0
-		sleep 0.1
-	done
-	echo "difs mount did not come up"; cat "$WORK/daemon.err"; exit 1
-}
-umount_it() {
-	fusermount3 -u "$MNT"
-	wait "$DPID"
-	DPID=
-}
-now() { date +%s.%N; }
-secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 
 # the cycle range: N minutes from 2025-01-01 00:00 UTC
 read -r FROM TO < <(python3 -c "
@@ -58,7 +36,7 @@ a = d.datetime(2025, 1, 1)
 b = a + d.timedelta(minutes=$N)
 print(a.strftime('%Y%m%d%H%M%S'), b.strftime('%Y%m%d%H%M%S'))")
 
-mount_it
+bench_mount "$STATE" "$DIFS"
 cat > "$MNT/jobs/big.json" <<JSON
 {
   "type": "job",
@@ -100,7 +78,7 @@ t2=$(now); ls -l "$MNT/instances/big" > "$WORK/ls2.out"; t3=$(now)
 cold=$(secs "$t0" "$t1")
 warm=$(secs "$t2" "$t3")
 lines=$(grep -c '^d' "$WORK/ls1.out")
-umount_it
+bench_umount
 [ "$lines" -ge "$N" ] || { echo "only $lines instances listed"; exit 1; }
 
 python3 -c "
