@@ -208,6 +208,32 @@ struct conf_settings {
 	bool	 throttle;		/**< speed.throttle (DataWorks) */
 };
 
+/** One schedule.dependsOn entry: wait for job's instance of the same
+ *  cycle time ("same") or its newest cycle at or before ours ("latest"). */
+enum conf_dep_cycle { CONF_DEP_SAME = 0, CONF_DEP_LATEST };
+struct conf_dep {
+	const char	*job;
+	enum conf_dep_cycle cycle;
+};
+
+/** schedule.alert "on" events, as bits. */
+enum conf_alert_event {
+	CONF_ALERT_FAILED	= 1 << 0,	/**< "failed": an attempt failed */
+	CONF_ALERT_EXHAUSTED	= 1 << 1,	/**< "exhausted": FAILED, no rerun left */
+	CONF_ALERT_TIMEOUT	= 1 << 2,	/**< "timeout": an attempt timed out */
+	CONF_ALERT_SKIPPED	= 1 << 3,	/**< "skipped": a cycle was SKIPPED */
+	CONF_ALERT_UNFINISHED	= 1 << 4,	/**< "unfinished_by": not SUCCESS by HH:MM */
+};
+
+/** schedule.alert; strings live as the job. */
+struct conf_alert {
+	unsigned	 events;	/**< CONF_ALERT_* bits; 0: no alert block */
+	const char *const *exec;	/**< argv (NULL-terminated) or NULL */
+	size_t		 nexec;
+	const char	*webhook;	/**< http(s) URL or NULL */
+	int		 unfinished_by_min;	/**< minute of day in the job's zone, -1 none */
+};
+
 /** The top-level "schedule" block; strings live as the job. */
 struct conf_schedule {
 	const char	*cycle;		/**< as written: "5m", "1h", "daily", ... */
@@ -221,7 +247,17 @@ struct conf_schedule {
 	int64_t		 rerun_times;	/**< reruns after the first attempt; default 0 */
 	int64_t		 rerun_interval_s; /**< default 0 */
 	bool		 self_dependent;
-	int64_t		 catchup_s;	/**< default 86400 */
+	int64_t		 catchup_s;	/**< default 86400; INT64_MAX for "all" */
+	bool		 catchup_all;	/**< "catchup": "all" (never skip) */
+	int64_t		 backfill_limit;	/**< backfillLimit; default 1440 */
+	int		 priority;	/**< 1..8 (DataWorks: higher runs first); default 1 */
+	int		 max_concurrent;	/**< maxConcurrent; default 1 */
+	int64_t		 timeout_s;	/**< timeoutSeconds; 0 = none */
+	const struct conf_dep *deps;	/**< dependsOn, in definition order */
+	size_t		 ndeps;
+	struct conf_alert alert;	/**< alert block (events 0 when none) */
+	int64_t		 keep_instances;	/**< keepInstances; 0 = no count limit */
+	int64_t		 keep_days;	/**< keepDays; default 30, 0 = forever */
 };
 
 struct conf_job;

@@ -31,6 +31,7 @@
 #ifndef DIFS_ERR_H
 #define DIFS_ERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*      name            code    errno       message */
@@ -70,6 +71,15 @@ struct eng_errbuf {
  * Returns a static string; never NULL; thread-safe.
  */
 const char *eng_strerror(int rc);
+
+/**
+ * eng_err_retryable - whether a run that failed with rc may succeed if
+ * it is simply tried again (an automatic rerun), or must go to FAILED at
+ * once because only a person can fix it (auth, a missing table or bucket,
+ * trimmed or expired stream data, an invalid job).  The table of classes
+ * is in README.md ("Error classes").
+ */
+bool eng_err_retryable(int rc);
 
 /** eng_to_errno - positive errno for rc (used only by fs/). 0 for rc == 0. */
 int eng_to_errno(int rc);

@@ -55,6 +55,7 @@ enum inst_state {
 	INST_KILLED,
 	INST_FROZEN,
 	INST_SKIPPED,
+	INST_NSTATES
 };
 
 /** How the instance came to be. */

@@ -135,6 +135,45 @@ int	sched_instance_get(struct sched *s, const char *job, const char *cycle,
 void	sched_job_log(struct sched *s, const char *job, enum log_level lvl,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/** Upper bounds (seconds) of the attempt duration histogram's buckets. */
+#define SCHED_DUR_NBUCKETS	10
+extern const double sched_dur_bounds[SCHED_DUR_NBUCKETS];
+
+/** One job's figures for MOUNT/metrics (counters: since the daemon started). */
+struct sched_job_metrics {
+	char	 name[256];
+	int64_t	 by_state[INST_NSTATES];	/**< instance records in each state now */
+	int64_t	 attempts_total;	/**< attempts finished */
+	int64_t	 attempts_failed_total;	/**< ... of which failed (incl. timeouts, kills) */
+	int64_t	 timeouts_total;	/**< attempts stopped by schedule.timeoutSeconds */
+	int64_t	 records_total;		/**< records written by finished attempts */
+	int64_t	 bytes_total;		/**< bytes written by finished attempts */
+	int64_t	 dur_bucket[SCHED_DUR_NBUCKETS];	/**< cumulative: attempts <= bound */
+	int64_t	 dur_count;
+	double	 dur_sum_s;
+	int64_t	 alerts_total;		/**< alert deliveries that succeeded */
+	int64_t	 alerts_failed_total;	/**< ... that failed */
+	int64_t	 skipped_total;		/**< cycles recorded SKIPPED */
+	int64_t	 last_success_end_ms;	/**< newest SUCCESS's window end (or cycle
+					     time + cycle when it reported none); 0 none */
+	int	 running;
+	int	 priority;
+	bool	 paused;
+};
+
+/** The scheduler's figures: one snapshot taken under its lock. */
+struct sched_metrics {
+	struct sched_job_metrics *jobs;	/**< sorted by name */
+	size_t	 njobs;
+	int64_t	 now_ms;
+	int64_t	 pending;		/**< instances not in a final state */
+	int	 running;		/**< attempts running */
+	int	 workers;		/**< --workers */
+};
+/** sched_metrics_get - fill *out (free with sched_metrics_free). 0 or -ENOMEM. */
+int	sched_metrics_get(struct sched *s, struct sched_metrics *out);
+void	sched_metrics_free(struct sched_metrics *m);
+
 /** Key of a job's own log (ctl messages) in STORE_DB_LOGS: "JOB\0joblog". */
 int	sched_joblog_key(const char *job, char *out, size_t outsz, size_t *klen);
 
