@@ -332,6 +332,7 @@ sched_pend_unlink(struct sched *s, struct sched_pend *p)
 		p->next->prev = p->prev;
 	else
 		s->pending_tail = p->prev;
+	s->npending--;
 	free(p);
 }
 
@@ -374,6 +375,7 @@ sched_pend_sync(struct sched *s, const struct inst *in)
 		h = sched_pend_hash(p->job, p->cycle);
 		p->hnext = s->pending_hash[h];
 		s->pending_hash[h] = p;
+		s->npending++;
 	}
 	p->cyctime = in->cyctime;
 	p->state = in->state;
@@ -423,6 +425,7 @@ struct sched_tr {
 	void		*arg;
 	struct inst	 in;		/**< the record as written */
 	bool		 create;	/**< arg is a prepared record to insert */
+	int		 was;		/**< its state before (-1: created) */
 };
 
 static int
@@ -451,6 +454,7 @@ sched_tr_fn(struct store_txn *txn, void *arg)
 			goto out;
 		/* shallow copy of scalars; params and outputs copied below */
 		memcpy(&t->in, src, sizeof(t->in));
+		t->was = -1;
 		buf_init(&t->in.outputs, BUF_MAX_DOC);
 		t->in.params.v = NULL;
 		t->in.params.n = 0;
@@ -482,6 +486,7 @@ sched_tr_fn(struct store_txn *txn, void *arg)
 		if ((rc = sched_inst_load(txn, t->job, t->cycle, &t->in)) != 0)
 			goto out;
 		was = t->in.state;
+		t->was = (int)was;
 		if ((rc = t->mut(&t->in, t->arg, &msg)) != 0)
 			goto out;
 		t->in.updated_ms = sched_now(t->s);
@@ -511,6 +516,7 @@ sched_transition(struct sched *s, const char *job, const char *cycle, const stru
 	rc = store_update(s->cfg.store, sched_tr_fn, &t);
 	if (rc == 0) {
 		s->trgen++;
+		sched_cnt_state(s, job, t.was, (int)t.in.state);
 		rc = sched_pend_sync(s, &t.in);
 		if (out != NULL) {
 			inst_free(out);

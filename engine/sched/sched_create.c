@@ -258,9 +258,13 @@ sched_batch_enter(struct sched *s, struct sched_batch *b, uint64_t trgen)
 	}
 	if (s->trgen != trgen && (r = store_view(s->cfg.store, sched_batch_reload_fn, b)) != 0)
 		return r;
-	for (i = 0; i < b->n; i++)
-		if (b->made[i] && (r = sched_pend_sync(s, &b->v[i])) != 0 && rc == 0)
+	for (i = 0; i < b->n; i++) {
+		if (!b->made[i])
+			continue;
+		sched_cnt_state(s, j->name, -1, (int)b->v[i].state);
+		if ((r = sched_pend_sync(s, &b->v[i])) != 0 && rc == 0)
 			rc = r;
+	}
 	return rc;
 }
 

@@ -57,6 +57,13 @@ struct sched_pend {
 };
 
 #define SCHED_PEND_BUCKETS	65536u
+#define SCHED_CNT_BUCKETS	4096u
+
+/** A job's figures (sched_metrics.c), by name. */
+struct sched_cnt {
+	struct sched_job_metrics m;
+	struct sched_cnt *hnext;
+};
 
 struct sched_run {
 	struct sched	*s;
@@ -91,6 +98,8 @@ struct sched {
 	struct sched_pend **pending_hash;	/* SCHED_PEND_BUCKETS chains, protected by lock */
 	struct sched_run *running;	/* protected by lock */
 	int		 nrunning;	/* protected by lock */
+	struct sched_cnt **cnt_hash;	/* SCHED_CNT_BUCKETS chains, protected by lock */
+	int64_t		 npending;	/* protected by lock */
 	pthread_t	 thread;
 	bool		 thread_on;
 	bool		 stopping;	/* protected by lock */
@@ -157,5 +166,16 @@ int	sched_create_due(struct sched *s, struct sched_job *j, int64_t now);
 /* sched_run.c */
 /** Start what may start now (waiting reasons recorded for the rest). */
 void	sched_start_runnable(struct sched *s, int64_t now);
+
+/* sched_metrics.c (lock held) */
+struct sched_cnt *sched_cnt_get(struct sched *s, const char *name);
+/** An instance of job went from state was (-1: new) to now (-1: removed). */
+void	sched_cnt_state(struct sched *s, const char *job, int was, int now);
+/** An attempt of in finished (in: the record as written). */
+void	sched_cnt_attempt(struct sched *s, const struct inst *in, bool failed, bool timeout);
+/** in is SUCCESS: the freshness it gives. */
+void	sched_cnt_success(struct sched *s, const struct inst *in);
+void	sched_cnt_alert(struct sched *s, const char *job, bool ok);
+void	sched_cnt_free(struct sched *s);
 
 #endif /* DIFS_SCHED_I_H */

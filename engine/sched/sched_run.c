@@ -197,6 +197,7 @@ sched_run_main(void *p)
 	struct eng_errbuf eb = { "" };
 	struct buf outputs, resolved;
 	struct sched_fin f;
+	struct inst fin;
 	struct sched_run **rp;
 	int rc;
 
@@ -236,9 +237,13 @@ sched_run_main(void *p)
 	f.outputs = &outputs;
 	f.resolved = &resolved;
 	f.tz = r->def->tz;
-	rc = sched_transition(s, r->job, r->cycle, r->def->tz, sched_mut_finish, &f, false, NULL);
+	inst_init(&fin);
+	rc = sched_transition(s, r->job, r->cycle, r->def->tz, sched_mut_finish, &f, false, &fin);
 	if (rc != 0)
 		log_errorx("cannot record the end of %s/%s: %s", r->job, r->cycle, eng_strerror(rc));
+	else if (f.why != 2)
+		sched_cnt_attempt(s, &fin, f.rc != 0, false);
+	inst_free(&fin);
 	for (rp = &s->running; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
 			*rp = r->next;

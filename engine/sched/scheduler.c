@@ -126,6 +126,43 @@ sched_job_info(struct sched *s, const char *name, struct sched_jobinfo *out)
 	return rc;
 }
 
+int
+sched_job_deps(struct sched *s, const char *name, char ***out, size_t *n)
+{
+	const struct conf_schedule *sch;
+	struct sched_job *j;
+	char **v = NULL;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((j = sched_find(s, name)) == NULL || j->def == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOENT;
+	}
+	sch = conf_job_schedule(j->def->job);
+	if (sch != NULL && sch->ndeps > 0) {
+		if ((v = calloc(sch->ndeps, sizeof(*v))) == NULL)
+			rc = -ENOMEM;
+		for (i = 0; rc == 0 && i < sch->ndeps; i++)
+			if ((v[i] = strdup(sch->deps[i].job)) == NULL)
+				rc = -ENOMEM;
+		if (rc != 0 && v != NULL) {
+			for (i = 0; i < sch->ndeps; i++)
+				free(v[i]);
+			free(v);
+			v = NULL;
+		} else if (rc == 0) {
+			*n = sch->ndeps;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	*out = v;
+	return rc;
+}
+
 size_t
 sched_jobs_using(struct sched *s, const char *source, void (*fn)(void *, const char *),
     void *arg)
@@ -185,6 +222,8 @@ sched_load_cb(void *arg, const void *key, size_t klen, const void *val, size_t v
 		log_warnx("state store: skipping an unreadable instance record");
 		return 0;
 	}
+	sched_cnt_state(l->s, in.job, -2, (int)in.state);
+	sched_cnt_success(l->s, &in);
 	if (in.state == INST_RUNNING) {
 		if ((nr = realloc(l->recover, (l->nrecover + 1) * sizeof(*nr))) == NULL ||
 		    (nr[l->nrecover] = malloc(sizeof(struct inst))) == NULL) {
@@ -253,7 +292,8 @@ sched_new(const struct sched_config *cfg, struct sched **out, struct eng_errbuf 
 	pthread_mutex_init(&s->steplock, NULL);
 	pthread_cond_init(&s->idle_cv, NULL);
 	pthread_cond_init(&s->wake_cv, NULL);
-	if ((s->pending_hash = calloc(SCHED_PEND_BUCKETS, sizeof(*s->pending_hash))) == NULL) {
+	if ((s->pending_hash = calloc(SCHED_PEND_BUCKETS, sizeof(*s->pending_hash))) == NULL ||
+	    (s->cnt_hash = calloc(SCHED_CNT_BUCKETS, sizeof(*s->cnt_hash))) == NULL) {
 		sched_free(s);
 		return -ENOMEM;
 	}
@@ -388,6 +428,7 @@ sched_free(struct sched *s)
 		free(p);
 	}
 	free(s->pending_hash);
+	sched_cnt_free(s);
 	tz_free(s->local);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->steplock);

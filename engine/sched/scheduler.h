@@ -97,6 +97,13 @@ int	sched_job_info(struct sched *s, const char *name, struct sched_jobinfo *out)
 size_t	sched_jobs_using(struct sched *s, const char *source,
 	    void (*fn)(void *arg, const char *job), void *arg);
 
+/**
+ * sched_job_deps - the upstream jobs (schedule.dependsOn) of defined job
+ * name, as a malloc'ed array of malloc'ed names (*out NULL when none;
+ * free each and the array).  0, -ENOENT (not defined), -ENOMEM.
+ */
+int	sched_job_deps(struct sched *s, const char *name, char ***out, size_t *n);
+
 /** sched_step - create due instances and start runnable ones.  0 or error. */
 int	sched_step(struct sched *s);
 /** sched_wait_idle - wait until no instance runs; -ETIMEDOUT after timeout_ms. */
