@@ -23,6 +23,9 @@
  *                a ctl command, a command-line value.  The message (eb)
  *                names the field and the fix; it reaches the user.
  *   ENG_EPROTO   bytes from a remote service are malformed.
+ *   ENG_EREJECTED a remote service refused a request as invalid (a 4xx
+ *                such as OTSParameterInvalid or InvalidArgument): the same
+ *                request is refused again.
  *   other ENG_E* the conditions of the table below (remote errors, state,
  *                checksums), each with its errno for the mount.
  * A parser of outside bytes therefore never returns -EINVAL for bad input:
@@ -53,7 +56,8 @@
 	X(ENG_ETRIMMED,    -32014, EIO,       "stream data was trimmed (outside retention)") \
 	X(ENG_ECONFLICT,   -32015, EEXIST,    "object already exists") \
 	X(ENG_ENOTFOUND,   -32016, ENOENT,    "remote object not found") \
-	X(ENG_ERETRYABLE,  -32017, EAGAIN,    "temporary failure, retry later")
+	X(ENG_ERETRYABLE,  -32017, EAGAIN,    "temporary failure, retry later") \
+	X(ENG_EREJECTED,   -32018, EINVAL,    "remote service rejected the request")
 
 enum eng_err {
 #define ENG_ERR_ENUM(name, code, errnum, msg) name = code,

@@ -656,6 +656,15 @@ static const struct oss_code_map oss_codes[] = {
 	{ "RequestTimeout",		ENG_EREMOTE,	true },
 	{ "InternalError",		ENG_EREMOTE,	true },
 	{ "InvalidDigest",		ENG_ECHECKSUM,	true },
+	/* the request itself is refused (contrib/doc/oss.md 1.5) */
+	{ "InvalidArgument",		ENG_EREJECTED,	false },
+	{ "InvalidObjectName",		ENG_EREJECTED,	false },
+	{ "InvalidBucketName",		ENG_EREJECTED,	false },
+	{ "MalformedXML",		ENG_EREJECTED,	false },
+	{ "InvalidRequest",		ENG_EREJECTED,	false },
+	{ "EntityTooSmall",		ENG_EREJECTED,	false },
+	{ "EntityTooLarge",		ENG_EREJECTED,	false },
+	{ "MissingContentLength",	ENG_EREJECTED,	false },
 };
 
 int
@@ -682,7 +691,10 @@ oss_map_error(int status, const char *code, bool *retryable)
 	case 404:	return ENG_ENOTFOUND;
 	case 409:	return ENG_ECONFLICT;
 	case 403:	return -EACCES;
-	default:	return ENG_EREMOTE;
+	case 408:	return ENG_EREMOTE;	/* a timeout passes */
+	default:
+		/* any other 4xx: this request is refused, and would be again */
+		return status >= 400 && status < 500 ? ENG_EREJECTED : ENG_EREMOTE;
 	}
 }
 

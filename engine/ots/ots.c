@@ -77,6 +77,15 @@ static const struct ots_code {
 	{ "OTSConditionCheckFail",	ENG_ECONFLICT,	RETRY_NO },
 	{ "OTSAuthFailed",		ENG_ESIG,	RETRY_NO },
 	{ "OTSNoPermissionAccess",	ENG_ESIG,	RETRY_NO },
+	/* the request itself is refused: the same request is refused again */
+	{ "OTSParameterInvalid",	ENG_EREJECTED,	RETRY_NO },
+	{ "OTSInvalidPK",		ENG_EREJECTED,	RETRY_NO },
+	{ "OTSOutOfRowSizeLimit",	ENG_EREJECTED,	RETRY_NO },
+	{ "OTSOutOfColumnCountLimit",	ENG_EREJECTED,	RETRY_NO },
+	{ "OTSRequestBodyTooLarge",	ENG_EREJECTED,	RETRY_NO },
+	{ "OTSMethodNotAllowed",	ENG_EREJECTED,	RETRY_NO },
+	/* not retried by the SDKs, but it passes: a later run may succeed */
+	{ "OTSRequestTimeout",		ENG_ERETRYABLE,	RETRY_NO },
 };
 
 static void
@@ -136,7 +145,10 @@ classify(const char *code, const char *msg, int status, int idempotent, int *ret
 		*retry = idempotent;
 		return ENG_ERETRYABLE;
 	}
-	return ENG_EREMOTE;
+	/* any other 4xx but a timeout or a throttle: the request is refused */
+	if (status >= 400 && status != 408 && status != 429)
+		return ENG_EREJECTED;
+	return status == 429 ? ENG_ETHROTTLE : ENG_EREMOTE;
 }
 
 /* ---------------------------------------------------------------- config */

@@ -428,8 +428,9 @@ otsr_check(struct otsr_job *j, int64_t margin, struct eng_errbuf *eb)
 
 	rc = ots_describe_table(j->ots, j->table, &d, &err);
 	if (rc == ENG_ENOTFOUND)
-		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: The data table is not exist: "
-		    "no table '%s' in instance '%s'", j->table, ots_instance(j->ots));
+		return eng_errbuf_set(eb, rc, "otsstream: The data table is not exist: "
+		    "no table '%s' in instance '%s' (%s)", j->table, ots_instance(j->ots),
+		    err.code[0] != '\0' ? err.code : "not found");
 	if (rc != 0)
 		return otsr_ots_fail(eb, rc, &err, "otsstream: DescribeTable of the data table");
 	if (!d->stream_enabled) {
@@ -446,7 +447,8 @@ otsr_check(struct otsr_job *j, int64_t margin, struct eng_errbuf *eb)
 	if (j->start < earliest) {
 		otsr_fmt_time(env, j->start, a, sizeof(a));
 		otsr_fmt_time(env, earliest, b, sizeof(b));
-		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: the start %" PRId64 " (%s) is "
+		/* trimmed class: a later run only moves the retention further on */
+		return eng_errbuf_set(eb, ENG_ETRIMMED, "otsstream: the start %" PRId64 " (%s) is "
 		    "outside the stream's retention: table '%s' keeps stream records %d h, so the "
 		    "start must be >= now - %d h + 10 min = %" PRId64 " (%s); records before that "
 		    "may already be trimmed. Export a later window", j->start, a, j->table,
@@ -455,7 +457,8 @@ otsr_check(struct otsr_job *j, int64_t margin, struct eng_errbuf *eb)
 	if (j->end > latest) {
 		otsr_fmt_time(env, j->end, a, sizeof(a));
 		otsr_fmt_time(env, latest, b, sizeof(b));
-		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: the end %" PRId64 " (%s) is too "
+		/* the one check that time fixes: a rerun later may pass it */
+		return eng_errbuf_set(eb, ENG_ERETRYABLE, "otsstream: the end %" PRId64 " (%s) is too "
 		    "recent: it must be <= now - safetyMarginSeconds (%" PRId64 " s) = %" PRId64
 		    " (%s), so that every record before the end has been committed. Run the window "
 		    "later, or lower \"safetyMarginSeconds\" knowingly", j->end, a, margin,
@@ -642,7 +645,7 @@ otsr_restore(struct otsr_job *j, struct eng_errbuf *eb)
 		int s = otsr_shard_index(j, c.v[k].shard);
 
 		if (s < 0 && strcmp(c.v[k].value, OTSR_SHARD_END) != 0) {
-			rc = eng_errbuf_set(eb, ENG_ESTATE, "otsstream: Shard does not exist now: "
+			rc = eng_errbuf_set(eb, ENG_ETRIMMED, "otsstream: Shard does not exist now: "
 			    "shard '%s' has an unfinished checkpoint at the start %" PRId64 " but is "
 			    "no longer in the stream (its records were trimmed before they were "
 			    "exported)", c.v[k].shard, j->start);

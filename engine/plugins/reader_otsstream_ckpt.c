@@ -521,8 +521,12 @@ otsr_jobdesc_get(struct ots *o, const char *table, const char *stream, int64_t t
 	d->stream_id = st_attr_str(r, "JobStreamId");
 	d->start = st_attr_int(r, "StartTime", -1);
 	d->end = st_attr_int(r, "EndTime", -1);
-	if (d->version == NULL || d->table == NULL || d->stream_id == NULL)
+	if (d->version == NULL || d->table == NULL || d->stream_id == NULL) {
+		/* a stored row we cannot read is read back the same by a rerun */
+		rc = eng_errbuf_set(eb, ENG_ECORRUPT, "the job description at %s in the status "
+		    "table lacks Version, TableName or JobStreamId", ts);
 		goto out;
+	}
 	for (i = 0;; i++) {
 		const struct plainbuf_cell *c;
 
@@ -535,8 +539,8 @@ otsr_jobdesc_get(struct ots *o, const char *table, const char *stream, int64_t t
 	if ((rc = st_inflate((const uint8_t *)z.p, z.len, &js)) != 0 ||
 	    (rc = st_shards_parse(js.p, js.len, d)) != 0) {
 		if (rc != -ENOMEM)
-			eng_errbuf_set(eb, rc, "the job description at %s in the status table "
-			    "has unreadable ShardIds columns", ts);
+			rc = eng_errbuf_set(eb, ENG_ECORRUPT, "the job description at %s in the "
+			    "status table has unreadable ShardIds columns", ts);
 		goto out;
 	}
 	*out = d;

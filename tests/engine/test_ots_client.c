@@ -668,7 +668,7 @@ test_reads(struct ots *o)
 	/* begin after end in FORWARD: the service refuses, not retried */
 	q.direction = OTS_FORWARD;
 	rc = ots_get_range(o, &q, &pg, &err);
-	ok(rc == ENG_EREMOTE && strcmp(err.code, "OTSParameterInvalid") == 0 && err.attempts == 1 &&
+	ok(rc == ENG_EREJECTED && strcmp(err.code, "OTSParameterInvalid") == 0 && err.attempts == 1 &&
 	    err.http_status == 400, "GetRange with begin > end: OTSParameterInvalid, no retry (%s)",
 	    err.message);
 
@@ -1000,7 +1000,7 @@ test_faults(struct ots *o)
 	    "svc=ots,op=ListTable,error=OTSParameterInvalid,status=400,count=3", NULL), 200,
 	    "inject OTSParameterInvalid on ListTable");
 	rc = ots_list_table(o, &names, &err);
-	ok(rc == ENG_EREMOTE && strcmp(err.code, "OTSParameterInvalid") == 0 && err.attempts == 1,
+	ok(rc == ENG_EREJECTED && strcmp(err.code, "OTSParameterInvalid") == 0 && err.attempts == 1,
 	    "OTSParameterInvalid: no retry (%d attempt)", err.attempts);
 	ots_names_free(names);
 	names = NULL;

@@ -958,7 +958,7 @@ scenario(void)
 		rc = run_window("wdate", tm, ",\"statusTable\":\"st_e\"", 1, &eb);
 		ok(cap.win_start == day0 * 1000 && cap.win_end == day0 * 1000 + 86400000,
 		    "date: [local midnight, +86400000 ms)");
-		ok(rc == ENG_EINVAL && strstr(eb.msg, "too recent") != NULL,
+		ok(rc == ENG_ERETRYABLE && strstr(eb.msg, "too recent") != NULL,
 		    "date = today: its end is later than now - safetyMarginSeconds");
 	}
 
@@ -1135,12 +1135,12 @@ scenario(void)
 	snprintf(tm, sizeof(tm), "\"startTimestampMillis\":%" PRId64 ",\"endTimestampMillis\":%" PRId64,
 	    t5 - 5000, now_ms() - 1000);
 	rc = run_window("e1", tm, ",\"statusTable\":\"st_e\"", 1, &eb);
-	ok(rc == ENG_EINVAL && strstr(eb.msg, "safetyMarginSeconds (300 s)") != NULL,
+	ok(rc == ENG_ERETRYABLE && strstr(eb.msg, "safetyMarginSeconds (300 s)") != NULL,
 	    "end later than now - 300 s (the default margin): %s", eb.msg);
 	fake_now_off = 48LL * 3600000;
 	rc = run_window("e2", tm_ms(t0, t1), ",\"statusTable\":\"st_e\"", 1, &eb);
 	fake_now_off = 0;
-	ok(rc == ENG_EINVAL && strstr(eb.msg, "retention") != NULL && strstr(eb.msg, "24 h") != NULL,
+	ok(rc == ENG_ETRIMMED && strstr(eb.msg, "retention") != NULL && strstr(eb.msg, "24 h") != NULL,
 	    "start outside the stream's retention: %s", eb.msg);
 	{
 		struct ots_pk_schema bpk[1] = { { "a", OTS_PK_STRING, 0 } };

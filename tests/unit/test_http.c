@@ -25,6 +25,7 @@
 #include "err.h"
 #include "http.h"
 #include "http_fault.h"
+#include "loopback.h"
 #include "tap.h"
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
@@ -309,25 +310,6 @@ resp_u64(const struct http_response *r, const char *name)
 	return v != NULL ? strtoull(v, NULL, 10) : UINT64_MAX;
 }
 
-static uint16_t
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static double
 now_ms(void)
 {
@@ -524,7 +506,7 @@ test_errors(struct srv *s)
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";
 
-	snprintf(u, sizeof(u), "http://127.0.0.1:%u/x?Signature=SECRETSIG", (unsigned)free_port());
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u/x?Signature=SECRETSIG", (unsigned)loopback_free_port());
 	req.url = u;
 	memset(&eb, 0, sizeof(eb));
 	is_rc(http_perform(t, &req, &resp, &eb), ENG_ECONN, "connection refused -> ENG_ECONN");

@@ -709,7 +709,9 @@ test_errors(struct oss *oss)
 			{ 429, "", ENG_ETHROTTLE, true },
 			{ 400, "RequestTimeout", ENG_EREMOTE, true },
 			{ 400, "InvalidDigest", ENG_ECHECKSUM, true },
-			{ 400, "InvalidArgument", ENG_EREMOTE, false },
+			{ 400, "InvalidArgument", ENG_EREJECTED, false },
+			{ 400, "", ENG_EREJECTED, false },
+			{ 408, "", ENG_EREMOTE, false },
 			{ 502, "", ENG_EREMOTE, true },
 			{ 500, "InternalError", ENG_EREMOTE, true },
 		};
@@ -1252,11 +1254,11 @@ test_upload(struct oss *oss)
 			break;
 	}
 	ok(oss_upload_finish(up, &pr) != 0, "finish fails");
-	is_rc(oss_upload_error(up)->rc, ENG_EREMOTE, "first error kept");
+	is_rc(oss_upload_error(up)->rc, ENG_EREJECTED, "first error kept");
 	is_str(oss_upload_error(up)->op, "UploadPart", "failing op named");
 	is_int(sv.aborted, 1, "multipart upload aborted");
 	is_int(sv.completed, 0, "not completed");
-	is_rc(oss_upload_write(up, "x", 1), ENG_EREMOTE, "poisoned after failure");
+	is_rc(oss_upload_write(up, "x", 1), ENG_EREJECTED, "poisoned after failure");
 	oss_upload_free(up);
 
 	/* cancel + free aborts */
