@@ -16,6 +16,11 @@ static const char *const inst_names[] = {
 	"FROZEN", "SKIPPED",
 };
 static const char *const inst_triggers[] = { "scheduled", "manual", "backfill" };
+static const char *const inst_atrigs[] = { "scheduled", "rerun", "backfill", "ctl" };
+static const char *const inst_outcomes[] = {
+	"running", "success", "failed", "timeout", "killed", "interrupted",
+};
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 void
 inst_init(struct inst *in)
@@ -35,6 +40,119 @@ inst_free(struct inst *in)
 	buf_free(&in->outputs);
 	buf_free(&in->job_json);
 	param_set_free(&in->params);
+	free(in->attempts);
+	in->attempts = NULL;
+	in->nattempts = 0;
+}
+
+const char *
+inst_atrig_name(enum inst_atrig t)
+{
+	return (unsigned)t < NELEM(inst_atrigs) ? inst_atrigs[t] : "unknown";
+}
+
+const char *
+inst_outcome_name(enum inst_outcome o)
+{
+	return (unsigned)o < NELEM(inst_outcomes) ? inst_outcomes[o] : "unknown";
+}
+
+struct inst_attempt *
+inst_attempt_add(struct inst *in)
+{
+	struct inst_attempt *v;
+
+	if (in->nattempts == INST_ATTEMPTS_KEPT) {
+		memmove(in->attempts, in->attempts + 1, (in->nattempts - 1) * sizeof(*v));
+		in->nattempts--;
+	} else {
+		if ((v = realloc(in->attempts, (in->nattempts + 1) * sizeof(*v))) == NULL)
+			return NULL;
+		in->attempts = v;
+	}
+	v = &in->attempts[in->nattempts++];
+	memset(v, 0, sizeof(*v));
+	return v;
+}
+
+struct inst_attempt *
+inst_attempt_last(struct inst *in)
+{
+	return in->nattempts > 0 ? &in->attempts[in->nattempts - 1] : NULL;
+}
+
+int
+inst_attempts_copy(struct inst *dst, const struct inst *src)
+{
+	dst->attempts = NULL;
+	dst->nattempts = 0;
+	if (src->nattempts == 0)
+		return 0;
+	if ((dst->attempts = malloc(src->nattempts * sizeof(*dst->attempts))) == NULL)
+		return -ENOMEM;
+	memcpy(dst->attempts, src->attempts, src->nattempts * sizeof(*dst->attempts));
+	dst->nattempts = src->nattempts;
+	return 0;
+}
+
+/* status (tz != NULL: times as ISO 8601, a duration) or stored form */
+static int
+inst_attempts_json(const struct inst *in, const struct tz *tz, struct json *arr)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < in->nattempts && rc == 0; i++) {
+		const struct inst_attempt *at = &in->attempts[i];
+		struct json *o = json_new_object(), *r;
+
+		if (o == NULL)
+			return -ENOMEM;
+		rc = json_obj_add_int(o, tz != NULL ? "attempt" : "n", at->n);
+		rc |= json_obj_add_str(o, "trigger", inst_atrig_name(at->trigger));
+		rc |= json_obj_add_str(o, "outcome", inst_outcome_name(at->outcome));
+		if (tz != NULL) {
+			rc |= inst_json_time(o, "started", at->started_ms, tz);
+			rc |= inst_json_time(o, "finished", at->finished_ms, tz);
+			if (at->finished_ms > 0 && at->finished_ms >= at->started_ms)
+				rc |= json_obj_add_num(o, "duration_s",
+				    (double)(at->finished_ms - at->started_ms) / 1000);
+			else
+				rc |= json_obj_add_null(o, "duration_s");
+			if ((r = json_new_object()) == NULL) {
+				json_free(o);
+				return -ENOMEM;
+			}
+			rc |= json_obj_add_int(r, "read", at->records_read);
+			rc |= json_obj_add_int(r, "written", at->records_written);
+			rc |= json_obj_add(o, "records", r);
+			rc |= json_obj_add_int(o, "bytes", at->bytes);
+			if (at->error[0] != '\0')
+				rc |= json_obj_add_str(o, "error", at->error);
+			else
+				rc |= json_obj_add_null(o, "error");
+		} else {
+			rc |= json_obj_add_int(o, "started_ms", at->started_ms);
+			rc |= json_obj_add_int(o, "finished_ms", at->finished_ms);
+			rc |= json_obj_add_int(o, "records_read", at->records_read);
+			rc |= json_obj_add_int(o, "records_written", at->records_written);
+			rc |= json_obj_add_int(o, "bytes", at->bytes);
+			rc |= json_obj_add_str(o, "error", at->error);
+		}
+		rc |= json_arr_add(arr, o);
+	}
+	return rc != 0 ? -ENOMEM : 0;
+}
+
+static int
+inst_name_index(const char *s, const char *const *names, size_t n, int dflt)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return dflt;
 }
 
 const char *
@@ -129,6 +247,14 @@ inst_encode(const struct inst *in, struct buf *out)
 	rc |= json_obj_add_int(o, "updated_ms", in->updated_ms);
 	rc |= json_obj_add_int(o, "state_ms", in->state_ms);
 	rc |= json_obj_add_int(o, "jobjson_ms", in->jobjson_ms);
+	rc |= json_obj_add_str(o, "next_trigger", inst_atrig_name(in->next_trigger));
+	rc |= json_obj_add_int(o, "alerts_fired", in->alerts_fired);
+	if ((a = json_new_array()) == NULL || inst_attempts_json(in, NULL, a) != 0) {
+		json_free(a);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc |= json_obj_add(o, "attempts", a);
 	if (rc != 0) {
 		rc = -ENOMEM;
 		goto out;
@@ -221,6 +347,34 @@ inst_decode(const char *buf, size_t len, struct inst *in)
 	for (i = 0; s != NULL && i < 3; i++)
 		if (strcmp(s, inst_triggers[i]) == 0)
 			in->trigger = (enum inst_trigger)i;
+	in->next_trigger = (enum inst_atrig)inst_name_index(json_str(json_get(o, "next_trigger")),
+	    inst_atrigs, NELEM(inst_atrigs), in->trigger == INST_BACKFILL ? INST_AT_BACKFILL :
+	    in->trigger == INST_MANUAL ? INST_AT_CTL : INST_AT_SCHEDULED);
+	in->alerts_fired = (unsigned)inst_get_int(o, "alerts_fired");
+	free(in->attempts);
+	in->attempts = NULL;
+	in->nattempts = 0;
+	for (n = json_first(json_get(o, "attempts")); n != NULL; n = json_next(n)) {
+		struct inst_attempt *at;
+
+		if (json_type(n) != JSON_OBJECT)
+			continue;
+		if ((at = inst_attempt_add(in)) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		at->n = (int)inst_get_int(n, "n");
+		at->trigger = (enum inst_atrig)inst_name_index(json_str(json_get(n, "trigger")),
+		    inst_atrigs, NELEM(inst_atrigs), INST_AT_SCHEDULED);
+		at->outcome = (enum inst_outcome)inst_name_index(json_str(json_get(n, "outcome")),
+		    inst_outcomes, NELEM(inst_outcomes), INST_OUT_FAILED);
+		at->started_ms = inst_get_int(n, "started_ms");
+		at->finished_ms = inst_get_int(n, "finished_ms");
+		at->records_read = inst_get_int(n, "records_read");
+		at->records_written = inst_get_int(n, "records_written");
+		at->bytes = inst_get_int(n, "bytes");
+		inst_get_str(n, "error", at->error, sizeof(at->error));
+	}
 	buf_reset(&in->job_json);
 	if ((s = json_str(json_get(o, "job_json"))) != NULL && buf_addstr(&in->job_json, s) != 0) {
 		rc = -ENOMEM;
@@ -297,7 +451,7 @@ inst_json_time(struct json *o, const char *k, int64_t ms, const struct tz *tz)
 int
 inst_status(const struct inst *in, const struct tz *tz, struct buf *out)
 {
-	struct json *o, *w = NULL, *r = NULL, *a = NULL, *p = NULL;
+	struct json *o, *w = NULL, *r = NULL, *a = NULL, *p = NULL, *t = NULL;
 	int rc;
 
 	if ((o = json_new_object()) == NULL)
@@ -353,6 +507,12 @@ inst_status(const struct inst *in, const struct tz *tz, struct buf *out)
 	rc |= json_obj_add(o, "params", p);
 	rc |= json_obj_add_bool(o, "set_success", in->set_success);
 	rc |= json_obj_add_str(o, "trigger", inst_triggers[in->trigger]);
+	if ((t = json_new_array()) == NULL || inst_attempts_json(in, tz, t) != 0) {
+		json_free(t);
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc |= json_obj_add(o, "attempts", t);
 	if (rc != 0) {
 		rc = -ENOMEM;
 		goto out;

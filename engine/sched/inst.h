@@ -28,7 +28,11 @@
  *    "rerun_interval_s","cyctime","created_ms","started_ms","finished_ms",
  *    "next_try_ms","window_start_ms","window_end_ms","records_read",
  *    "records_written","dirty","bytes","outputs":[..],"error","params":{..},
- *    "set_success","trigger","job_json","updated_ms","state_ms","jobjson_ms"}
+ *    "set_success","trigger","job_json","updated_ms","state_ms","jobjson_ms",
+ *    "next_trigger","alerts_fired","attempts":[{"n","trigger","outcome",
+ *    "started_ms","finished_ms","records_read","records_written","bytes",
+ *    "error"}..]}
+ * (the last three may be absent in records written before they existed)
  * (times: ms since the epoch, 0 = not yet; window: -1 = not reported).
  * updated_ms, state_ms and jobjson_ms are the times the record, its state
  * and its job_json last changed: the mtimes of `status`, `state` and
@@ -61,6 +65,37 @@ enum inst_state {
 /** How the instance came to be. */
 enum inst_trigger { INST_SCHEDULED = 0, INST_MANUAL, INST_BACKFILL };
 
+/** What started an attempt. */
+enum inst_atrig {
+	INST_AT_SCHEDULED = 0,	/**< the first attempt of a scheduled cycle */
+	INST_AT_RERUN,		/**< an automatic rerun (or after a daemon restart) */
+	INST_AT_BACKFILL,	/**< a backfill */
+	INST_AT_CTL,		/**< ctl: run, rerun, rerun descendants */
+};
+
+/** How an attempt ended. */
+enum inst_outcome {
+	INST_OUT_RUNNING = 0,	/**< not yet */
+	INST_OUT_SUCCESS,
+	INST_OUT_FAILED,
+	INST_OUT_TIMEOUT,	/**< stopped by schedule.timeoutSeconds */
+	INST_OUT_KILLED,	/**< killed through ctl */
+	INST_OUT_INTERRUPTED,	/**< the daemon stopped or died during it */
+};
+
+/** One attempt, as status.attempts shows it. */
+struct inst_attempt {
+	int		 n;		/**< its number (from 1) */
+	enum inst_atrig	 trigger;
+	enum inst_outcome outcome;
+	int64_t		 started_ms, finished_ms;	/**< finished 0: not yet */
+	int64_t		 records_read, records_written, bytes;
+	char		 error[256];	/**< "" none */
+};
+
+/** Attempts kept in a record (the oldest go first; attempt numbers stay). */
+#define INST_ATTEMPTS_KEPT	100
+
 struct inst {
 	char		 job[256];
 	char		 cycle[16];	/**< YYYYMMDDHHMMSS */
@@ -84,12 +119,24 @@ struct inst {
 	struct param_set params;	/**< owned */
 	bool		 set_success;
 	enum inst_trigger trigger;
+	enum inst_atrig	 next_trigger;	/**< what starts the next attempt */
+	unsigned	 alerts_fired;	/**< CONF_ALERT_* bits already raised */
+	struct inst_attempt *attempts;	/**< owned; oldest first */
+	size_t		 nattempts;
 };
 
 void	inst_init(struct inst *in);
 void	inst_free(struct inst *in);	/**< frees owned parts; in reusable after inst_init */
 
 const char *inst_state_name(enum inst_state s);	/**< "WAITING", ... */
+const char *inst_atrig_name(enum inst_atrig t);	/**< "scheduled", "rerun", ... */
+const char *inst_outcome_name(enum inst_outcome o);	/**< "success", ... */
+/** A new attempt entry (running) at the end of in->attempts; NULL: -ENOMEM. */
+struct inst_attempt *inst_attempt_add(struct inst *in);
+/** The current (last) attempt entry, or NULL when there is none. */
+struct inst_attempt *inst_attempt_last(struct inst *in);
+/** Deep copy of src's attempts into dst (which has none).  0 or -ENOMEM. */
+int	inst_attempts_copy(struct inst *dst, const struct inst *src);
 /** True for states no scheduler action changes by itself. */
 bool	inst_state_terminal(enum inst_state s);
 static inline int

@@ -302,7 +302,7 @@ sched_pend_hash(const char *job, const char *cycle)
 	return h % SCHED_PEND_BUCKETS;
 }
 
-static struct sched_pend *
+struct sched_pend *
 sched_pend_find(struct sched *s, const char *job, const char *cycle)
 {
 	struct sched_pend *p;
@@ -382,6 +382,7 @@ sched_pend_sync(struct sched *s, const struct inst *in)
 	p->next_try_ms = in->next_try_ms;
 	p->trigger = in->trigger;
 	(void)snprintf(p->reason, sizeof(p->reason), "%s", in->reason);
+	p->reason_ms = 0;	/* the record's own reason */
 	return 0;
 }
 
@@ -455,6 +456,8 @@ sched_tr_fn(struct store_txn *txn, void *arg)
 		/* shallow copy of scalars; params and outputs copied below */
 		memcpy(&t->in, src, sizeof(t->in));
 		t->was = -1;
+		t->in.attempts = NULL;	/* a prepared record has none */
+		t->in.nattempts = 0;
 		buf_init(&t->in.outputs, BUF_MAX_DOC);
 		t->in.params.v = NULL;
 		t->in.params.n = 0;
@@ -555,6 +558,21 @@ sched_instance_get(struct sched *s, const char *job, const char *cycle, struct i
 
 	if ((rc = store_view(s->cfg.store, sched_get_fn, &q)) != 0)
 		return rc;
+	if (in->state == INST_WAITING || in->state == INST_RETRY_WAIT) {
+		struct sched_pend *p;
+
+		/* what it waits for now (kept in memory for a backlog, see
+		 * sched_pick.c), with the time it became so */
+		pthread_mutex_lock(&s->lock);
+		p = sched_pend_find(s, job, cycle);
+		if (p != NULL && p->reason_ms > 0 && strcmp(p->reason, in->reason) != 0) {
+			(void)snprintf(in->reason, sizeof(in->reason), "%s", p->reason);
+			if (p->reason_ms > in->updated_ms)
+				in->updated_ms = p->reason_ms;
+		}
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
 	if (in->state != INST_RUNNING)
 		return 0;
 	pthread_mutex_lock(&s->lock);

@@ -151,7 +151,7 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 			pthread_mutex_unlock(&s->lock);
 			return eng_errbuf_set(eb, ENG_ESTATE, "%s", c->refused);
 		}
-		r->why = 1;
+		r->why = SCHED_WHY_KILL;
 		atomic_store(&r->cancel, 1);
 		pthread_mutex_unlock(&s->lock);
 		sched_log(s, job, cycle, tz, LOG_LVL_INFO, "ctl: kill requested");

@@ -40,6 +40,10 @@ struct sched_job {
 	bool		 has_last;
 	int64_t		 last_cycle;	/**< UTC s of the last created cycle */
 	int64_t		 defined_ms;
+	/* sched_pick.c (lock) */
+	uint64_t	 rr_seq;	/**< when it last got a worker (round-robin) */
+	int		 nrun;		/**< its attempts running (this step) */
+	int64_t		 unfin_checked;	/**< the last unfinished_by deadline checked (UTC s) */
 	struct sched_job *next;
 };
 
@@ -51,6 +55,8 @@ struct sched_pend {
 	int64_t		 next_try_ms;
 	enum inst_trigger trigger;
 	char		 reason[256];
+	int64_t		 reason_ms;	/**< > 0: reason is newer than the record's
+					     (only in memory, see sched_pick.c) */
 	struct sched_pend *next;	/**< sorted by (job, cycle) */
 	struct sched_pend *prev;
 	struct sched_pend *hnext;	/**< hash chain */
@@ -65,12 +71,17 @@ struct sched_cnt {
 	struct sched_cnt *hnext;
 };
 
+/** Why a run was cancelled. */
+enum { SCHED_WHY_NONE = 0, SCHED_WHY_KILL, SCHED_WHY_STOP, SCHED_WHY_TIMEOUT };
+
 struct sched_run {
 	struct sched	*s;
 	char		 job[256];
 	char		 cycle[16];
 	atomic_int	 cancel;
-	int		 why;		/**< 1: killed through ctl, 2: shutdown */
+	int		 why;		/**< SCHED_WHY_* */
+	int64_t		 started_ms;
+	int64_t		 timeout_ms;	/**< schedule.timeoutSeconds; 0 none */
 	struct pipe_stats stats;
 	/* what `status` shows while it runs: the counters as of the run's last
 	 * log line, so the file changes only when the log does (protected by
@@ -90,6 +101,8 @@ struct sched {
 	pthread_mutex_t	 steplock;	/**< one sched_step at a time (it releases
 					     lock while it writes a batch) */
 	uint64_t	 trgen;		/**< transitions made (lock) */
+	uint64_t	 rr_next;	/**< round-robin sequence (lock) */
+	int		 nalerts;	/**< alert deliveries under way (lock) */
 	pthread_cond_t	 idle_cv;	/**< signalled when a run ends */
 	pthread_cond_t	 wake_cv;	/**< wakes the background thread */
 	struct sched_job *jobs;		/* protected by lock */
@@ -143,6 +156,7 @@ int	sched_inst_save(struct store_txn *txn, const struct inst *in, const char *lo
 int	sched_jobstate_save(struct sched *s, const struct sched_job *j);
 int	sched_jobstate_get_fn(struct store_txn *txn, void *arg);
 int	sched_jobstate_put_fn(struct store_txn *txn, void *arg);
+struct sched_pend *sched_pend_find(struct sched *s, const char *job, const char *cycle);
 /** Make the pending list show in (added, updated, or removed when final). */
 int	sched_pend_sync(struct sched *s, const struct inst *in);
 /**
@@ -164,8 +178,34 @@ int	sched_create(struct sched *s, struct sched_job *j, int64_t t, enum inst_stat
 int	sched_create_due(struct sched *s, struct sched_job *j, int64_t now);
 
 /* sched_run.c */
-/** Start what may start now (waiting reasons recorded for the rest). */
+/** Start an attempt of p (a job j instance that may start). */
+int	sched_start_run(struct sched *s, struct sched_job *j, struct sched_pend *p, int64_t now);
+
+/* sched_pick.c */
+/** Stop timed-out attempts, start what may start now (the rest get their
+ *  waiting reasons). */
 void	sched_start_runnable(struct sched *s, int64_t now);
+
+/* sched_dep.c */
+/** The newest cycle time of sch at or before t (-ENOENT: none in 3 days). */
+int	sched_cycle_floor(const struct conf_schedule *sch, const struct tz *tz, int64_t t,
+	    int64_t *out);
+/** 0: j's instance at t has its upstream instances; 1: waits (why); <0 error. */
+int	sched_dep_wait(struct sched *s, const struct sched_job *j, int64_t t, char *why,
+	    size_t whysz);
+/** ctl "rerun descendants" past the instance itself (which the caller reran). */
+int	sched_rerun_descendants(struct sched *s, const char *job, const char *cycle, int *reran,
+	    int *running, struct eng_errbuf *eb);
+
+/* sched_alert.c (lock held) */
+/** The schedule.alert events of d (0: no alert block). */
+unsigned sched_alert_events(const struct sched_def *d);
+/** Deliver events (CONF_ALERT_* bits) for in, each on its own thread;
+ *  reason (NULL: in's) is the text the alert carries. */
+void	sched_alert_raise(struct sched *s, struct sched_def *d, const struct inst *in,
+	    unsigned events, const char *reason);
+/** Raise unfinished_by for j's instances past today's baseline. */
+void	sched_alert_unfinished(struct sched *s, struct sched_job *j, int64_t now);
 
 /* sched_metrics.c (lock held) */
 struct sched_cnt *sched_cnt_get(struct sched *s, const char *name);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sched_run.c - starting and finishing runs, waiting reasons.
+ * sched_run.c - starting and finishing runs: each attempt's entry in the
+ * record's history, the rerun decision by error class, timeouts, and
+ * the alerts an end raises.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,7 +20,10 @@ static int
 sched_mut_start(struct inst *in, void *arg, struct buf *msg)
 {
 	int64_t now = *(const int64_t *)arg;
+	struct inst_attempt *at;
 
+	if ((at = inst_attempt_add(in)) == NULL)
+		return -ENOMEM;
 	in->state = INST_RUNNING;
 	in->attempt++;
 	in->started_ms = now;
@@ -27,28 +32,48 @@ sched_mut_start(struct inst *in, void *arg, struct buf *msg)
 	in->records_read = in->records_written = in->dirty = in->bytes = 0;
 	in->error[0] = '\0';
 	buf_reset(&in->outputs);
+	at->n = in->attempt;
+	at->trigger = in->next_trigger;
+	at->outcome = INST_OUT_RUNNING;
+	at->started_ms = now;
 	(void)snprintf(in->reason, sizeof(in->reason), "attempt %d of %d running",
 	    in->attempt, inst_attempts_allowed(in));
-	return buf_printf(msg, "RUNNING: attempt %d of %d started", in->attempt,
-	    inst_attempts_allowed(in));
+	/* a line that separates the attempts in the log */
+	return buf_printf(msg, "RUNNING: ======== attempt %d of %d (%s) started ========",
+	    in->attempt, inst_attempts_allowed(in), inst_atrig_name(at->trigger));
 }
 
 struct sched_fin {
 	int		 rc;
-	int		 why;
+	int		 why;		/**< SCHED_WHY_* */
 	const char	*err;
 	int64_t		 now;
+	int64_t		 timeout_s;
 	const struct pipe_stats *st;
 	const struct buf *outputs;
 	const struct buf *resolved;	/**< may be NULL */
 	const struct tz	*tz;
+	unsigned	 alert_on;	/**< the job's schedule.alert events */
+	unsigned	 fire;		/**< out: events to raise now */
 };
+
+/* mark ev raised (once per instance and event) */
+static void
+sched_fin_raise(struct inst *in, struct sched_fin *f, unsigned ev)
+{
+	if ((f->alert_on & ev) != 0 && (in->alerts_fired & ev) == 0) {
+		in->alerts_fired |= ev;
+		f->fire |= ev;
+	}
+}
 
 static int
 sched_mut_finish(struct inst *in, void *arg, struct buf *msg)
 {
-	const struct sched_fin *f = arg;
-	char iso[48];
+	struct sched_fin *f = arg;
+	struct inst_attempt *at = inst_attempt_last(in);
+	char iso[48], err[400];
+	bool retryable;
 
 	in->finished_ms = f->now;
 	in->records_read = atomic_load(&f->st->records_read);
@@ -66,29 +91,51 @@ sched_mut_finish(struct inst *in, void *arg, struct buf *msg)
 			return -ENOMEM;
 		in->jobjson_ms = f->now;
 	}
+	if (f->why == SCHED_WHY_TIMEOUT)
+		(void)snprintf(err, sizeof(err), "timeout after %lld s (schedule.timeoutSeconds)",
+		    (long long)f->timeout_s);
+	else
+		(void)snprintf(err, sizeof(err), "%s", f->rc != 0 ? f->err : "");
+	if (at != NULL && at->n == in->attempt) {
+		at->finished_ms = f->now;
+		at->records_read = in->records_read;
+		at->records_written = in->records_written;
+		at->bytes = in->bytes;
+		(void)snprintf(at->error, sizeof(at->error), "%.255s", err);
+		at->outcome = f->rc == 0 ? INST_OUT_SUCCESS : f->why == SCHED_WHY_KILL ?
+		    INST_OUT_KILLED : f->why == SCHED_WHY_STOP ? INST_OUT_INTERRUPTED :
+		    f->why == SCHED_WHY_TIMEOUT ? INST_OUT_TIMEOUT : INST_OUT_FAILED;
+	}
 	if (f->rc == 0) {
 		in->state = INST_SUCCESS;
 		in->error[0] = '\0';
 		(void)snprintf(in->reason, sizeof(in->reason), "attempt %d succeeded", in->attempt);
 		return buf_printf(msg, "SUCCESS: attempt %d succeeded", in->attempt);
 	}
-	(void)snprintf(in->error, sizeof(in->error), "%s", f->err);
-	if (f->why == 1) {
+	(void)snprintf(in->error, sizeof(in->error), "%s", err);
+	if (f->why == SCHED_WHY_KILL) {
 		in->state = INST_KILLED;
 		(void)snprintf(in->reason, sizeof(in->reason), "attempt %d killed through ctl",
 		    in->attempt);
 		return buf_printf(msg, "KILLED: attempt %d killed through ctl", in->attempt);
 	}
-	if (f->why == 2) {
+	if (f->why == SCHED_WHY_STOP) {
 		in->state = INST_WAITING;
 		in->attempt_base = in->attempt;
+		in->next_trigger = INST_AT_RERUN;
 		(void)snprintf(in->reason, sizeof(in->reason),
 		    "the daemon stopped during attempt %d; it reruns as attempt %d",
 		    in->attempt, in->attempt + 1);
 		return buf_printf(msg, "WAITING: %s", in->reason);
 	}
-	if (in->attempt < inst_attempts_allowed(in)) {
+	sched_fin_raise(in, f, CONF_ALERT_FAILED);
+	if (f->why == SCHED_WHY_TIMEOUT)
+		sched_fin_raise(in, f, CONF_ALERT_TIMEOUT);
+	/* a timeout may pass on a rerun; the error classes say which others may */
+	retryable = f->why == SCHED_WHY_TIMEOUT || eng_err_retryable(f->rc);
+	if (retryable && in->attempt < inst_attempts_allowed(in)) {
 		in->state = INST_RETRY_WAIT;
+		in->next_trigger = INST_AT_RERUN;
 		in->next_try_ms = f->now + in->rerun_interval_s * 1000;
 		if (inst_iso(in->next_try_ms, f->tz, iso, sizeof(iso)) != 0)
 			iso[0] = '\0';
@@ -96,15 +143,24 @@ sched_mut_finish(struct inst *in, void *arg, struct buf *msg)
 		    "attempt %d failed; automatic rerun %d of %d at %s", in->attempt,
 		    in->attempt - in->attempt_base, in->rerun_times, iso);
 		return buf_printf(msg, "RETRY_WAIT: attempt %d failed: %s; automatic rerun "
-		    "%d of %d at %s", in->attempt, f->err, in->attempt - in->attempt_base,
+		    "%d of %d at %s", in->attempt, err, in->attempt - in->attempt_base,
 		    in->rerun_times, iso);
 	}
 	in->state = INST_FAILED;
+	sched_fin_raise(in, f, CONF_ALERT_EXHAUSTED);
+	if (!retryable) {
+		(void)snprintf(in->reason, sizeof(in->reason),
+		    "attempt %d failed with an error a rerun cannot fix (%s); no automatic rerun",
+		    in->attempt, eng_strerror(f->rc));
+		return buf_printf(msg, "FAILED: attempt %d failed: %s; not retried: %s is not a "
+		    "retryable error (README: Error classes)", in->attempt, err,
+		    eng_strerror(f->rc));
+	}
 	(void)snprintf(in->reason, sizeof(in->reason),
 	    "attempt %d failed; no automatic rerun left (rerun.times = %d)",
 	    in->attempt, in->rerun_times);
 	return buf_printf(msg, "FAILED: attempt %d failed: %s; no automatic rerun left "
-	    "(rerun.times = %d)", in->attempt, f->err, in->rerun_times);
+	    "(rerun.times = %d)", in->attempt, err, in->rerun_times);
 }
 
 struct sched_runlog {
@@ -229,20 +285,26 @@ sched_run_main(void *p)
 	rc = run_job(&rc_, &r->stats, &eb);
 
 	pthread_mutex_lock(&s->lock);
+	memset(&f, 0, sizeof(f));
 	f.rc = rc;
 	f.why = rc != 0 ? r->why : 0;
 	f.err = eb.msg[0] != '\0' ? eb.msg : eng_strerror(rc);
 	f.now = sched_now(s);
+	f.timeout_s = r->timeout_ms / 1000;
 	f.st = &r->stats;
 	f.outputs = &outputs;
 	f.resolved = &resolved;
 	f.tz = r->def->tz;
+	f.alert_on = sched_alert_events(r->def);
 	inst_init(&fin);
 	rc = sched_transition(s, r->job, r->cycle, r->def->tz, sched_mut_finish, &f, false, &fin);
-	if (rc != 0)
+	if (rc != 0) {
 		log_errorx("cannot record the end of %s/%s: %s", r->job, r->cycle, eng_strerror(rc));
-	else if (f.why != 2)
-		sched_cnt_attempt(s, &fin, f.rc != 0, false);
+	} else {
+		if (f.why != SCHED_WHY_STOP)
+			sched_cnt_attempt(s, &fin, f.rc != 0, f.why == SCHED_WHY_TIMEOUT);
+		sched_alert_raise(s, r->def, &fin, f.fire, NULL);
+	}
 	inst_free(&fin);
 	for (rp = &s->running; *rp != NULL; rp = &(*rp)->next)
 		if (*rp == r) {
@@ -262,7 +324,7 @@ sched_run_main(void *p)
 }
 
 /* called with s->lock held */
-static int
+int
 sched_start_run(struct sched *s, struct sched_job *j, struct sched_pend *p, int64_t now)
 {
 	struct sched_run *r;
@@ -289,6 +351,12 @@ sched_start_run(struct sched *s, struct sched_job *j, struct sched_pend *p, int6
 	r->def->refs++;
 	r->attempt = in.attempt;
 	r->cyctime = in.cyctime;
+	r->started_ms = now;
+	{
+		const struct conf_schedule *sch = conf_job_schedule(j->def->job);
+
+		r->timeout_ms = sch != NULL ? sch->timeout_s * 1000 : 0;
+	}
 	/* adopt the parameters */
 	r->params = in.params;
 	in.params.v = NULL;
@@ -319,156 +387,4 @@ sched_start_run(struct sched *s, struct sched_job *j, struct sched_pend *p, int6
 	}
 	return 0;
 }
-
-/* ---- waiting reasons ----------------------------------------------------------- */
-
-struct sched_prev {
-	char		cycle[16];
-	enum inst_state	state;
-	bool		found;
-};
-
-static int
-sched_prev_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
-{
-	struct sched_prev *pv = arg;
-	const char *k = key;
-	struct inst in;
-
-	if (klen < STORE_CYCLE_LEN)
-		return 1;
-	inst_init(&in);
-	if (inst_decode(val, vlen, &in) == 0) {
-		memcpy(pv->cycle, k + klen - STORE_CYCLE_LEN, STORE_CYCLE_LEN);
-		pv->cycle[STORE_CYCLE_LEN] = '\0';
-		pv->state = in.state;
-		pv->found = true;
-	}
-	inst_free(&in);
-	return 1;	/* only the first (nearest) one */
-}
-
-struct sched_prevq {
-	const char	*job;
-	const char	*cycle;
-	struct sched_prev *out;
-};
-
-static int
-sched_prev_fn(struct store_txn *txn, void *arg)
-{
-	struct sched_prevq *q = arg;
-	char prefix[STORE_KEY_MAX + 1], start[STORE_KEY_MAX + 1];
-	size_t plen = strlen(q->job) + 1, slen;
-	int rc;
-
-	if (plen > sizeof(prefix))
-		return -ENAMETOOLONG;
-	memcpy(prefix, q->job, plen);
-	if ((rc = store_key_instance(start, sizeof(start), q->job, q->cycle, &slen)) != 0)
-		return rc;
-	return store_iter(txn, STORE_DB_INSTANCES, prefix, plen, start, slen,
-	    STORE_ITER_REVERSE | STORE_ITER_EXCLUSIVE, sched_prev_cb, q->out);
-}
-
-struct sched_reason {
-	const char *text;
-};
-
-static int
-sched_mut_reason(struct inst *in, void *arg, struct buf *msg)
-{
-	const char *text = ((struct sched_reason *)arg)->text;
-
-	(void)snprintf(in->reason, sizeof(in->reason), "%s", text);
-	return buf_printf(msg, "%s: %s", inst_state_name(in->state), text);
-}
-
-/* record a new waiting reason (logged once per change) */
-static void
-sched_set_reason(struct sched *s, struct sched_pend *p, const struct tz *tz, const char *text)
-{
-	struct sched_reason a = { text };
-
-	if (strcmp(p->reason, text) == 0)
-		return;
-	(void)sched_transition(s, p->job, p->cycle, tz, sched_mut_reason, &a, false, NULL);
-}
-
-/*
- * Called with s->lock held.  Work per step stays proportional to what can
- * start, not to the pending backlog (a backfill may queue 100,000
- * instances): once an instance of a self-dependent job is blocked, the
- * job's later instances are blocked too and are passed over without a
- * store access; once every worker is busy, nothing more can start.
- */
-void
-sched_start_runnable(struct sched *s, int64_t now)
-{
-	struct sched_pend *p, *next;
-	const char *blocked_job = NULL;
-	char why[256];
-
-	for (p = s->pending; p != NULL; p = next) {
-		struct sched_job *j;
-		const struct conf_schedule *sch;
-		struct sched_run *r;
-		bool busy = false;
-
-		next = p->next;
-		if (s->stopping)
-			return;
-		if (blocked_job != NULL && strcmp(p->job, blocked_job) == 0)
-			continue;
-		blocked_job = NULL;
-		if (p->state == INST_RUNNING || p->state == INST_FROZEN)
-			continue;
-		if (p->state == INST_RETRY_WAIT && now < p->next_try_ms)
-			continue;
-		if (p->trigger == INST_SCHEDULED && p->cyctime * 1000 > now)
-			continue;
-		j = sched_find(s, p->job);
-		if (j == NULL || j->def == NULL)
-			continue;	/* history of a job that is not defined */
-		if (j->paused) {
-			sched_set_reason(s, p, j->def->tz, "waiting: the job is paused");
-			blocked_job = p->job;
-			continue;
-		}
-		sch = conf_job_schedule(j->def->job);
-		if (sch != NULL && sch->self_dependent) {
-			struct sched_prev pv = { "", INST_WAITING, false };
-			struct sched_prevq q = { p->job, p->cycle, &pv };
-
-			for (r = s->running; r != NULL; r = r->next)
-				if (strcmp(r->job, p->job) == 0)
-					busy = true;
-			if (store_view(s->cfg.store, sched_prev_fn, &q) != 0)
-				continue;
-			if (pv.found && pv.state != INST_SUCCESS && pv.state != INST_SKIPPED) {
-				(void)snprintf(why, sizeof(why),
-				    "waiting for the previous cycle %s (%s): the job is self-dependent",
-				    pv.cycle, inst_state_name(pv.state));
-				sched_set_reason(s, p, j->def->tz, why);
-				blocked_job = p->job;
-				continue;
-			}
-			if (busy) {
-				sched_set_reason(s, p, j->def->tz,
-				    "waiting: another instance of this self-dependent job is running");
-				blocked_job = p->job;
-				continue;
-			}
-		}
-		if (s->nrunning >= s->cfg.workers) {
-			(void)snprintf(why, sizeof(why), "waiting for a free worker (%d of %d busy)",
-			    s->nrunning, s->cfg.workers);
-			sched_set_reason(s, p, j->def->tz, why);
-			return;
-		}
-		if (sched_start_run(s, j, p, now) != 0)
-			log_warnx("cannot start %s/%s", p->job, p->cycle);
-	}
-}
-
 

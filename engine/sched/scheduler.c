@@ -393,8 +393,8 @@ sched_stop(struct sched *s)
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	for (r = s->running; r != NULL; r = r->next) {
-		if (r->why == 0)
-			r->why = 2;
+		if (r->why == SCHED_WHY_NONE)
+			r->why = SCHED_WHY_STOP;
 		atomic_store(&r->cancel, 1);
 	}
 	pthread_cond_broadcast(&s->wake_cv);

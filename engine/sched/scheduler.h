@@ -43,6 +43,8 @@ struct sched_config {
 	const char	*spool_dir;	/**< staging directory for writers (may be NULL) */
 	int		 progress_ms;	/**< progress line period (0: 10 s) */
 	int64_t		 grace_ms;	/**< job removal grace (0: 60 s) */
+	int		 alert_exec_timeout_ms;	/**< alert command limit (0: 30 s) */
+	int		 alert_backoff_ms;	/**< first webhook retry delay (0: 1 s) */
 	/** called after an instance's record or log changed, from any thread,
 	 *  possibly with the scheduler lock held: it must not block or call
 	 *  back into the scheduler (fs/ only queues an invalidation); cycle is
