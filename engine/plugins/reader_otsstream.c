@@ -435,7 +435,7 @@ otsr_check(struct otsr_job *j, int64_t margin, struct eng_errbuf *eb)
 		return otsr_ots_fail(eb, rc, &err, "otsstream: DescribeTable of the data table");
 	if (!d->stream_enabled) {
 		ots_table_desc_free(d);
-		return eng_errbuf_set(eb, ENG_EINVAL, "otsstream: the stream of table '%s' is not "
+		return eng_errbuf_set(eb, ENG_ENOTFOUND, "otsstream: the stream of table '%s' is not "
 		    "enabled: enable it (UpdateTable with a stream specification) before exporting",
 		    j->table);
 	}
@@ -483,7 +483,7 @@ otsr_find_stream(struct otsr_job *j, struct eng_errbuf *eb)
 			rc = -ENOMEM;
 	ots_stream_list_free(l);
 	if (rc == 0 && j->stream == NULL)
-		rc = eng_errbuf_set(eb, ENG_EINVAL, "otsstream: table '%s' has no stream", j->table);
+		rc = eng_errbuf_set(eb, ENG_ENOTFOUND, "otsstream: table '%s' has no stream", j->table);
 	return rc;
 }
 
@@ -1080,8 +1080,8 @@ otsr_read_shard(struct otsr_task *t, struct eng_errbuf *eb)
 			    "already trimmed: records of this shard older than the stream's "
 			    "retention (%d h) were lost before they could be exported. Export "
 			    "windows more often, or start a new window chain at a start time with "
-			    "no checkpoint (records before it are then skipped)", s->id, j->start,
-			    a, j->exp_h);
+			    "no checkpoint (records before it are then skipped) (%s)", s->id, j->start,
+			    a, j->exp_h, err.code[0] != '\0' ? err.code : "trimmed");
 			goto out;
 		}
 		if (rc != 0) {

@@ -75,34 +75,6 @@ emu_cmd(const char *cmd, char *out, size_t outsz)
 static struct sign_cred *cred;
 static struct ots *cli;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	if (ms > 0)
-		nanosleep(&ts, NULL);
-}
-
-/* a whole second after every write so far; returns once it is well past */
-static int64_t
-boundary(void)
-{
-	int64_t b = (now_ms() + 200 + 999) / 1000 * 1000;
-
-	sleep_ms(b + 300 - now_ms());
-	return b;
-}
-
 enum { V_INT = 1, V_DBL, V_BOOL, V_STR, V_BIN };
 
 struct cspec {
@@ -367,7 +339,7 @@ static int64_t
 env_now(void *arg)
 {
 	(void)arg;
-	return now_ms() + fake_now_off;
+	return th_now_ms() + fake_now_off;
 }
 
 static struct tz *tz8;
@@ -864,9 +836,9 @@ scenario(void)
 	buf_init(&again, BUF_MAX_DOC);
 
 	/* ---- W1: multi-version, 2 channels; rerun ---- */
-	t0 = boundary();
+	t0 = th_boundary();
 	is_rc(batch(1, 16), 0, "batch 1 written");
-	t1 = boundary();
+	t1 = th_boundary();
 	rc = run_window("w1", tm_ms(t0, t1), ",\"statusTable\":\"st\"", 2, &eb);
 	is_rc(rc, 0, "W1 multi-version [t0, t1) on 2 channels");
 	ok(has_log("over 2 tasks"), "W1: 2 shards read by 2 tasks in parallel");
@@ -951,7 +923,7 @@ scenario(void)
 		struct tz_tm lt;
 		int64_t day0;
 
-		tz_to_local(tz8, now_ms() / 1000, &lt);
+		tz_to_local(tz8, th_now_ms() / 1000, &lt);
 		lt.hour = lt.min = lt.sec = 0;
 		tz_to_utc(tz8, &lt, &day0, NULL);
 		snprintf(tm, sizeof(tm), "\"date\":\"%04" PRId64 "%02d%02d\"", lt.year, lt.mon, lt.mday);
@@ -1029,7 +1001,7 @@ scenario(void)
 	snprintf(cmd, sizeof(cmd), "split " TABLE " %s", shard_ids[0]);
 	is_int(emu_cmd(cmd, out, sizeof(out)), 200, "split shard %s", shard_ids[0]);
 	is_rc(batch(2, 16), 0, "batch 2 written");
-	t2 = boundary();
+	t2 = th_boundary();
 	rc = run_window("w2", tm_ms(t1, t2), ",\"statusTable\":\"st\"", 3, &eb);
 	is_rc(rc, 0, "W2 [t1, t2) after the split");
 	ok(has_log("resuming from the 2 checkpoints"), "W2 resumes from W1's checkpoints");
@@ -1076,7 +1048,7 @@ scenario(void)
 		is_int(emu_cmd(cmd, out, sizeof(out)), 200, "merge %s %s", c1, c2);
 	}
 	is_rc(batch(3, 16), 0, "batch 3 written");
-	t3 = boundary();
+	t3 = th_boundary();
 	rc = run_window("w3", tm_ms(t2, t3), ",\"statusTable\":\"st\"", 2, &eb);
 	is_rc(rc, 0, "W3 [t2, t3) after the merge");
 	buf_reset(&got);
@@ -1092,12 +1064,12 @@ scenario(void)
 		snprintf(merged, sizeof(merged), "%.90s", out);
 		merged[strcspn(merged, "\n")] = '\0';
 		is_rc(batch(4, 12), 0, "batch 4 written");
-		t4 = boundary();
+		t4 = th_boundary();
 		is_rc(batch(5, 12), 0, "batch 5 written (after W4's end)");
 		snprintf(cmd, sizeof(cmd), "split " TABLE " %s", merged);
 		is_int(emu_cmd(cmd, out, sizeof(out)), 200, "split the merged shard %s", merged);
 		is_rc(batch(6, 12), 0, "batch 6 written (into its children)");
-		t5 = boundary();
+		t5 = th_boundary();
 		rc = run_window("w4", tm_ms(t3, t4), ",\"statusTable\":\"st\"", 2, &eb);
 		is_rc(rc, 0, "W4 [t3, t4)");
 		buf_reset(&got);
@@ -1133,7 +1105,7 @@ scenario(void)
 
 	/* ---- errors ---- */
 	snprintf(tm, sizeof(tm), "\"startTimestampMillis\":%" PRId64 ",\"endTimestampMillis\":%" PRId64,
-	    t5 - 5000, now_ms() - 1000);
+	    t5 - 5000, th_now_ms() - 1000);
 	rc = run_window("e1", tm, ",\"statusTable\":\"st_e\"", 1, &eb);
 	ok(rc == ENG_ERETRYABLE && strstr(eb.msg, "safetyMarginSeconds (300 s)") != NULL,
 	    "end later than now - 300 s (the default margin): %s", eb.msg);
@@ -1158,7 +1130,7 @@ scenario(void)
 		    "status table with another primary key: %s", eb.msg);
 	}
 	is_rc(batch(7, 4), 0, "batch 7 written");
-	t6 = boundary();
+	t6 = th_boundary();
 	is_int(emu_cmd("trim " TABLE " 0", out, sizeof(out)), 200, "trim all stream records");
 	rc = run_window("e4", tm_ms(t5, t6), ",\"statusTable\":\"st\"", 2, &eb);
 	ok(rc == ENG_ETRIMMED && strstr(eb.msg, "already trimmed") != NULL,

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -225,4 +226,43 @@ th_emu_stat(const char *base, const char *name)
 	}
 	buf_free(&b);
 	return v;
+}
+
+int64_t
+th_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+th_sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	if (ms > 0)
+		nanosleep(&ts, NULL);
+}
+
+int64_t
+th_boundary(void)
+{
+	int64_t b = (th_now_ms() + 200 + 999) / 1000 * 1000;
+
+	th_sleep_ms(b + 300 - th_now_ms());
+	return b;
+}
+
+int
+th_emu_main_start(struct th_emu *e, int argc, char **argv, const struct th_emu_opts *o)
+{
+	if (argc < 2 || access(argv[1], X_OK) != 0) {
+		printf("1..0 # SKIP difs-emu binary not found (%s)\n",
+		    argc < 2 ? "no path given" : argv[1]);
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return th_emu_start(e, argv[1], o) == 0 ? 0 : -1;
 }

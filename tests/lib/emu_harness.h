@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -67,5 +68,24 @@ int	th_emu_post(const char *base, const char *path, const char *body);
  * which prints "NAME VALUE" pairs; -1 when absent or unreachable.
  */
 long	th_emu_stat(const char *base, const char *name);
+
+/** th_now_ms - the wall clock, ms since the epoch (difs-emu stamps stream records with it). */
+int64_t	th_now_ms(void);
+/** th_sleep_ms - sleep ms (nothing when ms <= 0). */
+void	th_sleep_ms(int64_t ms);
+/**
+ * th_boundary - a whole second after every write so far (now + 200 ms,
+ * rounded up), returned once it is 300 ms past: a stream window ending
+ * there holds every earlier write and none of the later ones.
+ */
+int64_t	th_boundary(void);
+
+/**
+ * th_emu_main_start - a test's start: exit status 77 (skip, "1..0 # SKIP"
+ * printed) when argv[1] is not an executable difs-emu; otherwise SIGPIPE
+ * ignored and th_emu_start.  Returns 0 ready, 77 skip, or -1 when
+ * difs-emu did not start (the caller reports it; call th_emu_stop).
+ */
+int	th_emu_main_start(struct th_emu *e, int argc, char **argv, const struct th_emu_opts *o);
 
 #endif /* DIFS_EMU_HARNESS_H */
