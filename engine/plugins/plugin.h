@@ -39,6 +39,14 @@ struct conf_source;
  * What a run tells its plugins.  All pointers, and the env itself, live
  * until the plugin's job_close.
  */
+/**
+ * The checkpoint sub under which a stream reader records its source's
+ * retention in hours (decimal text), as it last saw it: the scheduler
+ * refuses backfills of windows certainly outside it.  '@' is in no
+ * shard id.
+ */
+#define PLUGIN_CKPT_RETENTION	"@stream_retention_h"
+
 struct plugin_env {
 	const char	*job;		/**< job name */
 	const char	*instance;	/**< instance id: cycle YYYYMMDDHHMMSS */

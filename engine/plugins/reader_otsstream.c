@@ -441,6 +441,14 @@ otsr_check(struct otsr_job *j, int64_t margin, struct eng_errbuf *eb)
 	}
 	j->exp_h = d->stream_expiration_hours > 0 ? d->stream_expiration_hours : 24;
 	ots_table_desc_free(d);
+	if (env->ckpt_put != NULL) {
+		char hv[16];
+		int hn = snprintf(hv, sizeof(hv), "%d", j->exp_h);
+
+		/* the stream's retention, for the scheduler's backfill guard */
+		if (hn > 0 && (size_t)hn < sizeof(hv))
+			(void)env->ckpt_put(env->ckpt_arg, PLUGIN_CKPT_RETENTION, hv, (size_t)hn);
+	}
 	exp_ms = (int64_t)j->exp_h * 3600000;
 	earliest = now - exp_ms + OTSR_BEFORE_MS;
 	latest = now - margin * 1000;

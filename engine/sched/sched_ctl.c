@@ -26,6 +26,8 @@ sched_mut_rerun(struct inst *in, void *arg, struct buf *msg)
 	in->attempt_base = in->attempt;
 	in->next_try_ms = 0;
 	in->set_success = false;
+	in->next_trigger = strstr(why, "backfill") != NULL ? INST_AT_BACKFILL : INST_AT_CTL;
+	in->alerts_fired = 0;	/* a new series raises its alerts again */
 	(void)snprintf(in->reason, sizeof(in->reason), "%s", why);
 	return buf_printf(msg, "WAITING: %s (attempt %d next, %d allowed)", why,
 	    in->attempt + 1, inst_attempts_allowed(in));
@@ -35,12 +37,28 @@ static int
 sched_mut_set_success(struct inst *in, void *arg, struct buf *msg)
 {
 	(void)arg;
-	if (in->state == INST_RUNNING)
+	if (in->state != INST_FAILED && in->state != INST_KILLED && in->state != INST_WAITING)
 		return ENG_ESTATE;
 	in->state = INST_SUCCESS;
 	in->set_success = true;
 	(void)snprintf(in->reason, sizeof(in->reason), "set to success through ctl");
 	return buf_printf(msg, "SUCCESS: set to success through ctl (nothing was run)");
+}
+
+/* kill of an instance that is not running: it never starts (again) */
+static int
+sched_mut_kill_waiting(struct inst *in, void *arg, struct buf *msg)
+{
+	(void)arg;
+	if (in->state != INST_WAITING && in->state != INST_RETRY_WAIT &&
+	    in->state != INST_FROZEN)
+		return ENG_ESTATE;
+	(void)snprintf(in->reason, sizeof(in->reason), "killed through ctl while %s%s",
+	    inst_state_name(in->state), in->state == INST_RETRY_WAIT ?
+	    " (its automatic reruns are cancelled)" : "");
+	in->state = INST_KILLED;
+	in->next_try_ms = 0;
+	return buf_printf(msg, "KILLED: %s", in->reason);
 }
 
 static int
@@ -97,10 +115,10 @@ struct sched_icmd {
 static const struct sched_icmd sched_icmds[] = {
 	{ "rerun",       sched_mut_rerun,       "a running instance cannot be rerun; kill it first",
 	  "a new attempt series is WAITING" },
-	{ "kill",        NULL,                  "only a running instance can be killed",
-	  "the running attempt is being stopped" },
-	{ "set-success", sched_mut_set_success, "a running instance cannot be set to success; kill it first",
-	  "SUCCESS without running" },
+	{ "kill",        sched_mut_kill_waiting, "only a RUNNING, WAITING, RETRY_WAIT or FROZEN "
+	  "instance can be killed", "KILLED: it does not start again until rerun" },
+	{ "set-success", sched_mut_set_success, "only a FAILED, KILLED or WAITING instance can be "
+	  "set to success (a running one: kill it first)", "SUCCESS without running" },
 	{ "freeze",      sched_mut_freeze,      "only a WAITING or RETRY_WAIT instance can be frozen",
 	  "FROZEN: it does not start until unfreeze" },
 	{ "unfreeze",    sched_mut_unfreeze,    "only a FROZEN instance can be unfrozen",
@@ -112,9 +130,12 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
     struct eng_errbuf *eb)
 {
 	const struct sched_icmd *c = NULL;
+	struct eng_errbuf e = { "" };
 	struct sched_job *j;
 	struct sched_def *d;
-	struct sched_run *r;
+	struct sched_run *r = NULL;
+	int reran = 0, busy = 0;
+	bool desc;
 	const struct tz *tz;
 	char copy[256], *w[4];
 	size_t i;
@@ -130,10 +151,12 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 	for (i = 0; n >= 1 && i < sizeof(sched_icmds) / sizeof(sched_icmds[0]); i++)
 		if (strcmp(w[0], sched_icmds[i].name) == 0)
 			c = &sched_icmds[i];
-	if (n == 0 || c == NULL || n != 1) {
+	desc = n == 2 && c != NULL && c->mut == sched_mut_rerun && strcmp(w[1], "descendants") == 0;
+	if (n == 0 || c == NULL || (n != 1 && !desc)) {
 		rc = eng_errbuf_set(eb, ENG_EINVAL, n == 0 ? "empty control message" :
-		    c == NULL ? "unknown control message '%s' (instance ctl takes: rerun, kill, "
-		    "set-success, freeze, unfreeze)" : "bad # args: '%s' takes no argument",
+		    c == NULL ? "unknown control message '%s' (instance ctl takes: rerun, rerun "
+		    "descendants, kill, set-success, freeze, unfreeze)" :
+		    "bad # args: '%s' takes no argument (but: rerun descendants)",
 		    n > 0 ? w[0] : "");
 		pthread_mutex_unlock(&s->lock);
 		sched_log(s, job, cycle, tz, LOG_LVL_WARN, "ctl: %s", eb != NULL ? eb->msg :
@@ -141,25 +164,23 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 		sched_def_put(s, d);
 		return ENG_EINVAL;
 	}
-	if (c->mut == NULL) {	/* kill */
+	if (c->mut == sched_mut_kill_waiting) {
 		for (r = s->running; r != NULL; r = r->next)
 			if (strcmp(r->job, job) == 0 && strcmp(r->cycle, cycle) == 0)
 				break;
-		if (r == NULL) {
-			if (d != NULL)
-				sched_def_unref(d);
-			pthread_mutex_unlock(&s->lock);
-			return eng_errbuf_set(eb, ENG_ESTATE, "%s", c->refused);
-		}
+	}
+	if (c->mut == sched_mut_kill_waiting && r != NULL) {	/* kill a running one */
 		r->why = SCHED_WHY_KILL;
 		atomic_store(&r->cancel, 1);
 		pthread_mutex_unlock(&s->lock);
 		sched_log(s, job, cycle, tz, LOG_LVL_INFO, "ctl: kill requested");
 		sched_def_put(s, d);
-		return eng_errbuf_set(eb, 0, "%s: %s", c->name, c->done);
+		return eng_errbuf_set(eb, 0, "%s: the running attempt is being stopped", c->name);
 	}
 	rc = sched_transition(s, job, cycle, tz, c->mut,
 	    (void *)(uintptr_t)"rerun requested through ctl", false, NULL);
+	if (rc == 0 && desc)
+		rc = sched_rerun_descendants(s, job, cycle, &reran, &busy, &e);
 	if (d != NULL)
 		sched_def_unref(d);
 	pthread_mutex_unlock(&s->lock);
@@ -168,8 +189,17 @@ sched_ctl_instance(struct sched *s, const char *job, const char *cycle, const ch
 	if (rc == -ENOENT)
 		return eng_errbuf_set(eb, rc, "no instance %s/%s", job, cycle);
 	if (rc != 0)
-		return eng_errbuf_set(eb, rc, "%s: %s", w[0], eng_strerror(rc));
+		return eng_errbuf_set(eb, rc, "%s: %s", w[0], e.msg[0] != '\0' ? e.msg :
+		    eng_strerror(rc));
 	sched_wake(s);
+	if (desc) {
+		sched_log(s, job, cycle, tz, LOG_LVL_INFO, "ctl: rerun descendants: %d "
+		    "descendant instance%s rerun after this one%s", reran, reran == 1 ? "" : "s",
+		    busy > 0 ? " (running ones left alone)" : "");
+		return eng_errbuf_set(eb, 0, "rerun descendants: this instance and %d descendant "
+		    "instance%s are WAITING; they run in dependency order%s", reran,
+		    reran == 1 ? "" : "s", busy > 0 ? "; running ones were left alone" : "");
+	}
 	return eng_errbuf_set(eb, 0, "%s: %s", w[0], c->done);
 }
 
