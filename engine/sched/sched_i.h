@@ -40,6 +40,9 @@ struct sched_job {
 	bool		 has_last;
 	int64_t		 last_cycle;	/**< UTC s of the last created cycle */
 	int64_t		 defined_ms;
+	int64_t		 prune_next_ms;	/**< sched_prune: no pass before (0: at once) */
+	int64_t		 prune_log_ms;	/**< sched_prune: its last job log line */
+	int64_t		 prune_unlogged[2];	/**< removed since: by count, by age */
 	struct sched_job *next;
 };
 
@@ -157,5 +160,10 @@ int	sched_create_due(struct sched *s, struct sched_job *j, int64_t now);
 /* sched_run.c */
 /** Start what may start now (waiting reasons recorded for the rest). */
 void	sched_start_runnable(struct sched *s, int64_t now);
+
+/* sched_prune.c */
+/** Retention (keepInstances, keepDays) of every defined job, at most once a
+ *  minute each (s->lock and s->steplock held; releases s->lock meanwhile). */
+int	sched_prune(struct sched *s, int64_t now);
 
 #endif /* DIFS_SCHED_I_H */
