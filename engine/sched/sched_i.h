@@ -44,6 +44,9 @@ struct sched_job {
 	uint64_t	 rr_seq;	/**< when it last got a worker (round-robin) */
 	int		 nrun;		/**< its attempts running (this step) */
 	int64_t		 unfin_checked;	/**< the last unfinished_by deadline checked (UTC s) */
+	int64_t		 prune_next_ms;	/**< sched_prune: no pass before (0: at once) */
+	int64_t		 prune_log_ms;	/**< sched_prune: its last job log line */
+	int64_t		 prune_unlogged[2];	/**< removed since: by count, by age */
 	struct sched_job *next;
 };
 
@@ -217,5 +220,9 @@ void	sched_cnt_attempt(struct sched *s, const struct inst *in, bool failed, bool
 void	sched_cnt_success(struct sched *s, const struct inst *in);
 void	sched_cnt_alert(struct sched *s, const char *job, bool ok);
 void	sched_cnt_free(struct sched *s);
+/* sched_prune.c */
+/** Retention (keepInstances, keepDays) of every defined job, at most once a
+ *  minute each (s->lock and s->steplock held; releases s->lock meanwhile). */
+int	sched_prune(struct sched *s, int64_t now);
 
 #endif /* DIFS_SCHED_I_H */

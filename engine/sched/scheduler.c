@@ -474,6 +474,7 @@ sched_step(struct sched *s)
 		}
 		jp = &j->next;
 	}
+	(void)sched_prune(s, now);	/* retention; it logs its own errors */
 	sched_start_runnable(s, now);
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_unlock(&s->steplock);

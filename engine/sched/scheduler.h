@@ -196,4 +196,16 @@ int	sched_joblog_key(const char *job, char *out, size_t outsz, size_t *klen);
 int	sched_jdir_key(const char *job, char *out, size_t outsz, size_t *klen);
 int	sched_jdir_touch(struct store_txn *txn, const char *job, int64_t ms);
 
+/**
+ * The result of the last ctl command lives in STORE_DB_META under
+ * "ctl\0JOB\0CYCLE" (CYCLE empty for the job's ctl); sched_ctl_key builds
+ * the key (0, -ENAMETOOLONG).  sched_inst_delete removes one instance in a
+ * write txn: its record, its log and its ctl result, nothing else (the
+ * caller touches the jdir mtime).  0, -ENOENT (no record) or a store error.
+ * Used by retention (sched_prune.c) and the mount's rmdir of an instance.
+ */
+int	sched_ctl_key(const char *job, const char *cycle, char *key, size_t ksz,
+	    size_t *klen);
+int	sched_inst_delete(struct store_txn *txn, const char *job, const char *cycle);
+
 #endif /* DIFS_SCHEDULER_H */

@@ -296,18 +296,8 @@ static const char view_ctl_help_inst[] =
     "#   unfreeze     back to WAITING\n"
     "# Reading shows this help and the result of the last command.\n";
 
-/* META "ctl\0JOB\0CYCLE" (CYCLE empty for the job's ctl): "MS\nTEXT", TEXT
- * being the last command's lines as ctl shows them */
-static int
-view_ctl_key(const char *job, const char *cycle, char *key, size_t ksz, size_t *klen)
-{
-	int n = snprintf(key, ksz, "ctl%c%s%c%s", '\0', job, '\0', cycle != NULL ? cycle : "");
-
-	if (n < 0 || (size_t)n >= ksz || (size_t)n > STORE_KEY_MAX)
-		return -ENAMETOOLONG;
-	*klen = (size_t)n;
-	return 0;
-}
+/* META "ctl\0JOB\0CYCLE" (sched_ctl_key; CYCLE empty for the job's ctl):
+ * "MS\nTEXT", TEXT being the last command's lines as ctl shows them */
 
 static int
 view_ctl_render(struct eng *e, const struct view_node *n, struct buf *out, int64_t *mtime_ns)
@@ -328,7 +318,7 @@ view_ctl_render(struct eng *e, const struct view_node *n, struct buf *out, int64
 	memset(&q, 0, sizeof(q));
 	buf_init(&v, BUF_MAX_SMALL);
 	q.val = &v;
-	if ((rc = view_ctl_key(n->job, n->cycle, q.key, sizeof(q.key), &q.klen)) != 0)
+	if ((rc = sched_ctl_key(n->job, n->cycle, q.key, sizeof(q.key), &q.klen)) != 0)
 		goto out;
 	rc = store_view(e->store, view_metaq_fn, &q);
 	if (rc == 0 && (nl = memchr(v.p, '\n', v.len)) != NULL) {
@@ -386,7 +376,7 @@ view_ctl_result(struct eng *e, const struct view_node *n, pid_t pid, const char 
 	buf_init(&v, BUF_MAX_SMALL);
 	(void)buf_printf(&v, "%lld\n# last command at %s by %s: %s\n%s: %s\n", (long long)ms, iso,
 	    who, cmd, rc == 0 ? "ok" : "refused", msg[0] != '\0' ? msg : eng_strerror(rc));
-	if (v.err == 0 && view_ctl_key(n->job, n->cycle, c.key, sizeof(c.key), &c.klen) == 0) {
+	if (v.err == 0 && sched_ctl_key(n->job, n->cycle, c.key, sizeof(c.key), &c.klen) == 0) {
 		c.val = &v;
 		if ((r = store_update(e->store, view_ctlput_fn, &c)) != 0)
 			log_warnx("instances/%s%s%s/ctl: cannot keep the result: %s", n->job,
@@ -998,16 +988,10 @@ view_del_fn(struct store_txn *txn, void *arg)
 	d->deleted = 0;
 	d->any = false;
 	if (d->cycle != NULL) {
-		if ((rc = store_key_instance(key, sizeof(key), d->job, d->cycle, &klen)) != 0)
-			return rc;
-		if ((rc = store_del(txn, STORE_DB_INSTANCES, key, klen)) != 0)
+		/* the record, its log and its ctl result, as retention does */
+		if ((rc = sched_inst_delete(txn, d->job, d->cycle)) != 0)
 			return rc;
 		d->deleted = 1;
-		if ((rc = store_log_delete(txn, key, klen)) != 0)
-			return rc;
-		if ((rc = view_ctl_key(d->job, d->cycle, key, sizeof(key), &klen)) != 0 ||
-		    ((rc = store_del(txn, STORE_DB_META, key, klen)) != 0 && rc != -ENOENT))
-			return rc;
 		return sched_jdir_touch(txn, d->job, d->now_ms);	/* an entry went */
 	}
 	memcpy(key, d->job, plen);
@@ -1050,7 +1034,7 @@ view_del_fn(struct store_txn *txn, void *arg)
 		return rc;
 	if ((rc = store_del(txn, STORE_DB_META, key, klen)) != 0 && rc != -ENOENT)
 		return rc;
-	if ((rc = view_ctl_key(d->job, NULL, key, sizeof(key), &klen)) != 0 ||
+	if ((rc = sched_ctl_key(d->job, NULL, key, sizeof(key), &klen)) != 0 ||
 	    (rc = store_del_prefix(txn, STORE_DB_META, key, klen, NULL)) != 0)
 		return rc;
 	/* nothing at all: the caller says ENOENT (the txn commits no change) */

@@ -293,10 +293,11 @@ struct logcap {
 	int64_t		win_start, win_end;
 	char		mirror[16][256];	/* "shard=value" */
 	int		nmirror;
+	int		retention_h;	/* PLUGIN_CKPT_RETENTION, as put */
 	int		verbose;
 };
 
-static struct logcap cap = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0, 0, { "" }, 0, 0 };
+static struct logcap cap = { PTHREAD_MUTEX_INITIALIZER, { 0 }, 0, 0, { "" }, 0, 0, 0 };
 
 static void
 cap_log(void *arg, enum log_level lvl, const char *line)
@@ -326,7 +327,9 @@ cap_ckpt_put(void *arg, const char *sub, const void *val, size_t len)
 	struct logcap *c = arg;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->nmirror < 16)
+	if (strcmp(sub, PLUGIN_CKPT_RETENTION) == 0)
+		c->retention_h = atoi(val != NULL && len < 8 ? (const char *)val : "0");
+	else if (c->nmirror < 16)
 		snprintf(c->mirror[c->nmirror++], sizeof(c->mirror[0]), "%s=%.*s", sub,
 		    (int)len, (const char *)val);
 	pthread_mutex_unlock(&c->lock);
@@ -882,6 +885,7 @@ scenario(void)
 		ok(stimes >= 4, "ShardTimeCheckpointForDataxReader \"shard\\t%%16d\" rows (first record and end of each shard): %d", stimes);
 		ok(cap.nmirror == 2 && strncmp(strchr(cap.mirror[0], '=') + 1, val + 3, 13) == 0,
 		    "each checkpoint mirrored through ckpt_put (%d)", cap.nmirror);
+		is_int(cap.retention_h, 24, "the stream's retention is recorded for the scheduler");
 	}
 
 	rc = run_window("w1", tm_ms(t0, t1), ",\"statusTable\":\"st\"", 2, &eb);
