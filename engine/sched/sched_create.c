@@ -184,7 +184,7 @@ sched_batch_prepare(struct sched *s, struct sched_job *j, int64_t now, size_t li
 	    "when the scheduler reached it", (long long)sch->catchup_s);
 	while (t <= nows && b->n < limit) {
 		struct inst *in = &b->v[b->n];
-		bool old = nows - t > sch->catchup_s;
+		bool old = !sch->catchup_all && nows - t > sch->catchup_s;
 
 		inst_init(in);
 		b->n++;
@@ -192,6 +192,8 @@ sched_batch_prepare(struct sched *s, struct sched_job *j, int64_t now, size_t li
 		    old ? why : "created for its cycle time", now, in);
 		if (rc != 0)
 			break;
+		if (old)	/* raised once for the batch, after its commit */
+			in->alerts_fired |= sch->alert.events & CONF_ALERT_SKIPPED;
 		b->last = t;
 		if ((rc = cycle_next(&sch->spec, j->def->tz, t, &t)) != 0)
 			break;
@@ -269,6 +271,37 @@ sched_batch_enter(struct sched *s, struct sched_batch *b, uint64_t trgen)
 }
 
 /*
+ * SKIPPED cycles are loud: one WARN line in the job's log and one alert
+ * (schedule.alert "skipped") for each batch that skipped any, naming the
+ * range, so an outage of 10,000 cycles is one message, not 10,000.
+ */
+static void
+sched_batch_skipped(struct sched *s, struct sched_batch *b)
+{
+	const struct conf_schedule *sch = conf_job_schedule(b->def->job);
+	const struct inst *first = NULL, *last = NULL;
+	char why[256];
+	size_t i, n = 0;
+
+	for (i = 0; i < b->n; i++)
+		if (b->made[i] && b->v[i].state == INST_SKIPPED) {
+			if (first == NULL)
+				first = &b->v[i];
+			last = &b->v[i];
+			n++;
+		}
+	if (n == 0)
+		return;
+	(void)snprintf(why, sizeof(why), "%zu cycle%s from %s to %s SKIPPED: older than "
+	    "schedule.catchup (%llds) when the scheduler reached them; 'backfill' runs them, "
+	    "\"catchup\": \"all\" never skips", n, n == 1 ? "" : "s", first->cycle,
+	    last->cycle, (long long)sch->catchup_s);
+	sched_log(s, b->j->name, NULL, b->tz, LOG_LVL_WARN, "catch-up: %s", why);
+	if ((first->alerts_fired & CONF_ALERT_SKIPPED) != 0)
+		sched_alert_raise(s, b->def, first, CONF_ALERT_SKIPPED, why);
+}
+
+/*
  * sched_create_due - create every cycle that is due for j, catch-up
  * bounded by schedule.catchup and SCHED_MAX_CREATE.  Called by sched_step
  * with s->lock and s->steplock held; returns with s->lock held, but
@@ -302,6 +335,8 @@ sched_create_due(struct sched *s, struct sched_job *j, int64_t now)
 		pthread_mutex_lock(&s->lock);
 		if (rc == 0 && (r = sched_batch_enter(s, &b, trgen)) != 0)
 			rc = r;
+		if (rc == 0)
+			sched_batch_skipped(s, &b);
 		sched_def_unref(b.def);
 		sched_batch_free(&b);
 		if (rc != 0)

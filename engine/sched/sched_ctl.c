@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "num.h"
 #include "sched_i.h"
 
 /* ---- ctl: instances ---------------------------------------------------------- */
@@ -232,6 +233,65 @@ sched_manual(struct sched *s, struct sched_job *j, int64_t t, enum inst_trigger 
 	return rc;
 }
 
+/* Table Store keeps a stream at most 7 days: a window older is certainly gone */
+#define SCHED_MAX_RETENTION_H	168
+
+/*
+ * The retention of j's stream source in hours (0: j reads no stream): as
+ * its reader last saw it, else the longest Table Store allows.  *seen
+ * says which.
+ */
+static int64_t
+sched_retention_h(struct sched *s, const struct sched_job *j, bool *seen)
+{
+	struct buf v;
+	int64_t h = SCHED_MAX_RETENTION_H;
+
+	*seen = false;
+	if (conf_job_plugin_id(j->def->job, CONF_READER) != CONF_PLUGIN_OTSSTREAM)
+		return 0;
+	buf_init(&v, 64);
+	if (ckpt_get(s->cfg.store, j->name, PLUGIN_CKPT_RETENTION, &v) == 0 &&
+	    num_i64(v.p, v.len, 1, 100000, &h) == 0)
+		*seen = true;
+	else
+		h = SCHED_MAX_RETENTION_H;
+	buf_free(&v);
+	return h;
+}
+
+/*
+ * Whether cycle t may be run or backfilled now: not in the future, not
+ * certainly outside the stream's retention (the window of a cycle ends at
+ * or before its cycle time, as the seed's $[...-N/24/60] windows do, so a
+ * cycle older than the retention has a window that is gone).  0 or
+ * ENG_EINVAL with the reason.
+ */
+static int
+sched_cycle_allowed(struct sched *s, const struct sched_job *j, int64_t t, int64_t now,
+    const char *what, struct eng_errbuf *eb)
+{
+	char cid[16], iso[48];
+	int64_t h;
+	bool seen;
+
+	if (cycle_id_format(t, j->def->tz, cid) != 0)
+		(void)snprintf(cid, sizeof(cid), "?");
+	if (t * 1000 > now) {
+		if (inst_iso(now, j->def->tz, iso, sizeof(iso)) != 0)
+			iso[0] = '\0';
+		return eng_errbuf_set(eb, ENG_EINVAL, "cycle %s is in the future (now is %s): "
+		    "%s covers cycles that are due; give a time at or before now", cid, iso, what);
+	}
+	if ((h = sched_retention_h(s, j, &seen)) > 0 && t * 1000 < now - h * 3600000) {
+		return eng_errbuf_set(eb, ENG_EINVAL, "cycle %s is outside the stream's retention "
+		    "(%lld h, %s): its window's records are gone; give cycles of the last %lld h",
+		    cid, (long long)h, seen ? "as the reader last saw it" :
+		    "the most Table Store keeps", (long long)h);
+	}
+	return 0;
+}
+
 static int
 sched_parse_cycle(struct sched_job *j, const char *arg, int64_t *t, struct eng_errbuf *eb)
 {
@@ -253,11 +313,11 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 	const struct conf_schedule *sch;
 	struct sched_job *j;
 	int64_t now = sched_now(s), t, from, to;
-	char copy[256], *w[4];
+	char copy[256], *w[5];
 	int n, rc = 0, made = 0, busy = 0;
 
 	(void)snprintf(copy, sizeof(copy), "%s", line);
-	n = sched_words(copy, w, 3);
+	n = sched_words(copy, w, 4);
 	pthread_mutex_lock(&s->lock);
 	if ((j = sched_find(s, job)) == NULL || j->def == NULL) {
 		pthread_mutex_unlock(&s->lock);
@@ -266,7 +326,8 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 	sch = conf_job_schedule(j->def->job);
 	if (n >= 1 && strcmp(w[0], "run") == 0 && n <= 2) {
 		if (n == 2) {
-			if ((rc = sched_parse_cycle(j, w[1], &t, &e)) != 0)
+			if ((rc = sched_parse_cycle(j, w[1], &t, &e)) != 0 ||
+			    (sch != NULL && (rc = sched_cycle_allowed(s, j, t, now, "run", &e)) != 0))
 				goto bad;
 		} else if (sch != NULL) {
 			/* the current cycle: the latest cycle time <= now */
@@ -294,7 +355,10 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 			    "is running: left alone" : "queued");
 			sched_log(s, job, NULL, j->def->tz, LOG_LVL_INFO, "ctl: %s", e.msg);
 		}
-	} else if (n >= 1 && strcmp(w[0], "backfill") == 0 && n == 3) {
+	} else if (n >= 1 && strcmp(w[0], "backfill") == 0 &&
+	    (n == 3 || (n == 4 && strcmp(w[3], "force") == 0))) {
+		int64_t count = 0, limit;
+
 		if ((rc = cycle_id_parse(w[1], strlen(w[1]), j->def->tz, &from, &e)) != 0 ||
 		    (rc = cycle_id_parse(w[2], strlen(w[2]), j->def->tz, &to, &e)) != 0) {
 			rc = ENG_EINVAL;
@@ -308,6 +372,28 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 		if (to <= from) {
 			rc = eng_errbuf_set(&e, ENG_EINVAL,
 			    "backfill FROM TO covers [FROM, TO): TO must be later than FROM");
+			goto bad;
+		}
+		/* the guard rails first: nothing is queued when one refuses */
+		limit = n == 4 ? SCHED_MAX_CREATE : sch->backfill_limit > 0 ? sch->backfill_limit :
+		    1440;
+		for (rc = cycle_next(&sch->spec, j->def->tz, from - 1, &t);
+		    rc == 0 && t < to && count <= limit;
+		    rc = cycle_next(&sch->spec, j->def->tz, t, &t)) {
+			/* the oldest may be past the retention, the newest in the future */
+			if ((count == 0 || t * 1000 > now) &&
+			    (rc = sched_cycle_allowed(s, j, t, now, "backfill", &e)) != 0)
+				goto bad;
+			count++;
+		}
+		rc = 0;
+		if (count > limit) {
+			rc = eng_errbuf_set(&e, ENG_EINVAL, n == 4 ?
+			    "backfill %s %s covers more than %lld instances, the most one backfill "
+			    "may queue; split the range" :
+			    "backfill %s %s covers more than %lld instances (schedule.backfillLimit); "
+			    "write 'backfill %s %s force' to queue them anyway, or raise "
+			    "schedule.backfillLimit", w[1], w[2], (long long)limit, w[1], w[2]);
 			goto bad;
 		}
 		for (rc = cycle_next(&sch->spec, j->def->tz, from - 1, &t);
@@ -341,10 +427,10 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 		if (n >= 1 && (strcmp(w[0], "run") == 0 || strcmp(w[0], "backfill") == 0 ||
 		    strcmp(w[0], "pause") == 0 || strcmp(w[0], "resume") == 0))
 			rc = eng_errbuf_set(&e, ENG_EINVAL, "bad # args: usage: run [YYYYMMDDHHMMSS] | "
-			    "backfill FROM TO | pause | resume");
+			    "backfill FROM TO [force] | pause | resume");
 		else
 			rc = eng_errbuf_set(&e, ENG_EINVAL, "unknown control message '%s' (job ctl "
-			    "takes: run [YYYYMMDDHHMMSS], backfill FROM TO, pause, resume)",
+			    "takes: run [YYYYMMDDHHMMSS], backfill FROM TO [force], pause, resume)",
 			    n > 0 ? w[0] : "");
 		goto bad;
 	}

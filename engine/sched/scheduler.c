@@ -472,6 +472,8 @@ sched_step(struct sched *s)
 				rc = r;
 			}
 		}
+		if (j->removed_ms == 0)
+			sched_alert_unfinished(s, j, now);
 		jp = &j->next;
 	}
 	(void)sched_prune(s, now);	/* retention; it logs its own errors */
