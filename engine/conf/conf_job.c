@@ -848,7 +848,7 @@ conf_job_check_deps(const struct conf_job *job, conf_dep_lookup_fn lookup, void 
 		ups = NULL;
 		rc = lookup(arg, sc->deps[i].job, &ups, &n);
 		if (rc == -ENOENT)
-			conf_warn(&c, jn, AT_VAL, "upstream job \"%s\" is not defined (yet): instances wait until it is and its instance succeeds",
+			conf_warn(&c, jn, AT_VAL, "upstream job \"%s\" is not defined; it may be defined later, but until then nothing satisfies this dependency",
 			    sc->deps[i].job);
 		else if (rc != 0)
 			return rc;
