@@ -64,6 +64,20 @@ check "and says there is no such job" grep -q 'no job "nosuch" in the state dire
 check "difs params of a job with no valid definition points to its .error" \
 	grep -q 'job "d" has no valid definition .*jobs/d.json.error' "$WORK/params.err"
 
+# difs check --state: the cycle with the jobs the running daemon has defined
+dep_job b '[{"job": "c"}]' > "$WORK/b.json"
+"$DIFS" check --state "$STATE" "$WORK/b.json" >"$WORK/check.out" 2>&1
+rc=$?
+check "difs check --state of a b.json closing a cycle with the stored c fails (exit 1)" [ "$rc" -eq 1 ]
+check "and names the cycle b -> c -> b" grep -q '"dependsOn": dependency cycle: b -> c -> b;' "$WORK/check.out"
+diag "$(cat "$WORK/check.out")"
+dep_job e '[{"job": "c"}, {"job": "nosuch"}]' > "$WORK/e.json"
+"$DIFS" check --state "$STATE" "$WORK/e.json" >"$WORK/check.out" 2>&1
+check "difs check --state of a new job below c passes (exit 0)" [ $? -eq 0 ]
+check "with a warning for the upstream the state does not define" \
+	grep -q 'warning: upstream job "nosuch" is not defined' "$WORK/check.out"
+check "but none for c, which it defines" sh -c "! grep -q 'job \"c\" is not defined' '$WORK/check.out'"
+
 # the cycle check at daemon start: a.json is still invalid
 it_unmount
 it_mount
