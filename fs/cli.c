@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,114 @@ out:
 	return rc;
 }
 
+/* ---- the jobs difs check knows of, for dependsOn ------------------------- */
+
+struct cli_dep_ent {
+	char	*name;
+	char	**ups;	/* NULL: none (or not known: an invalid file) */
+	size_t	 n;
+};
+
+struct cli_deps {
+	struct cli_dep_ent *v;
+	size_t	 n, cap;
+};
+
+static void
+cli_dep_ent_clear(struct cli_dep_ent *e)
+{
+	while (e->n > 0)
+		free(e->ups[--e->n]);
+	free(e->ups);
+	e->ups = NULL;
+}
+
+static void
+cli_deps_free(struct cli_deps *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		cli_dep_ent_clear(&s->v[i]);
+		free(s->v[i].name);
+	}
+	free(s->v);
+}
+
+/* job name is known with job's upstreams (job NULL: none known); a later
+ * one replaces an earlier one (a file given replaces the stored job) */
+static int
+cli_deps_add(struct cli_deps *s, const char *name, const struct conf_job *job)
+{
+	const struct conf_schedule *sc = job != NULL ? conf_job_schedule(job) : NULL;
+	struct cli_dep_ent *e = NULL, *nv;
+	size_t i;
+
+	for (i = 0; i < s->n && e == NULL; i++)
+		if (strcmp(s->v[i].name, name) == 0)
+			e = &s->v[i];
+	if (e == NULL) {
+		if (s->n == s->cap) {
+			if ((nv = realloc(s->v, (s->cap ? s->cap * 2 : 16) * sizeof(*nv))) == NULL)
+				return -ENOMEM;
+			s->v = nv;
+			s->cap = s->cap ? s->cap * 2 : 16;
+		}
+		e = &s->v[s->n];
+		memset(e, 0, sizeof(*e));
+		if ((e->name = strdup(name)) == NULL)
+			return -ENOMEM;
+		s->n++;
+	}
+	cli_dep_ent_clear(e);
+	if (sc == NULL || sc->ndeps == 0)
+		return 0;
+	if ((e->ups = calloc(sc->ndeps, sizeof(*e->ups))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < sc->ndeps; i++, e->n++)
+		if ((e->ups[i] = strdup(sc->deps[i].job)) == NULL)
+			return -ENOMEM;
+	return 0;
+}
+
+/* conf_dep_lookup_fn over a struct cli_deps */
+static int
+cli_dep_lookup(void *arg, const char *name, char ***out, size_t *n)
+{
+	const struct cli_deps *s = arg;
+	const struct cli_dep_ent *e = NULL;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < s->n && e == NULL; i++)
+		if (strcmp(s->v[i].name, name) == 0)
+			e = &s->v[i];
+	if (e == NULL)
+		return -ENOENT;
+	if (e->n == 0)
+		return 0;
+	if ((*out = calloc(e->n, sizeof(**out))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < e->n; i++, (*n)++)
+		if (((*out)[i] = strdup(e->ups[i])) == NULL)
+			return -ENOMEM;	/* the caller frees what is there */
+	return 0;
+}
+
+/* ---- the state store ------------------------------------------------------ */
+
+/* What is read from a state store (one read transaction). */
+struct cli_store_q {
+	struct store_txn	*txn;
+	struct conf_srcset	*set;	/* every valid stored source joins it */
+	struct cli_deps		*deps;	/* NULL, or: every defined job joins it */
+	const char		*job;	/* NULL, or: its running definition */
+	struct buf		*jbuf;	/*   goes here */
+	bool			 has_file;	/*   jobs/JOB.json is stored */
+	bool			 has_def;	/*   and a valid definition */
+};
+
 /* store_iter callback: every valid stored source joins the set */
 static int
 cli_store_source(void *arg, const void *key, size_t klen, const void *val,
@@ -116,20 +225,68 @@ cli_store_source(void *arg, const void *key, size_t klen, const void *val,
 	return rc == 0 ? conf_srcset_add(arg, src) : 0;
 }
 
+/* store_iter callback over STORE_DB_DEFS "j\0NAME": a job whose file is
+ * still there is defined with its running definition's upstreams */
+static int
+cli_store_job(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct cli_store_q *q = arg;
+	struct conf_job *job = NULL;
+	const void *v;
+	size_t vl;
+	char name[STORE_KEY_MAX + 1];
+	int rc;
+
+	if (klen < 3 || klen - 2 > STORE_KEY_MAX)
+		return 0;
+	memcpy(name, (const char *)key + 2, klen - 2);
+	name[klen - 2] = '\0';
+	if (store_get(q->txn, STORE_DB_JOBS, name, klen - 2, &v, &vl) != 0)
+		return 0;	/* deleted: history only */
+	if ((rc = conf_job_parse(name, val, vlen, NULL, NULL, NULL, &job)) == -ENOMEM)
+		return rc;
+	rc = cli_deps_add(q->deps, name, job);
+	conf_job_free(job);
+	return rc;
+}
+
 static int
 cli_store_view(struct store_txn *txn, void *arg)
 {
-	return store_iter(txn, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0,
-	    cli_store_source, arg);
+	struct cli_store_q *q = arg;
+	char key[STORE_KEY_MAX];
+	const void *v;
+	size_t klen, vl;
+	int rc;
+
+	q->txn = txn;
+	if ((rc = store_iter(txn, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0,
+	    cli_store_source, q->set)) != 0)
+		return rc;
+	if (q->deps != NULL && (rc = store_iter(txn, STORE_DB_DEFS, "j", 2, NULL, 0, 0,
+	    cli_store_job, q)) != 0)
+		return rc;
+	if (q->job == NULL)
+		return 0;
+	q->has_file = q->has_def = false;
+	if (strlen(q->job) == 0 || strlen(q->job) > STORE_KEY_MAX - 2)
+		return 0;
+	q->has_file = store_get(txn, STORE_DB_JOBS, q->job, strlen(q->job), &v, &vl) == 0;
+	if ((rc = store_key_def(key, sizeof(key), STORE_DEF_JOB, q->job, &klen)) != 0)
+		return rc;
+	rc = store_get_buf(txn, STORE_DB_DEFS, key, klen, q->jbuf);
+	q->has_def = rc == 0;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 /*
- * Add the valid sources of the state store in dir to set (read-only, not
- * exclusive: works while a mount runs).  Returns 0 or prints why not and
- * returns the error.
+ * Read q's things from the state store in dir (read-only, not exclusive:
+ * works while a mount runs).  Returns 0 or prints why not and returns the
+ * error.
  */
 static int
-cli_load_store(const char *dir, struct conf_srcset *set)
+cli_load_store(const char *dir, struct cli_store_q *q)
 {
 	struct store *st = NULL;
 	struct eng_errbuf eb;
@@ -152,29 +309,43 @@ cli_load_store(const char *dir, struct conf_srcset *set)
 		    eb.msg[0] ? eb.msg : eng_strerror(rc));
 		return rc;
 	}
-	if ((rc = store_view(st, cli_store_view, set)) != 0)
-		fprintf(stderr, "difs: cannot read sources from %s: %s\n", dir, eng_strerror(rc));
+	if ((rc = store_view(st, cli_store_view, q)) != 0)
+		fprintf(stderr, "difs: cannot read definitions from %s: %s\n", dir, eng_strerror(rc));
 	store_close(st);
 	return rc;
+}
+
+static void
+check_usage(FILE *fp)
+{
+	fprintf(fp, "usage: difs check [--state DIR] FILE...\n"
+	    "Validate job and source files.  The jobs' \"datasource\" names are\n"
+	    "resolved against the source files named on the command line (by\n"
+	    "file stem: sources/ots-prod.json is \"ots-prod\") and, with --state,\n"
+	    "the sources stored in that state directory; with neither, datasource\n"
+	    "names are not checked.  \"dependsOn\" cycles are errors among the job\n"
+	    "files given together and, with --state, the jobs defined in DIR (a\n"
+	    "file replaces the stored job of its name); an upstream job that is\n"
+	    "none of these is a warning when several job files or --state are given.\n"
+	    "Exit status: 0 all valid (warnings allowed), 1 invalid, 2 usage.\n");
 }
 
 int
 cli_check(int argc, char **argv)
 {
 	struct conf_srcset *set = NULL;
-	struct buf *bufs = NULL;
+	struct cli_deps deps = { NULL, 0, 0 };
+	struct cli_store_q q = { 0 };
+	struct conf_diags **diags = NULL;
+	struct conf_job **jobs = NULL;
+	struct buf *bufs = NULL, name;
 	enum conf_kind *kinds = NULL;
 	const char *state = NULL;
-	int i, rc, status = 0, nfiles, nsources = 0;
+	int i, rc, status = 0, nfiles, nsources = 0, njobs = 0, pass;
 
+	buf_init(&name, BUF_MAX_SMALL);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: difs check [--state DIR] FILE...\n"
-		    "Validate job and source files.  The jobs' \"datasource\" names are\n"
-		    "resolved against the source files named on the command line (by\n"
-		    "file stem: sources/ots-prod.json is \"ots-prod\") and, with --state,\n"
-		    "the sources stored in that state directory; with neither, datasource\n"
-		    "names are not checked.\n"
-		    "Exit status: 0 all valid (warnings allowed), 1 invalid, 2 usage.\n");
+		check_usage(stdout);
 		return 0;
 	}
 	if (argc >= 3 && strcmp(argv[1], "--state") == 0) {
@@ -195,10 +366,15 @@ cli_check(int argc, char **argv)
 		}
 	bufs = calloc((size_t)nfiles, sizeof(*bufs));
 	kinds = calloc((size_t)nfiles, sizeof(*kinds));
-	if (bufs == NULL || kinds == NULL || conf_srcset_new(&set) != 0)
+	jobs = calloc((size_t)nfiles, sizeof(*jobs));
+	diags = calloc((size_t)nfiles, sizeof(*diags));
+	if (bufs == NULL || kinds == NULL || jobs == NULL || diags == NULL ||
+	    conf_srcset_new(&set) != 0)
 		goto oom;
 	if (state != NULL) {
-		if ((rc = cli_load_store(state, set)) == -ENOMEM)
+		q.set = set;
+		q.deps = &deps;
+		if ((rc = cli_load_store(state, &q)) == -ENOMEM)
 			goto oom;
 		if (rc != 0) {
 			status = 2;
@@ -206,7 +382,6 @@ cli_check(int argc, char **argv)
 		}
 		nsources++;
 	}
-	/* read everything, then sources first so jobs can refer to them */
 	for (i = 0; i < nfiles; i++) {
 		buf_init(&bufs[i], BUF_MAX_DOC);
 		if ((rc = cli_read(argv[i + 1], &bufs[i])) != 0) {
@@ -219,40 +394,37 @@ cli_check(int argc, char **argv)
 		kinds[i] = cli_kind(argv[i + 1], bufs[i].p, bufs[i].len);
 		if (kinds[i] == CONF_KIND_SOURCE)
 			nsources++;
+		if (kinds[i] == CONF_KIND_JOB)
+			njobs++;
 	}
-	for (i = 0; i < nfiles; i++) {
-		if (kinds[i] != CONF_KIND_SOURCE)
-			continue;
-		rc = cli_load_source(argv[i + 1], bufs[i].p, bufs[i].len, set);
-		if (rc < 0)
-			goto oom;
-		if (rc != 0)
-			status = 1;
-	}
-	for (i = 0; i < nfiles; i++) {
-		struct conf_diags *d = NULL;
-		struct conf_job *job = NULL;
-		struct buf name;
+	/* sources first so jobs can refer to them; every job next (an invalid
+	 * one is known, with no upstreams), then the cycles among them all */
+	for (pass = 0; pass < 3; pass++)
+		for (i = 0; i < nfiles; i++) {
+			const char *f = argv[i + 1];
 
-		if (kinds[i] != CONF_KIND_JOB)
-			continue;
-		buf_init(&name, BUF_MAX_SMALL);
-		if (conf_diags_new(&d) != 0 || conf_name_from_path(argv[i + 1], &name) != 0) {
-			conf_diags_free(d);
-			buf_free(&name);
-			goto oom;
+			if (kinds[i] != (pass == 0 ? CONF_KIND_SOURCE : CONF_KIND_JOB))
+				continue;
+			if (pass == 0) {
+				rc = cli_load_source(f, bufs[i].p, bufs[i].len, set);
+			} else if (pass == 1) {
+				buf_reset(&name);
+				if (conf_diags_new(&diags[i]) != 0 || conf_name_from_path(f, &name) != 0)
+					goto oom;
+				rc = conf_job_parse(name.p, bufs[i].p, bufs[i].len,
+				    nsources > 0 ? conf_srcset_lookup : NULL, set, diags[i], &jobs[i]);
+				if (rc != -ENOMEM && cli_deps_add(&deps, name.p, jobs[i]) != 0)
+					rc = -ENOMEM;
+			} else {
+				rc = jobs[i] == NULL ? 0 : conf_job_check_deps(jobs[i], cli_dep_lookup,
+				    &deps, state != NULL || njobs > 1, diags[i]);
+				cli_print_diags(diags[i], f);
+			}
+			if (rc == -ENOMEM)
+				goto oom;
+			if (rc != 0)
+				status = 1;
 		}
-		rc = conf_job_parse(name.p, bufs[i].p, bufs[i].len,
-		    nsources > 0 ? conf_srcset_lookup : NULL, set, d, &job);
-		cli_print_diags(d, argv[i + 1]);
-		conf_job_free(job);
-		conf_diags_free(d);
-		buf_free(&name);
-		if (rc == -ENOMEM)
-			goto oom;
-		if (rc != 0)
-			status = 1;
-	}
 	goto out;
 oom:
 	fprintf(stderr, "difs check: out of memory\n");
@@ -260,9 +432,17 @@ oom:
 out:
 	for (i = 0; bufs != NULL && i < nfiles; i++)
 		buf_free(&bufs[i]);
+	for (i = 0; jobs != NULL && diags != NULL && i < nfiles; i++) {
+		conf_job_free(jobs[i]);
+		conf_diags_free(diags[i]);
+	}
 	free(bufs);
 	free(kinds);
+	free(jobs);
+	free(diags);
+	cli_deps_free(&deps);
 	conf_srcset_free(set);
+	buf_free(&name);
 	return status;
 }
 
@@ -273,7 +453,51 @@ params_usage(FILE *fp)
 	    "Print the job's schedule parameters for that cycle (name=value, in\n"
 	    "definition order), a blank line, then the resolved job with secrets\n"
 	    "masked.  The cycle is local time in the job's schedule timezone.\n"
+	    "JOB is a job file's path, or a job's name (no '/', no \".json\", no such\n"
+	    "file here): the running definition of jobs/JOB.json in the state\n"
+	    "directory DIR (default: the mount's, $XDG_STATE_HOME/difs or\n"
+	    "~/.local/state/difs), read while the mount runs.\n"
 	    "Datasources come from the SOURCE files and the state store DIR.\n");
+}
+
+/* difs params NAME: a job's name rather than a file's path */
+static bool
+params_is_name(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return strchr(arg, '/') == NULL && !(n >= 5 && strcmp(arg + n - 5, ".json") == 0) &&
+	    access(arg, F_OK) != 0;
+}
+
+/* the running definition of job name in state into q->jbuf: 0, or 1 with
+ * the reason printed */
+static int
+params_stored(const char *state, const char *name, struct cli_store_q *q)
+{
+	char mdb[PATH_MAX];
+	int rc;
+
+	if (snprintf(mdb, sizeof(mdb), "%s/data.mdb", state) >= (int)sizeof(mdb) ||
+	    access(mdb, F_OK) != 0) {
+		fprintf(stderr, "difs params: no job \"%s\": %s holds no state store (give the mount's --state DIR, or a job file's path)\n",
+		    name, state);
+		return 1;
+	}
+	q->job = name;
+	if ((rc = cli_load_store(state, q)) != 0)
+		return rc == -ENOMEM ? rc : 1;
+	if (!q->has_file && !q->has_def) {
+		fprintf(stderr, "difs params: no job \"%s\" in the state directory %s (jobs/%s.json is not there; give the mount's --state DIR, or a job file's path)\n",
+		    name, state, name);
+		return 1;
+	}
+	if (!q->has_def) {
+		fprintf(stderr, "difs params: job \"%s\" has no valid definition in %s (see MOUNT/jobs/%s.json.error)\n",
+		    name, state, name);
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -285,15 +509,19 @@ cli_params(int argc, char **argv)
 	struct conf_diags *d = NULL;
 	struct conf_job *job = NULL, *res = NULL;
 	const struct conf_schedule *sc;
+	struct cli_store_q q = { 0 };
 	struct param_set ps = { NULL, 0 };
 	struct eng_errbuf eb;
 	struct tz *tz = NULL;
-	struct buf b, name;
+	struct buf b, jb, name;
+	char dflt[PATH_MAX], label[PATH_MAX];
 	int64_t cyctime;
 	int i, nsrc = 0, nsrc_all = 0, rc, status = 1;
+	bool by_name;
 	size_t k;
 
 	buf_init(&b, BUF_MAX_DOC);
+	buf_init(&jb, BUF_MAX_DOC);
 	buf_init(&name, BUF_MAX_SMALL);
 	if ((srcs = calloc((size_t)argc, sizeof(*srcs))) == NULL)
 		goto oom;
@@ -327,7 +555,24 @@ cli_params(int argc, char **argv)
 	}
 	if (conf_srcset_new(&set) != 0 || conf_diags_new(&d) != 0)
 		goto oom;
-	if (state != NULL && (rc = cli_load_store(state, set)) != 0) {
+	by_name = params_is_name(jobpath);
+	if (by_name && state == NULL) {
+		if ((rc = store_default_dir(dflt, sizeof(dflt))) != 0) {
+			fprintf(stderr, "difs params: cannot find the default state directory: %s (use --state DIR)\n",
+			    eng_strerror(rc));
+			status = 2;
+			goto out;
+		}
+		state = dflt;
+	}
+	q.set = set;
+	q.jbuf = &jb;
+	if (by_name && (rc = params_stored(state, jobpath, &q)) != 0) {
+		if (rc == -ENOMEM)
+			goto oom;
+		goto out;
+	}
+	if (!by_name && state != NULL && (rc = cli_load_store(state, &q)) != 0) {
 		if (rc == -ENOMEM)
 			goto oom;
 		status = 2;
@@ -346,15 +591,17 @@ cli_params(int argc, char **argv)
 		if (rc != 0)
 			goto out;
 	}
-	buf_reset(&b);
-	if ((rc = cli_read(jobpath, &b)) != 0) {
+	if (!by_name && (rc = cli_read(jobpath, &jb)) != 0) {
 		fprintf(stderr, "%s: error: cannot read: %s\n", jobpath, eng_strerror(rc));
 		goto out;
 	}
+	/* diagnostics name the file as the mount shows it */
+	(void)snprintf(label, sizeof(label), by_name ? "jobs/%s.json" : "%s", jobpath);
+	jobpath = label;
 	if (conf_name_from_path(jobpath, &name) != 0)
 		goto oom;
 	nsrc_all += nsrc;
-	rc = conf_job_parse(name.p, b.p, b.len, nsrc_all > 0 ? conf_srcset_lookup : NULL, set, d, &job);
+	rc = conf_job_parse(name.p, jb.p, jb.len, nsrc_all > 0 ? conf_srcset_lookup : NULL, set, d, &job);
 	cli_print_diags(d, jobpath);
 	conf_diags_clear(d);
 	if (rc == -ENOMEM)
@@ -409,6 +656,7 @@ out:
 	conf_srcset_free(set);
 	free(srcs);
 	buf_free(&name);
+	buf_free(&jb);
 	buf_free(&b);
 	return status;
 }

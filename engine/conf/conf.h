@@ -344,6 +344,43 @@ int	conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup,
 int	conf_job_render(const struct conf_job *job, bool masked,
 	    struct buf *out);
 
+/* ---- dependencies between jobs ------------------------------------------ */
+
+/**
+ * conf_dep_lookup_fn - the upstream jobs (schedule.dependsOn) of the defined
+ * job name, as sched_job_deps() gives them: a malloc'ed array of malloc'ed
+ * names in *out (NULL when none; the caller frees each and the array) and
+ * their count in *n.  Returns 0, -ENOENT (no such job: not an error, it may
+ * be defined later) or another negative error (-ENOMEM).
+ */
+typedef int (*conf_dep_lookup_fn)(void *arg, const char *name, char ***out,
+    size_t *n);
+
+/**
+ * conf_dep_cycle - would job name, depending on deps[0..ndeps), close a
+ * cycle of dependencies among the jobs lookup knows?  lookup is never asked
+ * for name itself (its new upstreams are deps).  Cycles among the other jobs
+ * that do not pass through name are not reported.  Returns 0 (no cycle), 1
+ * (a cycle: "name -> b -> c -> name" appended to path), or lookup's error /
+ * -ENOMEM.
+ */
+int	conf_dep_cycle(const char *name, const struct conf_dep *deps, size_t ndeps,
+	    conf_dep_lookup_fn lookup, void *arg, struct buf *path)
+	    __attribute__((warn_unused_result));
+
+/**
+ * conf_job_check_deps - conf_dep_cycle() for a parsed job with a schedule: a
+ * cycle is an error in d at the job's "dependsOn" member
+ * ("dependsOn": dependency cycle: a -> b -> a; remove one of these
+ * dependencies).  With warn_missing (the caller knows every job), an
+ * upstream that lookup does not know is a warning at its "job" value.
+ * Returns 0 (warnings may be in d), ENG_EINVAL (a cycle), -ENOMEM or
+ * lookup's error.  d may be NULL.
+ */
+int	conf_job_check_deps(const struct conf_job *job, conf_dep_lookup_fn lookup,
+	    void *arg, bool warn_missing, struct conf_diags *d)
+	    __attribute__((warn_unused_result));
+
 /* ---- classification ----------------------------------------------------- */
 
 enum conf_kind { CONF_KIND_UNKNOWN = 0, CONF_KIND_JOB, CONF_KIND_SOURCE };

@@ -18,6 +18,8 @@
 
 struct conf_job {
 	char			*name;
+	struct conf_dep		*deps;	/* schedule.dependsOn; names in the tree */
+	const char		**argv;	/* schedule.alert.exec, NULL-terminated */
 	struct json_doc		*doc;	/* parsed from text: owns the tree */
 	struct json		*tree;	/* resolved: owns the tree */
 	const struct json	*root;
@@ -79,6 +81,27 @@ static const struct conf_key schedule_keys[] = {
 	{ "rerun",         VT_OBJ,   0, 0, 0, NULL },
 	{ "selfDependent", VT_BOOL,  0, 0, 0, NULL },
 	{ "catchup",       VT_NESTR, 0, 0, 0, NULL },
+	/* integers: checked by sched_int (the schedule is never substituted) */
+	{ "backfillLimit",  VT_ANY,  0, 0, 0, NULL },
+	{ "priority",       VT_ANY,  0, 0, 0, NULL },
+	{ "maxConcurrent",  VT_ANY,  0, 0, 0, NULL },
+	{ "timeoutSeconds", VT_ANY,  0, 0, 0, NULL },
+	{ "keepInstances",  VT_ANY,  0, 0, 0, NULL },
+	{ "keepDays",       VT_ANY,  0, 0, 0, NULL },
+	{ "dependsOn",      VT_ARR,  0, 0, 0, NULL },
+	{ "alert",          VT_OBJ,  0, 0, 0, NULL },
+};
+
+static const struct conf_key dep_keys[] = {
+	{ "job",   VT_NESTR, KF_REQ, 0, 0, "the upstream job's name, e.g. {\"job\": \"orders\"}" },
+	{ "cycle", VT_NESTR, 0, 0, 0, NULL },
+};
+
+static const struct conf_key alert_keys[] = {
+	{ "on",            VT_ARR,   KF_REQ, 0, 0, "e.g. [\"exhausted\", \"skipped\"]" },
+	{ "exec",          VT_ARR,   0, 0, 0, NULL },
+	{ "webhook",       VT_NESTR, 0, 0, 0, NULL },
+	{ "unfinished_by", VT_NESTR, 0, 0, 0, NULL },
 };
 
 static const struct conf_key rerun_keys[] = {
@@ -144,6 +167,248 @@ valid_param_name(const char *s)
 	return true;
 }
 
+/* schedule.dependsOn may name at most this many upstream jobs */
+#define CONF_DEPS_MAX	32
+/* a job's name is the stem of jobs/NAME.json, a file name of <= 255 bytes */
+#define CONF_JOBNAME_MAX	250
+
+/*
+ * An integer of the schedule block: absent leaves *out (the default).  Not
+ * conf_check_value's VT_INT, which lets a ${name} through: the schedule
+ * block is never substituted.  what says what the number means.
+ */
+static void
+sched_int(struct conf_ctx *c, const struct json *s, const char *key, int64_t min,
+    int64_t max, const char *what, int64_t *out)
+{
+	const struct json *v = json_get(s, key);
+	int64_t iv;
+
+	if (v == NULL)
+		return;
+	if (conf_val_int(v, &iv) != 0)
+		conf_err(c, v, AT_VAL, "\"%s\" must be an integer (a JSON number or a numeric string) from %lld to %lld (%s)",
+		    key, (long long)min, (long long)max, what);
+	else if (iv < min && max == INT64_MAX)
+		conf_err(c, v, AT_VAL, "\"%s\" is %lld; it must be at least %lld (%s)", key,
+		    (long long)iv, (long long)min, what);
+	else if (iv < min || iv > max)
+		conf_err(c, v, AT_VAL, "\"%s\" is %lld; it must be between %lld and %lld (%s)", key,
+		    (long long)iv, (long long)min, (long long)max, what);
+	else
+		*out = iv;
+}
+
+/* The name of another job as dependsOn writes it (the file stem). */
+static bool
+valid_job_name(const char *s, const char **why)
+{
+	size_t i, n = strlen(s);
+
+	if (n > 5 && strcmp(s + n - 5, ".json") == 0) {
+		*why = "write the job's name without \".json\" (jobs/orders.json is \"orders\")";
+		return false;
+	}
+	if (s[0] == '.') {
+		*why = "job names do not start with '.' (jobs/.NAME files are not jobs)";
+		return false;
+	}
+	if (n > CONF_JOBNAME_MAX) {
+		*why = "a job's name has at most 250 bytes";
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '/') {
+			*why = "a job's name is a file name in jobs/ without \".json\": no '/' and no control characters";
+			return false;
+		}
+	return true;
+}
+
+static void
+check_deps(struct conf_ctx *c, const struct json *arr, struct conf_job *job)
+{
+	struct conf_schedule *sc = &job->sched;
+	const struct json *e;
+	size_t n = json_size(arr), i;
+
+	if (json_type(arr) != JSON_ARRAY || n == 0)
+		return;
+	if (n > CONF_DEPS_MAX) {
+		conf_err(c, arr, AT_VAL, "\"dependsOn\" lists %zu jobs; at most %d are allowed (split the job, or depend on a job that depends on the others)",
+		    n, CONF_DEPS_MAX);
+		return;
+	}
+	if ((job->deps = calloc(n, sizeof(*job->deps))) == NULL) {
+		c->oom = 1;
+		return;
+	}
+	sc->deps = job->deps;
+	for (e = json_first(arr); e != NULL; e = json_next(e)) {
+		const struct json *jn = json_get(e, "job"), *cy = json_get(e, "cycle");
+		const char *name = json_str(jn), *cs = json_str(cy), *why = NULL;
+		enum conf_dep_cycle dc = CONF_DEP_SAME;
+
+		if (json_type(e) != JSON_OBJECT) {
+			conf_err(c, e, AT_VAL, "each \"dependsOn\" entry must be an object like {\"job\": \"orders\", \"cycle\": \"same\"}");
+			continue;
+		}
+		conf_check_keys(c, e, dep_keys, NKEYS(dep_keys), "a \"dependsOn\" entry");
+		if (cs != NULL && strcmp(cs, "latest") == 0)
+			dc = CONF_DEP_LATEST;
+		else if (cs != NULL && strcmp(cs, "same") != 0)
+			conf_err(c, cy, AT_VAL, "\"cycle\" must be \"same\" (the upstream instance of the same cycle time, the default) or \"latest\" (the upstream's newest cycle at or before this one)");
+		if (name == NULL || name[strspn(name, " \t\r\n")] == '\0')
+			continue;	/* reported by conf_check_keys */
+		if (!valid_job_name(name, &why)) {
+			conf_err(c, jn, AT_VAL, "\"job\" is not a valid job name: %s", why);
+			continue;
+		}
+		if (job->name != NULL && strcmp(name, job->name) == 0) {
+			conf_err(c, jn, AT_VAL, "a job cannot depend on itself; to wait for its previous cycle use \"selfDependent\": true");
+			continue;
+		}
+		for (i = 0; i < sc->ndeps && strcmp(sc->deps[i].job, name) != 0; i++)
+			;
+		if (i < sc->ndeps) {
+			conf_err(c, jn, AT_VAL, "duplicate dependency on \"%s\"; list each upstream job once", name);
+			continue;
+		}
+		job->deps[sc->ndeps].job = name;
+		job->deps[sc->ndeps++].cycle = dc;
+	}
+}
+
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} alert_events[] = {
+	{ "failed",		CONF_ALERT_FAILED },
+	{ "exhausted",		CONF_ALERT_EXHAUSTED },
+	{ "timeout",		CONF_ALERT_TIMEOUT },
+	{ "skipped",		CONF_ALERT_SKIPPED },
+	{ "unfinished_by",	CONF_ALERT_UNFINISHED },
+};
+#define ALERT_EVENT_LIST	"\"failed\", \"exhausted\", \"timeout\", \"skipped\", \"unfinished_by\""
+
+/*
+ * An http(s) URL for a POST.  The URL is never quoted in a message: a
+ * webhook's query often carries its access token.
+ */
+static bool
+valid_webhook(const char *s, const char **why)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f) {
+			*why = "it contains a space, a control or a non-ASCII character (percent-encode it, e.g. a space as %20)";
+			return false;
+		}
+	return conf_valid_url(s, why);
+}
+
+/* "on": the events as bits; *tmo and *unf are its "timeout" and
+ * "unfinished_by" elements (NULL when absent) */
+static unsigned
+check_alert_on(struct conf_ctx *c, const struct json *on, const struct json **tmo,
+    const struct json **unf)
+{
+	const char *names[NKEYS(alert_events)], *sug;
+	const struct json *e;
+	unsigned ev = 0;
+	size_t i;
+
+	*tmo = *unf = NULL;
+	if (json_type(on) != JSON_ARRAY)
+		return 0;
+	if (json_size(on) == 0)
+		conf_err(c, on, AT_VAL, "\"on\" must list at least one event: " ALERT_EVENT_LIST);
+	for (i = 0; i < NKEYS(alert_events); i++)
+		names[i] = alert_events[i].name;
+	for (e = json_first(on); e != NULL; e = json_next(e)) {
+		const char *s = json_str(e);
+
+		for (i = 0; s != NULL && i < NKEYS(alert_events) && strcmp(s, names[i]) != 0; i++)
+			;
+		if (s == NULL) {
+			conf_err(c, e, AT_VAL, "each \"on\" element must be a string, one of " ALERT_EVENT_LIST);
+			continue;
+		}
+		if (i == NKEYS(alert_events)) {
+			if ((sug = conf_suggest(s, names, NKEYS(alert_events))) != NULL)
+				conf_err(c, e, AT_VAL, "unknown alert event \"%.40s\"; did you mean \"%s\"?", s, sug);
+			else
+				conf_err(c, e, AT_VAL, "unknown alert event \"%.40s\"; the events are " ALERT_EVENT_LIST, s);
+			continue;
+		}
+		if (ev & alert_events[i].bit) {
+			conf_err(c, e, AT_VAL, "duplicate event \"%s\" in \"on\"", s);
+			continue;
+		}
+		ev |= alert_events[i].bit;
+		if (alert_events[i].bit == CONF_ALERT_TIMEOUT)
+			*tmo = e;
+		else if (alert_events[i].bit == CONF_ALERT_UNFINISHED)
+			*unf = e;
+	}
+	return ev;
+}
+
+static void
+check_alert(struct conf_ctx *c, const struct json *a, bool has_timeout, struct conf_job *job)
+{
+	struct conf_alert *al = &job->sched.alert;
+	const struct json *ex = json_get(a, "exec"), *wh = json_get(a, "webhook");
+	const struct json *ub = json_get(a, "unfinished_by"), *tmo, *unf, *e;
+	const char *why = NULL;
+	struct cycle_spec spec;
+	struct eng_errbuf eb;
+	size_t n = 0, i = 0;
+
+	if (json_type(a) != JSON_OBJECT)
+		return;
+	conf_check_keys(c, a, alert_keys, NKEYS(alert_keys), "\"alert\"");
+	al->events = check_alert_on(c, json_get(a, "on"), &tmo, &unf);
+	if (ex == NULL && wh == NULL)
+		conf_err(c, a, AT_VAL, "\"alert\" needs \"exec\" (a command as an argv array, e.g. [\"/usr/local/bin/page\", \"data-team\"]) or \"webhook\" (an http:// or https:// URL), or both");
+	if (json_type(ex) == JSON_ARRAY && (n = json_size(ex)) == 0)
+		conf_err(c, ex, AT_VAL, "\"exec\" must not be empty: the command and its arguments, e.g. [\"/usr/local/bin/page\", \"data-team\"]");
+	else if (json_type(ex) == JSON_ARRAY && (job->argv = calloc(n + 1, sizeof(*job->argv))) == NULL)
+		c->oom = 1;
+	for (e = json_first(ex); e != NULL && job->argv != NULL; e = json_next(e)) {
+		const char *s = json_str(e);
+
+		if (s == NULL)
+			conf_err(c, e, AT_VAL, "each \"exec\" element must be a string (the command, then one string per argument; no shell)");
+		else if (*s == '\0')
+			conf_err(c, e, AT_VAL, "\"exec\" elements must not be empty strings");
+		else
+			job->argv[i++] = s;
+	}
+	al->exec = job->argv;
+	al->nexec = i;
+	if (json_str(wh) != NULL) {
+		if (!valid_webhook(json_str(wh), &why))
+			conf_err(c, wh, AT_VAL, "\"webhook\" is not a valid URL: %s", why);
+		else
+			al->webhook = json_str(wh);
+	}
+	if (json_str(ub) != NULL) {
+		eb.msg[0] = '\0';
+		if (unf == NULL)
+			conf_err(c, ub, AT_KEY, "\"unfinished_by\" is set but \"on\" has no \"unfinished_by\" event; add \"unfinished_by\" to \"on\" or remove this key");
+		else if (cycle_spec_parse("daily", json_str(ub), NULL, &spec, &eb) != 0)
+			conf_err(c, ub, AT_VAL, "\"unfinished_by\" must be a time of day \"HH:MM\" (00:00..23:59) in the job's timezone, e.g. \"06:30\"");
+		else
+			al->unfinished_by_min = spec.start_min;
+	} else if (unf != NULL && ub == NULL) {
+		conf_err(c, unf, AT_VAL, "the \"unfinished_by\" event needs \"unfinished_by\": \"HH:MM\" in \"alert\" (the time of day by which the cycle's instance should be SUCCESS)");
+	}
+	if (tmo != NULL && !has_timeout)
+		conf_warn(c, tmo, AT_VAL, "the \"timeout\" event never fires: \"timeoutSeconds\" is not set, so attempts do not time out");
+}
+
 static void
 check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
 {
@@ -154,6 +419,7 @@ check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
 	struct conf_schedule *sc = &job->sched;
 	struct eng_errbuf eb;
 	struct tz *tz = NULL;
+	int64_t v;
 	size_t i;
 
 	conf_check_keys(c, s, schedule_keys, NKEYS(schedule_keys), "schedule");
@@ -164,6 +430,11 @@ check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
 	sc->end = json_str(en);
 	sc->timezone = json_str(tzn);
 	sc->catchup_s = 86400;
+	sc->backfill_limit = 1440;
+	sc->priority = 1;
+	sc->max_concurrent = 1;
+	sc->keep_days = 30;
+	sc->alert.unfinished_by_min = -1;
 	if (sc->cycle != NULL) {
 		eb.msg[0] = '\0';
 		if (cycle_spec_parse(sc->cycle, NULL, NULL, &sc->spec, &eb) != 0)
@@ -197,8 +468,28 @@ check_schedule(struct conf_ctx *c, const struct json *s, struct conf_job *job)
 			conf_err(c, iv, AT_VAL, "\"interval\" must be a duration like \"30s\", \"2m\" or \"1h\"");
 	}
 	(void)conf_val_bool(json_get(s, "selfDependent"), &sc->self_dependent);
-	if (json_str(cu) != NULL && conf_parse_duration(json_str(cu), &sc->catchup_s) != 0)
-		conf_err(c, cu, AT_VAL, "\"catchup\" must be a duration like \"24h\" or \"2d\"");
+	if (json_str(cu) != NULL && strcmp(json_str(cu), "all") == 0) {
+		sc->catchup_all = true;
+		sc->catchup_s = INT64_MAX;
+	} else if (json_str(cu) != NULL && conf_parse_duration(json_str(cu), &sc->catchup_s) != 0)
+		conf_err(c, cu, AT_VAL, "\"catchup\" must be a duration like \"24h\" or \"2d\", or \"all\" (never skip a missed cycle)");
+	sched_int(c, s, "backfillLimit", 1, 1000000,
+	    "the most instances one \"backfill\" may create; default 1440", &sc->backfill_limit);
+	v = sc->priority;
+	sched_int(c, s, "priority", 1, 8, "1 lowest to 8 highest, as in DataWorks; default 1", &v);
+	sc->priority = (int)v;
+	v = sc->max_concurrent;
+	sched_int(c, s, "maxConcurrent", 1, 64,
+	    "instances of this job running at once; default 1", &v);
+	sc->max_concurrent = (int)v;
+	sched_int(c, s, "timeoutSeconds", 1, 604800,
+	    "seconds one attempt may run, at most 7 days; leave it out for no timeout", &sc->timeout_s);
+	sched_int(c, s, "keepInstances", 0, INT64_MAX,
+	    "final instances kept per job; 0 = no count limit", &sc->keep_instances);
+	sched_int(c, s, "keepDays", 0, 3650,
+	    "days final instances and their logs are kept; 0 = forever, default 30", &sc->keep_days);
+	check_deps(c, json_get(s, "dependsOn"), job);
+	check_alert(c, json_get(s, "alert"), json_get(s, "timeoutSeconds") != NULL, job);
 	if (c->params == NULL)
 		return;
 	if (tz_utc(&tz) != 0) {
@@ -400,6 +691,8 @@ conf_job_free(struct conf_job *job)
 	json_doc_free(job->doc);
 	json_free(job->tree);
 	free(job->kvs);
+	free(job->deps);
+	free(job->argv);
 	conf_source_free(job->src[0]);
 	conf_source_free(job->src[1]);
 	free(job);
@@ -524,6 +817,56 @@ out:
 	buf_free(&s.b);
 	conf_job_free(nj);
 	return rc;
+}
+
+/* ---- dependencies between jobs ------------------------------------------ */
+
+int
+conf_job_check_deps(const struct conf_job *job, conf_dep_lookup_fn lookup, void *arg,
+    bool warn_missing, struct conf_diags *d)
+{
+	struct conf_ctx c = { .d = d, .doc = job->doc };
+	const struct conf_schedule *sc = conf_job_schedule(job);
+	const struct json *dep, *m;
+	struct buf path;
+	char **ups;
+	size_t i, n;
+	int rc;
+
+	if (sc == NULL || sc->ndeps == 0)
+		return 0;
+	if (job->doc != NULL)
+		c.text = json_doc_text(job->doc, &c.len);
+	dep = json_get(json_get(job->root, "schedule"), "dependsOn");
+	for (m = json_first(dep); warn_missing && m != NULL; m = json_next(m)) {
+		const struct json *jn = json_get(m, "job");
+
+		for (i = 0; i < sc->ndeps && json_str(jn) != sc->deps[i].job; i++)
+			;
+		if (i == sc->ndeps)
+			continue;
+		ups = NULL;
+		rc = lookup(arg, sc->deps[i].job, &ups, &n);
+		if (rc == -ENOENT)
+			conf_warn(&c, jn, AT_VAL, "upstream job \"%s\" is not defined; it may be defined later, but until then nothing satisfies this dependency",
+			    sc->deps[i].job);
+		else if (rc != 0)
+			return rc;
+		while (ups != NULL && n > 0)
+			free(ups[--n]);
+		free(ups);
+	}
+	buf_init(&path, BUF_MAX_SMALL);
+	rc = conf_dep_cycle(job->name != NULL ? job->name : "", sc->deps, sc->ndeps, lookup, arg,
+	    &path);
+	if (rc == 1) {
+		/* at the member's name: the cycle is the list's doing */
+		conf_err(&c, dep, AT_KEY, "\"dependsOn\": dependency cycle: %s; remove one of these dependencies",
+		    path.p);
+		rc = ENG_EINVAL;
+	}
+	buf_free(&path);
+	return c.oom ? -ENOMEM : rc;
 }
 
 /* ---- rendering and getters ---------------------------------------------- */

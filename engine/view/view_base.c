@@ -226,6 +226,16 @@ view_src_lookup(void *arg, const char *name)
 	return view_src_current(arg, name);
 }
 
+/* the running definitions' upstreams: a definition that is invalid now
+ * still runs its last valid one, whose dependencies are the ones that count */
+int
+view_dep_lookup(void *arg, const char *name, char ***out, size_t *n)
+{
+	struct eng *e = arg;
+
+	return sched_job_deps(e->sched, name, out, n);
+}
+
 int
 view_src_set(struct eng *e, struct conf_source *src)
 {

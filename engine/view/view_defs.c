@@ -513,8 +513,9 @@ view_apply(struct eng *e, struct view_node *n, const struct buf *raw, const stru
 		goto out;
 	if (n->f->dir == ENG_INO_SOURCES)
 		rc = conf_source_parse(stem, raw->p, raw->len, view_src_current(e, stem), d, &src);
-	else
-		rc = conf_job_parse(stem, raw->p, raw->len, view_src_lookup, e, d, &job);
+	else if ((rc = conf_job_parse(stem, raw->p, raw->len, view_src_lookup, e, d, &job)) == 0)
+		/* a definition that closes a dependency cycle is invalid too */
+		rc = conf_job_check_deps(job, view_dep_lookup, e, false, d);
 	if (rc != 0) {
 		if (rc == ENG_EINVAL)
 			(void)conf_diags_format(d, path, errs);

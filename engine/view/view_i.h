@@ -206,6 +206,8 @@ struct eng {
 int64_t	view_now_ns(struct eng *e);
 const struct conf_source *view_src_lookup(void *arg, const char *name);
 const struct conf_source *view_src_current(struct eng *e, const char *name);
+/** conf_dep_lookup_fn over the scheduler's defined jobs (arg: the eng). */
+int	view_dep_lookup(void *arg, const char *name, char ***out, size_t *n);
 /** Adopt src as the current source of its name (freed on failure too). */
 int	view_src_set(struct eng *e, struct conf_source *src);
 void	view_fill_attr(struct eng *e, struct eng_attr *a, uint64_t ino,

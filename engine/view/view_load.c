@@ -172,6 +172,32 @@ view_defload_fn(struct store_txn *txn, void *arg)
 	return store_iter(txn, STORE_DB_DEFS, pfx, 2, NULL, 0, 0, view_defload_cb, l);
 }
 
+/*
+ * Jobs are defined again one by one, in no particular order: one whose
+ * dependencies close a cycle with those defined before it is not defined
+ * (eb: the cycle), like any invalid definition; view_validate then gives its
+ * file the NAME.json.error.
+ */
+static int
+view_stored_deps(struct eng *e, const struct conf_job *job, struct eng_errbuf *eb)
+{
+	const struct conf_diag *g;
+	struct conf_diags *d = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = conf_diags_new(&d)) != 0)
+		return rc;
+	rc = conf_job_check_deps(job, view_dep_lookup, e, false, d);
+	for (i = 0; rc == ENG_EINVAL && (g = conf_diags_at(d, i)) != NULL; i++)
+		if (g->sev == CONF_ERROR) {
+			(void)eng_errbuf_set(eb, rc, "%s", g->msg);
+			break;
+		}
+	conf_diags_free(d);
+	return rc;
+}
+
 static int
 view_define_stored(struct eng *e, int kind)
 {
@@ -201,10 +227,12 @@ view_define_stored(struct eng *e, int kind)
 
 				(void)view_job_zone_set(e, r->name, sch != NULL ? sch->timezone :
 				    NULL);
-				if (view_file_find(e, ENG_INO_JOBS, fname) != NULL)
-					rc = sched_job_set(e->sched, r->name, job, &eb);
-				else
+				if (view_file_find(e, ENG_INO_JOBS, fname) == NULL)
 					conf_job_free(job);	/* deleted: history only */
+				else if ((rc = view_stored_deps(e, job, &eb)) != 0)
+					conf_job_free(job);
+				else
+					rc = sched_job_set(e->sched, r->name, job, &eb);
 			} else if (view_file_find(e, ENG_INO_JOBS, fname) == NULL) {
 				rc = 0;	/* a deleted job's zone: the machine's */
 			}

@@ -87,6 +87,8 @@ const map = [
 	['engine/conf/conf_job.c', 'plugin_keys', jd.writer],
 	['engine/conf/conf_job.c', 'schedule_keys', jd.schedule],
 	['engine/conf/conf_job.c', 'rerun_keys', jd.schedule.properties.rerun],
+	['engine/conf/conf_job.c', 'dep_keys', jd.schedule.properties.dependsOn.items],
+	['engine/conf/conf_job.c', 'alert_keys', jd.schedule.properties.alert],
 	['engine/conf/conf_plugin.c', 'otsstream_keys', jd.otsstream],
 	['engine/conf/conf_plugin.c', 'otscol_keys', jd.otsstream.properties.column.items],
 	['engine/conf/conf_plugin.c', 'stream_keys', jd.stream],
@@ -125,7 +127,7 @@ const mustReject = [
 	'job-unknown-top-key', 'job-type-wrong', 'job-missing-configuration',
 	'job-reader-unknown-plugin', 'job-writer-unknown-plugin', 'job-setting-unknown-keys',
 	'ots-missing-required', 'ots-column-entry-bad', 'ots-mode-bad', 'oss-fileformat-bad',
-	'oss-writemode-bad', 'oss-writemode-unknown', 'oss-compress',
+	'oss-writemode-bad', 'oss-writemode-unknown', 'oss-compress', 'schedule-ops-bad',
 ];
 const gdir = 'tests/golden/cases';
 let accepted = 0, rejectedToo = 0, withErrors = 0;
@@ -177,6 +179,23 @@ ok(!validate(d).good, 'parameter name with "-" rejected');
 d = clone();
 d.configuration.reader.parameter.safetyMarginSeconds = 30;
 ok(validate(d).good, 'safetyMarginSeconds accepted');
+d = clone();
+d.schedule.catchup = 'all';
+d.schedule.dependsOn = [{ job: 'orders' }, { job: 'users', cycle: 'latest' }];
+d.schedule.alert = { on: ['exhausted', 'skipped'], exec: ['/usr/local/bin/page', 'data'] };
+ok(validate(d).good, 'catchup "all", dependsOn and alert accepted', validate(d).errors);
+d.schedule.dependsOn[1].cycle = 'previous';
+ok(!validate(d).good, 'dependsOn cycle other than same/latest rejected');
+d = clone();
+d.schedule.dependsOn = [{ job: 'orders.json' }];
+ok(!validate(d).good, 'dependsOn job written as a file name rejected');
+d = clone();
+d.schedule.alert = { on: ['failed'] };
+ok(!validate(d).good, 'alert without exec or webhook rejected');
+d.schedule.alert = { on: ['late'], webhook: 'https://h/x' };
+ok(!validate(d).good, 'unknown alert event rejected');
+d.schedule.alert = { on: ['failed'], webhook: 'https://h/a b' };
+ok(!validate(d).good, 'webhook with a space rejected');
 ok(!validate({ type: 'oss', endpoint: 'http://h', bucket: 'B', accessId: 'a', accessKey: 'k' }).good,
 	'invalid bucket name rejected');
 ok(!validate({ type: 'ots', endpoint: 'http://h', instanceName: 'i', accessId: 'a' }).good,

@@ -1057,6 +1057,62 @@ test_remount(void)
 	}
 }
 
+/*
+ * Stored definitions that form a dependsOn cycle (a state written before
+ * cycles were checked): at start the jobs are defined one by one; the one
+ * that closes the cycle is not defined, and its file gets the .error.
+ */
+static void
+test_stored_cycle(void)
+{
+	static const char *const names[] = { "cy1", "cy2" };
+	static const char *const tz = "\"timezone\":\"UTC\"}";
+	struct store *st = NULL;
+	struct store_txn *t = NULL;
+	struct eng_errbuf eb;
+	struct eng *e;
+	char def[2048], key[8];
+	const char *p = strstr(job_ok, tz);
+	int i, n, ndef = 0, nerr = 0;
+	char *s;
+
+	memset(&eb, 0, sizeof(eb));
+	ok(p != NULL, "the job has a schedule to add dependsOn to");
+	is_rc(store_open(tmpdir, NULL, &st, &eb), 0, "open the store directly");
+	if (st == NULL || p == NULL)
+		return;
+	if (store_txn_begin(st, 0, &t) == 0) {
+		for (i = 0; i < 2; i++) {
+			n = snprintf(def, sizeof(def), "%.*s\"timezone\":\"UTC\",\"dependsOn\":[{\"job\":\"%s\"}]}%s",
+			    (int)(p - job_ok), job_ok, names[1 - i], p + strlen(tz));
+			memcpy(key, "j\0", 2);
+			memcpy(key + 2, names[i], 3);
+			(void)store_put(t, STORE_DB_JOBS, names[i], 3, def, (size_t)n, 0);
+			(void)store_put(t, STORE_DB_DEFS, key, 5, def, (size_t)n, 0);
+		}
+		is_rc(store_txn_commit(t), 0, "two stored definitions depending on each other");
+	}
+	store_close(st);
+	if ((e = mount_eng()) == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		char ename[32];
+
+		ndef += sched_job_defined(eng_scheduler(e), names[i]);
+		snprintf(ename, sizeof(ename), "%s.json.error", names[i]);
+		if ((s = get(e, ENG_INO_JOBS, ename)) != NULL) {
+			nerr++;
+			ok(strstr(s, "error: \"dependsOn\": dependency cycle: ") != NULL &&
+			    strstr(s, "; remove one of these dependencies") != NULL,
+			    "%s names the cycle", ename);
+			free(s);
+		}
+	}
+	is_int(ndef, 1, "one of the two is defined again");
+	is_int(nerr, 1, "the other one is invalid, with its .error");
+	eng_free(e);
+}
+
 static int
 rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -1113,6 +1169,7 @@ main(void)
 	}
 	eng_free(e);
 	test_remount();
+	test_stored_cycle();
 	rc = done_testing();
 	if (rc == 0 && getenv("KEEP") == NULL)
 		(void)nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);

@@ -5,6 +5,8 @@
  * (masking, merging, never in messages).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -492,6 +494,394 @@ test_secret_templates(void)
 	buf_free(&b);
 }
 
+/* ---- schedule keys of issue 13 ------------------------------------------- */
+
+/* a stream -> txtfile job named "j" whose schedule holds "cycle" on line 3
+ * and then sched, from column 1 of line 4 */
+static char *
+parse_sched(const char *sched, int want_rc, struct conf_job **out)
+{
+	struct conf_diags *d = NULL;
+	struct conf_job *job = NULL;
+	struct buf b;
+	char *t;
+
+	buf_init(&b, BUF_MAX_DOC);
+	(void)buf_printf(&b,
+	    "{\"type\": \"job\", \"configuration\": {\"reader\": {\"plugin\": \"stream\", \"parameter\": {\"column\": [{\"type\": \"long\", \"value\": \"1\"}], \"sliceRecordCount\": 1}},\n"
+	    "\"writer\": {\"plugin\": \"txtfile\", \"parameter\": {\"path\": \"/tmp/o\", \"fileName\": \"f\", \"writeMode\": \"append\"}}},\n"
+	    "\"schedule\": {\"cycle\": \"5m\"%s\n"
+	    "%s}}\n", sched[0] != '\0' ? "," : "", sched);
+	conf_diags_new(&d);
+	is_rc(conf_job_parse("j", b.p, b.len, NULL, NULL, d, &job), want_rc, "rc for %.70s", sched);
+	t = diag_text(d, "j.json");
+	DUMP_ON_FAIL(t);
+	if (out != NULL)
+		*out = job;
+	else
+		conf_job_free(job);
+	conf_diags_free(d);
+	buf_free(&b);
+	return t;
+}
+
+/* sched is invalid with exactly this diagnostic line among its output */
+static void
+sched_err(const char *sched, const char *want)
+{
+	char *t = parse_sched(sched, ENG_EINVAL, NULL);
+
+	ok(strstr(t, want) != NULL, "%s", want);
+	DUMP_ON_FAIL(t);
+	free(t);
+}
+
+/* backfillLimit, priority, maxConcurrent, timeoutSeconds, keepInstances, keepDays */
+static void
+sched_ints(const struct conf_schedule *sc, const int64_t want[6], const char *what)
+{
+	is_int(sc->backfill_limit, want[0], "%s: backfillLimit", what);
+	is_int(sc->priority, want[1], "%s: priority", what);
+	is_int(sc->max_concurrent, want[2], "%s: maxConcurrent", what);
+	is_int(sc->timeout_s, want[3], "%s: timeoutSeconds", what);
+	is_int(sc->keep_instances, want[4], "%s: keepInstances", what);
+	is_int(sc->keep_days, want[5], "%s: keepDays", what);
+}
+
+static void
+test_schedule_keys(void)
+{
+	const struct conf_schedule *sc;
+	struct conf_job *job = NULL;
+	char *t;
+
+	/* defaults for every job with a schedule */
+	t = parse_sched("", 0, &job);
+	ok(t[0] == '\0', "no diagnostics for the minimal schedule");
+	free(t);
+	sc = job != NULL ? conf_job_schedule(job) : NULL;
+	ok(sc != NULL, "schedule");
+	if (sc != NULL) {
+		sched_ints(sc, (const int64_t[]){ 1440, 1, 1, 0, 0, 30 }, "defaults");
+		ok(!sc->catchup_all, "default catchup is not all");
+		is_int(sc->catchup_s, 86400, "default catchup 24h");
+		is_int(sc->ndeps, 0, "no dependencies");
+		ok(sc->deps == NULL, "deps NULL");
+		is_int(sc->alert.events, 0, "no alert");
+		ok(sc->alert.exec == NULL && sc->alert.nexec == 0 && sc->alert.webhook == NULL, "no alert channels");
+		is_int(sc->alert.unfinished_by_min, -1, "no unfinished_by");
+	}
+	conf_job_free(job);
+	job = NULL;
+
+	/* every key with a valid value */
+	t = parse_sched("\"catchup\": \"all\", \"backfillLimit\": 1000000, \"priority\": \"8\", \"maxConcurrent\": 64,\n"
+	    "\"timeoutSeconds\": 604800, \"keepInstances\": \"500\", \"keepDays\": 0,\n"
+	    "\"dependsOn\": [{\"job\": \"orders\"}, {\"job\": \"users\", \"cycle\": \"latest\"}, {\"job\": \"x-1\", \"cycle\": \"same\"}],\n"
+	    "\"alert\": {\"on\": [\"failed\", \"exhausted\", \"timeout\", \"skipped\", \"unfinished_by\"],\n"
+	    "  \"exec\": [\"/usr/local/bin/page\", \"--team\", \"data\"], \"webhook\": \"https://hooks.example.com/x?access_token=T0K\",\n"
+	    "  \"unfinished_by\": \"06:30\"}", 0, &job);
+	ok(t[0] == '\0', "all keys valid, no diagnostics");
+	free(t);
+	sc = job != NULL ? conf_job_schedule(job) : NULL;
+	ok(sc != NULL, "schedule with every key");
+	if (sc != NULL) {
+		ok(sc->catchup_all, "catchup all");
+		ok(sc->catchup_s == INT64_MAX, "catchup all is INT64_MAX seconds");
+		/* priority and keepInstances were strings */
+		sched_ints(sc, (const int64_t[]){ 1000000, 8, 64, 604800, 500, 0 }, "upper bounds");
+		is_int(sc->ndeps, 3, "three dependencies");
+		if (sc->ndeps == 3) {
+			is_str(sc->deps[0].job, "orders", "dep 0");
+			is_int(sc->deps[0].cycle, CONF_DEP_SAME, "dep 0 default cycle same");
+			is_str(sc->deps[1].job, "users", "dep 1");
+			is_int(sc->deps[1].cycle, CONF_DEP_LATEST, "dep 1 latest");
+			is_int(sc->deps[2].cycle, CONF_DEP_SAME, "dep 2 same");
+		}
+		is_int(sc->alert.events, CONF_ALERT_FAILED | CONF_ALERT_EXHAUSTED | CONF_ALERT_TIMEOUT |
+		    CONF_ALERT_SKIPPED | CONF_ALERT_UNFINISHED, "all events");
+		is_int(sc->alert.nexec, 3, "argv of 3");
+		if (sc->alert.exec != NULL && sc->alert.nexec == 3) {
+			is_str(sc->alert.exec[0], "/usr/local/bin/page", "argv[0]");
+			is_str(sc->alert.exec[2], "data", "argv[2]");
+			ok(sc->alert.exec[3] == NULL, "argv NULL-terminated");
+		}
+		is_str(sc->alert.webhook, "https://hooks.example.com/x?access_token=T0K", "webhook");
+		is_int(sc->alert.unfinished_by_min, 6 * 60 + 30, "unfinished_by 06:30");
+	}
+	conf_job_free(job);
+	job = NULL;
+
+	/* lower bounds, a duration catchup, webhook alone, http:// */
+	t = parse_sched("\"catchup\": \"2d\", \"backfillLimit\": 1, \"priority\": 1, \"maxConcurrent\": 1, \"timeoutSeconds\": 1,\n"
+	    "\"keepInstances\": 0, \"keepDays\": 3650, \"alert\": {\"on\": [\"skipped\"], \"webhook\": \"http://127.0.0.1:9/h\"}",
+	    0, &job);
+	ok(t[0] == '\0', "lower bounds valid");
+	free(t);
+	sc = job != NULL ? conf_job_schedule(job) : NULL;
+	if (sc != NULL) {
+		ok(!sc->catchup_all && sc->catchup_s == 2 * 86400, "catchup 2d");
+		sched_ints(sc, (const int64_t[]){ 1, 1, 1, 1, 0, 3650 }, "lower bounds");
+		is_int(sc->alert.events, CONF_ALERT_SKIPPED, "skipped only");
+		ok(sc->alert.exec == NULL, "no exec");
+		is_int(sc->alert.unfinished_by_min, -1, "no unfinished_by");
+	}
+	conf_job_free(job);
+	job = NULL;
+
+	/* "timeout" without timeoutSeconds: a warning only */
+	t = parse_sched("\"alert\": {\"on\": [\"timeout\"], \"exec\": [\"/bin/true\"]}", 0, NULL);
+	ok(strstr(t, "j.json:4:18: warning: the \"timeout\" event never fires: \"timeoutSeconds\" is not set") != NULL,
+	    "timeout event without timeoutSeconds warns");
+	DUMP_ON_FAIL(t);
+	free(t);
+
+	/* each error, at its place, with the fix */
+	sched_err("\"catchup\": \"forever\"",
+	    "j.json:4:12: error: \"catchup\" must be a duration like \"24h\" or \"2d\", or \"all\"");
+	sched_err("\"backfillLimit\": 0",
+	    "j.json:4:18: error: \"backfillLimit\" is 0; it must be between 1 and 1000000 (the most instances one \"backfill\" may create; default 1440)");
+	sched_err("\"backfillLimit\": 1000001", "j.json:4:18: error: \"backfillLimit\" is 1000001; it must be between 1 and 1000000");
+	sched_err("\"priority\": 9",
+	    "j.json:4:13: error: \"priority\" is 9; it must be between 1 and 8 (1 lowest to 8 highest, as in DataWorks; default 1)");
+	sched_err("\"priority\": 0", "j.json:4:13: error: \"priority\" is 0; it must be between 1 and 8");
+	sched_err("\"priority\": \"high\"", "j.json:4:13: error: \"priority\" must be an integer (a JSON number or a numeric string) from 1 to 8");
+	sched_err("\"priority\": 1.5", "j.json:4:13: error: \"priority\" must be an integer");
+	sched_err("\"priority\": \"${p}\"", "j.json:4:13: error: \"priority\" must be an integer");
+	sched_err("\"maxConcurrent\": 65", "j.json:4:18: error: \"maxConcurrent\" is 65; it must be between 1 and 64");
+	sched_err("\"maxConcurrent\": 0", "j.json:4:18: error: \"maxConcurrent\" is 0; it must be between 1 and 64");
+	sched_err("\"timeoutSeconds\": 0",
+	    "j.json:4:19: error: \"timeoutSeconds\" is 0; it must be between 1 and 604800 (seconds one attempt may run, at most 7 days; leave it out for no timeout)");
+	sched_err("\"timeoutSeconds\": 604801", "j.json:4:19: error: \"timeoutSeconds\" is 604801; it must be between 1 and 604800");
+	sched_err("\"keepInstances\": -1",
+	    "j.json:4:18: error: \"keepInstances\" is -1; it must be at least 0 (final instances kept per job; 0 = no count limit)");
+	sched_err("\"keepDays\": 3651", "j.json:4:13: error: \"keepDays\" is 3651; it must be between 0 and 3650");
+	sched_err("\"keepDays\": true", "j.json:4:13: error: \"keepDays\" must be an integer");
+	sched_err("\"priorty\": 2", "j.json:4:1: error: unknown key \"priorty\" in schedule; did you mean \"priority\"?");
+
+	/* dependsOn */
+	sched_err("\"dependsOn\": {\"job\": \"a\"}", "j.json:4:14: error: \"dependsOn\" must be an array, not an object");
+	sched_err("\"dependsOn\": [\"a\"]",
+	    "j.json:4:15: error: each \"dependsOn\" entry must be an object like {\"job\": \"orders\", \"cycle\": \"same\"}");
+	sched_err("\"dependsOn\": [{\"cycle\": \"same\"}]",
+	    "j.json:4:15: error: a \"dependsOn\" entry: missing required key \"job\"; the upstream job's name");
+	sched_err("\"dependsOn\": [{\"job\": \"\"}]", "j.json:4:23: error: \"job\" must not be empty");
+	sched_err("\"dependsOn\": [{\"job\": 3}]", "j.json:4:23: error: \"job\" must be a string, not a number");
+	sched_err("\"dependsOn\": [{\"job\": \"j\"}]",
+	    "j.json:4:23: error: a job cannot depend on itself; to wait for its previous cycle use \"selfDependent\": true");
+	sched_err("\"dependsOn\": [{\"job\": \"a.json\"}]",
+	    "j.json:4:23: error: \"job\" is not a valid job name: write the job's name without \".json\"");
+	sched_err("\"dependsOn\": [{\"job\": \"x/a\"}]", "j.json:4:23: error: \"job\" is not a valid job name: a job's name is a file name in jobs/");
+	sched_err("\"dependsOn\": [{\"job\": \".a\"}]", "j.json:4:23: error: \"job\" is not a valid job name: job names do not start with '.'");
+	sched_err("\"dependsOn\": [{\"job\": \"a\", \"cycle\": \"previous\"}]",
+	    "j.json:4:37: error: \"cycle\" must be \"same\" (the upstream instance of the same cycle time, the default) or \"latest\"");
+	sched_err("\"dependsOn\": [{\"job\": \"a\", \"cycel\": \"same\"}]",
+	    "j.json:4:28: error: unknown key \"cycel\" in a \"dependsOn\" entry; did you mean \"cycle\"?");
+	sched_err("\"dependsOn\": [{\"job\": \"a\"}, {\"job\": \"b\"}, {\"job\": \"a\", \"cycle\": \"latest\"}]",
+	    "j.json:4:51: error: duplicate dependency on \"a\"; list each upstream job once");
+	{
+		struct buf b;
+		int i;
+
+		buf_init(&b, BUF_MAX_DOC);
+		(void)buf_printf(&b, "\"dependsOn\": [");
+		for (i = 0; i < 33; i++)
+			(void)buf_printf(&b, "%s{\"job\": \"u%d\"}", i ? ", " : "", i);
+		(void)buf_printf(&b, "]");
+		sched_err(b.p, "j.json:4:14: error: \"dependsOn\" lists 33 jobs; at most 32 are allowed");
+		b.p[b.len - 1] = '\0';	/* 32 entries: fine */
+		b.len = (size_t)(strrchr(b.p, ',') - b.p);
+		b.p[b.len] = '\0';
+		(void)buf_printf(&b, "]");
+		t = parse_sched(b.p, 0, &job);
+		ok(job != NULL && conf_job_schedule(job)->ndeps == 32, "32 dependencies are allowed");
+		free(t);
+		conf_job_free(job);
+		job = NULL;
+		buf_free(&b);
+	}
+
+	/* alert */
+	sched_err("\"alert\": [\"failed\"]", "j.json:4:10: error: \"alert\" must be an object, not an array");
+	sched_err("\"alert\": {\"exec\": [\"/bin/true\"]}", "j.json:4:10: error: \"alert\": missing required key \"on\"");
+	sched_err("\"alert\": {\"on\": [], \"exec\": [\"/bin/true\"]}",
+	    "j.json:4:17: error: \"on\" must list at least one event: \"failed\", \"exhausted\", \"timeout\", \"skipped\", \"unfinished_by\"");
+	sched_err("\"alert\": {\"on\": \"failed\", \"exec\": [\"/bin/true\"]}", "j.json:4:17: error: \"on\" must be an array, not a string");
+	sched_err("\"alert\": {\"on\": [\"failled\"], \"exec\": [\"/bin/true\"]}",
+	    "j.json:4:18: error: unknown alert event \"failled\"; did you mean \"failed\"?");
+	sched_err("\"alert\": {\"on\": [\"late\"], \"exec\": [\"/bin/true\"]}",
+	    "j.json:4:18: error: unknown alert event \"late\"; the events are \"failed\", \"exhausted\"");
+	sched_err("\"alert\": {\"on\": [1], \"exec\": [\"/bin/true\"]}",
+	    "j.json:4:18: error: each \"on\" element must be a string, one of \"failed\", \"exhausted\"");
+	sched_err("\"alert\": {\"on\": [\"failed\", \"skipped\", \"failed\"], \"exec\": [\"/bin/true\"]}",
+	    "j.json:4:39: error: duplicate event \"failed\" in \"on\"");
+	sched_err("\"alert\": {\"on\": [\"failed\"]}",
+	    "j.json:4:10: error: \"alert\" needs \"exec\" (a command as an argv array");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"exec\": []}",
+	    "j.json:4:37: error: \"exec\" must not be empty: the command and its arguments");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"exec\": \"/bin/page me\"}",
+	    "j.json:4:37: error: \"exec\" must be an array, not a string");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"exec\": [\"/bin/page\", 3]}",
+	    "j.json:4:51: error: each \"exec\" element must be a string (the command, then one string per argument; no shell)");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"exec\": [\"/bin/page\", \"\"]}",
+	    "j.json:4:51: error: \"exec\" elements must not be empty strings");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"webhook\": \"ftp://h/x\"}",
+	    "j.json:4:40: error: \"webhook\" is not a valid URL: it must start with http:// or https://");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"webhook\": \"https://h/a b?token=T0K\"}",
+	    "j.json:4:40: error: \"webhook\" is not a valid URL: it contains a space, a control or a non-ASCII character");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"webhook\": \"https://h/\\tx\"}",
+	    "j.json:4:40: error: \"webhook\" is not a valid URL: it contains a space");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"webhook\": \"https://\"}",
+	    "j.json:4:40: error: \"webhook\" is not a valid URL: the host is missing");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"webhook\": \"https://user:pw@h/\"}",
+	    "j.json:4:40: error: \"webhook\" is not a valid URL: the host contains an invalid character");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"webhook\": \"http://h:99999/\"}",
+	    "j.json:4:40: error: \"webhook\" is not a valid URL: the port must be a number from 1 to 65535");
+	t = parse_sched("\"alert\": {\"on\": [\"failed\"], \"webhook\": \"ftp://h/x?token=T0K\"}", ENG_EINVAL, NULL);
+	ok(strstr(t, "T0K") == NULL, "a webhook URL is never quoted (its token)");
+	free(t);
+	sched_err("\"alert\": {\"on\": [\"failed\", \"unfinished_by\"], \"exec\": [\"/bin/true\"]}",
+	    "j.json:4:28: error: the \"unfinished_by\" event needs \"unfinished_by\": \"HH:MM\" in \"alert\"");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"exec\": [\"/bin/true\"], \"unfinished_by\": \"06:00\"}",
+	    "j.json:4:52: error: \"unfinished_by\" is set but \"on\" has no \"unfinished_by\" event; add \"unfinished_by\" to \"on\" or remove this key");
+	sched_err("\"alert\": {\"on\": [\"unfinished_by\"], \"exec\": [\"/bin/true\"], \"unfinished_by\": \"24:00\"}",
+	    "j.json:4:76: error: \"unfinished_by\" must be a time of day \"HH:MM\" (00:00..23:59) in the job's timezone, e.g. \"06:30\"");
+	sched_err("\"alert\": {\"on\": [\"failed\"], \"exec\": [\"/bin/true\"], \"mail\": \"a@b\"}",
+	    "j.json:4:52: error: unknown key \"mail\" in \"alert\"");
+}
+
+/* ---- dependency cycles ----------------------------------------------------- */
+
+/* a fake set of defined jobs: "name:up1,up2" per entry */
+struct fake_graph {
+	const char *const *jobs;
+	size_t	 n;
+	int	 lookups;	/* calls */
+	int	 fail;		/* return this from every call when != 0 */
+};
+
+static int
+fake_lookup(void *arg, const char *name, char ***out, size_t *n)
+{
+	struct fake_graph *g = arg;
+	const char *e, *p, *q;
+	size_t i, len = strlen(name), k = 0;
+
+	g->lookups++;
+	*out = NULL;
+	*n = 0;
+	if (g->fail != 0)
+		return g->fail;
+	for (i = 0; i < g->n; i++) {
+		e = g->jobs[i];
+		if (strncmp(e, name, len) != 0 || e[len] != ':')
+			continue;
+		p = e + len + 1;
+		if (*p == '\0')
+			return 0;
+		*out = calloc(32, sizeof(**out));
+		for (; p != NULL && k < 32; p = q != NULL ? q + 1 : NULL, k++) {
+			q = strchr(p, ',');
+			(*out)[k] = strndup(p, q != NULL ? (size_t)(q - p) : strlen(p));
+		}
+		*n = k;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* conf_dep_cycle for new job name with upstreams ups ("b,c") */
+static int
+cycle_of(const char *name, const char *ups, struct fake_graph *g, struct buf *path)
+{
+	struct conf_dep deps[8];
+	char tmp[128], *p, *save = NULL;
+	size_t n = 0;
+
+	buf_reset(path);
+	snprintf(tmp, sizeof(tmp), "%s", ups);
+	for (p = strtok_r(tmp, ",", &save); p != NULL && n < 8; p = strtok_r(NULL, ",", &save))
+		deps[n++] = (struct conf_dep){ strdup(p), CONF_DEP_SAME };
+	{
+		int rc = conf_dep_cycle(name, deps, n, fake_lookup, g, path);
+
+		while (n > 0)
+			free((char *)(uintptr_t)deps[--n].job);
+		return rc;
+	}
+}
+
+static void
+test_dep_cycles(void)
+{
+	static const char *const two[] = { "b:a" };
+	static const char *const three[] = { "b:c", "c:a", "x:" };
+	static const char *const diamond[] = { "b:d", "c:d", "d:e", "e:" };
+	static const char *const others[] = { "b:c", "c:b" };
+	static const char *const chain[] = { "c1:c2", "c2:c3", "c3:c4", "c4:c5", "c5:c6", "c6:c7",
+	    "c7:c8", "c8:c9", "c9:c10", "c10:c11", "c11:c12", "c12:x,a" };
+	struct fake_graph g;
+	struct buf path;
+	struct conf_diags *d = NULL;
+	struct conf_job *job = NULL;
+	const char *jt;
+	char *t;
+
+	buf_init(&path, BUF_MAX_SMALL);
+	g = (struct fake_graph){ two, 1, 0, 0 };
+	is_rc(cycle_of("a", "b", &g, &path), 1, "2-cycle found");
+	is_str(path.p, "a -> b -> a", "2-cycle path");
+	g = (struct fake_graph){ three, 3, 0, 0 };
+	is_rc(cycle_of("a", "x,b", &g, &path), 1, "3-cycle found");
+	is_str(path.p, "a -> b -> c -> a", "3-cycle path");
+	g = (struct fake_graph){ diamond, 4, 0, 0 };
+	is_rc(cycle_of("a", "b,c", &g, &path), 0, "diamond: no cycle");
+	is_int(g.lookups, 4, "diamond: each upstream looked up once");
+	is_rc(cycle_of("d", "b", &g, &path), 1, "a new d above the diamond closes a cycle");
+	is_str(path.p, "d -> b -> d", "through b");
+	g = (struct fake_graph){ two, 1, 0, 0 };
+	is_rc(cycle_of("a", "a", &g, &path), 1, "self");
+	is_str(path.p, "a -> a", "self path");
+	is_int(g.lookups, 0, "the new job itself is never looked up");
+	is_rc(cycle_of("a", "undefined", &g, &path), 0, "an undefined upstream is no cycle");
+	g = (struct fake_graph){ others, 2, 0, 0 };
+	is_rc(cycle_of("a", "b", &g, &path), 0, "a cycle among others, not through a, is not ours");
+	g = (struct fake_graph){ chain, 12, 0, 0 };
+	is_rc(cycle_of("a", "c1", &g, &path), 1, "a long chain back to a");
+	is_str(path.p, "a -> c1 -> c2 -> c3 -> c4 -> c5 -> c6 -> c7 -> c8 -> c9 -> c10 -> c11 -> c12 -> a",
+	    "long path");
+	g = (struct fake_graph){ two, 1, 0, -ENOMEM };
+	is_rc(cycle_of("a", "b", &g, &path), -ENOMEM, "lookup errors come back");
+	is_rc(cycle_of("a", "", &g, &path), 0, "no upstreams: nothing to do");
+
+	/* conf_job_check_deps: an error at "dependsOn", a warning for an unknown upstream */
+	jt = "{\"type\": \"job\", \"configuration\": {\"reader\": {\"plugin\": \"stream\", \"parameter\": {\"column\": [{\"type\": \"long\", \"value\": \"1\"}], \"sliceRecordCount\": 1}},\n"
+	    "\"writer\": {\"plugin\": \"txtfile\", \"parameter\": {\"path\": \"/tmp/o\", \"fileName\": \"f\", \"writeMode\": \"append\"}}},\n"
+	    "\"schedule\": {\"cycle\": \"5m\",\n"
+	    "  \"dependsOn\": [{\"job\": \"zz\"}, {\"job\": \"b\", \"cycle\": \"latest\"}]}}\n";
+	conf_diags_new(&d);
+	is_rc(conf_job_parse("a", jt, strlen(jt), NULL, NULL, d, &job), 0, "job a parses");
+	g = (struct fake_graph){ diamond, 4, 0, 0 };
+	if (job != NULL) {
+		is_rc(conf_job_check_deps(job, fake_lookup, &g, false, d), 0, "b -> d -> e: no cycle");
+		is_int(conf_diags_count(d), 0, "no diagnostics without warn_missing");
+		g = (struct fake_graph){ two, 1, 0, 0 };
+		is_rc(conf_job_check_deps(job, fake_lookup, &g, true, d), ENG_EINVAL, "b -> a: a cycle");
+		t = diag_text(d, "jobs/a.json");
+		ok(strstr(t, "jobs/a.json:4:3: error: \"dependsOn\": dependency cycle: a -> b -> a; remove one of these dependencies\n") != NULL,
+		    "cycle error at \"dependsOn\"");
+		ok(strstr(t, "jobs/a.json:4:25: warning: upstream job \"zz\" is not defined; it may be defined later") != NULL,
+		    "warning for the undefined upstream");
+		DUMP_ON_FAIL(t);
+		free(t);
+		g = (struct fake_graph){ two, 1, 0, -ENOMEM };
+		is_rc(conf_job_check_deps(job, fake_lookup, &g, false, NULL), -ENOMEM, "lookup error");
+	}
+	conf_job_free(job);
+	conf_diags_free(d);
+	buf_free(&path);
+}
+
 static void
 test_misc(void)
 {
@@ -519,6 +909,8 @@ main(void)
 	test_resolve_revalidates();
 	test_diagnostics();
 	test_secret_templates();
+	test_schedule_keys();
+	test_dep_cycles();
 	test_misc();
 	return done_testing();
 }
