@@ -928,7 +928,7 @@ test_many(struct eng *e)
 	size_t w;
 	uint64_t jd, off = 0;
 	int pages = 0, rc = 0;
-	const char *cmd = "backfill 20261201000000 20261201100000\n";
+	const char *cmd = "backfill 20261124000000 20261124100000\n";
 
 	jd = lk(e, ENG_INO_INSTANCES, "j1");
 	is_rc(eng_open(e, lk(e, jd, "ctl"), O_WRONLY, 0, &oi), 0, "open ctl");
