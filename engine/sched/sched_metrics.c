@@ -189,3 +189,53 @@ sched_metrics_free(struct sched_metrics *m)
 	free(m->jobs);
 	memset(m, 0, sizeof(*m));
 }
+
+/* ---- a history removed outside the scheduler -------------------------------------- */
+
+struct sched_recount {
+	int64_t	 by_state[INST_NSTATES];
+};
+
+static int
+sched_recount_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct sched_recount *rc = arg;
+	struct inst in;
+
+	(void)key;
+	(void)klen;
+	inst_init(&in);
+	if (inst_decode(val, vlen, &in) == 0 && (unsigned)in.state < INST_NSTATES)
+		rc->by_state[in.state]++;
+	inst_free(&in);
+	return 0;
+}
+
+struct sched_recountq {
+	const char	*job;
+	struct sched_recount *out;
+};
+
+static int
+sched_recount_fn(struct store_txn *txn, void *arg)
+{
+	struct sched_recountq *q = arg;
+
+	return store_iter(txn, STORE_DB_INSTANCES, q->job, strlen(q->job) + 1, NULL, 0, 0,
+	    sched_recount_cb, q->out);
+}
+
+void
+sched_history_changed(struct sched *s, const char *job)
+{
+	struct sched_recount r;
+	struct sched_recountq q = { job, &r };
+	struct sched_cnt *c;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&s->lock);
+	if (store_view(s->cfg.store, sched_recount_fn, &q) == 0 &&
+	    (c = sched_cnt_get(s, job)) != NULL)
+		memcpy(c->m.by_state, r.by_state, sizeof(r.by_state));
+	pthread_mutex_unlock(&s->lock);
+}

@@ -163,8 +163,8 @@ struct sched_job_metrics {
 	int64_t	 alerts_total;		/**< alert deliveries that succeeded */
 	int64_t	 alerts_failed_total;	/**< ... that failed */
 	int64_t	 skipped_total;		/**< cycles recorded SKIPPED */
-	int64_t	 last_success_end_ms;	/**< newest SUCCESS's window end (or cycle
-					     time + cycle when it reported none); 0 none */
+	int64_t	 last_success_end_ms;	/**< newest SUCCESS's window end (its cycle
+					     time when it reported none); 0 none */
 	int	 running;
 	int	 priority;
 	bool	 paused;
@@ -182,6 +182,10 @@ struct sched_metrics {
 /** sched_metrics_get - fill *out (free with sched_metrics_free). 0 or -ENOMEM. */
 int	sched_metrics_get(struct sched *s, struct sched_metrics *out);
 void	sched_metrics_free(struct sched_metrics *m);
+
+/** sched_history_changed - instances of job were removed outside the
+ *  scheduler (rmdir of a history): its counts are taken from the store again. */
+void	sched_history_changed(struct sched *s, const char *job);
 
 /** Key of a job's own log (ctl messages) in STORE_DB_LOGS: "JOB\0joblog". */
 int	sched_joblog_key(const char *job, char *out, size_t outsz, size_t *klen);

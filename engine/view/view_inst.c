@@ -83,7 +83,45 @@ struct view_q {
 	bool		 found;
 	char		 last[STORE_CYCLE_LEN + 1];
 	uint64_t	 bytes;
+	int64_t		 now_ms;	/**< > 0: `latest`'s rule (view_latest_cb) */
+	bool		 fallback;	/**< last holds the newest non-future one */
+	int		 scanned;
 };
+
+#define VIEW_LATEST_SCAN	2000	/* records `latest` looks at, newest first */
+
+/*
+ * `latest` is the newest instance that has started; while none of the
+ * newest VIEW_LATEST_SCAN has, the newest whose cycle time has come (a
+ * manual run or a backfill never makes a future one, but a job's history
+ * may hold some from before); else simply the newest.
+ */
+static int
+view_latest_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct view_q *q = arg;
+	struct inst in;
+	bool started, due;
+
+	if (klen < STORE_CYCLE_LEN)
+		return 0;
+	inst_init(&in);
+	if (inst_decode(val, vlen, &in) != 0) {
+		inst_free(&in);
+		return 0;
+	}
+	started = in.started_ms > 0;
+	due = in.cyctime * 1000 <= q->now_ms;
+	inst_free(&in);
+	if (started || (due && !q->fallback) || !q->found) {
+		memcpy(q->last, (const char *)key + klen - STORE_CYCLE_LEN, STORE_CYCLE_LEN);
+		q->last[STORE_CYCLE_LEN] = '\0';
+		q->found = true;
+		if (due)
+			q->fallback = true;
+	}
+	return started || ++q->scanned >= VIEW_LATEST_SCAN ? 1 : 0;
+}
 
 static int
 view_q_inst_fn(struct store_txn *txn, void *arg)
@@ -114,6 +152,9 @@ view_q_last_fn(struct store_txn *txn, void *arg)
 	if (plen > STORE_KEY_MAX - STORE_CYCLE_LEN)
 		return -ENAMETOOLONG;
 	memcpy(pfx, q->job, plen);
+	if (q->now_ms > 0)
+		return store_iter(txn, STORE_DB_INSTANCES, pfx, plen, NULL, 0, STORE_ITER_REVERSE,
+		    view_latest_cb, q);
 	rc = store_last(txn, STORE_DB_INSTANCES, pfx, plen, &k, &klen, &v, &vlen);
 	if (rc == -ENOENT)
 		return 0;
@@ -134,6 +175,8 @@ view_job_has_history(struct eng *e, const char *job, char *last)
 
 	memset(&q, 0, sizeof(q));
 	q.job = job;
+	if (last != NULL)
+		q.now_ms = view_now_ns(e) / 1000000;
 	if (store_view(e->store, view_q_last_fn, &q) != 0 || !q.found)
 		return false;
 	if (last != NULL)
@@ -1089,8 +1132,10 @@ view_inst_rmdir(struct eng *e, struct view_node *p, const char *name)
 	rc = store_update(e->store, view_del_fn, &d);
 	if (rc == 0 && d.cycle == NULL && d.any)
 		view_dirm_touch(e, VIEW_DIRM_INSTANCES);	/* instances/JOB went */
-	if (rc == 0)
+	if (rc == 0) {
 		view_summary_changed(e, d.job);
+		sched_history_changed(e->sched, d.job);	/* the metrics' counts */
+	}
 	if (rc == 0 && d.cycle == NULL && !d.any)
 		rc = -ENOENT;
 	else if (rc == 0)
