@@ -37,19 +37,52 @@
 
 /* ---- the text format ---------------------------------------------------------- */
 
+/* bytes of the valid UTF-8 sequence at s, 0 when it is not one (the
+ * format is UTF-8, and a job's name is any bytes its file name was) */
+static size_t
+view_utf8_len(const unsigned char *s)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {	/* stops at the NUL: not a continuation */
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;	/* overlong, a surrogate, beyond Unicode */
+	return n;
+}
+
 int
 view_prom_label(struct buf *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
-	while (*s != '\0') {
-		n = strcspn(s, "\\\"\n");
-		(void)buf_add(out, s, n);
-		s += n;
-		if (*s == '\0')
-			break;
-		(void)buf_addstr(out, *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : "\\n");
-		s++;
+	while (*p != '\0') {
+		if (*p == '\\' || *p == '"' || *p == '\n') {
+			(void)buf_addstr(out, *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : "\\n");
+			p++;
+		} else if ((n = view_utf8_len(p)) == 0) {
+			(void)buf_addstr(out, "\xef\xbf\xbd");	/* U+FFFD for a stray byte */
+			p++;
+		} else {
+			(void)buf_add(out, p, n);
+			p += n;
+		}
 	}
 	return out->err;
 }
@@ -64,7 +97,9 @@ view_prom_double(struct buf *out, double v)
 		return buf_addstr(out, "NaN");
 	if (isinf(v))
 		return buf_addstr(out, v > 0 ? "+Inf" : "-Inf");
-	/* the shortest %g that reads back as v: "1" not "1.0000000000000000" */
+	if (v == trunc(v) && fabs(v) < 1e15)	/* a whole number: "10", not "1e+01" */
+		return buf_printf(out, "%.0f", v);
+	/* the shortest %g that reads back as v: "0.1", not "0.10000000000000001" */
 	for (prec = 1; prec < 17; prec++) {
 		(void)snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
 		if (strtod(tmp, NULL) == v)
