@@ -39,7 +39,8 @@ void	view_proc_get(struct view_proc *p, int64_t start_ms);
 int	view_metrics_render(const struct sched_metrics *m, const struct view_proc *p,
 	    struct buf *out);
 
-/** view_prom_label - s as a label value's inside: \ " and newline escaped. */
+/** view_prom_label - s as a label value's inside: \ " and newline escaped,
+ *  a byte that is not UTF-8 replaced by U+FFFD. */
 int	view_prom_label(struct buf *out, const char *s);
 
 /** view_prom_double - v as a sample value: shortest exact decimal, NaN, +Inf, -Inf. */
