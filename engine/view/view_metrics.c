@@ -115,12 +115,17 @@ view_prom_head(struct buf *out, const char *name, const char *type, const char *
 	(void)buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* NAME{job="JOB"[,LABEL="VALUE"] -- then view_prom_int or view_prom_val */
+/*
+ * NAME{job_name="JOB"[,LABEL="VALUE"] -- then view_prom_int or view_prom_val.
+ * job_name, not job: Prometheus gives every scraped series a "job" label of
+ * its own (the scrape job), and a scraped "job" would be renamed to
+ * exported_job (kube-state-metrics' jobs use job_name for the same reason).
+ */
 static void
 view_prom_job(struct buf *out, const char *name, const char *job, const char *label,
     const char *value)
 {
-	(void)buf_printf(out, "%s{job=\"", name);
+	(void)buf_printf(out, "%s{job_name=\"", name);
 	(void)view_prom_label(out, job);
 	(void)buf_addc(out, '"');
 	if (label != NULL) {

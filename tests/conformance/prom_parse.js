@@ -11,7 +11,7 @@
 // and appears once (a family's samples are together); every value is a
 // number; counters (*_total) are >= 0; every histogram's buckets are in
 // increasing le order, ending with +Inf, their counts never decrease and
-// +Inf equals _count.  With JOB: that job has difs_job_instances with
+// +Inf equals _count.  With JOB: that job (label job_name) has difs_job_instances with
 // state="SUCCESS" >= 1 and difs_job_attempts_total >= 1.  Exit 0 when all
 // hold, 1 with the failures on stderr.
 'use strict';
@@ -111,13 +111,13 @@ for (const h of histos) {
 }
 digest.samples = samples;
 
-// the figures of one job, by family (label "job" = JOB)
+// the figures of one job, by family (label job_name = JOB)
 if (job !== undefined) {
   for (const f of families) {
     if (f.type === 'HISTOGRAM') continue;
     for (const s of f.metrics) {
-      if (!s.labels || s.labels.job !== job) continue;
-      const rest = Object.entries(s.labels).filter(([k]) => k !== 'job');
+      if (!s.labels || s.labels.job_name !== job) continue;
+      const rest = Object.entries(s.labels).filter(([k]) => k !== 'job_name');
       const key = f.name + (rest.length ? `{${rest.map(([k, v]) => `${k}=${v}`).join(',')}}` : '');
       digest.job[key] = num(s.value);
     }

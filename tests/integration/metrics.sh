@@ -132,7 +132,7 @@ echo 'run 20250102000000' >"$I/metjob/ctl" || notok "ctl run 2"
 wait_for 30 grep -qx SUCCESS "$I/metjob/20250102000000/state" 2>/dev/null ||
 	notok "the second run succeeded"
 # the counters follow the record: give the scheduler a moment
-wait_for 5 grep -qx 'difs_job_attempts_total{job="metjob"} 2' "$MNT/metrics"
+wait_for 5 grep -qx 'difs_job_attempts_total{job_name="metjob"} 2' "$MNT/metrics"
 cat "$MNT/metrics" >"$WORK/file2.prom"
 prom metjob "$WORK/file2.prom" "MNT/metrics after a second run"
 check "attempts_total = 2" test "$(fig "$WORK/file2.prom" difs_job_attempts_total)" = 2
@@ -141,7 +141,7 @@ m2=$(stat -c %Y "$MNT/metrics")
 check "its mtime moved ($m1 -> $m2)" test "$m2" -gt "$m1"
 check "its size is still its bytes" test "$(stat -c %s "$MNT/metrics")" = "$(wc -c <"$WORK/file2.prom")"
 curl -s "$URL/metrics" >"$WORK/http2.prom"
-check "http: attempts_total = 2" grep -qx 'difs_job_attempts_total{job="metjob"} 2' "$WORK/http2.prom"
+check "http: attempts_total = 2" grep -qx 'difs_job_attempts_total{job_name="metjob"} 2' "$WORK/http2.prom"
 
 it_unmount
 check "the port is free after the unmount" python3 - "$PORT" <<'PY'

@@ -16,66 +16,66 @@
 static const char want_one[] =
     "# HELP difs_job_instances Instance records of the job in each state now (every state, 0 included).\n"
     "# TYPE difs_job_instances gauge\n"
-    "difs_job_instances{job=\"orders\",state=\"WAITING\"} 1\n"
-    "difs_job_instances{job=\"orders\",state=\"RUNNING\"} 0\n"
-    "difs_job_instances{job=\"orders\",state=\"RETRY_WAIT\"} 0\n"
-    "difs_job_instances{job=\"orders\",state=\"SUCCESS\"} 5\n"
-    "difs_job_instances{job=\"orders\",state=\"FAILED\"} 2\n"
-    "difs_job_instances{job=\"orders\",state=\"KILLED\"} 1\n"
-    "difs_job_instances{job=\"orders\",state=\"FROZEN\"} 0\n"
-    "difs_job_instances{job=\"orders\",state=\"SKIPPED\"} 3\n"
+    "difs_job_instances{job_name=\"orders\",state=\"WAITING\"} 1\n"
+    "difs_job_instances{job_name=\"orders\",state=\"RUNNING\"} 0\n"
+    "difs_job_instances{job_name=\"orders\",state=\"RETRY_WAIT\"} 0\n"
+    "difs_job_instances{job_name=\"orders\",state=\"SUCCESS\"} 5\n"
+    "difs_job_instances{job_name=\"orders\",state=\"FAILED\"} 2\n"
+    "difs_job_instances{job_name=\"orders\",state=\"KILLED\"} 1\n"
+    "difs_job_instances{job_name=\"orders\",state=\"FROZEN\"} 0\n"
+    "difs_job_instances{job_name=\"orders\",state=\"SKIPPED\"} 3\n"
     "# HELP difs_job_running Attempts of the job running now.\n"
     "# TYPE difs_job_running gauge\n"
-    "difs_job_running{job=\"orders\"} 0\n"
+    "difs_job_running{job_name=\"orders\"} 0\n"
     "# HELP difs_job_paused 1 while the job is paused (ctl pause), else 0.\n"
     "# TYPE difs_job_paused gauge\n"
-    "difs_job_paused{job=\"orders\"} 1\n"
+    "difs_job_paused{job_name=\"orders\"} 1\n"
     "# HELP difs_job_priority The job's schedule.priority (higher starts first).\n"
     "# TYPE difs_job_priority gauge\n"
-    "difs_job_priority{job=\"orders\"} 5\n"
+    "difs_job_priority{job_name=\"orders\"} 5\n"
     "# HELP difs_job_attempts_total Attempts of the job that finished, since the daemon started.\n"
     "# TYPE difs_job_attempts_total counter\n"
-    "difs_job_attempts_total{job=\"orders\"} 8\n"
+    "difs_job_attempts_total{job_name=\"orders\"} 8\n"
     "# HELP difs_job_attempts_failed_total Finished attempts that failed (timeouts and kills included).\n"
     "# TYPE difs_job_attempts_failed_total counter\n"
-    "difs_job_attempts_failed_total{job=\"orders\"} 3\n"
+    "difs_job_attempts_failed_total{job_name=\"orders\"} 3\n"
     "# HELP difs_job_timeouts_total Attempts stopped by schedule.timeoutSeconds.\n"
     "# TYPE difs_job_timeouts_total counter\n"
-    "difs_job_timeouts_total{job=\"orders\"} 1\n"
+    "difs_job_timeouts_total{job_name=\"orders\"} 1\n"
     "# HELP difs_job_records_written_total Records written by finished attempts.\n"
     "# TYPE difs_job_records_written_total counter\n"
-    "difs_job_records_written_total{job=\"orders\"} 12345\n"
+    "difs_job_records_written_total{job_name=\"orders\"} 12345\n"
     "# HELP difs_job_written_bytes_total Bytes written by finished attempts.\n"
     "# TYPE difs_job_written_bytes_total counter\n"
-    "difs_job_written_bytes_total{job=\"orders\"} 987654321\n"
+    "difs_job_written_bytes_total{job_name=\"orders\"} 987654321\n"
     "# HELP difs_job_skipped_cycles_total Cycles recorded SKIPPED (beyond schedule.catchup).\n"
     "# TYPE difs_job_skipped_cycles_total counter\n"
-    "difs_job_skipped_cycles_total{job=\"orders\"} 3\n"
+    "difs_job_skipped_cycles_total{job_name=\"orders\"} 3\n"
     "# HELP difs_job_attempt_duration_seconds Wall time of the job's finished attempts, in seconds.\n"
     "# TYPE difs_job_attempt_duration_seconds histogram\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"1\"} 2\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"5\"} 4\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"10\"} 6\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"30\"} 7\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"60\"} 7\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"120\"} 8\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"300\"} 8\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"600\"} 8\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"1800\"} 8\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"3600\"} 8\n"
-    "difs_job_attempt_duration_seconds_bucket{job=\"orders\",le=\"+Inf\"} 8\n"
-    "difs_job_attempt_duration_seconds_sum{job=\"orders\"} 123.5\n"
-    "difs_job_attempt_duration_seconds_count{job=\"orders\"} 8\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"1\"} 2\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"5\"} 4\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"10\"} 6\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"30\"} 7\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"60\"} 7\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"120\"} 8\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"300\"} 8\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"600\"} 8\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"1800\"} 8\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"3600\"} 8\n"
+    "difs_job_attempt_duration_seconds_bucket{job_name=\"orders\",le=\"+Inf\"} 8\n"
+    "difs_job_attempt_duration_seconds_sum{job_name=\"orders\"} 123.5\n"
+    "difs_job_attempt_duration_seconds_count{job_name=\"orders\"} 8\n"
     "# HELP difs_job_last_success_timestamp_seconds End of the data window of the job's newest SUCCESS (Unix time); absent before one.\n"
     "# TYPE difs_job_last_success_timestamp_seconds gauge\n"
-    "difs_job_last_success_timestamp_seconds{job=\"orders\"} 1764028800\n"
+    "difs_job_last_success_timestamp_seconds{job_name=\"orders\"} 1764028800\n"
     "# HELP difs_job_freshness_lag_seconds Seconds from the end of the newest SUCCESS's data window to when these figures were taken; absent before one.\n"
     "# TYPE difs_job_freshness_lag_seconds gauge\n"
-    "difs_job_freshness_lag_seconds{job=\"orders\"} 3600.5\n"
+    "difs_job_freshness_lag_seconds{job_name=\"orders\"} 3600.5\n"
     "# HELP difs_job_alerts_total Alert deliveries of the job (schedule.alert) by result: sent or failed.\n"
     "# TYPE difs_job_alerts_total counter\n"
-    "difs_job_alerts_total{job=\"orders\",result=\"sent\"} 2\n"
-    "difs_job_alerts_total{job=\"orders\",result=\"failed\"} 1\n"
+    "difs_job_alerts_total{job_name=\"orders\",result=\"sent\"} 2\n"
+    "difs_job_alerts_total{job_name=\"orders\",result=\"failed\"} 1\n"
     "# HELP difs_queue_depth Instances not in a final state (waiting, running, retrying, frozen).\n"
     "# TYPE difs_queue_depth gauge\n"
     "difs_queue_depth 1\n"
@@ -234,16 +234,16 @@ main(void)
 	p.max_fds = -1;
 	buf_reset(&b);
 	is_int(view_metrics_render(&m, &p, &b), 0, "render two jobs");
-	ok(strstr(b.p, "difs_job_instances{job=\"we\\\"ird\\\\job\",state=\"SUCCESS\"} 5\n") != NULL,
+	ok(strstr(b.p, "difs_job_instances{job_name=\"we\\\"ird\\\\job\",state=\"SUCCESS\"} 5\n") != NULL,
 	    "the odd job name is escaped in its samples");
-	ok(strstr(b.p, "difs_job_attempt_duration_seconds_bucket{job=\"we\\\"ird\\\\job\",le=\"+Inf\"} 8\n")
+	ok(strstr(b.p, "difs_job_attempt_duration_seconds_bucket{job_name=\"we\\\"ird\\\\job\",le=\"+Inf\"} 8\n")
 	    != NULL, "and in its histogram");
-	ok(strstr(b.p, "difs_job_freshness_lag_seconds{job=\"we") == NULL &&
-	    strstr(b.p, "difs_job_last_success_timestamp_seconds{job=\"we") == NULL,
+	ok(strstr(b.p, "difs_job_freshness_lag_seconds{job_name=\"we") == NULL &&
+	    strstr(b.p, "difs_job_last_success_timestamp_seconds{job_name=\"we") == NULL,
 	    "no success yet: no lag and no last success sample");
-	ok(strstr(b.p, "difs_job_freshness_lag_seconds{job=\"orders\"} 3600.5\n") != NULL,
+	ok(strstr(b.p, "difs_job_freshness_lag_seconds{job_name=\"orders\"} 3600.5\n") != NULL,
 	    "the other job keeps its lag");
-	ok(strstr(b.p, "difs_job_running{job=\"orders\"} 0\ndifs_job_running{job=\"we\\\"ird\\\\job\"} 0\n")
+	ok(strstr(b.p, "difs_job_running{job_name=\"orders\"} 0\ndifs_job_running{job_name=\"we\\\"ird\\\\job\"} 0\n")
 	    != NULL, "jobs in the given order within a family");
 	ok(strstr(b.p, "# TYPE difs_process_resident_memory_bytes gauge\n# HELP difs_process_open_fds")
 	    != NULL && strstr(b.p, "\ndifs_process_resident_memory_bytes ") == NULL &&
@@ -254,7 +254,7 @@ main(void)
 	jobs[0].last_success_end_ms = m.now_ms + 5000;
 	buf_reset(&b);
 	(void)view_metrics_render(&m, &p, &b);
-	ok(strstr(b.p, "difs_job_freshness_lag_seconds{job=\"orders\"} 0\n") != NULL,
+	ok(strstr(b.p, "difs_job_freshness_lag_seconds{job_name=\"orders\"} 0\n") != NULL,
 	    "a window end in the future: lag 0");
 
 	/* no job at all: every family still has HELP and TYPE */
@@ -263,7 +263,7 @@ main(void)
 	(void)view_metrics_render(&m, &p, &b);
 	ok(strstr(b.p, "# TYPE difs_job_instances gauge\n# HELP difs_job_running ") != NULL &&
 	    strstr(b.p, "# TYPE difs_job_attempt_duration_seconds histogram\n") != NULL &&
-	    strstr(b.p, "{job=") == NULL, "no jobs: the families, no job sample");
+	    strstr(b.p, "{job_name=") == NULL, "no jobs: the families, no job sample");
 
 	/* the process figures of this very process */
 	view_proc_get(&p, 42);
