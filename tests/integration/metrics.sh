@@ -9,7 +9,7 @@
 # `difs mount --metrics` fail before mounting, with a message naming the
 # port; the file is 0444, read-only, its size is its bytes, stat twice
 # gives the same answer while nothing changes, and a new run changes it
-# (bytes and mtime).
+# (bytes and mtime).  README.md's table lists every family served.
 #
 # node and tests/conformance/node_modules are needed: like
 # tests/conformance/run.sh this runs `npm ci` when node_modules is missing
@@ -91,6 +91,10 @@ check "content type text/plain; version=0.0.4; charset=utf-8" \
 	grep -qi '^content-type: text/plain; version=0.0.4; charset=utf-8' "$WORK/http.hdr"
 prom metjob "$WORK/http.prom" "curl $URL/metrics"
 check "http: SUCCESS instances = 1" test "$(fig "$WORK/http.prom" 'difs_job_instances{state=SUCCESS}')" = 1
+README=$(cd "$(dirname "$0")/../.." && pwd)/README.md
+undoc=$(awk '/^# TYPE/ {print $3}' "$WORK/http.prom" | while read -r f; do
+	grep -q "^$f  *\(gauge\|counter\|histogram\) " "$README" || echo "$f"; done)
+check "README.md's Metrics table has every family (missing: ${undoc:-none})" test -z "$undoc"
 check "http and file list the same families" \
 	test "$(grep '^# TYPE' "$WORK/http.prom")" = "$(grep '^# TYPE' "$WORK/file.prom")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -I "$URL/metrics")
