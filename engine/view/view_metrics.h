@@ -33,8 +33,8 @@ void	view_proc_get(struct view_proc *p, int64_t start_ms);
  * view_metrics_render - m and p as Prometheus text, appended to out:
  * "# HELP" and "# TYPE" for every family (also one without samples), the
  * families in a fixed order, each job's samples in m's (name) order with
- * the label job_name, label values escaped.  Time spans (freshness lag) are measured at
- * m->now_ms.  0, or out's error (-ENOMEM, -E2BIG).
+ * the label job_name, label values escaped.  Time spans (freshness lag)
+ * are measured at m->now_ms.  0, or out's error (-ENOMEM, -E2BIG).
  */
 int	view_metrics_render(const struct sched_metrics *m, const struct view_proc *p,
 	    struct buf *out);
