@@ -13,12 +13,14 @@
  *   3. open the daemon log (STATE/difs.log, plus stderr with -f; writers
  *      stage their output under STATE/spool), open the
  *      engine (takes the state directory's lock: a second daemon gets
- *      ENG_ELOCKED and the holder's pid), create the FUSE session, mount;
+ *      ENG_ELOCKED and the holder's pid), with --metrics bind its port
+ *      and serve it (fs_metrics.c: a port in use fails here), create the
+ *      FUSE session, mount;
  *   4. start the invalidation thread, the scheduler and the signal thread,
  *      then tell the parent "mounted" (the child's stdio goes to /dev/null);
  *   5. run the multi-threaded session loop until `fusermount3 -u` or
  *      SIGTERM/SIGINT/SIGHUP;
- *   6. stop the scheduler, unmount, stop the invalidation thread, free the
+ *   6. stop the metrics server and the scheduler, unmount, stop the invalidation thread, free the
  *      engine (kills running instances, commits the state), exit 0.
  *
  * Signals: SIGTERM/SIGINT/SIGHUP are blocked in every thread and taken by
@@ -44,6 +46,7 @@
 #include <unistd.h>
 
 #include "fs_i.h"
+#include "fs_metrics.h"
 #include "fs_mount.h"
 #include "log.h"
 #include "num.h"
@@ -61,6 +64,8 @@ struct fs_mount_opts {
 	int		 workers;	/**< 0: engine default */
 	int		 grace_ms;	/**< hidden --grace-ms (tests): 0 = default */
 	bool		 nosync;	/**< hidden --nosync (benchmarks): no fsync */
+	bool		 metrics;	/**< --metrics given: serve metrics_addr */
+	struct fs_metrics_addr metrics_addr;
 };
 
 /* the signal thread's view of the daemon */
@@ -72,12 +77,13 @@ struct fs_sig {
 };
 
 enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_GRACE, FS_OPT_NOSYNC,
-	FS_OPT_HELP };
+	FS_OPT_METRICS, FS_OPT_HELP };
 
 static const struct option fs_mount_longopts[] = {
 	{ "state",	required_argument,	NULL, FS_OPT_STATE },
 	{ "foreground",	no_argument,		NULL, 'f' },
 	{ "workers",	required_argument,	NULL, FS_OPT_WORKERS },
+	{ "metrics",	required_argument,	NULL, FS_OPT_METRICS },
 	{ "help",	no_argument,		NULL, FS_OPT_HELP },
 	/* hidden, for tests: job removal grace instead of 60 s */
 	{ "grace-ms",	required_argument,	NULL, FS_OPT_GRACE },
@@ -94,13 +100,16 @@ fs_mount_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: difs mount MOUNTPOINT [--state DIR] [-f|--foreground]\n"
-	    "                  [-o OPTIONS] [--workers N]\n"
+	    "                  [-o OPTIONS] [--workers N] [--metrics [ADDR:]PORT]\n"
 	    "\n"
 	    "  --state DIR      state directory (default $XDG_STATE_HOME/difs or\n"
 	    "                   ~/.local/state/difs); the log is DIR/difs.log\n"
 	    "  -f, --foreground stay in the foreground, log to stderr too\n"
 	    "  -o OPTIONS       extra FUSE mount options (comma-separated)\n"
 	    "  --workers N      instances running at once (default 4)\n"
+	    "  --metrics [ADDR:]PORT\n"
+	    "                   serve GET /metrics (Prometheus text, as MOUNT/metrics)\n"
+	    "                   on PORT of 127.0.0.1, or of ADDR (0.0.0.0, [::1], ...)\n"
 	    "\n"
 	    "Unmount with `fusermount3 -u MOUNTPOINT` (or SIGTERM).\n");
 }
@@ -250,6 +259,16 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 		case FS_OPT_NOSYNC:
 			o->nosync = true;
 			break;
+		case FS_OPT_METRICS: {
+			char why[256];
+
+			if (fs_metrics_parse(optarg, &o->metrics_addr, why, sizeof(why)) != 0) {
+				fs_mount_err(NULL, "--metrics %s", why);
+				return 2;
+			}
+			o->metrics = true;
+			break;
+		}
 		case 'h':
 		case FS_OPT_HELP:
 			fs_mount_usage(stdout);
@@ -428,6 +447,7 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 {
 	struct fuse_loop_config *lc = NULL;
 	struct fuse_session *se = NULL;
+	struct fs_metrics *metrics = NULL;
 	struct eng_config cfg;
 	struct eng_errbuf eb;
 	struct fs_sig sig;
@@ -495,6 +515,16 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 		goto out;
 	}
 
+	if (o->metrics) {
+		char why[512];
+
+		rc = fs_metrics_start(fs.eng, &o->metrics_addr, &metrics, why, sizeof(why));
+		if (rc != 0) {
+			fs_mount_err(o, "%s", why);
+			goto out;
+		}
+		log_info("metrics on http://%s/metrics", o->metrics_addr.text);
+	}
 	se = fs_mount_session(o, &fs);
 	if (se == NULL) {
 		fs_mount_err(o, "cannot create the FUSE session (bad -o "
@@ -535,6 +565,7 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 		status = 0;
 out:
 	fs_sig_stop(&sig);
+	fs_metrics_stop(metrics);	/* before eng_free: it reads the engine */
 	if (fs.eng != NULL)
 		eng_stop(fs.eng);
 	if (mounted)

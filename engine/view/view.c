@@ -39,8 +39,10 @@ eng_new(const struct eng_config *cfg, struct eng **out, struct eng_errbuf *eb)
 	pthread_mutex_init(&e->flock, NULL);
 	pthread_mutex_init(&e->tzlock, NULL);
 	pthread_mutex_init(&e->sumlock, NULL);
+	pthread_mutex_init(&e->metlock, NULL);
 	pthread_rwlock_init(&e->srclock, NULL);
 	buf_init(&e->status_text, BUF_MAX_DOC);
+	buf_init(&e->met_text, BUF_MAX_DOC);
 	e->start_ns = view_now_ns(e);
 	if ((rc = view_ns_init(e)) != 0)
 		goto out;
@@ -128,6 +130,8 @@ eng_free(struct eng *e)
 	pthread_mutex_destroy(&e->flock);
 	pthread_mutex_destroy(&e->tzlock);
 	pthread_mutex_destroy(&e->sumlock);
+	pthread_mutex_destroy(&e->metlock);
+	buf_free(&e->met_text);
 	pthread_rwlock_destroy(&e->srclock);
 	free(e);
 }
@@ -177,7 +181,7 @@ view_in_inst(const struct view_node *n)
 	return n->kind == VIEW_K_INSTDIR || n->kind == VIEW_K_JOB || n->kind == VIEW_K_INST;
 }
 
-/* The root, sources/, jobs/, instances/ and MOUNT/status. */
+/* The root, sources/, jobs/, instances/, MOUNT/status and MOUNT/metrics. */
 static int
 view_dir_entry(struct eng *e, struct view_node *n, struct eng_entry *out)
 {
@@ -185,9 +189,10 @@ view_dir_entry(struct eng *e, struct view_node *n, struct eng_entry *out)
 	int64_t ms;
 	int rc;
 
-	if (n->kind == VIEW_K_STATUS) {
+	if (n->kind == VIEW_K_STATUS || n->kind == VIEW_K_METRICS) {
 		buf_init(&b, BUF_MAX_DOC);
-		rc = view_status_render(e, &b, &ms);
+		rc = n->kind == VIEW_K_STATUS ? view_status_render(e, &b, &ms) :
+		    view_metrics_file(e, &b, &ms);
 		view_fill_attr(e, &out->attr, n->ino, S_IFREG | 0444, b.len, ms * 1000000);
 		buf_free(&b);
 		out->attr_timeout = 0;	/* live */
@@ -264,7 +269,7 @@ eng_getattr(struct eng *e, uint64_t ino, struct eng_entry *out)
 		return -ENOENT;
 	switch (n->kind) {
 	case VIEW_K_ROOT: case VIEW_K_SRCDIR: case VIEW_K_JOBDIR: case VIEW_K_INSTDIR:
-	case VIEW_K_STATUS:
+	case VIEW_K_STATUS: case VIEW_K_METRICS:
 		return view_dir_entry(e, n, out);
 	case VIEW_K_FILE: case VIEW_K_ERRFILE:
 		return view_defs_getattr(e, n, out);
@@ -309,7 +314,8 @@ int
 eng_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_dirent_fn *fn,
     void *arg)
 {
-	static const char *const names[] = { ".", "..", "sources", "jobs", "instances", "status" };
+	static const char *const names[] = { ".", "..", "sources", "jobs", "instances", "status",
+	    "metrics" };
 	struct view_node *n;
 	struct eng_dirent d;
 	struct eng_entry ent;
@@ -327,7 +333,7 @@ eng_readdir(struct eng *e, uint64_t ino, uint64_t off, int flags, eng_dirent_fn 
 		memset(&d, 0, sizeof(d));
 		d.name = names[i];
 		d.ino = i < 2 ? ENG_INO_ROOT : ENG_INO_SOURCES + (i - 2);
-		d.type = d.ino == ENG_INO_STATUS ? S_IFREG : S_IFDIR;
+		d.type = d.ino >= ENG_INO_STATUS ? S_IFREG : S_IFDIR;
 		d.next_off = i + 1;
 		if (flags & ENG_READDIR_PLUS) {
 			if (view_dir_entry(e, e->fixed[d.ino], &ent) != 0)

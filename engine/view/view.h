@@ -27,6 +27,7 @@
  *         ctl             0600: rerun | kill | set-success | freeze |
  *                         unfreeze; reading as above
  *   status                ENG_INO_STATUS: JSON about the daemon
+ *   metrics               ENG_INO_METRICS: Prometheus text (view_metrics.c)
  *
  * Every size is true and every mtime is the time the bytes last changed:
  * nothing changes size or mtime unless its content changes (tar, rsync).
@@ -73,6 +74,7 @@ struct sched;
 #define ENG_INO_JOBS		3
 #define ENG_INO_INSTANCES	4
 #define ENG_INO_STATUS		5	/**< MOUNT/status (a file) */
+#define ENG_INO_METRICS		6	/**< MOUNT/metrics (a file) */
 
 #define ENG_NAME_MAX		255	/**< bytes in one name */
 #define ENG_FILE_MAX		((size_t)1 << 20)	/**< sources/jobs file size (EFBIG) */
@@ -279,6 +281,14 @@ int	eng_link(struct eng *e, uint64_t ino, uint64_t newparent,
  */
 int	eng_rename(struct eng *e, uint64_t parent, const char *name,
 	    uint64_t newparent, const char *newname, unsigned flags, pid_t pid);
+/**
+ * eng_metrics - the scheduler's and the daemon's figures now, in the
+ * Prometheus text format 0.0.4 (the body of `difs mount --metrics`;
+ * MOUNT/metrics shows the same families), appended to out.  Holds the
+ * scheduler's lock only to copy its figures, no engine lock: safe from
+ * any thread.  0, -ENOMEM.
+ */
+int	eng_metrics(struct eng *e, struct buf *out);
 /** eng_statfs - figures of the state store. */
 int	eng_statfs(struct eng *e, struct eng_statfs *out);
 

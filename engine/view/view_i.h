@@ -9,6 +9,7 @@
  *   view_load.c     the stored definitions loaded at start
  *   view_inst.c     instances/ (directories, state/status/log/ctl files)
  *   view_summary.c  instances/JOB/summary and MOUNT/status
+ *   view_metrics.c  MOUNT/metrics and the --metrics HTTP body (Prometheus)
  *   view_jobs.c     the jobs instances/ lists
  *   view_defs.c     the files of sources/ and jobs/, validation, applying
  *   view_base.c     clock, attributes, names, directory mtimes, the sources
@@ -26,6 +27,7 @@
  *   e->srclock the source table read by the scheduler's runs.
  *   e->sumlock the summaries' cache (view_summary.c).  A leaf like
  *              e->lock, and never held together with it.
+ *   e->metlock MOUNT/metrics' kept text (view_metrics.c).  A leaf too.
  * e->dirm[] (directory mtimes) are atomics: read without a lock.
  */
 #ifndef DIFS_VIEW_I_H
@@ -35,6 +37,7 @@
 
 #include "conf.h"
 #include "view.h"
+#include "view_metrics.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -58,6 +61,7 @@ enum view_kind {
 	VIEW_K_I_CTL,
 	VIEW_K_STATUS,		/* MOUNT/status */
 	VIEW_K_JOB_SUMMARY,	/* instances/JOB/summary */
+	VIEW_K_METRICS,		/* MOUNT/metrics */
 };
 
 
@@ -182,7 +186,7 @@ struct eng {
 	size_t		 tab_size;	/* buckets (power of two) */
 	size_t		 nnodes;
 	uint64_t	 next_ino;
-	struct view_node	*fixed[ENG_INO_STATUS + 1];	/* ENG_INO_ROOT..ENG_INO_STATUS */
+	struct view_node	*fixed[ENG_INO_METRICS + 1];	/* ENG_INO_ROOT..ENG_INO_METRICS */
 	_Atomic int64_t	 dirm[VIEW_DIRM__COUNT];	/* ms; persisted in META "dirm\0NAME" */
 	pthread_mutex_t	 sumlock;	/* the fields below */
 	struct view_jsum	*sums;		/* per-job summaries (view_summary.c) */
@@ -190,6 +194,10 @@ struct eng {
 	struct buf	 status_text;	/* MOUNT/status as last built */
 	uint64_t	 status_built;	/* sumgen + 1 it was built at (0: none) */
 	int64_t		 status_mtime, status_dirm;
+	pthread_mutex_t	 metlock;	/* the three fields below */
+	struct buf	 met_text;	/* MOUNT/metrics as last built */
+	struct view_proc met_proc;	/* the process figures it shows */
+	int64_t		 met_ms;	/* when it was built: its mtime (0: never) */
 	struct view_node	*files[2];	/* sources/, jobs/ lists (e->flock) */
 	struct view_src	*srcs;		/* srclock */
 	struct view_name	*removed;	/* flock */
@@ -359,6 +367,12 @@ int	view_summary_render(struct eng *e, const char *job, struct buf *out,
 /** MOUNT/status, appended to out; *mtime_ms its as_of. */
 int	view_status_render(struct eng *e, struct buf *out, int64_t *mtime_ms);
 void	view_summary_free(struct eng *e);
+
+/* view_metrics.c: MOUNT/metrics */
+/** MOUNT/metrics, appended to out; *mtime_ms when its figures were taken
+ *  (they are kept while the scheduler's figures do not change).  0,
+ *  -ENOMEM. */
+int	view_metrics_file(struct eng *e, struct buf *out, int64_t *mtime_ms);
 
 /* view_inst.c: instances/ */
 int	view_inst_lookup(struct eng *e, struct view_node *parent, const char *name,

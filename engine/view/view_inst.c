@@ -468,6 +468,10 @@ view_render(struct eng *e, const struct view_node *n, struct buf *out, int64_t *
 		rc = view_status_render(e, out, &ms);
 		*mtime = ms * 1000000;
 		return rc;
+	case VIEW_K_METRICS:
+		rc = view_metrics_file(e, out, &ms);
+		*mtime = ms * 1000000;
+		return rc;
 	case VIEW_K_JOB_SUMMARY:
 		rc = view_summary_render(e, n->job, out, &ms);
 		*mtime = ms * 1000000;

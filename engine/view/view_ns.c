@@ -105,7 +105,7 @@ view_ns_init(struct eng *e)
 	static const struct { enum view_kind k; const char *name; } fixed[] = {
 		{ VIEW_K_ROOT, NULL }, { VIEW_K_SRCDIR, "sources" },
 		{ VIEW_K_JOBDIR, "jobs" }, { VIEW_K_INSTDIR, "instances" },
-		{ VIEW_K_STATUS, "status" },
+		{ VIEW_K_STATUS, "status" }, { VIEW_K_METRICS, "metrics" },
 	};
 	struct view_node *n;
 	size_t i;

@@ -37,8 +37,8 @@ out=$("$DIFS" mount 2>&1)
 
 # --- foreground mount, view, second daemon ------------------------------------
 it_mount
-check "root lists sources jobs instances status" \
-	test "$(ls "$MNT" | tr '\n' ' ')" = "instances jobs sources status "
+check "root lists sources jobs instances status metrics" \
+	test "$(ls "$MNT" | tr '\n' ' ')" = "instances jobs metrics sources status "
 opts=$(grep " $MNT " /proc/self/mounts)
 diag "mount entry: $opts"
 case "$opts" in "difs $MNT fuse.difs "*) ok "fsname difs, type fuse.difs" ;;
