@@ -21,12 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "alert.h"
 #include "buf.h"
 #include "err.h"
 #include "json.h"
+#include "hook_server.h"
 #include "loopback.h"
 #include "sys.h"
 #include "tap.h"
@@ -46,123 +45,6 @@ static const struct alert_event ev = {
 	.window_end = "2024-03-01T12:05:00+08:00",
 	.time = "2024-03-01T12:07:31+08:00",
 };
-
-/* ---- the webhook server ----------------------------------------------------- */
-
-struct srv {
-	struct MHD_Daemon	*d;
-	uint16_t		 port;
-	pthread_mutex_t		 lock;
-	int			 statuses[8];	/* answer to request i; the last repeats */
-	int			 nstatuses;
-	int			 requests;
-	char			 method[16];
-	char			 ctype[64];
-	char			 auth[128];
-	char			 url[128];
-	struct buf		 body;		/* of the last request */
-};
-
-static enum MHD_Result
-srv_handler(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_size, void **con_cls)
-{
-	struct srv *s = cls;
-	struct buf *rq = *con_cls;
-	struct MHD_Response *r;
-	const char *h;
-	enum MHD_Result ret;
-	int st;
-
-	(void)version;
-	if (rq == NULL) {
-		if ((rq = calloc(1, sizeof(*rq))) == NULL)
-			return MHD_NO;
-		buf_init(rq, BUF_MAX_SMALL);
-		*con_cls = rq;
-		return MHD_YES;
-	}
-	if (*upload_size > 0) {
-		buf_add(rq, upload, *upload_size);
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	pthread_mutex_lock(&s->lock);
-	st = s->statuses[s->requests < s->nstatuses ? s->requests : s->nstatuses - 1];
-	s->requests++;
-	snprintf(s->method, sizeof(s->method), "%s", method);
-	snprintf(s->url, sizeof(s->url), "%s", url);
-	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-	snprintf(s->ctype, sizeof(s->ctype), "%s", h != NULL ? h : "");
-	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	snprintf(s->auth, sizeof(s->auth), "%s", h != NULL ? h : "");
-	buf_reset(&s->body);
-	buf_add(&s->body, rq->p, rq->len);
-	pthread_mutex_unlock(&s->lock);
-	r = MHD_create_response_from_buffer(2, (void *)(uintptr_t)"ok", MHD_RESPMEM_PERSISTENT);
-	if (r == NULL)
-		return MHD_NO;
-	ret = MHD_queue_response(c, (unsigned)st, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static void
-srv_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
-{
-	struct buf *rq = *con_cls;
-
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (rq != NULL) {
-		buf_free(rq);
-		free(rq);
-	}
-	*con_cls = NULL;
-}
-
-static int
-srv_start(struct srv *s)
-{
-	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *info;
-
-	memset(s, 0, sizeof(*s));
-	pthread_mutex_init(&s->lock, NULL);
-	buf_init(&s->body, BUF_MAX_SMALL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-	    0, NULL, NULL, srv_handler, s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_END);
-	if (s->d == NULL)
-		return -1;
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	if (info == NULL || info->port == 0)
-		return -1;
-	s->port = info->port;
-	return 0;
-}
-
-/* the server answers the next requests with these statuses */
-static void
-srv_script(struct srv *s, int n, const int *st)
-{
-	pthread_mutex_lock(&s->lock);
-	memcpy(s->statuses, st, (size_t)n * sizeof(*st));
-	s->nstatuses = n;
-	s->requests = 0;
-	buf_reset(&s->body);
-	pthread_mutex_unlock(&s->lock);
-}
-
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -430,7 +312,7 @@ test_exec_timeout(void)
 /* ---- webhook ------------------------------------------------------------------- */
 
 static void
-check_body(struct srv *s)
+check_body(struct hook_srv *s)
 {
 	static const char *strs[][2] = {
 		{ "event", "exhausted" },
@@ -468,7 +350,7 @@ check_body(struct srv *s)
 }
 
 static int
-srv_requests(struct srv *s)
+srv_requests(struct hook_srv *s)
 {
 	int n;
 
@@ -480,14 +362,14 @@ srv_requests(struct srv *s)
 
 /* the server answers st[0..n); the webhook must be delivered after tries */
 static void
-delivered(struct srv *s, const struct conf_alert *a, const struct alert_opts *o,
+delivered(struct hook_srv *s, const struct conf_alert *a, const struct alert_opts *o,
     int n, const int *st, int tries)
 {
 	char want[512];
 	struct buf rep;
 
 	buf_init(&rep, BUF_MAX_DOC);
-	srv_script(s, n, st);
+	hook_srv_script(s, n, st);
 	is_rc(alert_deliver(a, &ev, o, &rep), 0, "webhook: HTTP %d after %d is delivered",
 	    st[n - 1], n - 1);
 	snprintf(want, sizeof(want), "alert exhausted: webhook %s: HTTP %d after %d %s\n",
@@ -499,7 +381,7 @@ delivered(struct srv *s, const struct conf_alert *a, const struct alert_opts *o,
 }
 
 static void
-test_webhook(struct srv *s)
+test_webhook(struct hook_srv *s)
 {
 	static const int ok200[] = { 200 }, fail1[] = { 500, 200 }, always[] = { 500 },
 	    throttled[] = { 429, 204 }, notfound[] = { 404 };
@@ -518,12 +400,12 @@ test_webhook(struct srv *s)
 	delivered(s, &a, &o, 2, fail1, 2);
 
 	buf_reset(&rep);
-	srv_script(s, 2, throttled);
+	hook_srv_script(s, 2, throttled);
 	is_rc(alert_deliver(&a, &ev, &o, &rep), 0, "webhook: 429 then 204 is delivered");
 	ok(has(&rep, "HTTP 204 after 2 tries\n"), "webhook: any 2xx counts");
 
 	buf_reset(&rep);
-	srv_script(s, 1, always);
+	hook_srv_script(s, 1, always);
 	is_rc(alert_deliver(&a, &ev, &o, &rep), ENG_EREMOTE, "webhook: always 500 fails");
 	is_int(srv_requests(s), 3, "webhook: webhook_tries (3) requests in all");
 	snprintf(want, sizeof(want), "alert exhausted: webhook %s: not delivered after 3 tries: HTTP 500\n",
@@ -531,14 +413,14 @@ test_webhook(struct srv *s)
 	is_str(rep.p, want, "webhook: the failure line");
 
 	buf_reset(&rep);
-	srv_script(s, 1, notfound);
+	hook_srv_script(s, 1, notfound);
 	is_rc(alert_deliver(&a, &ev, &o, &rep), ENG_EREMOTE, "webhook: 404 fails");
 	is_int(srv_requests(s), 1, "webhook: a 4xx is not retried");
 	ok(has(&rep, "not delivered after 1 try: HTTP 404\n"), "webhook: 404 reported");
 
 	/* userinfo and query never reach the report */
 	buf_reset(&rep);
-	srv_script(s, 1, ok200);
+	hook_srv_script(s, 1, ok200);
 	snprintf(url, sizeof(url), "http://alice:pa55word@127.0.0.1:%u/hook?token=t0ps3cret#frag",
 	    (unsigned)s->port);
 	is_rc(alert_deliver(&a, &ev, &o, &rep), 0, "webhook: URL with user:pass@ and ?token=");
@@ -565,7 +447,7 @@ test_webhook(struct srv *s)
 }
 
 static void
-test_both(struct srv *s)
+test_both(struct hook_srv *s)
 {
 	static const int ok200[] = { 200 };
 	const char *argv[] = { "sh", "-c", "echo \"$DIFS_EVENT for $DIFS_INSTANCE\"", NULL };
@@ -579,7 +461,7 @@ test_both(struct srv *s)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", (unsigned)s->port);
 	a.webhook = url;
 	buf_init(&rep, BUF_MAX_DOC);
-	srv_script(s, 1, ok200);
+	hook_srv_script(s, 1, ok200);
 	is_rc(alert_deliver(&a, &ev, &o, &rep), 0, "both: exec and webhook delivered");
 	snprintf(want, sizeof(want), "alert exhausted: exec sh: exit status 0\n"
 	    "  exhausted for instances/orders/20240301T1200\n"
@@ -590,7 +472,7 @@ test_both(struct srv *s)
 
 	/* the command cannot start: the webhook still goes, the rc says exec */
 	buf_reset(&rep);
-	srv_script(s, 1, ok200);
+	hook_srv_script(s, 1, ok200);
 	a.exec = bad;
 	a.nexec = 1;
 	is_rc(alert_deliver(&a, &ev, &o, &rep), ENG_EINVAL, "both: exec failure is the result");
@@ -604,7 +486,7 @@ test_both(struct srv *s)
 int
 main(void)
 {
-	struct srv s;
+	struct hook_srv s;
 	char cmd[600];
 	const char *td = getenv("TMPDIR");
 
@@ -619,14 +501,13 @@ main(void)
 	test_exec_output_cap();
 	test_exec_nocmd();
 	test_exec_timeout();
-	if (srv_start(&s) != 0) {
+	if (hook_srv_start(&s) != 0) {
 		printf("Bail out! cannot start the libmicrohttpd server\n");
 		return 1;
 	}
 	test_webhook(&s);
 	test_both(&s);
-	MHD_stop_daemon(s.d);
-	buf_free(&s.body);
+	hook_srv_stop(&s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmpdir);
