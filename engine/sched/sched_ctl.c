@@ -375,6 +375,9 @@ sched_ctl_job(struct sched *s, const char *job, const char *line, struct eng_err
 			goto bad;
 		}
 		/* the guard rails first: nothing is queued when one refuses */
+		if (cycle_next(&sch->spec, j->def->tz, now / 1000, &t) == 0 && t < to && t >= from &&
+		    (rc = sched_cycle_allowed(s, j, t, now, "backfill", &e)) != 0)
+			goto bad;
 		limit = n == 4 ? SCHED_MAX_CREATE : sch->backfill_limit > 0 ? sch->backfill_limit :
 		    1440;
 		for (rc = cycle_next(&sch->spec, j->def->tz, from - 1, &t);

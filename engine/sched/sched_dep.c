@@ -98,8 +98,6 @@ sched_dep_wait(struct sched *s, const struct sched_job *j, int64_t t, char *why,
 		}
 		if (sched_dep_target(dep, u, t, &target) != 0)
 			continue;
-		if (target * 1000 < u->defined_ms)
-			continue;	/* before the upstream existed: never made */
 		if ((rc = cycle_id_format(target, u->def->tz, cyc)) != 0)
 			return rc;
 		inst_init(&in);
@@ -107,6 +105,10 @@ sched_dep_wait(struct sched *s, const struct sched_job *j, int64_t t, char *why,
 		q.cycle = cyc;
 		q.in = &in;
 		rc = store_view(s->cfg.store, sched_depq_fn, &q);
+		if (rc == -ENOENT && target < u->defined_ms / 1000) {
+			inst_free(&in);
+			continue;	/* before the upstream existed: never made */
+		}
 		if (rc == -ENOENT) {
 			inst_free(&in);
 			(void)snprintf(why, whysz, "waiting for upstream job %s: its instance %s is not "

@@ -243,9 +243,9 @@ sched_job_cands(struct sched *s, struct sched_job *j, struct sched_pend **pp, in
 				c->v[c->n++] = p;
 				continue;
 			}
-			if (rc == 0)
-				(void)snprintf(why, sizeof(why), "waiting: schedule.maxConcurrent (%d) "
-				    "instances of this job are running", cap);
+			if (rc == 0)	/* its turn comes after those that start first */
+				(void)snprintf(why, sizeof(why), "waiting behind earlier instances of "
+				    "this job: schedule.maxConcurrent (%d) of them run at a time", cap);
 			if (rc != 2)
 				sched_set_reason(s, p, j->def->tz, why, p == first, now);
 		}

@@ -20,6 +20,7 @@
 #include "cycle.h"
 #include "scheduler.h"
 #include "store.h"
+#include "sched_harness.h"
 #include "tap.h"
 
 static atomic_llong fake_now;	/* ms; advances 1 ms per read (orders starts) */
@@ -244,46 +245,6 @@ drain(struct sched *s)
 	}
 }
 
-struct logq {
-	const char	*job;
-	const char	*cycle;
-	struct buf	*out;
-};
-
-static int
-log_fn(struct store_txn *txn, void *arg)
-{
-	struct logq *q = arg;
-	char key[512], tmp[65536];
-	size_t klen, got;
-	int rc;
-
-	if (q->cycle != NULL)
-		rc = store_key_instance(key, sizeof(key), q->job, q->cycle, &klen);
-	else
-		rc = sched_joblog_key(q->job, key, sizeof(key), &klen);
-	if (rc != 0)
-		return rc;
-	if ((rc = store_log_read(txn, key, klen, 0, tmp, sizeof(tmp) - 1, &got)) != 0)
-		return rc;
-	return buf_add(q->out, tmp, got);
-}
-
-static int
-log_has(struct store *st, const char *job, const char *cycle, const char *needle)
-{
-	struct buf b;
-	struct logq q = { job, cycle, &b };
-	int found;
-
-	buf_init(&b, 1 << 20);
-	found = store_view(st, log_fn, &q) == 0 && strstr(b.p, needle) != NULL;
-	if (!found)
-		printf("# log of %s/%s lacks '%s':\n# %s\n", job, cycle ? cycle : "-", needle, b.p);
-	buf_free(&b);
-	return found;
-}
-
 int
 main(void)
 {
@@ -346,9 +307,9 @@ main(void)
 	    "the resolved job of the attempt is kept (job.json): %.300s", in.job_json.p);
 	is_int(get(s, "seed", "20261125235500", &in), 0, "the last cycle of the day is 23:55");
 	ok(get(s, "seed", "20261126000000", &in) == -ENOENT, "no instance beyond the day yet");
-	ok(log_has(st, "seed", "20261125000000", "SUCCESS: attempt 1 succeeded"),
+	ok(sh_log_has(st, "seed", "20261125000000", "SUCCESS: attempt 1 succeeded"),
 	    "the log records the transition");
-	ok(log_has(st, "seed", "20261125000000", "summary: succeeded"), "the log has the run summary");
+	ok(sh_log_has(st, "seed", "20261125000000", "summary: succeeded"), "the log has the run summary");
 
 	/* 2. automatic reruns: 3 reruns 2 minutes apart, then FAILED; the
 	 * failure is one that may pass (OSS does not answer: retryable) */
@@ -379,8 +340,8 @@ main(void)
 	is_int(in.attempt, 4, "4 attempts were made");
 	is_int(inst_attempts_allowed(&in), 4, "attempts_allowed is 4");
 	ok(strstr(in.error, "blocked") != NULL || in.error[0] != '\0', "last error kept: %s", in.error);
-	ok(log_has(st, "flaky", "20261125000000", "automatic rerun 3 of 3"), "log counts the reruns");
-	ok(log_has(st, "flaky", "20261125000000", "no automatic rerun left"), "log says none is left");
+	ok(sh_log_has(st, "flaky", "20261125000000", "automatic rerun 3 of 3"), "log counts the reruns");
+	ok(sh_log_has(st, "flaky", "20261125000000", "no automatic rerun left"), "log says none is left");
 	/* manual rerun starts a new series (the job fixed: it writes files now) */
 	unlink(blocker);
 	mkdir(blocker, 0755);
@@ -472,9 +433,9 @@ main(void)
 	get(s, "bf", "20261124235500", &in);
 	ok(in.state == INST_SUCCESS && in.trigger == INST_BACKFILL, "backfilled instances ran");
 	ok(c.ordered, "in cycle order");
-	ok(log_has(st, "bf", NULL, "288 instances queued"), "the job log records the backfill");
+	ok(sh_log_has(st, "bf", NULL, "288 instances queued"), "the job log records the backfill");
 	is_int(sched_ctl_job(s, "bf", "backfill 20261124000000", &eb), ENG_EINVAL, "bad # args refused");
-	ok(log_has(st, "bf", NULL, "bad # args"), "and logged in the job log");
+	ok(sh_log_has(st, "bf", NULL, "bad # args"), "and logged in the job log");
 	is_int(sched_ctl_job(s, "bf", "explode", &eb), ENG_EINVAL, "unknown command refused");
 	ok(strstr(eb.msg, "unknown control message") != NULL, "message: %s", eb.msg);
 
@@ -539,7 +500,7 @@ main(void)
 	}
 	get(s, "slow", "20261125000000", &in);
 	is_str(inst_state_name(in.state), "KILLED", "state is KILLED");
-	ok(log_has(st, "slow", "20261125000000", "KILLED"), "the log says so");
+	ok(sh_log_has(st, "slow", "20261125000000", "KILLED"), "the log says so");
 
 	/* 8. daemon shutdown during a run, then a crash during a run */
 	is_int(sched_ctl_instance(s, "slow", "20261125000000", "rerun", &eb), 0, "rerun the killed one");
@@ -549,14 +510,14 @@ main(void)
 	is_str(inst_state_name(in.state), "RUNNING", "running again (attempt 2)");
 	sched_free(s);
 	s = NULL;
-	ok(log_has(st, "slow", "20261125000000", "daemon stopped during attempt 2"),
+	ok(sh_log_has(st, "slow", "20261125000000", "daemon stopped during attempt 2"),
 	    "a run stopped by shutdown says so in its log");
 	is_int(force_running(st, "slow", "20261125000000"), 0,
 	    "leave the record RUNNING, as a SIGKILLed daemon does");
 	is_int(sched_new(&cfg, &s, &eb), 0, "scheduler restarts");
 	get(s, "slow", "20261125000000", &in);
 	is_str(inst_state_name(in.state), "WAITING", "the RUNNING instance waits for a new attempt");
-	ok(log_has(st, "slow", "20261125000000", "restarted during attempt 2; rerunning as attempt 3"),
+	ok(sh_log_has(st, "slow", "20261125000000", "restarted during attempt 2; rerunning as attempt 3"),
 	    "its log says the daemon restarted");
 	is_int(sched_job_set(s, "slow", mkjob("slow", "", "s", path, 5, ""), &eb), 0,
 	    "the job is defined again (the engine reloads definitions)");
