@@ -417,6 +417,15 @@ sched_free(struct sched *s)
 	if (s == NULL)
 		return;
 	sched_stop(s);
+	/* alert deliveries under way use s until they end (30 s at most for a
+	 * command, the webhook's tries for a URL) */
+	pthread_mutex_lock(&s->lock);
+	if (s->nalerts > 0)
+		log_info("waiting for %d alert deliver%s to end", s->nalerts,
+		    s->nalerts == 1 ? "y" : "ies");
+	while (s->nalerts > 0)
+		pthread_cond_wait(&s->idle_cv, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 	while ((j = s->jobs) != NULL) {
 		s->jobs = j->next;
 		sched_def_unref(j->def);
