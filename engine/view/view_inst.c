@@ -326,15 +326,18 @@ out:
 static const char view_ctl_help_job[] =
     "# instances/%s/ctl: write one command, e.g. echo run > ctl\n"
     "#   run [YYYYMMDDHHMMSS]  create (or rerun) the current cycle's instance, or that cycle's\n"
-    "#   backfill FROM TO      every cycle in [FROM, TO), queued in cycle order\n"
+    "#   backfill FROM TO      every cycle in [FROM, TO), queued in cycle order (past cycles\n"
+    "#                         within the stream's retention, at most schedule.backfillLimit)\n"
+    "#   backfill FROM TO force  the same over schedule.backfillLimit\n"
     "#   pause                 no instance is created or started until resume\n"
     "#   resume                scheduling again; missed cycles are created (catch-up)\n"
     "# Reading shows this help and the result of the last command.\n";
 static const char view_ctl_help_inst[] =
     "# instances/%s/%s/ctl: write one command, e.g. echo rerun > ctl\n"
     "#   rerun        a new attempt series (not while RUNNING: kill first)\n"
-    "#   kill         stop the running attempt: KILLED, no automatic rerun\n"
-    "#   set-success  mark SUCCESS without running (unblocks self-dependency)\n"
+    "#   rerun descendants  rerun, and every instance depending on this one (dependsOn)\n"
+    "#   kill         stop the running attempt, or never start a waiting one: KILLED\n"
+    "#   set-success  mark a FAILED, KILLED or WAITING instance SUCCESS without running\n"
     "#   freeze       a WAITING or RETRY_WAIT instance never starts until unfreeze\n"
     "#   unfreeze     back to WAITING\n"
     "# Reading shows this help and the result of the last command.\n";
