@@ -72,6 +72,10 @@ sched_alert_main(void *p)
 	o.webhook_backoff_ms = s->cfg.alert_backoff_ms;
 	buf_init(&rep, 65536);
 	rc = alert_deliver(&sch->alert, &ev, &o, &rep);
+	/* the report's lines end in '\n' and sched_log ends the entry with one:
+	 * the last would be an empty line in the log */
+	while (rep.len > 0 && rep.p[rep.len - 1] == '\n')
+		buf_truncate(&rep, rep.len - 1);
 	sched_log(s, a->job, a->cycle[0] != '\0' ? a->cycle : NULL, a->def->tz,
 	    rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "%s", rep.len > 0 ? rep.p :
 	    rc == 0 ? "alert delivered" : "alert not delivered");

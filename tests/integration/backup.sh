@@ -27,21 +27,13 @@
 #     against the emulator, so the real secrets came back.
 . "$(dirname "$0")/lib.sh"
 require_prog jq mdb_dump mdb_load gzip cmp
-EMU=$(dirname "$DIFS")/difs-emu
 LOAD=$(dirname "$DIFS")/difs-load
 it_setup
-[ -x "$EMU" ] && [ -x "$LOAD" ] || bail "difs-emu and difs-load must be built next to $DIFS"
+[ -x "$LOAD" ] || bail "difs-load must be built next to $DIFS"
 KEY=BackupKeepsTheRealSecret-9931
 AID=LTAIbackupid
-EMU_PID=
-trap '[ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null; it_cleanup' EXIT
-"$EMU" --ots 127.0.0.1:0 --oss 127.0.0.1:0 --data "$WORK/emu" --access-key "$AID:$KEY" \
-    --instance bk --bucket bk-bucket --shards orders=2 --sync off \
-    >"$WORK/emu.out" 2>"$WORK/emu.err" &
-EMU_PID=$!
-wait_for 10 grep -qx ready "$WORK/emu.out" || bail "difs-emu did not start: $(cat "$WORK/emu.err")"
-OTS=$(awk '$1 == "ots" { print $2 }' "$WORK/emu.out")
-OSS=$(awk '$1 == "oss" { print $2 }' "$WORK/emu.out")
+it_emu --ots 127.0.0.1:0 --oss 127.0.0.1:0 --access-key "$AID:$KEY" \
+    --instance bk --bucket bk-bucket --shards orders=2 --sync off
 T0=$(($(date +%s%3N) - 2000))
 "$LOAD" --endpoint "$OTS" --instance bk --access-key "$AID:$KEY" --table orders --create \
     --count 300 --keys 100 --seed 3 --quiet >"$WORK/load.out" 2>"$WORK/load.err" ||
@@ -60,24 +52,7 @@ JSON
 cp "$WORK/ots.json" "$S/ots.json" && cp "$WORK/oss.json" "$S/oss.json" || bail "sources written"
 assert_valid_def sources ots "ots source with a secret"
 assert_valid_def sources oss "oss source with a secret"
-cat > "$WORK/exp.json" <<JSON
-{
-  "type": "job", "version": "2.0",
-  "configuration": {
-    "setting": { "errorLimit": { "record": "0" }, "speed": { "concurrent": "1" } },
-    "reader": { "plugin": "otsstream", "parameter": {
-        "datasource": "ots", "dataTable": "orders",
-        "statusTable": "TableStoreStreamReaderStatusTable",
-        "startTimestampMillis": "$T0", "endTimestampMillis": "$T1",
-        "mode": "single_version_and_update_only",
-        "column": [ { "name": "uid" }, { "name": "name" } ],
-        "isExportSequenceInfo": false, "safetyMarginSeconds": 1 } },
-    "writer": { "plugin": "oss", "parameter": {
-        "datasource": "oss", "object": "bk/exp", "writeMode": "truncate",
-        "fileFormat": "csv", "nullFormat": "null", "fieldDelimiter": "," } }
-  }
-}
-JSON
+ots_oss_job orders "$T0" "$T1" bk/exp > "$WORK/exp.json"
 job_json 5 | jq '.configuration.writer = {"plugin": "oss", "parameter": {"datasource": "oss",
     "object": "bk/up", "writeMode": "truncate", "nullFormat": ""}}' > "$WORK/up.json"
 job_json 3 0 "$WORK/out" quick > "$WORK/quick.json"

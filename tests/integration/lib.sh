@@ -76,6 +76,7 @@ it_cleanup() {
 		kill -0 "$DPID" 2>/dev/null && kill -KILL "$DPID" 2>/dev/null
 	fi
 	[ -n "$IT_TMUX" ] && tmux -S "$IT_TMUX" kill-server 2>/dev/null
+	[ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
 	if [ -n "$WORK" ] && [ "${KEEP:-0}" != 1 ]; then
 		rm -rf "$WORK"
 	elif [ -n "$WORK" ]; then
@@ -93,6 +94,24 @@ it_setup() {
 	mkdir -p "$MNT" "$WORK/out" "$WORK/tmp"
 	trap it_cleanup EXIT
 	diag "work directory $WORK"
+}
+
+# it_emu ARGS...: difs-emu (built next to difs) on $WORK/emu with ARGS
+# (--ots/--oss 127.0.0.1:0, keys, ...); waits for "ready" and sets OTS and
+# OSS to its endpoints; cleanup stops it
+EMU_PID=
+OTS=
+OSS=
+it_emu() {
+	local emu
+	emu=$(dirname "$DIFS")/difs-emu
+	[ -x "$emu" ] || bail "difs-emu is not built next to $DIFS"
+	"$emu" --data "$WORK/emu" "$@" >"$WORK/emu.out" 2>"$WORK/emu.err" &
+	EMU_PID=$!
+	wait_for 10 grep -qx ready "$WORK/emu.out" ||
+		bail "difs-emu did not start: $(cat "$WORK/emu.err")"
+	OTS=$(awk '$1 == "ots" { print $2 }' "$WORK/emu.out")
+	OSS=$(awk '$1 == "oss" { print $2 }' "$WORK/emu.out")
 }
 
 it_show_log() {
@@ -250,6 +269,31 @@ job_json() {
       "parameter": { "path": "$out", "fileName": "$name",
                      "writeMode": "truncate", "fileFormat": "csv" }
     }
+  }
+}
+JSON
+}
+
+# ots_oss_job TABLE START END OBJECT [MARGIN]: a seed-like otsstream ->
+# oss csv job (row mode over uid,name) reading from the source `ots` and
+# writing to the source `oss`; START and END are as the reader takes them
+# (epoch ms, 14 digits or a ${param}), MARGIN is safetyMarginSeconds (1)
+ots_oss_job() {
+	cat <<JSON
+{
+  "type": "job", "version": "2.0",
+  "configuration": {
+    "setting": { "errorLimit": { "record": "0" }, "speed": { "concurrent": "1" } },
+    "reader": { "plugin": "otsstream", "parameter": {
+        "datasource": "ots", "dataTable": "$1",
+        "statusTable": "TableStoreStreamReaderStatusTable",
+        "startTimestampMillis": "$2", "endTimestampMillis": "$3",
+        "mode": "single_version_and_update_only",
+        "column": [ { "name": "uid" }, { "name": "name" } ],
+        "isExportSequenceInfo": false, "safetyMarginSeconds": ${5:-1} } },
+    "writer": { "plugin": "oss", "parameter": {
+        "datasource": "oss", "object": "$4", "writeMode": "truncate",
+        "fileFormat": "csv", "nullFormat": "null", "fieldDelimiter": "," } }
   }
 }
 JSON
