@@ -65,6 +65,7 @@ sched_alert_main(void *p)
 	};
 	struct alert_opts o;
 	struct buf rep;
+	char *line, *nl = NULL;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -72,13 +73,19 @@ sched_alert_main(void *p)
 	o.webhook_backoff_ms = s->cfg.alert_backoff_ms;
 	buf_init(&rep, 65536);
 	rc = alert_deliver(&sch->alert, &ev, &o, &rep);
-	/* the report's lines end in '\n' and sched_log ends the entry with one:
-	 * the last would be an empty line in the log */
-	while (rep.len > 0 && rep.p[rep.len - 1] == '\n')
-		buf_truncate(&rep, rep.len - 1);
-	sched_log(s, a->job, a->cycle[0] != '\0' ? a->cycle : NULL, a->def->tz,
-	    rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "%s", rep.len > 0 ? rep.p :
-	    rc == 0 ? "alert delivered" : "alert not delivered");
+	/* one log entry per line of the report (each with its timestamp, so
+	 * a reader of the log sees no line without one) */
+	if (rep.len == 0)
+		sched_log(s, a->job, a->cycle[0] != '\0' ? a->cycle : NULL, a->def->tz,
+		    rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "%s",
+		    rc == 0 ? "alert delivered" : "alert not delivered");
+	for (line = rep.p; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if (*line != '\0')
+			sched_log(s, a->job, a->cycle[0] != '\0' ? a->cycle : NULL, a->def->tz,
+			    rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "%s", line);
+	}
 	buf_free(&rep);
 	pthread_mutex_lock(&s->lock);
 	sched_cnt_alert(s, a->job, rc == 0);
