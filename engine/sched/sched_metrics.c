@@ -179,7 +179,8 @@ sched_metrics_get(struct sched *s, struct sched_metrics *out)
 	out->workers = s->cfg.workers;
 	out->now_ms = sched_now(s);
 	pthread_mutex_unlock(&s->lock);
-	qsort(out->jobs, out->njobs, sizeof(*out->jobs), sched_metrics_cmp);
+	if (out->njobs > 1)
+		qsort(out->jobs, out->njobs, sizeof(*out->jobs), sched_metrics_cmp);
 	return 0;
 }
 
