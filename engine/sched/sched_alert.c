@@ -82,9 +82,15 @@ sched_alert_main(void *p)
 	for (line = rep.p; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl = '\0';
-		if (*line != '\0')
-			sched_log(s, a->job, a->cycle[0] != '\0' ? a->cycle : NULL, a->def->tz,
+		if (*line == '\0')
+			continue;
+		/* the result in the instance's log, the result and the
+		 * command's output in the job's (as DataWorks shows them) */
+		if (a->cycle[0] != '\0')
+			sched_log(s, a->job, a->cycle, a->def->tz,
 			    rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "%s", line);
+		sched_log(s, a->job, NULL, a->def->tz, rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARN,
+		    "%s%s%s", a->cycle, a->cycle[0] != '\0' ? ": " : "", line);
 	}
 	buf_free(&rep);
 	pthread_mutex_lock(&s->lock);
