@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "file_output.h"
+#include "name.h"
 
 static const char *const file_modes[] = {
 	[FILE_MODE_TRUNCATE]	= "truncate",
@@ -107,6 +108,12 @@ file_output_parse(const struct plugin_env *env, const struct json *param,
 		fo->suffix = NULL;
 		goto out;
 	}
+	/* the suffix ends a file name or an object key: it must not add a
+	 * directory (name.h) */
+	if (fo->suffix[0] != '\0' &&
+	    (rc = name_field_check(who, "suffix", NAME_F_COMPONENT, fo->suffix, eb)) != 0)
+		goto out;
+	rc = -ENOMEM;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (file_dup(param, keys[i], &fo->strs[i]) != 0)
 			goto out;

@@ -13,7 +13,8 @@
  *               as given, or csv.h's defaults ("," "\n" UTF-8 "null"
  *               "yyyy-MM-dd HH:mm:ss"); checked by building an encoder
  *   header      the strings of the array, the first line of every output
- *   suffix      blanks around it ignored; "" or ".ext" ('.' added)
+ *   suffix      blanks around it ignored; "" or ".ext" ('.' added); no '/'
+ *               or control character (name.h: it ends a file name or key)
  *   compress    refused unless absent or blank (not supported)
  */
 #ifndef DIFS_FILE_OUTPUT_H
