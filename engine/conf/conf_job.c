@@ -6,11 +6,13 @@
  * resolution and masked rendering.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf_i.h"
 #include "cycle.h"
+#include "name.h"
 #include "param.h"
 #include "tz.h"
 
@@ -734,7 +736,61 @@ struct subst {
 	param_lookup_fn		 lookup;
 	void			*arg;
 	struct buf		 b;
+	/* the writer's output names (name.h): a parameter's value there must
+	 * not move the output, checked here where the parameter is known */
+	const struct json	*wparam;	/* original writer.parameter */
+	const char		*field;		/* key being substituted, or NULL */
+	enum name_field		 kind;
+	bool			 bad;		/* a value was refused: peb says why */
+	struct eng_errbuf	 peb;
 };
+
+/* the writer parameters that become a file name, a directory or a key */
+static const struct {
+	const char	*key;
+	enum name_field	 kind;
+} subst_out_fields[] = {
+	{ "path",	NAME_F_PATH },		/* txtfile */
+	{ "fileName",	NAME_F_COMPONENT },	/* txtfile */
+	{ "object",	NAME_F_KEY },		/* oss */
+	{ "suffix",	NAME_F_SUFFIX },	/* both */
+};
+
+static int
+subst_lookup(void *arg, const char *name, size_t len, const char **val, size_t *vlen)
+{
+	struct subst *s = arg;
+	char pname[128];
+	int rc;
+
+	if ((rc = s->lookup(s->arg, name, len, val, vlen)) != 0 || s->field == NULL)
+		return rc;
+	(void)snprintf(pname, sizeof(pname), "%.*s", (int)(len < 100 ? len : 100), name);
+	if (name_param_check(pname, s->field, s->kind, *val, *vlen, &s->peb) != 0) {
+		s->bad = true;
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* set s->field/kind when orig is one of the writer's output names */
+static void
+subst_field(struct subst *s, const struct json *orig)
+{
+	const struct json *m;
+	size_t i;
+
+	s->field = NULL;
+	for (m = json_first(s->wparam); m != NULL && m != orig; m = json_next(m))
+		;
+	if (m == NULL)
+		return;
+	for (i = 0; i < sizeof(subst_out_fields) / sizeof(subst_out_fields[0]); i++)
+		if (strcmp(json_key(orig), subst_out_fields[i].key) == 0) {
+			s->field = subst_out_fields[i].key;
+			s->kind = subst_out_fields[i].kind;
+		}
+}
 
 static int
 subst_walk(struct subst *s, struct json *n, const struct json *orig)
@@ -750,10 +806,14 @@ subst_walk(struct subst *s, struct json *n, const struct json *orig)
 			return 0;
 		buf_reset(&s->b);
 		eb.msg[0] = '\0';
-		rc = param_substitute(str, strlen(str), s->lookup, s->arg, &s->b, &eb);
+		subst_field(s, orig);
+		s->bad = false;
+		rc = param_substitute(str, strlen(str), subst_lookup, s, &s->b, &eb);
 		if (rc == -ENOMEM || rc == -E2BIG)
 			return rc;
-		if (rc != 0 && conf_is_secret_key(json_key(n)))	/* never quote a secret */
+		if (rc != 0 && s->bad)
+			conf_err(s->c, orig, AT_VAL, "%s", s->peb.msg);
+		else if (rc != 0 && conf_is_secret_key(json_key(n)))	/* never quote a secret */
 			conf_err(s->c, orig, AT_VAL, "\"%s\" refers to an unknown parameter or has a bad ${...}",
 			    json_key(n));
 		else if (rc != 0)
@@ -795,6 +855,7 @@ conf_job_resolve(const struct conf_job *job, param_lookup_fn lookup, void *arg,
 		c.text = json_doc_text(job->doc, &c.len);
 	}
 	cf = json_get_mut(nj->tree, "configuration");
+	s.wparam = json_get(json_get(json_get(job->root, "configuration"), "writer"), "parameter");
 	if ((rc = subst_walk(&s, cf, json_get(job->root, "configuration"))) != 0)
 		goto out;
 	if (c.nerr != 0) {

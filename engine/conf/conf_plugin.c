@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conf_i.h"
+#include "name.h"
 
 #define NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
 #define I64MAX		INT64_MAX
@@ -219,10 +220,14 @@ check_file_output(struct conf_ctx *c, const struct json *p, const char *plugin)
 	static const char *const formats[] = { "csv", "text" };
 	const struct json *wm = json_get(p, "writeMode"), *ff = json_get(p, "fileFormat");
 	const struct json *fd = json_get(p, "fieldDelimiter"), *cp = json_get(p, "compress");
-	const struct json *hd = json_get(p, "header"), *m;
+	const struct json *hd = json_get(p, "header"), *m, *sf = json_get(p, "suffix");
 	const char *s, *sug, *fmt = "text";
 	char trimmed[64];
+	struct eng_errbuf eb;
 
+	eb.msg[0] = '\0';
+	if ((s = json_str(sf)) != NULL && name_field_check(NULL, "suffix", NAME_F_SUFFIX, s, &eb) != 0)
+		conf_err(c, sf, AT_VAL, "%s", eb.msg);
 	if ((s = json_str(wm)) != NULL && !conf_is_tmpl(c, s)) {
 		size_t b = strspn(s, " \t"), n = strlen(s + b);
 
@@ -546,6 +551,7 @@ check_oss(struct conf_ctx *c, const struct json *p)
 	const struct json *obj = json_get(p, "object"), *be = json_get(p, "byteEncoding");
 	const struct json *sv = json_get(p, "signatureVersion");
 	const char *os = json_str(obj), *wm = sval(p, "writeMode");
+	struct eng_errbuf eb;
 	bool single = false;
 
 	check_file_output(c, p, "oss");
@@ -553,9 +559,12 @@ check_oss(struct conf_ctx *c, const struct json *p)
 	conf_check_sigver(c, sv);
 	if (json_str(be) != NULL && strcmp(json_str(be), "base64") != 0)
 		conf_err(c, be, AT_VAL, "\"byteEncoding\" can only be \"base64\" (default: bytes written as a raw string)");
-	if (os != NULL && os[0] == '/')
-		conf_warn(c, obj, AT_VAL, "\"object\" starts with '/': OSS object names must not, so \"%.80s\" is an invalid key; write \"%.80s\"",
-		    os, os + strspn(os, "/"));
+	/* the writer's own rule for keys (name.h), so check and run agree */
+	eb.msg[0] = '\0';
+	if (os != NULL && name_field_check(NULL, "object", NAME_F_KEY, os, &eb) != 0)
+		conf_err(c, obj, AT_VAL, "%s", eb.msg);
+	else if (os != NULL && strstr(os, "//") != NULL)
+		conf_warn(c, obj, AT_VAL, "\"object\" contains \"//\": OSS has no empty directories, so it is written with one '/'");
 	if (json_get(p, "nullFormat") == NULL)
 		conf_warn(c, p, AT_VAL, "oss parameter: \"nullFormat\" is not set, so null values are written as the literal string null (DataX's behaviour); set \"nullFormat\": \"\" for empty fields");
 	if (conf_val_bool(json_get(p, "writeSingleObject"), &single) == 0 && single &&
@@ -584,12 +593,18 @@ static const struct conf_key txtfile_keys[] = {
 static void
 check_txtfile(struct conf_ctx *c, const struct json *p)
 {
-	const struct json *fn = json_get(p, "fileName");
+	const struct json *fn = json_get(p, "fileName"), *pa = json_get(p, "path");
 	const char *s = json_str(fn);
+	struct eng_errbuf eb;
 
 	check_file_output(c, p, "txtfile");
+	eb.msg[0] = '\0';
 	if (s != NULL && strchr(s, '/') != NULL)
 		conf_err(c, fn, AT_VAL, "\"fileName\" must not contain '/'; put directories in \"path\"");
+	else if (s != NULL && name_field_check(NULL, "fileName", NAME_F_COMPONENT, s, &eb) != 0)
+		conf_err(c, fn, AT_VAL, "%s", eb.msg);
+	if (json_str(pa) != NULL && name_field_check(NULL, "path", NAME_F_PATH, json_str(pa), &eb) != 0)
+		conf_err(c, pa, AT_VAL, "%s", eb.msg);
 	check_truncate_prefix(c, p, "fileName", "file");
 }
 

@@ -91,38 +91,42 @@ int
 name_field_check(const char *who, const char *field, enum name_field kind, const char *s,
     struct eng_errbuf *eb)
 {
+	const char *sep = who != NULL ? ": " : "";
 	char q[300];
 	size_t n = strlen(s);
 	int dots = 0;
 
+	if (who == NULL)
+		who = "";
 	name_quote(s, n, 200, q, sizeof(q));
 	if (name_find_ctl(s, n) != NULL)
-		return eng_errbuf_set(eb, ENG_EINVAL, "%s: \"%s\" \"%s\" contains a control "
-		    "character; remove it", who, field, q);
+		return eng_errbuf_set(eb, ENG_EINVAL, "%s%s\"%s\" \"%s\" contains a control "
+		    "character; remove it", who, sep, field, q);
 	switch (kind) {
 	case NAME_F_COMPONENT:
+	case NAME_F_SUFFIX:
 		if (strchr(s, '/') != NULL)
-			return eng_errbuf_set(eb, ENG_EINVAL, "%s: \"%s\" \"%s\" contains '/': it "
-			    "must be one file name; put directories in \"path\"", who, field, q);
-		if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-			return eng_errbuf_set(eb, ENG_EINVAL, "%s: \"%s\" must be a file name, "
-			    "not \"%s\"", who, field, q);
+			return eng_errbuf_set(eb, ENG_EINVAL, "%s%s\"%s\" \"%s\" contains '/': %s",
+			    who, sep, field, q, kind == NAME_F_SUFFIX ? "a suffix ends a name and must "
+			    "not add a directory" : "it must be one file name; put directories in \"path\"");
+		if (kind == NAME_F_COMPONENT && (strcmp(s, ".") == 0 || strcmp(s, "..") == 0))
+			return eng_errbuf_set(eb, ENG_EINVAL, "%s%s\"%s\" must be a file name, "
+			    "not \"%s\"", who, sep, field, q);
 		return 0;
 	case NAME_F_PATH:
 		return 0;
 	case NAME_F_KEY:
 		if (n == 0)
-			return eng_errbuf_set(eb, ENG_EINVAL, "%s: \"%s\" is empty; give the object "
-			    "name prefix, e.g. \"backup/orders/\"", who, field);
+			return eng_errbuf_set(eb, ENG_EINVAL, "%s%s\"%s\" is empty; give the object "
+			    "name prefix, e.g. \"backup/orders/\"", who, sep, field);
 		if (s[0] == '/')
-			return eng_errbuf_set(eb, ENG_EINVAL, "%s: \"%s\" \"%s\" starts with '/': "
-			    "OSS object names must not; write \"%s\"", who, field, q,
+			return eng_errbuf_set(eb, ENG_EINVAL, "%s%s\"%s\" \"%s\" starts with '/': "
+			    "OSS object names must not; write \"%s\"", who, sep, field, q,
 			    q + strspn(q, "/"));
 		if (name_dot_segment(s, n, &dots))
-			return eng_errbuf_set(eb, ENG_EINVAL, "%s: \"%s\" \"%s\" has a \"%s\" segment: "
-			    "object names are not resolved like paths, so it would make a key no "
-			    "one can address as a directory; write the key without \".\" and \"..\" "
-			    "segments", who, field, q, dots == 1 ? "." : "..");
+			return eng_errbuf_set(eb, ENG_EINVAL, "%s%s\"%s\" \"%s\" has a \"%s\" segment: "
+			    "OSS keeps it in the key while tools that show keys as paths resolve it "
+			    "(another place); write the key without \".\" and \"..\" segments", who, sep, field, q, dots == 1 ? "." : "..");
 		return 0;
 	}
 	return 0;
@@ -175,11 +179,12 @@ name_param_check(const char *pname, const char *field, enum name_field kind, con
 		return eng_errbuf_set(eb, ENG_EINVAL, "parameter ${%s} = '%s' contains a control "
 		    "character, which \"%s\" must not hold; give %s a printable value", pname, q,
 		    field, pname);
-	if (kind == NAME_F_COMPONENT && (memchr(val, '/', vlen) != NULL || name_has_dotdot(val, vlen)))
+	if ((kind == NAME_F_COMPONENT || kind == NAME_F_SUFFIX) &&
+	    (memchr(val, '/', vlen) != NULL || name_has_dotdot(val, vlen)))
 		return eng_errbuf_set(eb, ENG_EINVAL, "parameter ${%s} = '%s' would move the "
 		    "output outside %s: \"%s\" must stay one file name (no '/' or \"..\"); "
 		    "give %s a value without them", pname, q, where, field, pname);
-	if (kind != NAME_F_COMPONENT && name_dot_segment(val, vlen, &dots))
+	if ((kind == NAME_F_PATH || kind == NAME_F_KEY) && name_dot_segment(val, vlen, &dots))
 		return eng_errbuf_set(eb, ENG_EINVAL, "parameter ${%s} = '%s' would move the "
 		    "output outside %s: its value in \"%s\" has a \"%s\" segment; give %s a "
 		    "value without \".\" and \"..\" segments", pname, q,

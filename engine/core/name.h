@@ -14,8 +14,10 @@
  * thing.
  *
  * Output fields (enum name_field):
- *   NAME_F_COMPONENT  one file name (txtfile fileName, suffix; oss suffix):
- *                     no '/', no control byte, not "." or "..".
+ *   NAME_F_COMPONENT  one file name (txtfile fileName): no '/', no control
+ *                     byte, not "." or "..".
+ *   NAME_F_SUFFIX     the end of a file name or key (txtfile and oss
+ *                     suffix): no '/', no control byte.
  *   NAME_F_PATH       a local directory path (txtfile path): no control byte.
  *   NAME_F_KEY        an OSS object key or key prefix (oss object):
  *                     normalised (runs of '/' become one), then refused if
@@ -23,7 +25,8 @@
  *                     segment or a control byte.
  *
  * A parameter's value (name_param_check) that lands in one of these fields
- * must not move the output: in a COMPONENT it may hold no '/' and no "..";
+ * must not move the output: in a COMPONENT or SUFFIX it may hold no '/' and
+ * no "..";
  * in a PATH or KEY it may hold '/' (a parameter may name a whole directory)
  * but no "." or ".." segment; in all three no NUL or control byte.
  *
@@ -39,7 +42,7 @@
 
 #define NAME_DEF_MAX	200	/**< bytes in a definition name (without ".json") */
 
-enum name_field { NAME_F_COMPONENT, NAME_F_PATH, NAME_F_KEY };
+enum name_field { NAME_F_COMPONENT, NAME_F_SUFFIX, NAME_F_PATH, NAME_F_KEY };
 
 /** Is (s, len) a valid definition name (the rule above)? */
 bool	name_def_ok(const char *s, size_t len);
@@ -47,7 +50,7 @@ bool	name_def_ok(const char *s, size_t len);
 /**
  * name_field_check - is s (NUL-terminated) acceptable as the value of field
  * kind?  who and field name the place in messages ("txtfile writer",
- * "fileName").  NAME_F_KEY values are checked as name_key_normalise would
+ * "fileName"; who NULL: no prefix).  NAME_F_KEY values are checked as name_key_normalise would
  * leave them.  Returns 0 or ENG_EINVAL with eb saying what and how to fix.
  */
 int	name_field_check(const char *who, const char *field, enum name_field kind,

@@ -110,8 +110,7 @@ file_output_parse(const struct plugin_env *env, const struct json *param,
 	}
 	/* the suffix ends a file name or an object key: it must not add a
 	 * directory (name.h) */
-	if (fo->suffix[0] != '\0' &&
-	    (rc = name_field_check(who, "suffix", NAME_F_COMPONENT, fo->suffix, eb)) != 0)
+	if ((rc = name_field_check(who, "suffix", NAME_F_SUFFIX, fo->suffix, eb)) != 0)
 		goto out;
 	rc = -ENOMEM;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -60,6 +60,7 @@
 #include "conf.h"
 #include "csv.h"
 #include "file_output.h"
+#include "name.h"
 #include "writer_oss_i.h"
 
 #define WO_MIB		((uint64_t)1 << 20)
@@ -228,15 +229,14 @@ wo_job_open(const struct plugin_env *env, const struct json *param, void **out,
 		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: object and writeMode are required");
 		goto out;
 	}
-	rc = -ENOMEM;
-	if ((j->object = strdup(s)) == NULL)
+	/* one '/' between segments, none first, no "." or ".." (name.h) */
+	if ((rc = name_key_normalise("oss writer", "object", s, &j->object, eb)) != 0)
 		goto out;
 	if ((rc = file_output_parse(env, param, "oss writer", &j->fo, eb)) != 0)
 		goto out;
-	if (j->object[0] == '/' || j->object[0] == '\\') {
-		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: object \"%s\" starts with '%c': "
-		    "OSS object names must not; write \"%s\"", j->object, j->object[0],
-		    j->object + 1);
+	if (j->object[0] == '\\') {
+		rc = eng_errbuf_set(eb, ENG_EINVAL, "oss writer: object \"%s\" starts with '\\': "
+		    "OSS object names must not; write \"%s\"", j->object, j->object + 1);
 		goto out;
 	}
 	if ((rc = plugin_param_bool(param, "writeSingleObject", false, &j->single, eb)) != 0 ||

@@ -406,6 +406,18 @@ check_job(const char *text, int want_rc)
 	return t;
 }
 
+/* check_job of a stream reader into the writer (JSON text) */
+static char *
+check_writer(const char *writer, int want_rc)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), "{\"type\":\"job\",\"configuration\":{\"reader\":{\"plugin\":"
+	    "\"stream\",\"parameter\":{\n\"column\":[{\"type\":\"string\",\"value\":\"v\"}],"
+	    "\"sliceRecordCount\":1}},\n\"writer\":%s}}", writer);
+	return check_job(text, want_rc);
+}
+
 static void
 test_diagnostics(void)
 {
@@ -447,12 +459,31 @@ test_diagnostics(void)
 	/* warnings alone keep the job valid */
 	t = check_job("{\"type\":\"job\",\"configuration\":{\"reader\":{\"plugin\":\"stream\",\"parameter\":{\n"
 	    "\"column\":[{\"type\":\"string\",\"value\":\"v\"}],\"sliceRecordCount\":1}},\n"
-	    "\"writer\":{\"plugin\":\"oss\",\"parameter\":{\"datasource\":\"o\",\"object\":\"/a/{date}\",\"writeMode\":\"append\"}}}}",
+	    "\"writer\":{\"plugin\":\"oss\",\"parameter\":{\"datasource\":\"o\",\"object\":\"a//{date}\",\"writeMode\":\"append\"}}}}",
 	    0);
-	ok(strstr(t, "warning: \"object\" starts with '/'") != NULL, "leading slash warning");
+	ok(strstr(t, "warning: \"object\" contains \"//\"") != NULL, "double slash warning");
 	DUMP_ON_FAIL(t);
 	ok(strstr(t, "did you mean \"${date}\"?") != NULL, "brace warning");
 	ok(strstr(t, "\"nullFormat\" is not set") != NULL, "nullFormat warning");
+	free(t);
+
+	/* object keys that are not names (issue 14): refused by difs check */
+	t = check_writer("{\"plugin\":\"oss\",\"parameter\":{\"datasource\":\"o\","
+	    "\"object\":\"/abs/key\",\"writeMode\":\"append\"}}", ENG_EINVAL);
+	ok(strstr(t, "error: \"object\" \"/abs/key\" starts with '/': OSS object names must not; "
+	    "write \"abs/key\"") != NULL, "leading slash is an error");
+	DUMP_ON_FAIL(t);
+	free(t);
+	t = check_writer("{\"plugin\":\"oss\",\"parameter\":{\"datasource\":\"o\","
+	    "\"object\":\"a/../b\",\"writeMode\":\"append\"}}", ENG_EINVAL);
+	ok(strstr(t, "error: \"object\" \"a/../b\" has a \"..\" segment") != NULL, "a .. segment is an error");
+	DUMP_ON_FAIL(t);
+	free(t);
+	t = check_writer("{\"plugin\":\"txtfile\",\"parameter\":{\"path\":\"/p\",\"fileName\":\"..\","
+	    "\"suffix\":\"/x\",\"writeMode\":\"append\"}}", ENG_EINVAL);
+	ok(strstr(t, "error: \"fileName\" must be a file name, not \"..\"") != NULL, "fileName .. is an error");
+	ok(strstr(t, "error: \"suffix\" \"/x\" contains '/'") != NULL, "a suffix with '/' is an error");
+	DUMP_ON_FAIL(t);
 	free(t);
 }
 
