@@ -16,6 +16,7 @@
 
 #include "view_i.h"
 #include "log.h"
+#include "name.h"
 #include "tz.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -331,10 +332,15 @@ view_job_tz(struct eng *e, const char *job)
 	return tz;
 }
 
+/* a job's name: name.h's rule for definitions, the one the mount enforces
+ * on jobs/NAME.json (view_defs.c); short enough for its store keys */
+_Static_assert(NAME_DEF_MAX + 1 + STORE_CYCLE_LEN <= STORE_KEY_MAX - 8,
+    "a job name fits in the store's instance keys");
+
 bool
 view_job_name_ok(const char *job)
 {
-	return view_name_ok(job) && strlen(job) + 1 + STORE_CYCLE_LEN <= STORE_KEY_MAX - 8;
+	return name_def_ok(job, strlen(job));
 }
 
 /* ---- summaries ---------------------------------------------------------------- */

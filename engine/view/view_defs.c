@@ -30,6 +30,7 @@
 
 #include "view_i.h"
 #include "log.h"
+#include "name.h"
 
 #define VIEW_ERR_SFX	".error"
 
@@ -141,6 +142,28 @@ view_stem(const char *name, char *out, size_t outsz)
 		n = outsz - 1;
 	memcpy(out, name, n);
 	out[n] = '\0';
+}
+
+/*
+ * A new definition name (NAME.json) whose NAME breaks name.h's rule
+ * (letters, digits, '_', '-', '.'; not starting with '.' or '-'; at most
+ * NAME_DEF_MAX bytes): refused with EINVAL and a log line saying the rule,
+ * since a file system error alone does not explain it.  Other names
+ * (editor files) are not definitions and keep view_name_ok's rule.
+ */
+static bool
+view_defname_refused(uint64_t dir, const char *name)
+{
+	char q[80];
+	size_t n = strlen(name);
+
+	if (!view_is_defname(name) || name_def_ok(name, n - 5))
+		return false;
+	name_quote(name, n, 60, q, sizeof(q));
+	log_warnx("%s/%s: refused: a definition name (before .json) is 1..%d ASCII letters, "
+	    "digits, '_', '-' or '.', not starting with '.' or '-'", view_dirname(dir), q,
+	    NAME_DEF_MAX);
+	return true;
 }
 
 /* ---- store batches -------------------------------------------------------------- */
@@ -1078,6 +1101,8 @@ view_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, 
 		return -EINVAL;
 	if (view_is_errname(name, def, sizeof(def)))
 		return -EPERM;
+	if (view_defname_refused(parent, name))
+		return -EINVAL;
 	pthread_mutex_lock(&e->flock);
 	if ((n = view_file_find(e, parent, name)) != NULL) {
 		if (flags & O_EXCL) {
@@ -1358,6 +1383,8 @@ view_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newp
 		return -EINVAL;
 	if (view_is_errname(newname, def, sizeof(def)))
 		return -EPERM;
+	if (view_defname_refused(newparent, newname))
+		return -EINVAL;
 	buf_init(&moved, ENG_FILE_MAX + 1);
 	pthread_mutex_lock(&e->flock);
 	if ((n = view_file_find(e, parent, name)) == NULL) {

@@ -221,7 +221,7 @@ int	view_src_set(struct eng *e, struct conf_source *src);
 void	view_fill_attr(struct eng *e, struct eng_attr *a, uint64_t ino,
 	    mode_t mode, uint64_t size, int64_t mtime_ns);
 bool	view_name_ok(const char *name);
-/** view_name_ok, and short enough for a job's store keys. */
+/** A job name: name.h's rule for definition names (name_def_ok). */
 bool	view_job_name_ok(const char *job);
 /** "vim (pid 1234)" for pid (its /proc comm, unprintable bytes as '?'),
  *  "pid 1234" when that cannot be read, "an unknown process" for 0. */

@@ -584,6 +584,18 @@ test_files_and_errnos(struct eng *e)
 	name[255] = '\0';
 	is_rc(put(e, ENG_INO_JOBS, name, "x", 0), 0, "255-byte name works");
 	is_rc(eng_unlink(e, ENG_INO_JOBS, name, 0), 0, "unlink it");
+	/* definition names: name.h's rule (editor files keep the loose one) */
+	is_rc(put(e, ENG_INO_JOBS, "my job.json", "{}", 0), -EINVAL, "a space in a job name: EINVAL");
+	is_rc(put(e, ENG_INO_SOURCES, "-s.json", "{}", 0), -EINVAL, "a source name starting with '-': EINVAL");
+	is_rc(put(e, ENG_INO_JOBS, "caf\xc3\xa9.json", "{}", 0), -EINVAL, "non-ASCII job name: EINVAL");
+	is_rc(put(e, ENG_INO_JOBS, "a$(id).json", "{}", 0), -EINVAL, "shell characters: EINVAL");
+	memset(name, 'd', 201);
+	memcpy(name + 201, ".json", 6);
+	is_rc(put(e, ENG_INO_JOBS, name, "{}", 0), -EINVAL, "201-byte job name: EINVAL");
+	is_rc(put(e, ENG_INO_JOBS, "my job.json~", "x", 0), 0, "a backup of such a name is an editor file");
+	is_rc(eng_rename(e, ENG_INO_JOBS, "my job.json~", ENG_INO_JOBS, "my job.json", 0, 0), -EINVAL,
+	    "renaming onto a bad definition name: EINVAL");
+	is_rc(eng_unlink(e, ENG_INO_JOBS, "my job.json~", 0), 0, "unlink it");
 	is_rc(put(e, ENG_INO_INSTANCES, "x", "y", 0), -EROFS, "create in instances/: EROFS");
 	is_rc(put(e, ENG_INO_ROOT, "x", "y", 0), -EPERM, "create in the root: EPERM");
 	jd = lk(e, ENG_INO_INSTANCES, "j1");
