@@ -83,7 +83,7 @@ spool_lock(struct spool *sp, struct eng_errbuf *eb)
 	k = snprintf(path, sizeof(path), "%s/" SPOOL_LOCK, sp->dir);
 	if (k < 0 || (size_t)k >= sizeof(path))
 		return eng_errbuf_set(eb, -ENAMETOOLONG, "spool: directory name too long");
-	if ((sp->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((sp->lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		return eng_errbuf_set(eb, -errno, "spool: cannot create %s: %s", path,
 		    strerror(errno));
 	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) != 0) {
@@ -119,7 +119,7 @@ spool_sweep(const char *parent, size_t *removed)
 		k = snprintf(lock, sizeof(lock), "%s/" SPOOL_LOCK, sub);
 		if (k < 0 || (size_t)k >= sizeof(lock))
 			continue;
-		if ((fd = open(lock, O_RDWR | O_CLOEXEC)) < 0)
+		if ((fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;	/* not a spool directory */
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			/* nobody holds it: the run that made it is gone */
@@ -291,7 +291,9 @@ spool_file_new(struct spool *sp, const char *tag, uint64_t cap,
 		goto fail;
 	if ((f->wbuf = malloc(SPOOL_WBUF)) == NULL)
 		goto fail;
-	f->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* a fresh name (stale files were removed at spool_new, seq is ours):
+	 * never open what someone else put there, a link least of all */
+	f->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (f->fd < 0) {
 		rc = eng_errbuf_set(eb, -errno, "spool: cannot create %s: %s", path,
 		    strerror(errno));
