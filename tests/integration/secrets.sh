@@ -56,6 +56,32 @@ check "****** in a new source: sources/fresh.json:LINE:COL: error: lines" \
 check "****** in a new source: a WARN line by cp in the daemon log" \
 	grep -Eq 'WARN sources/fresh\.json: saved by cp \(pid [0-9]+\): INVALID' "$WORK/daemon.err"
 
+# issue 14: an invalid source reads back masked too, whatever its state:
+# broken JSON (masked by line) and valid JSON that is no valid source
+# (masked by member name at any depth: password, token, secret, ...)
+cat > "$WORK/broken.json" <<JSON
+{
+  "type": "ots"
+  "endpoint": "http://127.0.0.1:1",
+  "accessKey": "$KEY",
+  "securityToken":
+      "$TOKEN"
+JSON
+cp "$WORK/broken.json" "$S/broken.json" && ok "broken source: cp exits 0" || notok "broken source: cp exits 0"
+assert_invalid_def sources broken "broken JSON source"
+check "broken source: read shows the accessKey line masked" grep -q '"accessKey": "\*\*\*\*\*\*",' "$S/broken.json"
+check "broken source: other lines as written" grep -q '"endpoint": "http://127.0.0.1:1",' "$S/broken.json"
+cat > "$WORK/names.json" <<JSON
+{"type": "oss", "dbPassword": "$KEY",
+ "extra": {"api_token": "$TOKEN", "list": [{"secret": "$KEY"}]}}
+JSON
+cp "$WORK/names.json" "$S/names.json" && ok "source with other secret names: cp exits 0" ||
+	notok "source with other secret names: cp exits 0"
+assert_invalid_def sources names "valid JSON, invalid source"
+check "invalid source: dbPassword masked" grep -q '"dbPassword": "\*\*\*\*\*\*"' "$S/names.json"
+cp "$S/broken.json" "$WORK/broken.view" && cp "$WORK/broken.view" "$S/broken.json.bak" &&
+	ok "a copy of the broken view written back" || notok "a copy of the broken view written back"
+
 # the secrets are nowhere in the mount or in the daemon log
 if grep -r -a -l -e "$KEY" -e "$TOKEN" "$MNT" 2>/dev/null; then
 	notok "secrets appear nowhere in the mount (grep -r)"
