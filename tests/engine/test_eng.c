@@ -727,11 +727,23 @@ test_ctl(struct eng *e)
 	ino = lk(e, jd, "ctl");
 	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, 0, &oi), 0, "open job ctl");
 	is_rc(eng_write(e, oi.fh, 0, "bogus\n", 6, &w), ENG_EINVAL, "unknown command: EINVAL");
+	/* log injection (issue 14): a second line is refused, other control
+	 * bytes reach the job log as \xHH, each entry stays one line */
+	is_rc(eng_write(e, oi.fh, 0, "run\nFAKE LINE", 13, &w), ENG_EINVAL,
+	    "a ctl write of two lines: EINVAL");
+	is_rc(eng_write(e, oi.fh, 0, "bogus\rFAKE\033[2J\n", 15, &w), ENG_EINVAL,
+	    "a ctl write with control bytes: EINVAL");
 	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000\n", 19, &w), 0, "run CYCLE");
 	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000 x\n", 21, &w), ENG_EINVAL, "wrong args: EINVAL");
 	(void)eng_release(e, oi.fh);
 	s = get(e, jd, "log");
 	ok(s != NULL && strstr(s, "bogus") != NULL, "the job log says why");
+	ok(s != NULL && strstr(s, "\nFAKE") == NULL && strchr(s, '\r') == NULL &&
+	    strchr(s, '\033') == NULL, "no forged line, no control byte in the job log");
+	ok(s != NULL && strstr(s, "'bogus\\x0dFAKE\\x1b[2J'") != NULL,
+	    "control bytes shown as \\xHH in the job log");
+	if (s != NULL)
+		printf("# %s", s);
 	free(s);
 	s = get(e, jd, "ctl");
 	ok(s != NULL && strstr(s, "#   backfill FROM TO ") != NULL && strstr(s, "# last command at ") !=
