@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf_i.h"
+#include "sys.h"
 
 struct conf_source {
 	char			*name;
@@ -144,13 +145,21 @@ conf_source_check_oss_inline(struct conf_ctx *c, const struct json *param)
 
 /* ---- the object --------------------------------------------------------- */
 
+/* secrets (accessKey, securityToken) live in sys_secret_dup's mappings:
+ * left out of core dumps, wiped on free */
 static void
 wipe_free(char *s)
 {
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
+	sys_secret_free(s);
+}
+
+static int
+secret_dup(const char *s, char **dst)
+{
+	*dst = NULL;
+	if (s == NULL)
+		return 0;
+	return (*dst = sys_secret_strdup(s)) != NULL ? 0 : -ENOMEM;
 }
 
 void
@@ -202,8 +211,8 @@ conf_source_from_inline(enum conf_src_type t, const struct json *p,
 		return -ENOMEM;
 	s->type = t;
 	if (take_str(p, "endpoint", &s->endpoint) || take_str(p, "accessId", &s->access_id) ||
-	    take_str(p, "accessKey", &s->access_key) ||
-	    take_str(p, "securityToken", &s->token))
+	    secret_dup(json_str(json_get(p, "accessKey")), &s->access_key) ||
+	    secret_dup(json_str(json_get(p, "securityToken")), &s->token))
 		goto out;
 	if (t == CONF_SRC_OTS) {
 		if (take_str(p, "instanceName", &s->instance))
@@ -238,7 +247,7 @@ conf_source_dup(const struct conf_source *src, struct conf_source **out)
 	if (dupstr(src->name, &s->name) || dupstr(src->endpoint, &s->endpoint) ||
 	    dupstr(src->instance, &s->instance) || dupstr(src->bucket, &s->bucket) ||
 	    dupstr(src->access_id, &s->access_id) ||
-	    dupstr(src->access_key, &s->access_key) || dupstr(src->token, &s->token) ||
+	    secret_dup(src->access_key, &s->access_key) || secret_dup(src->token, &s->token) ||
 	    dupstr(src->region, &s->region))
 		goto out;
 	*out = s;
@@ -258,14 +267,14 @@ unmask(struct conf_ctx *c, const struct json *root, const char *key,
 
 	if (*dst == NULL || strcmp(*dst, CONF_MASK) != 0)
 		return 0;
-	free(*dst);
+	wipe_free(*dst);
 	*dst = NULL;
 	if (prevval == NULL) {
 		conf_err(c, v, AT_VAL, "\"%s\" is \"%s\" (the masked value shown on read) but no stored secret exists; write the real value",
 		    key, CONF_MASK);
 		return 0;
 	}
-	return (*dst = strdup(prevval)) != NULL ? 0 : -ENOMEM;
+	return secret_dup(prevval, dst);
 }
 
 int
@@ -529,7 +538,7 @@ view_secret(const struct json *root, const char *key, char **dst)
 
 	if (v == NULL || strcmp(v, CONF_MASK) != 0)
 		return 0;
-	return (*dst = strdup(CONF_MASK)) != NULL ? 0 : -ENOMEM;
+	return secret_dup(CONF_MASK, dst);
 }
 
 int
