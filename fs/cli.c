@@ -636,8 +636,11 @@ cli_params(int argc, char **argv)
 	if (rc != 0)
 		goto out;
 	buf_reset(&b);
-	for (k = 0; k < ps.n; k++)
-		(void)buf_printf(&b, "%s=%s\n", ps.v[k].name, ps.v[k].value);
+	for (k = 0; k < ps.n; k++) {	/* as the mount's params file shows them */
+		(void)buf_printf(&b, "%s=", ps.v[k].name);
+		(void)conf_mask_param(ps.v[k].name, ps.v[k].value, &b);
+		(void)buf_addc(&b, '\n');
+	}
 	(void)buf_addc(&b, '\n');
 	if ((rc = conf_job_render(res, true, &b)) != 0 || b.err != 0)
 		goto oom;

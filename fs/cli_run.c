@@ -5,7 +5,10 @@
  * (the `datax.py job.json -p "-Dname=value"` of difs).
  *
  * Parameters: the job's schedule.params evaluated at the cycle time (the
- * given --cycle, else now), then each -p, which adds or overrides.  Data
+ * given --cycle, else now), then each -p and each line of a --param-file
+ * (name=value, '#' comments), in command-line order, which add or override.
+ * A value whose name is a secret (conf_is_secret_key) is "******" in the
+ * log; --param-file keeps secrets out of argv (ps, /proc/PID/cmdline).  Data
  * sources come from --source files and, with --state, from the state store
  * (writers then stage under STATE/spool; without it the oss writer uses a
  * per-user directory under $TMPDIR).
@@ -139,8 +142,106 @@ static void
 cli_run_usage(void)
 {
 	fprintf(stderr,
-	    "usage: difs run JOB.json [-p name=value]... [--cycle YYYYMMDDHHMMSS]\n"
-	    "                [--source FILE]... [--state DIR]\n");
+	    "usage: difs run JOB.json [-p name=value]... [--param-file FILE]...\n"
+	    "                [--cycle YYYYMMDDHHMMSS] [--source FILE]... [--state DIR]\n");
+}
+
+/* the name=value arguments, in command-line order (later ones override) */
+struct cli_run_params {
+	char	**v;
+	size_t	  n, cap;
+};
+
+static int
+cli_run_param_add(struct cli_run_params *p, char *nv)
+{
+	if (p->n == p->cap) {
+		size_t ncap = p->cap != 0 ? p->cap * 2 : 16;
+		char **nv2 = realloc(p->v, ncap * sizeof(*nv2));
+
+		if (nv2 == NULL)
+			return -ENOMEM;
+		p->v = nv2;
+		p->cap = ncap;
+	}
+	p->v[p->n++] = nv;
+	return 0;
+}
+
+/*
+ * --param-file FILE: one name=value a line, '#' comment lines and blank lines
+ * skipped, a trailing CR dropped; the value is the rest of the line as it is.
+ * The bytes stay in keep (wiped at exit) and p points into them.  A file
+ * that group or others may read gets a warning: it holds secrets.  No
+ * message quotes a line (it may be a secret).  0, or 2 printed.
+ */
+static int
+cli_run_param_file(const char *path, struct buf *keep, struct cli_run_params *p)
+{
+	struct stat st;
+	char *l, *nl, *e;
+	size_t start = keep->len;
+	unsigned lineno = 0;
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "difs run: --param-file %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			(void)close(fd);
+		return 2;
+	}
+	if ((st.st_mode & 077) != 0)
+		fprintf(stderr, "difs run: warning: --param-file %s can be read by %s (mode %04o); "
+		    "it holds secrets: chmod 600 %s\n", path,
+		    (st.st_mode & 007) != 0 ? "every user" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
+	rc = cli_read_fd(fd, keep);
+	(void)close(fd);
+	if (rc == 0)
+		rc = buf_addc(keep, '\0');
+	if (rc != 0) {
+		fprintf(stderr, "difs run: --param-file %s: %s\n", path, eng_strerror(rc));
+		return 2;
+	}
+	for (l = keep->p + start; *l != '\0'; l = nl) {
+		lineno++;
+		if ((nl = strchr(l, '\n')) != NULL)
+			*nl++ = '\0';
+		else
+			nl = l + strlen(l);
+		if ((e = l + strlen(l)) > l && e[-1] == '\r')
+			e[-1] = '\0';
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l == '\0' || *l == '#')
+			continue;
+		if ((e = strchr(l, '=')) == NULL || e == l) {
+			fprintf(stderr, "difs run: %s:%u: a line is name=value (or a '#' comment)\n",
+			    path, lineno);
+			return 2;
+		}
+		if (cli_run_param_add(p, l) != 0) {
+			fprintf(stderr, "difs run: out of memory\n");
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* a message of param_resolve_all that may quote a secret's value: replaced */
+static void
+cli_run_param_err(const struct param_kv *kv, size_t n, const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (conf_is_secret_key(kv[i].name) && kv[i].value != NULL &&
+		    kv[i].value[0] != '\0' && strstr(msg, kv[i].value) != NULL) {
+			fprintf(stderr, "difs run: parameter '%s': invalid value (a secret: not shown)\n",
+			    kv[i].name);
+			return;
+		}
+	fprintf(stderr, "difs run: %s\n", msg);
 }
 
 int
@@ -162,24 +263,29 @@ cli_run(int argc, char **argv)
 	struct sigaction sa;
 	pthread_t wth;
 	const char *jobpath = NULL, *cycle = NULL, *state = NULL;
-	const char **pv = NULL;
+	struct cli_run_params pv = { NULL, 0, 0 };
+	struct buf pfile;
 	char idbuf[15], *name = NULL, spool[4096];
 	int64_t cyctime;
-	int i, npv = 0, rc, ret = 2, watching = 0;
+	int i, rc, ret = 2, watching = 0;
 	atomic_int cancel;
 	size_t k;
 
 	buf_init(&text, (size_t)16 << 20);
 	buf_init(&outputs, BUF_MAX_DOC);
+	buf_init(&pfile, (size_t)16 << 20);
 	atomic_init(&cancel, 0);
-	if ((pv = calloc((size_t)argc, sizeof(*pv))) == NULL ||
-	    conf_srcset_new(&set) != 0 || conf_diags_new(&d) != 0) {
+	if (conf_srcset_new(&set) != 0 || conf_diags_new(&d) != 0) {
 		fprintf(stderr, "difs run: out of memory\n");
 		goto out;
 	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
-			pv[npv++] = argv[++i];
+			if (cli_run_param_add(&pv, argv[++i]) != 0)
+				goto out;
+		} else if (strcmp(argv[i], "--param-file") == 0 && i + 1 < argc) {
+			if (cli_run_param_file(argv[++i], &pfile, &pv) != 0)
+				goto out;
 		} else if (strcmp(argv[i], "--cycle") == 0 && i + 1 < argc) {
 			cycle = argv[++i];
 		} else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
@@ -287,36 +393,37 @@ cli_run(int argc, char **argv)
 		struct param_kv *kv;
 		size_t n = 0, j;
 
-		if ((kv = calloc(ps.n + (size_t)npv + 1, sizeof(*kv))) == NULL)
+		if ((kv = calloc(ps.n + pv.n + 1, sizeof(*kv))) == NULL)
 			goto out;
 		for (k = 0; k < ps.n; k++) {
 			kv[n].name = ps.v[k].name;
 			kv[n++].value = ps.v[k].value;
 		}
-		for (i = 0; i < npv; i++) {
-			char *eq = strchr(pv[i], '=');
+		for (k = 0; k < pv.n; k++) {
+			char *eq = strchr(pv.v[k], '=');
 
-			if (eq == NULL || eq == pv[i]) {
-				fprintf(stderr, "difs run: -p '%s' must be name=value\n", pv[i]);
+			if (eq == NULL || eq == pv.v[k]) {
+				/* not quoted: it may be a secret typed without its name */
+				fprintf(stderr, "difs run: a -p argument has no name= part (-p name=value)\n");
 				free(kv);
 				goto out;
 			}
 			*eq = '\0';
 			for (j = 0; j < n; j++)
-				if (strcmp(kv[j].name, pv[i]) == 0)
+				if (strcmp(kv[j].name, pv.v[k]) == 0)
 					break;
-			kv[j].name = pv[i];
+			kv[j].name = pv.v[k];
 			kv[j].value = eq + 1;
 			if (j == n)
 				n++;
 		}
 		/* -p values are constants: escape nothing, evaluate like DataWorks constants */
 		rc = param_resolve_all(kv, n, tz, cyctime, &pall, &eb);
+		if (rc != 0)
+			cli_run_param_err(kv, n, eb.msg);
 		free(kv);
-		if (rc != 0) {
-			fprintf(stderr, "difs run: %s\n", eb.msg);
+		if (rc != 0)
 			goto out;
-		}
 	}
 	memset(&rc_, 0, sizeof(rc_));
 	rc_.job = job;
@@ -382,6 +489,8 @@ out:
 	buf_free(&text);
 	buf_free(&outputs);
 	free(name);
-	free(pv);
+	free(pv.v);
+	explicit_bzero(pfile.p, pfile.len);	/* --param-file's secrets */
+	buf_free(&pfile);
 	return ret;
 }

@@ -4,12 +4,17 @@
  *
  * Subcommands come from one table (name, handler, synopsis).  Only this file
  * and the rest of fs/ may die on startup errors; the engine never exits.
+ * Every command may hold secrets (sources, --param-file, the store key), so
+ * the process is made non-dumpable first (sys_harden: no core dump, no
+ * ptrace or /proc/PID/{mem,environ,maps} for other processes of the user).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "fs_mount.h"
+#include "sys.h"
 
 struct fs_cmd {
 	const char	*name;
@@ -24,8 +29,8 @@ static const struct fs_cmd fs_cmds[] = {
 	{ "check",  cli_check,  "check [--state DIR] FILE...   validate job and source files" },
 	{ "params", cli_params, "params JOB --cycle YYYYMMDDHHMMSS [--state DIR] [SOURCE...]\n"
 	                        "                                print resolved parameters and job" },
-	{ "run",    cli_run,    "run JOB.json [-p name=value]... [--cycle YYYYMMDDHHMMSS]\n"
-	                        "                [--source FILE]... [--state DIR]\n"
+	{ "run",    cli_run,    "run JOB.json [-p name=value]... [--param-file FILE]...\n"
+	                        "                [--cycle YYYYMMDDHHMMSS] [--source FILE]... [--state DIR]\n"
 	                        "                                run one instance now, log to stderr" },
 	{ "edit",   cli_edit,   "edit MOUNT/jobs/NAME.json | MOUNT/sources/NAME.json\n"
 	                        "                                edit with $EDITOR, install when valid" },
@@ -59,6 +64,9 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	if (sys_harden() != 0)
+		fprintf(stderr, "difs: warning: cannot make the process non-dumpable: %s\n",
+		    strerror(errno));
 	if (argc < 2) {
 		fs_usage(stderr);
 		return 2;

@@ -137,11 +137,15 @@ int	conf_source_render(const struct conf_source *src, bool masked,
 
 /**
  * conf_mask_text - copy a job or source file's bytes to out with the value
- * of every member named accessKey or securityToken (at any depth) replaced
- * by "******"; all other bytes (comments, layout) are kept.  Text that does
- * not parse is copied with nothing masked only if it contains neither name;
- * otherwise ENG_EINVAL (never risk showing a secret).  0, ENG_EINVAL,
- * -ENOMEM, -E2BIG.
+ * of every member whose name is a secret (conf_is_secret_key, at any depth,
+ * valid definition or not) replaced by "******" (a secret object or array:
+ * every scalar in it); all other bytes (comments, layout) are kept.  Text
+ * that does not parse as JSON is masked by line: in a line where a secret
+ * name occurs, everything from the first ':' or '=' after the name to the
+ * end of the line becomes "******" (a trailing ',' is kept), and when the
+ * line has neither or nothing after it, the next non-blank line is masked
+ * whole.  0, -ENOMEM,
+ * -E2BIG.
  */
 int	conf_mask_text(const char *buf, size_t len, struct buf *out);
 
@@ -155,6 +159,35 @@ int	conf_mask_text(const char *buf, size_t len, struct buf *out);
  */
 int	conf_merge_secrets_text(const char *buf, size_t len, const char *old,
 	    size_t oldlen, struct buf *out, struct eng_errbuf *eb);
+
+/* ---- secret names ------------------------------------------------------- */
+
+/**
+ * conf_is_secret_key - is a JSON member or a parameter called key a secret?
+ * The one list (README "Secrets"), compared without regard to case: the
+ * name accessKey, or any name containing "secret", "password", "passwd" or
+ * "token" (accessKeySecret, securityToken, dbPassword, API_TOKEN, ...).
+ * Its value is masked on every read and in every log or message.
+ */
+bool	conf_is_secret_key(const char *key);
+/**
+ * conf_find_secret_name - the first place in (s, len) where a name of that
+ * list occurs (as a substring, any case); *nlen (may be NULL) gets the
+ * length of the part that matched.  NULL when none.
+ */
+const char *conf_find_secret_name(const char *s, size_t len, size_t *nlen);
+/**
+ * conf_mask_url - append (s, len) to out with the userinfo of every URL in
+ * it (user:password@ after the scheme) shown as ******@ instead.
+ * 0, -ENOMEM or -E2BIG.
+ */
+int	conf_mask_url(const char *s, size_t len, struct buf *out);
+/**
+ * conf_mask_param - append how a parameter name=value may be shown in a log
+ * or message: "******" when name is a secret name, else value with any URL
+ * userinfo masked.  0, -ENOMEM or -E2BIG.
+ */
+int	conf_mask_param(const char *name, const char *value, struct buf *out);
 
 /** A lookup of datasources by name (borrowed result, lives as the set). */
 typedef const struct conf_source *(*conf_source_fn)(void *arg,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf_i.h"
 
@@ -568,9 +569,16 @@ conf_check_value(struct conf_ctx *c, const struct json *v,
 	case VT_URL:
 		if (t != JSON_STRING)
 			conf_err(c, v, AT_VAL, "\"%s\" must be a string, not %s", k->name, type_name(t));
-		else if (!conf_is_tmpl(c, s) && !conf_valid_url(s, &why))
+		else if (!conf_is_tmpl(c, s) && !conf_valid_url(s, &why)) {
+			struct buf shown;	/* never echo a password in the URL */
+
+			buf_init(&shown, BUF_MAX_SMALL);
+			if (conf_mask_url(s, strlen(s), &shown) != 0)
+				c->oom = true;
 			conf_err(c, v, AT_VAL, "\"%s\": \"%.200s\" is not a valid endpoint: %s",
-			    k->name, s, why);
+			    k->name, shown.p, why);
+			buf_free(&shown);
+		}
 		return;
 	case VT_INT:
 		if (t == JSON_STRING && conf_is_tmpl(c, s))
@@ -821,9 +829,106 @@ conf_valid_url(const char *s, const char **why)
 	return true;
 }
 
+/*
+ * The one list of secret names (README "Secrets"): a member or parameter
+ * named exactly like one of conf_secret_exact[], or whose name contains one
+ * of conf_secret_parts[], both compared without regard to case.  It covers
+ * accessKey, accessKeySecret, securityToken, password, secret, token and
+ * names like dbPassword or API_TOKEN.
+ */
+static const char *const conf_secret_exact[] = { "accessKey" };
+static const char *const conf_secret_parts[] = { "secret", "password", "passwd", "token" };
+
+#define CONF_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 bool
 conf_is_secret_key(const char *key)
 {
-	return key != NULL && (strcmp(key, "accessKey") == 0 ||
-	    strcmp(key, "securityToken") == 0);
+	size_t i;
+
+	if (key == NULL)
+		return false;
+	for (i = 0; i < CONF_NELEM(conf_secret_exact); i++)
+		if (strcasecmp(key, conf_secret_exact[i]) == 0)
+			return true;
+	for (i = 0; i < CONF_NELEM(conf_secret_parts); i++)
+		if (strcasestr(key, conf_secret_parts[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* a byte that ends the authority of a URL (RFC 3986 3.2) in free text */
+static bool
+conf_url_auth_end(char ch)
+{
+	return (unsigned char)ch <= 0x20 || ch == '/' || ch == '?' || ch == '#' ||
+	    ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch == 0x7f;
+}
+
+int
+conf_mask_url(const char *s, size_t len, struct buf *out)
+{
+	const char *p;
+	size_t pos = 0, a, e, at;
+	int rc = 0;
+
+	while (rc == 0 && (p = memmem(s + pos, len - pos, "://", 3)) != NULL) {
+		a = (size_t)(p - s) + 3;
+		for (e = a, at = 0; e < len && !conf_url_auth_end(s[e]); e++)
+			if (s[e] == '@')
+				at = e;
+		if (at != 0) {	/* scheme://USERINFO@host: USERINFO goes */
+			rc = buf_add(out, s + pos, a - pos);
+			if (rc == 0)
+				rc = buf_addstr(out, CONF_MASK);
+			if (rc == 0)
+				rc = buf_add(out, s + at, e - at);
+		} else
+			rc = buf_add(out, s + pos, e - pos);
+		pos = e;
+	}
+	return rc != 0 ? rc : buf_add(out, s + pos, len - pos);
+}
+
+int
+conf_mask_param(const char *name, const char *value, struct buf *out)
+{
+	if (conf_is_secret_key(name))
+		return buf_addstr(out, CONF_MASK);
+	return conf_mask_url(value, strlen(value), out);
+}
+
+/* case-insensitive memmem */
+static const char *
+conf_memcasemem(const char *h, size_t hl, const char *n)
+{
+	size_t nl = strlen(n), i;
+
+	for (i = 0; nl <= hl && i <= hl - nl; i++)
+		if (strncasecmp(h + i, n, nl) == 0)
+			return h + i;
+	return NULL;
+}
+
+const char *
+conf_find_secret_name(const char *s, size_t len, size_t *nlen)
+{
+	const char *best = NULL, *p;
+	size_t i, bl = 0;
+
+	for (i = 0; i < CONF_NELEM(conf_secret_exact); i++)
+		if ((p = conf_memcasemem(s, len, conf_secret_exact[i])) != NULL &&
+		    (best == NULL || p < best)) {
+			best = p;
+			bl = strlen(conf_secret_exact[i]);
+		}
+	for (i = 0; i < CONF_NELEM(conf_secret_parts); i++)
+		if ((p = conf_memcasemem(s, len, conf_secret_parts[i])) != NULL &&
+		    (best == NULL || p < best)) {
+			best = p;
+			bl = strlen(conf_secret_parts[i]);
+		}
+	if (nlen != NULL)
+		*nlen = bl;
+	return best;
 }

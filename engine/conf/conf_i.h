@@ -111,7 +111,6 @@ int	conf_parse_duration(const char *s, int64_t *out);
 bool	conf_valid_stamp(const char *s, size_t len);
 /** http(s)://host[:port][/path] check; *why set on failure. */
 bool	conf_valid_url(const char *s, const char **why);
-bool	conf_is_secret_key(const char *key);
 
 /* ---- plugins (conf_plugin.c) -------------------------------------------- */
 

@@ -961,13 +961,25 @@ conf_job_render(const struct conf_job *job, bool masked, struct buf *out)
 	struct json *t = NULL;
 	int rc;
 
+	struct buf text;
+
 	if ((rc = json_dup(job->root, &t)) != 0)
 		return rc;
+	buf_init(&text, BUF_MAX_DOC);
 	if (masked && (rc = mask_tree_once(t)) != 0)
 		goto out;
-	if ((rc = json_print(t, JSON_PRETTY, out)) == 0)
+	if (!masked) {
+		if ((rc = json_print(t, JSON_PRETTY, out)) == 0)
+			rc = buf_addc(out, '\n');
+		goto out;
+	}
+	/* and a URL's user:password@ (e.g. from a ${param}) as ******@ */
+	if ((rc = json_print(t, JSON_PRETTY, &text)) == 0 &&
+	    (rc = conf_mask_url(text.p, text.len, out)) == 0)
 		rc = buf_addc(out, '\n');
 out:
+	explicit_bzero(text.p, text.len);
+	buf_free(&text);
 	json_free(t);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf_i.h"
+#include "sys.h"
 
 struct conf_source {
 	char			*name;
@@ -144,13 +145,21 @@ conf_source_check_oss_inline(struct conf_ctx *c, const struct json *param)
 
 /* ---- the object --------------------------------------------------------- */
 
+/* secrets (accessKey, securityToken) live in sys_secret_dup's mappings:
+ * left out of core dumps, wiped on free */
 static void
 wipe_free(char *s)
 {
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
+	sys_secret_free(s);
+}
+
+static int
+secret_dup(const char *s, char **dst)
+{
+	*dst = NULL;
+	if (s == NULL)
+		return 0;
+	return (*dst = sys_secret_strdup(s)) != NULL ? 0 : -ENOMEM;
 }
 
 void
@@ -202,8 +211,8 @@ conf_source_from_inline(enum conf_src_type t, const struct json *p,
 		return -ENOMEM;
 	s->type = t;
 	if (take_str(p, "endpoint", &s->endpoint) || take_str(p, "accessId", &s->access_id) ||
-	    take_str(p, "accessKey", &s->access_key) ||
-	    take_str(p, "securityToken", &s->token))
+	    secret_dup(json_str(json_get(p, "accessKey")), &s->access_key) ||
+	    secret_dup(json_str(json_get(p, "securityToken")), &s->token))
 		goto out;
 	if (t == CONF_SRC_OTS) {
 		if (take_str(p, "instanceName", &s->instance))
@@ -238,7 +247,7 @@ conf_source_dup(const struct conf_source *src, struct conf_source **out)
 	if (dupstr(src->name, &s->name) || dupstr(src->endpoint, &s->endpoint) ||
 	    dupstr(src->instance, &s->instance) || dupstr(src->bucket, &s->bucket) ||
 	    dupstr(src->access_id, &s->access_id) ||
-	    dupstr(src->access_key, &s->access_key) || dupstr(src->token, &s->token) ||
+	    secret_dup(src->access_key, &s->access_key) || secret_dup(src->token, &s->token) ||
 	    dupstr(src->region, &s->region))
 		goto out;
 	*out = s;
@@ -258,14 +267,14 @@ unmask(struct conf_ctx *c, const struct json *root, const char *key,
 
 	if (*dst == NULL || strcmp(*dst, CONF_MASK) != 0)
 		return 0;
-	free(*dst);
+	wipe_free(*dst);
 	*dst = NULL;
 	if (prevval == NULL) {
 		conf_err(c, v, AT_VAL, "\"%s\" is \"%s\" (the masked value shown on read) but no stored secret exists; write the real value",
 		    key, CONF_MASK);
 		return 0;
 	}
-	return (*dst = strdup(prevval)) != NULL ? 0 : -ENOMEM;
+	return secret_dup(prevval, dst);
 }
 
 int
@@ -413,18 +422,21 @@ emit_repls(const char *buf, size_t len, struct repls *r, struct buf *out)
 	return rc;
 }
 
+/* Mask the members of n named like secrets; with all (inside a secret
+ * object or array), every scalar below n. */
 static int
-mask_walk(const struct json_doc *doc, const struct json *n, struct repls *r)
+mask_walk(const struct json_doc *doc, const struct json *n, bool all,
+    struct repls *r)
 {
 	const struct json *m;
 	const char *t;
 	size_t tl, off;
+	bool sec;
 	int rc;
 
 	for (m = json_first(n); m != NULL; m = json_next(m)) {
-		if (json_type(n) == JSON_OBJECT && conf_is_secret_key(json_key(m))) {
-			if (json_type(m) == JSON_OBJECT || json_type(m) == JSON_ARRAY)
-				return ENG_EINVAL;
+		sec = all || (json_type(n) == JSON_OBJECT && conf_is_secret_key(json_key(m)));
+		if (sec && json_type(m) != JSON_OBJECT && json_type(m) != JSON_ARRAY) {
 			t = json_doc_text(doc, &tl);
 			if ((off = json_doc_val_off(doc, m)) == JSON_NOOFF)
 				return ENG_EINVAL;
@@ -433,10 +445,73 @@ mask_walk(const struct json_doc *doc, const struct json *n, struct repls *r)
 				return rc;
 			continue;
 		}
-		if ((rc = mask_walk(doc, m, r)) != 0)
+		if ((rc = mask_walk(doc, m, sec, r)) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * Text that is no JSON: mask by line (conf_mask_text).  A secret name with
+ * no ':' or '=' after it on its line, or with nothing after that, has its
+ * value further on: the next non-blank line goes whole.
+ */
+static int
+mask_lines(const char *buf, size_t len, struct buf *out)
+{
+	static const char masked[] = "\"" CONF_MASK "\"";
+	const char *l = buf, *end = buf + len, *nl, *nm, *v, *tail;
+	bool pending = false;
+	size_t nlen;
+	int rc = 0;
+
+	for (; rc == 0 && l < end; l = nl) {
+		nl = memchr(l, '\n', (size_t)(end - l));
+		nl = nl != NULL ? nl + 1 : end;
+		tail = nl;
+		while (tail > l && (tail[-1] == '\n' || tail[-1] == '\r'))
+			tail--;
+		v = NULL;
+		if (pending) {
+			for (v = l; v < tail && (*v == ' ' || *v == '\t'); v++)
+				;
+			if (v == tail) {	/* blank: keep waiting */
+				rc = buf_add(out, l, (size_t)(nl - l));
+				continue;
+			}
+			pending = false;
+		} else if ((nm = conf_find_secret_name(l, (size_t)(tail - l), &nlen)) != NULL) {
+			for (v = nm + nlen; v < tail && *v != ':' && *v != '='; v++)
+				;
+			if (v >= tail) {
+				pending = true;
+				v = NULL;
+			} else {
+				const char *r;
+
+				for (r = ++v; r < tail && (*r == ' ' || *r == '\t'); r++)
+					;
+				if (r == tail) {	/* "name":  and the value below */
+					pending = true;
+					v = NULL;
+				}
+			}
+		}
+		if (v == NULL) {
+			rc = buf_add(out, l, (size_t)(nl - l));
+			continue;
+		}
+		rc = buf_add(out, l, (size_t)(v - l));
+		if (rc == 0 && v < tail && v[0] == ' ')
+			rc = buf_addc(out, ' ');
+		if (rc == 0)
+			rc = buf_add(out, masked, sizeof(masked) - 1);
+		if (rc == 0 && tail > v && tail[-1] == ',')
+			rc = buf_addc(out, ',');
+		if (rc == 0)
+			rc = buf_add(out, tail, (size_t)(nl - tail));
+	}
+	return rc;
 }
 
 static int
@@ -463,7 +538,7 @@ view_secret(const struct json *root, const char *key, char **dst)
 
 	if (v == NULL || strcmp(v, CONF_MASK) != 0)
 		return 0;
-	return (*dst = strdup(CONF_MASK)) != NULL ? 0 : -ENOMEM;
+	return secret_dup(CONF_MASK, dst);
 }
 
 int
@@ -494,38 +569,33 @@ out:
 	return rc;
 }
 
-static bool
-mentions_secret(const char *buf, size_t len)
-{
-	return memmem(buf, len, "accessKey", 9) != NULL ||
-	    memmem(buf, len, "securityToken", 13) != NULL;
-}
-
 int
 conf_mask_text(const char *buf, size_t len, struct buf *out)
 {
 	struct json_doc *doc = NULL;
 	struct repls r = { 0 };
+	size_t start = out->len;
 	int rc;
 
 	rc = load_quiet(buf, len, &doc);
 	if (rc == -ENOMEM)
 		return rc;
-	if (rc != 0) {
-		if (mentions_secret(buf, len))
-			return ENG_EINVAL;
-		return buf_add(out, buf, len);
-	}
-	if ((rc = mask_walk(doc, json_doc_root(doc), &r)) == 0)
+	if (rc == 0 && (rc = mask_walk(doc, json_doc_root(doc), false, &r)) == 0)
 		rc = emit_repls(buf, len, &r, out);
 	free(r.v);
 	json_doc_free(doc);
+	if (rc == -ENOMEM || rc == -E2BIG)
+		return rc;
+	if (rc != 0) {	/* not JSON (or a member not located): by line */
+		buf_truncate(out, start);
+		rc = mask_lines(buf, len, out);
+	}
 	return rc;
 }
 
 static int
 merge_walk(const struct json_doc *nd, const struct json *n,
-    const struct json_doc *od, const struct json *o, struct repls *r,
+    const struct json_doc *od, const struct json *o, bool all, struct repls *r,
     struct eng_errbuf *eb)
 {
 	const struct json *m, *om;
@@ -536,6 +606,8 @@ merge_walk(const struct json_doc *nd, const struct json *n,
 	nt = json_doc_text(nd, &ntl);
 	ot = json_doc_text(od, &otl);
 	for (m = json_first(n); m != NULL; m = json_next(m), i++) {
+		bool sec;
+
 		if (json_type(n) == JSON_OBJECT)
 			om = json_get(o, json_key(m));
 		else {
@@ -544,9 +616,11 @@ merge_walk(const struct json_doc *nd, const struct json *n,
 			for (om = json_first(o), k = 0; om != NULL && k < i; k++)
 				om = json_next(om);
 		}
-		if (json_type(n) == JSON_OBJECT && conf_is_secret_key(json_key(m)) &&
-		    json_str(m) != NULL && strcmp(json_str(m), CONF_MASK) == 0) {
-			if (json_str(om) == NULL || strcmp(json_str(om), CONF_MASK) == 0)
+		sec = all || (json_type(n) == JSON_OBJECT && conf_is_secret_key(json_key(m)));
+		if (sec && json_str(m) != NULL && strcmp(json_str(m), CONF_MASK) == 0) {
+			/* the stored value: any scalar (a number shows as "******" too) */
+			if (om == NULL || json_type(om) == JSON_OBJECT || json_type(om) == JSON_ARRAY ||
+			    (json_str(om) != NULL && strcmp(json_str(om), CONF_MASK) == 0))
 				return eng_errbuf_set(eb, ENG_EINVAL,
 				    "\"%s\" is \"%s\" but no stored value exists for it; write the real value",
 				    json_key(m), CONF_MASK);
@@ -559,7 +633,7 @@ merge_walk(const struct json_doc *nd, const struct json *n,
 				return rc;
 			continue;
 		}
-		if ((rc = merge_walk(nd, m, od, om, r, eb)) != 0)
+		if ((rc = merge_walk(nd, m, od, om, sec, r, eb)) != 0)
 			return rc;
 	}
 	return 0;
@@ -580,7 +654,7 @@ conf_merge_secrets_text(const char *buf, size_t len, const char *old,
 	}
 	if (old != NULL && (rc = load_quiet(old, oldlen, &od)) == -ENOMEM)
 		goto out;
-	if ((rc = merge_walk(nd, json_doc_root(nd), od, json_doc_root(od), &r, eb)) == 0)
+	if ((rc = merge_walk(nd, json_doc_root(nd), od, json_doc_root(od), false, &r, eb)) == 0)
 		rc = emit_repls(buf, len, &r, out);
 out:
 	free(r.v);

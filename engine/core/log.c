@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,13 +47,56 @@ log_close(void)
 	log_fd = -1;
 }
 
+static bool
+log_ctl(unsigned char ch)
+{
+	return ch < 0x20 || ch == 0x7f;
+}
+
+size_t
+log_escaped_len(const char *s, size_t len)
+{
+	size_t i, n = len;
+
+	for (i = 0; i < len; i++)
+		if (log_ctl((unsigned char)s[i]))
+			n += 3;
+	return n;
+}
+
+size_t
+log_escape(const char *s, size_t len, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = 0;
+	unsigned char ch;
+
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)s[i];
+		if (!log_ctl(ch)) {
+			if (n + 1 >= outsz)
+				break;
+			out[n++] = (char)ch;
+			continue;
+		}
+		if (n + 4 >= outsz)
+			break;
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = hex[ch >> 4];
+		out[n++] = hex[ch & 0xf];
+	}
+	out[n] = '\0';
+	return n;
+}
+
 static void log_vemit(enum log_level lvl, const char *fmt, va_list ap, int errnum)
     __attribute__((format(printf, 2, 0)));
 
 static void
 log_vemit(enum log_level lvl, const char *fmt, va_list ap, int errnum)
 {
-	char line[2048];
+	char line[2048], msg[2048];
 	struct timeval tv;
 	struct tm tm;
 	size_t n;
@@ -70,10 +114,11 @@ log_vemit(enum log_level lvl, const char *fmt, va_list ap, int errnum)
 	k = snprintf(line + n, sizeof(line) - n, "%s ", log_names[lvl]);
 	if (k > 0)
 		n += (size_t)k;
-	if (n < sizeof(line)) {
-		k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (n < sizeof(line)) {	/* one entry, one line: control bytes as \xHH */
+		k = vsnprintf(msg, sizeof(msg), fmt, ap);
 		if (k > 0)
-			n = n + (size_t)k >= sizeof(line) ? sizeof(line) - 1 : n + (size_t)k;
+			n += log_escape(msg, (size_t)k >= sizeof(msg) ? sizeof(msg) - 1 : (size_t)k,
+			    line + n, sizeof(line) - n);
 	}
 	if (errnum != 0 && n < sizeof(line)) {
 		k = snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));

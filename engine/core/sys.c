@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,5 +114,60 @@ sys_write_all(int fd, const void *data, size_t len)
 			return -errno;
 		off += (size_t)w;
 	}
+	return 0;
+}
+
+/* ---- secrets ------------------------------------------------------------ */
+
+/* a mapping: its size first, then the bytes (so free knows what to unmap) */
+#define SYS_SECRET_HDR	sizeof(size_t)
+
+char *
+sys_secret_dup(const char *s, size_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t psz = pg > 0 ? (size_t)pg : 4096, sz;
+	char *m;
+
+	if (len > SIZE_MAX - SYS_SECRET_HDR - 1 - psz)
+		return NULL;
+	sz = (SYS_SECRET_HDR + len + 1 + psz - 1) / psz * psz;
+	m = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	(void)madvise(m, sz, MADV_DONTDUMP);	/* best effort: older kernels lack it */
+	memcpy(m, &sz, SYS_SECRET_HDR);
+	memcpy(m + SYS_SECRET_HDR, s, len);
+	m[SYS_SECRET_HDR + len] = '\0';
+	return m + SYS_SECRET_HDR;
+}
+
+char *
+sys_secret_strdup(const char *s)
+{
+	return s != NULL ? sys_secret_dup(s, strlen(s)) : NULL;
+}
+
+void
+sys_secret_free(char *s)
+{
+	char *m;
+	size_t sz;
+
+	if (s == NULL)
+		return;
+	m = s - SYS_SECRET_HDR;
+	memcpy(&sz, m, SYS_SECRET_HDR);
+	explicit_bzero(m, sz);
+	(void)munmap(m, sz);
+}
+
+int
+sys_harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return -errno;
 	return 0;
 }

@@ -39,4 +39,23 @@ int	sys_read_file(const char *path, size_t max, struct buf *out);
  */
 int	sys_write_all(int fd, const void *data, size_t len);
 
+/*
+ * Secret bytes (access keys, tokens, the store key): each lives in its own
+ * anonymous mapping marked MADV_DONTDUMP (left out of a core dump even
+ * when one is allowed) and is wiped before it is unmapped.
+ */
+/** sys_secret_dup - a NUL-terminated copy of (s, len) in such a mapping;
+ *  NULL when out of memory. */
+char	*sys_secret_dup(const char *s, size_t len);
+/** sys_secret_strdup - sys_secret_dup of a string; NULL for NULL. */
+char	*sys_secret_strdup(const char *s);
+/** sys_secret_free - wipe and unmap what sys_secret_dup returned; NULL-safe. */
+void	sys_secret_free(char *s);
+/**
+ * sys_harden - for a process that holds secrets: not dumpable
+ * (PR_SET_DUMPABLE 0: no core dump, no ptrace or /proc/PID/mem, environ,
+ * maps by other processes of the same user) and RLIMIT_CORE 0.  0 or -errno.
+ */
+int	sys_harden(void);
+
 #endif /* DIFS_SYS_H */

@@ -62,9 +62,14 @@ run_job(const struct run_config *cfg, struct pipe_stats *st, struct eng_errbuf *
 	env.ckpt_get = cfg->ckpt_get;
 	env.ckpt_arg = cfg->ckpt_arg;
 
-	for (i = 0; cfg->params != NULL && i < cfg->params->n; i++)
-		plugin_log(&env, LOG_LVL_INFO, "parameter %s=%s",
-		    cfg->params->v[i].name, cfg->params->v[i].value);
+	for (i = 0; cfg->params != NULL && i < cfg->params->n; i++) {
+		/* a secret's value never goes into a log: "******" (conf.h) */
+		buf_reset(&msg);
+		if (conf_mask_param(cfg->params->v[i].name, cfg->params->v[i].value, &msg) == 0)
+			plugin_log(&env, LOG_LVL_INFO, "parameter %s=%s",
+			    cfg->params->v[i].name, msg.p);
+	}
+	buf_reset(&msg);
 	if ((rc = conf_diags_new(&d)) != 0)
 		goto out;
 	rc = conf_job_resolve(cfg->job, param_set_lookup, (void *)(uintptr_t)cfg->params,

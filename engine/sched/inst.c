@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "inst.h"
 #include "json.h"
 
@@ -190,14 +191,26 @@ inst_outputs_json(const struct inst *in, struct json *arr)
 	return rc;
 }
 
+/* masked (what status shows): a secret's value as "******", a URL without
+ * its user:password@ (conf_mask_param); the record keeps the values */
 static int
-inst_params_json(const struct inst *in, struct json *obj)
+inst_params_json(const struct inst *in, bool masked, struct json *obj)
 {
+	struct buf v;
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < in->params.n && rc == 0; i++)
-		rc = json_obj_add_str(obj, in->params.v[i].name, in->params.v[i].value);
+	buf_init(&v, BUF_MAX_SMALL);
+	for (i = 0; i < in->params.n && rc == 0; i++) {
+		if (!masked) {
+			rc = json_obj_add_str(obj, in->params.v[i].name, in->params.v[i].value);
+			continue;
+		}
+		buf_reset(&v);
+		if ((rc = conf_mask_param(in->params.v[i].name, in->params.v[i].value, &v)) == 0)
+			rc = json_obj_add_str(obj, in->params.v[i].name, v.p);
+	}
+	buf_free(&v);
 	return rc;
 }
 
@@ -235,7 +248,7 @@ inst_encode(const struct inst *in, struct buf *out)
 	}
 	rc |= json_obj_add(o, "outputs", a);
 	rc |= json_obj_add_str(o, "error", in->error);
-	if ((p = json_new_object()) == NULL || inst_params_json(in, p) != 0) {
+	if ((p = json_new_object()) == NULL || inst_params_json(in, false, p) != 0) {
 		json_free(p);
 		rc = -ENOMEM;
 		goto out;
@@ -499,7 +512,7 @@ inst_status(const struct inst *in, const struct tz *tz, struct buf *out)
 		rc |= json_obj_add_str(o, "error", in->error);
 	else
 		rc |= json_obj_add_null(o, "error");
-	if ((p = json_new_object()) == NULL || inst_params_json(in, p) != 0) {
+	if ((p = json_new_object()) == NULL || inst_params_json(in, true, p) != 0) {
 		json_free(p);
 		rc = -ENOMEM;
 		goto out;

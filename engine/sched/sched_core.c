@@ -80,9 +80,17 @@ sched_fmt_line(struct sched *s, const struct tz *tz, enum log_level lvl,
 	static const char *const names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
 	char iso[48];
 
+	size_t ml = strlen(msg), el = log_escaped_len(msg, ml);
+	int rc;
+
 	if (inst_iso(sched_now(s), tz, iso, sizeof(iso)) != 0)
 		(void)snprintf(iso, sizeof(iso), "-");
-	return buf_printf(out, "%s %s %s\n", iso, names[lvl], msg);
+	/* one entry, one line: a "\n" from a ctl write or a name is \x0a */
+	if ((rc = buf_printf(out, "%s %s ", iso, names[lvl])) != 0 ||
+	    (rc = buf_reserve(out, el + 2)) != 0)
+		return rc;
+	out->len += log_escape(msg, ml, out->p + out->len, el + 1);
+	return buf_addc(out, '\n');
 }
 
 /* ---- store access -------------------------------------------------------------- */
@@ -158,7 +166,7 @@ sched_log(struct sched *s, const char *job, const char *cycle, const struct tz *
 		rc = sched_joblog_key(job, key, sizeof(key), &klen);
 	if (rc != 0)
 		return;
-	buf_init(&line, sizeof(msg) + 128);
+	buf_init(&line, 4 * sizeof(msg) + 128);	/* room for \xHH */
 	if (sched_fmt_line(s, tz != NULL ? tz : s->local, lvl, msg, &line) == 0) {
 		a.key = key;
 		a.klen = klen;
@@ -439,7 +447,7 @@ sched_tr_fn(struct store_txn *txn, void *arg)
 	inst_free(&t->in);
 	inst_init(&t->in);
 	buf_init(&msg, 2048);
-	buf_init(&line, 4096);
+	buf_init(&line, 4 * 2048 + 128);	/* msg as \xHH at worst */
 	if (t->create) {
 		const struct inst *src = t->arg;
 		struct inst tmp;

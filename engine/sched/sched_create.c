@@ -111,7 +111,7 @@ sched_batch_fn(struct store_txn *txn, void *arg)
 	size_t i, made = 0;
 	int rc = 0;
 
-	buf_init(&line, 4096);
+	buf_init(&line, BUF_MAX_SMALL);	/* a reason as \xHH at worst */
 	for (i = 0; i < b->n && rc == 0; i++) {
 		struct inst *in = &b->v[i];
 

@@ -30,6 +30,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "sys.h"
 #include "sign.h"
 #include "sign_i.h"
 
@@ -73,9 +74,10 @@ sign_cred_new(const char *id, const char *secret, const char *token,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto out;
 	c->secret_len = strlen(secret);
-	if ((c->id = strdup(id)) == NULL || (c->secret = strdup(secret)) == NULL)
+	/* the secret and the token in their own mappings: no core dump has them */
+	if ((c->id = strdup(id)) == NULL || (c->secret = sys_secret_strdup(secret)) == NULL)
 		goto out;
-	if (token != NULL && *token != '\0' && (c->token = strdup(token)) == NULL)
+	if (token != NULL && *token != '\0' && (c->token = sys_secret_strdup(token)) == NULL)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -90,12 +92,8 @@ sign_cred_free(struct sign_cred *c)
 {
 	if (c == NULL)
 		return;
-	if (c->secret != NULL)
-		OPENSSL_cleanse(c->secret, c->secret_len);
-	if (c->token != NULL)
-		OPENSSL_cleanse(c->token, strlen(c->token));
-	free(c->secret);
-	free(c->token);
+	sys_secret_free(c->secret);	/* wiped, then unmapped */
+	sys_secret_free(c->token);
 	free(c->id);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);

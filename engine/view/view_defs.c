@@ -257,19 +257,13 @@ view_meta_fmt(const struct view_file *f, char *out, size_t outsz)
 
 /* ---- content: view <-> stored bytes ------------------------------------------- */
 
-/* The view of stored bytes: secrets masked; unparsable text (which can only
- * hold what a user typed, see view_raw_of) is shown as stored. */
+/* The view of stored bytes: secrets masked, valid or not (unparsable text
+ * by line, conf_mask_text). */
 int
 view_view_of(const char *raw, size_t len, struct buf *view)
 {
-	int rc;
-
 	buf_reset(view);
-	if ((rc = conf_mask_text(raw, len, view)) == ENG_EINVAL) {
-		buf_reset(view);
-		rc = buf_add(view, raw, len);
-	}
-	return rc;
+	return conf_mask_text(raw, len, view);
 }
 
 /* The bytes to store for the view of n: "******" takes the stored secret. */

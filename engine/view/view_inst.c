@@ -498,8 +498,11 @@ view_render(struct eng *e, const struct view_node *n, struct buf *out, int64_t *
 		break;
 	case VIEW_K_I_PARAMS:
 		*mtime = in.created_ms * 1000000;
+		/* a secret's value shows as "******", a URL without its userinfo */
 		for (i = 0; i < in.params.n && rc == 0; i++)
-			rc = buf_printf(out, "%s=%s\n", in.params.v[i].name, in.params.v[i].value);
+			if ((rc = buf_printf(out, "%s=", in.params.v[i].name)) == 0 &&
+			    (rc = conf_mask_param(in.params.v[i].name, in.params.v[i].value, out)) == 0)
+				rc = buf_addc(out, '\n');
 		break;
 	case VIEW_K_I_JOBJSON:
 		*mtime = view_jobjson_ms(e, &in) * 1000000;

@@ -279,6 +279,12 @@ static const char *src_ots =
 
 /* ---- tests ---------------------------------------------------------------------- */
 
+/* no JSON (a missing ',' and '}'), and valid JSON that is no valid source */
+static const char src_broken[] = "{\"type\": \"ots\" \"endpoint\": \"http://127.0.0.1:1\",\n"
+    "  \"accessKey\": \"" SECRET "\",\n  \"securityToken\":\n    \"" SECRET "\"\n";
+static const char src_names[] = "{\"type\": \"ots\", \"dbPassword\": \"" SECRET "\",\n"
+    "  \"extra\": {\"api_token\": \"" SECRET "\", \"list\": [{\"secret\": \"" SECRET "\"}]}}\n";
+
 static void
 test_root(struct eng *e)
 {
@@ -466,6 +472,33 @@ test_sed_mv(struct eng *e)
 	is_rc(eng_unlink(e, ENG_INO_JOBS, "z", 0), -ENOENT, "unlink again: ENOENT");
 }
 
+/* sources/NAME reads without SECRET and with the masked text want */
+static void
+shows_masked(struct eng *e, const char *name, const char *want, const char *what)
+{
+	char *s = get(e, ENG_INO_SOURCES, name);
+
+	ok(s != NULL && strstr(s, SECRET) == NULL && strstr(s, want) != NULL, "%s", what);
+	if (s != NULL && strstr(s, SECRET) != NULL)
+		printf("# shown: %s\n", s);
+	free(s);
+}
+
+/* rename sources/NAME to NAME~ (vim's backup): the copy reads masked */
+static void
+backup_masked(struct eng *e, const char *name, const char *what)
+{
+	char bak[128];
+	char *s;
+
+	snprintf(bak, sizeof(bak), "%s~", name);
+	is_rc(eng_rename(e, ENG_INO_SOURCES, name, ENG_INO_SOURCES, bak, 0, 0), 0,
+	    "%s: rename to backup", what);
+	s = get(e, ENG_INO_SOURCES, bak);
+	ok(s != NULL && strstr(s, SECRET) == NULL, "%s backup: secret masked", what);
+	free(s);
+}
+
 static void
 test_sources(struct eng *e)
 {
@@ -502,11 +535,7 @@ test_sources(struct eng *e)
 	}
 	free(s);
 	/* a copy (vim's backup) is masked too */
-	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json", ENG_INO_SOURCES, "ots.json~", 0, 0), 0,
-	    "source: rename to backup");
-	s = get(e, ENG_INO_SOURCES, "ots.json~");
-	ok(s != NULL && strstr(s, SECRET) == NULL, "source backup: secret masked");
-	free(s);
+	backup_masked(e, "ots.json", "source");
 	is_rc(eng_rename(e, ENG_INO_SOURCES, "ots.json~", ENG_INO_SOURCES, "ots.json", 0, 0), 0,
 	    "source: rename back");
 	/* sed -i on a source: the temp file holds the masked text it read */
@@ -531,6 +560,21 @@ test_sources(struct eng *e)
 	ok(s != NULL && strstr(s, SECRET) == NULL, "invalid source read: secret masked");
 	free(s);
 	is_rc(eng_unlink(e, ENG_INO_SOURCES, "bad.json", 0), 0, "unlink the bad source");
+	/* issue 14: broken JSON, and valid JSON with other secret names */
+	is_rc(put(e, ENG_INO_SOURCES, "broken.json", src_broken, O_TRUNC), 0,
+	    "broken source: close succeeds");
+	ok(lk(e, ENG_INO_SOURCES, "broken.json.error") != 0, "broken source has its .error");
+	shows_masked(e, "broken.json", "\"accessKey\": \"******\"",
+	    "broken source read: secret masked by line");
+	s = get(e, ENG_INO_SOURCES, "broken.json.error");
+	ok(s != NULL && strstr(s, SECRET) == NULL, "broken source .error: no secret");
+	free(s);
+	is_rc(put(e, ENG_INO_SOURCES, "names.json", src_names, O_TRUNC), 0,
+	    "source with a password and a token: close succeeds");
+	shows_masked(e, "names.json", "\"dbPassword\": \"******\"",
+	    "every secret name masked at any depth in an invalid source");
+	/* a copy under another name (STORE_DB_FILES) is masked too */
+	backup_masked(e, "broken.json", "broken source");
 }
 
 static void
@@ -695,11 +739,23 @@ test_ctl(struct eng *e)
 	ino = lk(e, jd, "ctl");
 	is_rc(eng_open(e, ino, O_WRONLY | O_TRUNC, 0, &oi), 0, "open job ctl");
 	is_rc(eng_write(e, oi.fh, 0, "bogus\n", 6, &w), ENG_EINVAL, "unknown command: EINVAL");
+	/* log injection (issue 14): a second line is refused, other control
+	 * bytes reach the job log as \xHH, each entry stays one line */
+	is_rc(eng_write(e, oi.fh, 0, "run\nFAKE LINE", 13, &w), ENG_EINVAL,
+	    "a ctl write of two lines: EINVAL");
+	is_rc(eng_write(e, oi.fh, 0, "bogus\rFAKE\033[2J\n", 15, &w), ENG_EINVAL,
+	    "a ctl write with control bytes: EINVAL");
 	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000\n", 19, &w), 0, "run CYCLE");
 	is_rc(eng_write(e, oi.fh, 0, "run 20261125000000 x\n", 21, &w), ENG_EINVAL, "wrong args: EINVAL");
 	(void)eng_release(e, oi.fh);
 	s = get(e, jd, "log");
 	ok(s != NULL && strstr(s, "bogus") != NULL, "the job log says why");
+	ok(s != NULL && strstr(s, "\nFAKE") == NULL && strchr(s, '\r') == NULL &&
+	    strchr(s, '\033') == NULL, "no forged line, no control byte in the job log");
+	ok(s != NULL && strstr(s, "'bogus\\x0dFAKE\\x1b[2J'") != NULL,
+	    "control bytes shown as \\xHH in the job log");
+	if (s != NULL)
+		printf("# %s", s);
 	free(s);
 	s = get(e, jd, "ctl");
 	ok(s != NULL && strstr(s, "#   backfill FROM TO ") != NULL && strstr(s, "# last command at ") !=
@@ -1037,6 +1093,10 @@ test_remount(void)
 	ok(s != NULL && strstr(s, "dem3") != NULL && strstr(s, SECRET) == NULL,
 	    "source survives, masked");
 	free(s);
+	shows_masked(e, "broken.json~", "\"accessKey\": \"******\"",
+	    "broken source after a remount: masked");
+	shows_masked(e, "names.json", "\"dbPassword\": \"******\"",
+	    "invalid source after a remount: masked");
 	/* an invalid file over a valid definition: still .error after a remount */
 	is_rc(put(e, ENG_INO_JOBS, "j1.json", job_bad, O_TRUNC), 0, "break j1");
 	eng_free(e);

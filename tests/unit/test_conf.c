@@ -197,7 +197,61 @@ test_mask_merge(void)
 	ok(strstr(eb.msg, "accessKey") != NULL, "message names the member");
 	DUMP_ON_FAIL(eb.msg);
 	buf_reset(&m);
-	is_rc(conf_mask_text("{\"accessKey\": ", 14, &m), ENG_EINVAL, "unparsable text with a secret name is refused");
+	is_rc(conf_mask_text("{\"accessKey\": \"" SECRET, 15 + strlen(SECRET), &m), 0,
+	    "unparsable text is masked by line");
+	is_str(m.p, "{\"accessKey\": \"******\"", "the value part of the line is masked");
+	buf_free(&m);
+	buf_free(&back);
+}
+
+/* Every read masks, valid or not: the one list of names at any depth, and
+ * lines of text that is no JSON (issue 14) */
+static void
+test_mask_any(void)
+{
+	static const char broken[] =
+	    "{\"type\": \"ots\",\n"
+	    "  \"accessKey\": \"" SECRET "\",\n"
+	    "  \"db_password\" = " SECRET "\n"
+	    "  \"securityToken\"\n"
+	    "\n"
+	    "     : \"" SECRET "\"\n"
+	    "  \"endpoint\": \"https://x\"\n";
+	static const char nested[] =
+	    "{\"a\": {\"Password\": \"" SECRET "\", \"n\": 1}, \"apiToken\": 42,\n"
+	    " \"client_secret\": [\"" SECRET "\", {\"k\": \"" SECRET "\"}], \"accessKeySecret\": \"" SECRET "\"}";
+	static const char url[] = "see https://u:" SECRET "@h:1/p?q and http://h/x";
+	struct buf m, back;
+	struct eng_errbuf eb;
+
+	buf_init(&m, BUF_MAX_DOC);
+	buf_init(&back, BUF_MAX_DOC);
+	ok(conf_is_secret_key("accessKey") && conf_is_secret_key("ACCESSKEY") &&
+	    conf_is_secret_key("securityToken") && conf_is_secret_key("MY_PASSWORD") &&
+	    conf_is_secret_key("secret") && conf_is_secret_key("accessKeySecret"),
+	    "the list: accessKey and names containing secret/password/token");
+	ok(!conf_is_secret_key("accessId") && !conf_is_secret_key("endpoint") &&
+	    !conf_is_secret_key(NULL), "other names are not secrets");
+	is_rc(conf_mask_text(broken, strlen(broken), &m), 0, "broken JSON");
+	ok(strstr(m.p, SECRET) == NULL, "broken JSON: no secret left");
+	DUMP_ON_FAIL(m.p);
+	ok(strstr(m.p, "\"accessKey\": \"******\",\n") != NULL, "':' line masked, ',' kept");
+	ok(strstr(m.p, "\"db_password\" = \"******\"\n") != NULL, "'=' line masked");
+	ok(strstr(m.p, "\"endpoint\": \"https://x\"") != NULL, "other lines kept");
+	buf_reset(&m);
+	is_rc(conf_mask_text(nested, strlen(nested), &m), 0, "nested secrets");
+	ok(strstr(m.p, SECRET) == NULL && strstr(m.p, "42") == NULL, "no secret at any depth");
+	ok(strstr(m.p, "\"n\": 1") != NULL, "other members kept");
+	DUMP_ON_FAIL(m.p);
+	is_rc(conf_merge_secrets_text(m.p, m.len, nested, strlen(nested), &back, &eb), 0,
+	    "merge back nested secrets");
+	is_str(back.p, nested, "mask then merge gives the original bytes");
+	buf_reset(&m);
+	is_rc(conf_mask_url(url, strlen(url), &m), 0, "mask url");
+	is_str(m.p, "see https://******@h:1/p?q and http://h/x", "URL userinfo masked");
+	buf_reset(&m);
+	is_rc(conf_mask_param("dbPassword", "x", &m), 0, "mask param");
+	is_str(m.p, CONF_MASK, "a secret name's value masked");
 	buf_free(&m);
 	buf_free(&back);
 }
@@ -935,6 +989,7 @@ main(void)
 {
 	test_sources();
 	test_mask_merge();
+	test_mask_any();
 	test_view_prev();
 	test_seed_job();
 	test_resolve_revalidates();
