@@ -313,7 +313,16 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 			return 1;
 		}
 	}
-	rc = sys_mkdir_p(o->state, 0700);
+	{
+		char why[512];
+
+		/* before the log and the spool go into it */
+		if ((rc = sys_private_dir(o->state, "state directory", why,
+		    sizeof(why))) != 0) {
+			fs_mount_err(NULL, "%s", why);
+			return 1;
+		}
+	}
 	if (rc == 0) {
 		char *abs = realpath(o->state, NULL);
 

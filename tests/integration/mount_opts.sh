@@ -7,7 +7,9 @@
 # --allow-other; default_permissions cannot be switched off.  With
 # --allow-other the mount has allow_other and default_permissions (when
 # fusermount3 may grant allow_other here: root, or user_allow_other in
-# /etc/fuse.conf; else the refusal path is what is checked).
+# /etc/fuse.conf; else the refusal path is what is checked).  A state
+# directory that is world-writable or another user's is refused before
+# anything is written into it.
 . "$(dirname "$0")/lib.sh"
 it_setup
 
@@ -47,6 +49,30 @@ refused "-o nodefault_permissions" "default_permissions is always on" -o nodefau
 refused "-o 'default_permissions=0'" "default_permissions is always on" -o default_permissions=0
 refused "--allow-other -o ALLOW_OTHER" "plain -o allow_other" --allow-other -o ALLOW_OTHER
 refused "--allow-other -o allow_other=1" "plain -o allow_other" --allow-other -o allow_other=1
+
+# --- the state directory: the mounting user's own, writable by no one else ---
+st="$WORK/state-ww"
+mkdir "$st" && chmod 777 "$st"
+out=$("$DIFS" mount "$MNT" --state "$st" -f 2>&1)
+rc=$?
+[ $rc -ne 0 ] && ok "world-writable state dir refused (exit $rc)" || notok "world-writable state dir refused"
+case "$out" in *"$st"*"chmod 700 $st"*) ok "message names it and the fix: $out" ;;
+*) notok "message names it and chmod 700: $out" ;; esac
+it_is_mounted && { notok "nothing mounted on a world-writable state dir"; fusermount3 -u "$MNT"; }
+check "no log written into the world-writable state dir" test ! -e "$st/difs.log"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	st="$WORK/state-nobody"
+	mkdir -m 700 "$st" && chown nobody "$st"
+	out=$("$DIFS" mount "$MNT" --state "$st" -f 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && ok "state dir owned by nobody refused (exit $rc)" ||
+		notok "state dir owned by nobody refused"
+	case "$out" in *"$st"*nobody*chown*) ok "message names it, its owner and chown: $out" ;;
+	*) notok "message names it, its owner and chown: $out" ;; esac
+	it_is_mounted && { notok "nothing mounted on a foreign state dir"; fusermount3 -u "$MNT"; }
+else
+	ok "# SKIP state dir owned by another user: needs root (chown to nobody)"
+fi
 
 # --- accepted: escapes that mean what they say -------------------------------
 it_mount -o 'ro,fsname=my\,fs'
