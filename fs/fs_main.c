@@ -24,7 +24,7 @@ struct fs_cmd {
 
 static const struct fs_cmd fs_cmds[] = {
 	{ "mount",  fs_mount_cmd, "mount MOUNTPOINT [--state DIR] [-f|--foreground] [-o OPTIONS]\n"
-	                        "                [--workers N] [--metrics [ADDR:]PORT]\n"
+	                        "                [--allow-other] [--workers N] [--metrics [ADDR:]PORT]\n"
 	                        "                                mount sources/, jobs/, instances/" },
 	{ "check",  cli_check,  "check [--state DIR] FILE...   validate job and source files" },
 	{ "params", cli_params, "params JOB --cycle YYYYMMDDHHMMSS [--state DIR] [SOURCE...]\n"

@@ -48,6 +48,7 @@
 #include "fs_i.h"
 #include "fs_metrics.h"
 #include "fs_mount.h"
+#include "fs_opts.h"
 #include "log.h"
 #include "num.h"
 #include "sys.h"
@@ -55,12 +56,16 @@
 #define FS_MOUNT_BASE_OPTS	"default_permissions,fsname=difs,subtype=difs"
 #define FS_MOUNT_MAX_THREADS	64
 #define FS_MOUNT_IDLE_THREADS	16
+#define FS_MOUNT_MAX_O		32	/* -o given at most this often */
 
 struct fs_mount_opts {
 	char		*mountpoint;	/**< absolute (realpath) */
 	char		 state[PATH_MAX];
 	bool		 foreground;
-	struct buf	 fuse_opts;	/**< user -o options, comma-joined */
+	struct buf	 fuse_opts;	/**< user -o options, checked, comma-joined */
+	const char	*o_args[FS_MOUNT_MAX_O];	/**< -o texts as given */
+	int		 n_o;
+	bool		 allow_other;	/**< --allow-other: others may enter */
 	int		 workers;	/**< 0: engine default */
 	int		 grace_ms;	/**< hidden --grace-ms (tests): 0 = default */
 	bool		 nosync;	/**< hidden --nosync (benchmarks): no fsync */
@@ -77,13 +82,14 @@ struct fs_sig {
 };
 
 enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_GRACE, FS_OPT_NOSYNC,
-	FS_OPT_METRICS, FS_OPT_HELP };
+	FS_OPT_METRICS, FS_OPT_ALLOW_OTHER, FS_OPT_HELP };
 
 static const struct option fs_mount_longopts[] = {
 	{ "state",	required_argument,	NULL, FS_OPT_STATE },
 	{ "foreground",	no_argument,		NULL, 'f' },
 	{ "workers",	required_argument,	NULL, FS_OPT_WORKERS },
 	{ "metrics",	required_argument,	NULL, FS_OPT_METRICS },
+	{ "allow-other", no_argument,		NULL, FS_OPT_ALLOW_OTHER },
 	{ "help",	no_argument,		NULL, FS_OPT_HELP },
 	/* hidden, for tests: job removal grace instead of 60 s */
 	{ "grace-ms",	required_argument,	NULL, FS_OPT_GRACE },
@@ -92,20 +98,22 @@ static const struct option fs_mount_longopts[] = {
 	{ NULL,		0,			NULL, 0 },
 };
 
-/* -o options refused: the mount is the mounting user's only */
-static const char *const fs_mount_refused[] = { "allow_other", "allow_root" };
-
 static void
 fs_mount_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: difs mount MOUNTPOINT [--state DIR] [-f|--foreground]\n"
-	    "                  [-o OPTIONS] [--workers N] [--metrics [ADDR:]PORT]\n"
+	    "                  [-o OPTIONS] [--allow-other] [--workers N]\n"
+	    "                  [--metrics [ADDR:]PORT]\n"
 	    "\n"
 	    "  --state DIR      state directory (default $XDG_STATE_HOME/difs or\n"
 	    "                   ~/.local/state/difs); the log is DIR/difs.log\n"
 	    "  -f, --foreground stay in the foreground, log to stderr too\n"
-	    "  -o OPTIONS       extra FUSE mount options (comma-separated)\n"
+	    "  -o OPTIONS       extra FUSE mount options (comma-separated);\n"
+	    "                   allow_other/allow_root only with --allow-other\n"
+	    "  --allow-other    let other users use the mount (mount option\n"
+	    "                   allow_other; default_permissions stays on, so\n"
+	    "                   file modes decide; see difs(1) before using it)\n"
 	    "  --workers N      instances running at once (default 4)\n"
 	    "  --metrics [ADDR:]PORT\n"
 	    "                   serve GET /metrics (Prometheus text, as MOUNT/metrics)\n"
@@ -145,30 +153,31 @@ fs_mount_parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
-/* append -o text, refusing allow_other/allow_root */
+/*
+ * The -o texts, each checked as libfuse will parse it (fs_opts.c), into
+ * o->fuse_opts; --allow-other without -o allow_other/allow_root adds
+ * allow_other.  Each -o apart: joining the raw texts first would let a
+ * trailing backslash of one escape the joining comma.
+ */
 static int
-fs_mount_add_fuse_opts(struct buf *b, const char *s)
+fs_mount_check_fuse_opts(struct fs_mount_opts *o)
 {
-	const char *p = s;
-	size_t i, n;
+	char why[512];
+	bool shared = false;
+	int i;
 
-	while (*p != '\0') {
-		n = strcspn(p, ",");
-		for (i = 0; i < sizeof(fs_mount_refused) / sizeof(fs_mount_refused[0]); i++)
-			if (n == strlen(fs_mount_refused[i]) &&
-			    memcmp(p, fs_mount_refused[i], n) == 0) {
-				fs_mount_err(NULL, "-o %s is not supported: the mount "
-				    "belongs to the mounting user only",
-				    fs_mount_refused[i]);
-				return -EINVAL;
-			}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	if (b->len > 0 && buf_addc(b, ',') != 0)
+	for (i = 0; i < o->n_o; i++)
+		if (fs_opts_check(o->o_args[i], strlen(o->o_args[i]),
+		    o->allow_other, &o->fuse_opts, &shared, why,
+		    sizeof(why)) != 0) {
+			fs_mount_err(NULL, "%s", why);
+			return -EINVAL;
+		}
+	if (o->allow_other && !shared &&
+	    ((o->fuse_opts.len > 0 && buf_addc(&o->fuse_opts, ',') != 0) ||
+	    buf_addstr(&o->fuse_opts, "allow_other") != 0))
 		return -ENOMEM;
-	return buf_addstr(b, s);
+	return 0;
 }
 
 /* the mount point must exist, be a directory and be empty */
@@ -231,8 +240,15 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 			o->foreground = true;
 			break;
 		case 'o':
-			if (fs_mount_add_fuse_opts(&o->fuse_opts, optarg) != 0)
+			if (o->n_o == FS_MOUNT_MAX_O) {
+				fs_mount_err(NULL, "-o given more than %d times; "
+				    "join the options with commas", FS_MOUNT_MAX_O);
 				return 2;
+			}
+			o->o_args[o->n_o++] = optarg;
+			break;
+		case FS_OPT_ALLOW_OTHER:
+			o->allow_other = true;
 			break;
 		case FS_OPT_STATE:
 			if (optarg[0] == '\0' ||
@@ -284,6 +300,8 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 		fs_mount_usage(stderr);
 		return 2;
 	}
+	if (fs_mount_check_fuse_opts(o) != 0)
+		return 2;
 	rc = fs_mount_check_point(argv[optind], &o->mountpoint);
 	if (rc != 0)
 		return rc;
@@ -295,7 +313,16 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 			return 1;
 		}
 	}
-	rc = sys_mkdir_p(o->state, 0700);
+	{
+		char why[512];
+
+		/* before the log and the spool go into it */
+		if ((rc = sys_private_dir(o->state, "state directory", why,
+		    sizeof(why))) != 0) {
+			fs_mount_err(NULL, "%s", why);
+			return 1;
+		}
+	}
 	if (rc == 0) {
 		char *abs = realpath(o->state, NULL);
 
@@ -555,6 +582,9 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	fuse_loop_cfg_set_idle_threads(lc, FS_MOUNT_IDLE_THREADS);
 	log_info("mounted %s (state %s, pid %ld)", o->mountpoint, o->state,
 	    (long)getpid());
+	if (o->allow_other)
+		log_warnx("--allow-other: other users can use %s (file modes "
+		    "decide what they may read and write)", o->mountpoint);
 	fs_mount_detach(notify_fd);
 	notify_fd = -1;
 

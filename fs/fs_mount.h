@@ -8,7 +8,7 @@
 
 /**
  * fs_mount_cmd - difs mount MOUNTPOINT [--state DIR] [-f|--foreground]
- * [-o OPTIONS] [--workers N] [--metrics [ADDR:]PORT].  argv[0] is "mount".  Returns the exit
+ * [-o OPTIONS] [--allow-other] [--workers N] [--metrics [ADDR:]PORT].  argv[0] is "mount".  Returns the exit
  * status: 0 after a clean unmount, 1 when the mount failed or the daemon
  * could not start (message on stderr), 2 for a usage error.
  */

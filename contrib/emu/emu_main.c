@@ -5,7 +5,15 @@
  *   difs-emu --ots 127.0.0.1:PORT --oss 127.0.0.1:PORT --data DIR
  *            --access-key ID:SECRET [--instance NAME] [--bucket NAME]...
  *            [--shards [TABLE=]N]... [--fault SPEC]... [--threads N] [--skew SECONDS]
- *            [--sync on|off] [--log-level LEVEL]
+ *            [--sync on|off] [--log-level LEVEL] [--admin-token TOKEN]
+ *
+ * A TEST TOOL: it stores what it is sent in plain files, has one key pair
+ * and an admin endpoint that injects faults.  --ots/--oss PORT (no host)
+ * binds 127.0.0.1.  Bound beyond loopback (0.0.0.0, a LAN address) it
+ * refuses to start without --admin-token, and then every admin request
+ * needs "Authorization: Bearer TOKEN"; bound to loopback only, the admin
+ * endpoint answers loopback peers (and also wants the token when one is
+ * given).  Object and data files are 0600, directories 0700.
  *
  * Owns: argument parsing (one table), one libmicrohttpd daemon per service
  * (thread pool, loopback by default, port 0 = pick a free port), collecting
@@ -35,7 +43,8 @@
  *   count=N             fire at most N times, then the rule expires
  * Example: --fault svc=ots,op=GetStreamRecord,error=OTSServerBusy,count=2
  *
- * Admin endpoint (loopback peers only, unsigned):
+ * Admin endpoint (loopback peers only, unsigned; with --admin-token any
+ * peer with "Authorization: Bearer TOKEN", no one without it):
  *   GET  /_emu/health            "ok"
  *   GET  /_emu/stats             "key value" lines (requests, faults, ...)
  *   GET  /_emu/fault             the active fault rules
@@ -123,6 +132,7 @@ struct emu {
 	struct emu_config	 cfg;
 	struct emu_port		 ports[2];	/**< [0] ots, [1] oss */
 	unsigned		 threads;
+	const char		*admin_token;	/**< NULL: loopback peers, unsigned */
 	pthread_mutex_t		 lock;		/**< protects faults, nfaults, rng */
 	struct emu_fault	*faults;
 	size_t			 nfaults;
@@ -140,6 +150,7 @@ struct emu_conn {
 
 struct emu_args {
 	const char	*ots, *oss, *data, *access_key, *instance, *sync, *log_level;
+	const char	*admin_token;
 	const char	*buckets[EMU_MAX_LIST];
 	size_t		 nbuckets;
 	const char	*faults[EMU_MAX_LIST];
@@ -166,8 +177,8 @@ struct emu_opt {
 #define EMU_OFF(f)	offsetof(struct emu_args, f)
 
 static const struct emu_opt emu_opts[] = {
-	{ "ots", EMU_OPT_STR, EMU_OFF(ots), 0, 0, 0, "HOST:PORT", "serve Table Store here (port 0 = any free port)" },
-	{ "oss", EMU_OPT_STR, EMU_OFF(oss), 0, 0, 0, "HOST:PORT", "serve OSS here (port 0 = any free port)" },
+	{ "ots", EMU_OPT_STR, EMU_OFF(ots), 0, 0, 0, "[HOST:]PORT", "serve Table Store here (host default 127.0.0.1; port 0 = any free port)" },
+	{ "oss", EMU_OPT_STR, EMU_OFF(oss), 0, 0, 0, "[HOST:]PORT", "serve OSS here (host default 127.0.0.1; port 0 = any free port)" },
 	{ "data", EMU_OPT_STR, EMU_OFF(data), 0, 0, 0, "DIR", "data directory (created; services use DIR/ots, DIR/oss)" },
 	{ "access-key", EMU_OPT_STR, EMU_OFF(access_key), 0, 0, 0, "ID:SECRET", "the one accepted key pair" },
 	{ "instance", EMU_OPT_STR, EMU_OFF(instance), 0, 0, 0, "NAME", "Table Store instance name (default difs)" },
@@ -178,6 +189,7 @@ static const struct emu_opt emu_opts[] = {
 	{ "skew", EMU_OPT_LONG, EMU_OFF(skew), 0, 1, 86400 * 7, "SECONDS", "allowed request date skew (900)" },
 	{ "sync", EMU_OPT_STR, EMU_OFF(sync), 0, 0, 0, "on|off", "fsync every commit (default on)" },
 	{ "log-level", EMU_OPT_STR, EMU_OFF(log_level), 0, 0, 0, "LEVEL", "error, warn, info (default) or debug" },
+	{ "admin-token", EMU_OPT_STR, EMU_OFF(admin_token), 0, 0, 0, "TOKEN", "admin requests need \"Authorization: Bearer TOKEN\" (required when bound beyond loopback)" },
 	{ "help", EMU_OPT_FLAG, EMU_OFF(help), 0, 0, 0, NULL, "this text" },
 	{ "version", EMU_OPT_FLAG, EMU_OFF(version), 0, 0, 0, NULL, "print the version" },
 };
@@ -192,8 +204,10 @@ emu_usage(FILE *fp)
 	size_t i;
 
 	fprintf(fp, "usage: difs-emu --data DIR --access-key ID:SECRET "
-	    "[--ots HOST:PORT] [--oss HOST:PORT] [options]\n\n"
-	    "A local Table Store + OSS emulator for difs tests and benchmarks.\n\n"
+	    "[--ots [HOST:]PORT] [--oss [HOST:]PORT] [options]\n\n"
+	    "A local Table Store + OSS emulator for difs tests and benchmarks.\n"
+	    "It is a test tool, not a server: keep it on 127.0.0.1 (the default);\n"
+	    "bound beyond loopback it needs --admin-token.\n\n"
 	    "options:\n");
 	for (i = 0; i < EMU_NOPTS; i++) {
 		char left[40];
@@ -739,6 +753,22 @@ emu_count_status(struct emu_port *port, int status)
 
 /* ---- admin endpoint -------------------------------------------------------- */
 
+/* "Bearer TOKEN" matches, compared in time independent of where it differs */
+static int
+emu_admin_token_ok(const char *token, const char *auth)
+{
+	size_t tl = strlen(token), al, i;
+	unsigned char d = 0;
+
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+		return 0;
+	auth += 7;
+	al = strlen(auth);
+	for (i = 0; i < tl; i++)
+		d |= (unsigned char)(token[i] ^ (i < al ? auth[i] : 0));
+	return d == 0 && al == tl;
+}
+
 static void
 emu_admin(struct emu_port *port, const struct emu_req *req, struct emu_resp *resp)
 {
@@ -879,7 +909,15 @@ emu_access(void *cls, struct MHD_Connection *con, const char *url,
 	req.body_len = c->body.len;
 	req.peer = peer;
 	if (strncmp(path, EMU_ADMIN, strlen(EMU_ADMIN)) == 0) {
-		if (!emu_peer_is_loopback(con, peer, sizeof(peer))) {
+		int loop = emu_peer_is_loopback(con, peer, sizeof(peer));
+
+		if (port->emu->admin_token != NULL &&
+		    !emu_admin_token_ok(port->emu->admin_token,
+		    emu_req_header(&req, "Authorization"))) {
+			resp.status = 401;
+			(void)buf_addstr(&resp.body, "admin endpoint: send "
+			    "\"Authorization: Bearer TOKEN\" (--admin-token)\n");
+		} else if (port->emu->admin_token == NULL && !loop) {
 			resp.status = 403;
 			(void)buf_addstr(&resp.body, "admin endpoint is loopback-only\n");
 		} else {
@@ -950,9 +988,13 @@ out:
 
 /* ---- startup ------------------------------------------------------------------ */
 
-/** "HOST:PORT" or "[V6]:PORT" -> sockaddr.  0 or -EINVAL. */
+/**
+ * "HOST:PORT", "[V6]:PORT", or "PORT" / ":PORT" (127.0.0.1) -> sockaddr;
+ * *loop: the address is a loopback one.  0 or -EINVAL.
+ */
 static int
-emu_parse_bind(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, int *v6)
+emu_parse_bind(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, int *v6,
+    int *loop)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon;
@@ -960,6 +1002,19 @@ emu_parse_bind(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, int
 	long port;
 
 	memset(ss, 0, sizeof(*ss));
+	if (strchr(s, ':') == NULL || s[0] == ':') {
+		struct sockaddr_in *in = (struct sockaddr_in *)(void *)ss;
+
+		if (emu_parse_long(s[0] == ':' ? s + 1 : s, 0, 65535, &port) != 0)
+			return -EINVAL;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*sslen = sizeof(*in);
+		*v6 = 0;
+		*loop = 1;
+		return 0;
+	}
 	if (s[0] == '[') {
 		const char *rb = strchr(s, ']');
 
@@ -987,6 +1042,7 @@ emu_parse_bind(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, int
 		in->sin_port = htons((uint16_t)port);
 		*sslen = sizeof(*in);
 		*v6 = 0;
+		*loop = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
 		return 0;
 	}
 	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)(void *)ss)->sin6_addr) == 1) {
@@ -996,6 +1052,7 @@ emu_parse_bind(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, int
 		in6->sin6_port = htons((uint16_t)port);
 		*sslen = sizeof(*in6);
 		*v6 = 1;
+		*loop = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 		return 0;
 	}
 	return -EINVAL;
@@ -1009,10 +1066,10 @@ emu_port_start(struct emu *emu, struct emu_port *port)
 	const union MHD_DaemonInfo *di;
 	char host[INET6_ADDRSTRLEN];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	int v6, rc;
+	int v6, loop, rc;
 
-	if ((rc = emu_parse_bind(port->bind, &ss, &sslen, &v6)) != 0) {
-		fprintf(stderr, "difs-emu: --%s %s: expected HOST:PORT\n",
+	if ((rc = emu_parse_bind(port->bind, &ss, &sslen, &v6, &loop)) != 0) {
+		fprintf(stderr, "difs-emu: --%s %s: expected [HOST:]PORT\n",
 		    port->ops->name, port->bind);
 		return rc;
 	}
@@ -1143,6 +1200,28 @@ emu_validate(struct emu_args *a, struct emu *emu, char *secret_store, size_t ssl
 	emu->ports[0].ops = &emu_ots_service;
 	emu->ports[1].bind = a->oss;
 	emu->ports[1].ops = &emu_oss_service;
+	if (a->admin_token != NULL && strlen(a->admin_token) < 8) {
+		fprintf(stderr, "difs-emu: --admin-token: at least 8 characters\n");
+		return -EINVAL;
+	}
+	emu->admin_token = a->admin_token;
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		int v6, loop;
+
+		if (emu->ports[i].bind == NULL ||
+		    emu_parse_bind(emu->ports[i].bind, &ss, &sl, &v6, &loop) != 0)
+			continue;	/* reported when the port starts */
+		if (!loop && a->admin_token == NULL) {
+			fprintf(stderr, "difs-emu: refusing --%s %s (beyond loopback) "
+			    "without --admin-token TOKEN: anyone who reaches it could "
+			    "drive the admin endpoint; difs-emu is a test tool, keep "
+			    "it on 127.0.0.1\n", emu->ports[i].ops->name,
+			    emu->ports[i].bind);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 

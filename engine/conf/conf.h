@@ -127,6 +127,8 @@ const char *conf_source_security_token(const struct conf_source *src);
 int	conf_source_signature_version(const struct conf_source *src);
 /** oss: region or NULL (derived from the endpoint by the OSS client). */
 const char *conf_source_region(const struct conf_source *src);
+/** caFile: the CA bundle (PEM) for the endpoint's certificate, or NULL. */
+const char *conf_source_ca_file(const struct conf_source *src);
 
 /**
  * conf_source_render - append the source as pretty JSON; with masked, every

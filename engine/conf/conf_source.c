@@ -6,8 +6,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_i.h"
 #include "sys.h"
@@ -22,6 +25,7 @@ struct conf_source {
 	char			*access_key;	/* secret */
 	char			*token;		/* secret, may be NULL */
 	char			*region;	/* oss, may be NULL */
+	char			*ca_file;	/* CA bundle (PEM), may be NULL */
 	int			 sigver;	/* oss: 1 or 4; ots: 0 */
 };
 
@@ -32,6 +36,7 @@ static const struct conf_key ots_keys[] = {
 	{ "accessId",      VT_NESTR,  KF_REQ, 0, 0, NULL },
 	{ "accessKey",     VT_SECRET, KF_REQ, 0, 0, NULL },
 	{ "securityToken", VT_SECRET, 0,      0, 0, NULL },
+	{ "caFile",        VT_NESTR,  0,      0, 0, NULL },
 };
 
 static const struct conf_key oss_keys[] = {
@@ -43,6 +48,7 @@ static const struct conf_key oss_keys[] = {
 	{ "securityToken",    VT_SECRET, 0,      0, 0, NULL },
 	{ "signatureVersion", VT_NESTR,  0,      0, 0, NULL },
 	{ "region",           VT_NESTR,  0,      0, 0, NULL },
+	{ "caFile",           VT_NESTR,  0,      0, 0, NULL },
 };
 
 #define NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -88,6 +94,38 @@ check_oss_endpoint(struct conf_ctx *c, const struct json *root)
 		    bs);
 }
 
+/*
+ * caFile: the CA bundle (PEM) that signs the endpoint's certificate, for a
+ * private CA.  Absolute (the daemon's working directory is not the
+ * writer's) and readable now; verification itself always stays on.
+ */
+static void
+check_ca_file(struct conf_ctx *c, const struct json *root)
+{
+	const struct json *v = json_get(root, "caFile");
+	const char *f = json_str(v);
+	struct stat st;
+	int fd;
+
+	if (f == NULL || *f == '\0')
+		return;	/* absent, or a type error reported already */
+	if (f[0] != '/') {
+		conf_err(c, v, AT_VAL, "\"caFile\": \"%.200s\" must be an absolute path (e.g. \"/etc/ssl/private-ca.pem\")",
+		    f);
+		return;
+	}
+	fd = open(f, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		conf_err(c, v, AT_VAL, "\"caFile\": %.200s: %s (a readable PEM file of CA certificates)",
+		    f, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		conf_err(c, v, AT_VAL, "\"caFile\": %.200s is not a regular file (a PEM file of CA certificates)",
+		    f);
+	close(fd);
+}
+
 void
 conf_source_check(struct conf_ctx *c, const struct json *root)
 {
@@ -110,9 +148,11 @@ conf_source_check(struct conf_ctx *c, const struct json *root)
 	}
 	if (strcmp(ts, "ots") == 0) {
 		conf_check_keys(c, root, ots_keys, NKEYS(ots_keys), "ots source");
+		check_ca_file(c, root);
 		return;
 	}
 	conf_check_keys(c, root, oss_keys, NKEYS(oss_keys), "oss source");
+	check_ca_file(c, root);
 	check_oss_endpoint(c, root);
 	conf_check_sigver(c, json_get(root, "signatureVersion"));
 }
@@ -175,6 +215,7 @@ conf_source_free(struct conf_source *src)
 	wipe_free(src->access_key);
 	wipe_free(src->token);
 	free(src->region);
+	free(src->ca_file);
 	free(src);
 }
 
@@ -212,7 +253,8 @@ conf_source_from_inline(enum conf_src_type t, const struct json *p,
 	s->type = t;
 	if (take_str(p, "endpoint", &s->endpoint) || take_str(p, "accessId", &s->access_id) ||
 	    secret_dup(json_str(json_get(p, "accessKey")), &s->access_key) ||
-	    secret_dup(json_str(json_get(p, "securityToken")), &s->token))
+	    secret_dup(json_str(json_get(p, "securityToken")), &s->token) ||
+	    take_str(p, "caFile", &s->ca_file))
 		goto out;
 	if (t == CONF_SRC_OTS) {
 		if (take_str(p, "instanceName", &s->instance))
@@ -248,7 +290,7 @@ conf_source_dup(const struct conf_source *src, struct conf_source **out)
 	    dupstr(src->instance, &s->instance) || dupstr(src->bucket, &s->bucket) ||
 	    dupstr(src->access_id, &s->access_id) ||
 	    secret_dup(src->access_key, &s->access_key) || secret_dup(src->token, &s->token) ||
-	    dupstr(src->region, &s->region))
+	    dupstr(src->region, &s->region) || dupstr(src->ca_file, &s->ca_file))
 		goto out;
 	*out = s;
 	s = NULL;
@@ -333,6 +375,7 @@ const char *conf_source_access_key(const struct conf_source *s) { return s->acce
 const char *conf_source_security_token(const struct conf_source *s) { return s->token; }
 int conf_source_signature_version(const struct conf_source *s) { return s->sigver; }
 const char *conf_source_region(const struct conf_source *s) { return s->region; }
+const char *conf_source_ca_file(const struct conf_source *s) { return s->ca_file; }
 
 int
 conf_source_render(const struct conf_source *s, bool masked, struct buf *out)
@@ -350,7 +393,8 @@ conf_source_render(const struct conf_source *s, bool masked, struct buf *out)
 	    (s->access_key && json_obj_add_str(o, "accessKey", masked ? CONF_MASK : s->access_key)) ||
 	    (s->token && json_obj_add_str(o, "securityToken", masked ? CONF_MASK : s->token)) ||
 	    (s->type == CONF_SRC_OSS && json_obj_add_str(o, "signatureVersion", s->sigver == 1 ? "v1" : "v4")) ||
-	    (s->region && json_obj_add_str(o, "region", s->region)))
+	    (s->region && json_obj_add_str(o, "region", s->region)) ||
+	    (s->ca_file && json_obj_add_str(o, "caFile", s->ca_file)))
 		goto out;
 	if ((rc = json_print(o, JSON_PRETTY, out)) == 0)
 		rc = buf_addc(out, '\n');

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sys.c - mkdir -p, whole-file read, write-all (sys.h).
+ * sys.c - mkdir -p, private directories, whole-file read, write-all
+ * (sys.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -46,6 +49,58 @@ sys_mkdir_p(const char *path, mode_t mode)
 		}
 		if (i < n)
 			tmp[i] = '/';
+	}
+	return 0;
+}
+
+/* "uid 65534 (nobody)" */
+static void
+sys_uid_name(uid_t uid, char *dst, size_t dstsz)
+{
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[1024];
+
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 && pwp != NULL)
+		snprintf(dst, dstsz, "uid %lu (%s)", (unsigned long)uid, pw.pw_name);
+	else
+		snprintf(dst, dstsz, "uid %lu", (unsigned long)uid);
+}
+
+int
+sys_private_dir(const char *path, const char *what, char *why, size_t whysz)
+{
+	char owner[160], me[160];
+	struct stat st;
+	int rc;
+
+	if ((rc = sys_mkdir_p(path, 0700)) != 0) {
+		snprintf(why, whysz, "%s %s: %s", what, path, strerror(-rc));
+		return rc;
+	}
+	if (stat(path, &st) != 0) {
+		rc = -errno;
+		snprintf(why, whysz, "%s %s: %s", what, path, strerror(-rc));
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whysz, "%s %s is not a directory", what, path);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid()) {
+		sys_uid_name(st.st_uid, owner, sizeof(owner));
+		sys_uid_name(geteuid(), me, sizeof(me));
+		snprintf(why, whysz, "%s %s is owned by %s, not by you (%s): its "
+		    "owner could plant jobs that run as you; use a directory of "
+		    "your own, or if it is yours: chown %lu %s && chmod 700 %s",
+		    what, path, owner, me, (unsigned long)geteuid(), path, path);
+		return -EPERM;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, whysz, "%s %s is writable by %s (mode %04o): others "
+		    "could plant jobs that run as you; fix it with chmod 700 %s",
+		    what, path, (st.st_mode & S_IWOTH) != 0 ? "everyone" : "its group",
+		    (unsigned)(st.st_mode & 07777), path);
+		return -EPERM;
 	}
 	return 0;
 }

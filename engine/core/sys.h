@@ -21,6 +21,17 @@
 int	sys_mkdir_p(const char *path, mode_t mode);
 
 /**
+ * sys_private_dir - create path (and its parents) 0700 when missing, then
+ * insist that it is a directory owned by the effective user and writable by
+ * no one else (as ssh's StrictModes does for ~/.ssh): a directory another
+ * user owns or can write to could hand this process jobs it did not write.
+ * what names it in the message ("state directory").  Returns 0, or -ENOTDIR,
+ * -EPERM (wrong owner or mode) or the -errno of mkdir/stat, with a message
+ * in why naming the directory and the fix (chmod 700, chown).
+ */
+int	sys_private_dir(const char *path, const char *what, char *why, size_t whysz);
+
+/**
  * sys_read_fd - append what fd gives until end of file to out (as
  * sys_read_file, for an open descriptor: a pipe, stdin, a mount file).
  */

@@ -23,7 +23,8 @@
  *   -ENOMEM       out of memory
  *   any rc returned by a read/write/rewind callback is passed through.
  * Messages go to an optional struct eng_errbuf; they never contain header
- * values nor the URL's query string (presigned URLs carry signatures).
+ * values, the URL's query string (presigned URLs carry signatures) nor its
+ * userinfo (user:password@).
  *
  * Threading: a transport instance is used by ONE thread at a time (the curl
  * implementation keeps one easy handle, hence one keep-alive connection
@@ -168,7 +169,7 @@ http_transport_free(struct http_transport *t)
 /* ---- curl transport (http_curl.c) ------------------------------------ */
 
 struct http_curl_config {
-	const char	*ca_file;	/**< CA bundle (PEM); NULL = system default */
+	const char	*ca_file;	/**< CA bundle (PEM); NULL: $CURL_CA_BUNDLE, else $SSL_CERT_FILE, else libcurl's default */
 	const char	*ca_path;	/**< CA directory; NULL = system default */
 	uint32_t	 connect_timeout_ms;	/**< 0 = 10000 */
 	uint32_t	 timeout_ms;		/**< total per request; 0 = 300000 */

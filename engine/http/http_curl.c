@@ -12,9 +12,12 @@
  * Always: CURLOPT_NOSIGNAL (no SIGALRM for DNS timeouts in a threaded
  * daemon), TLS peer and host verification on (there is deliberately no
  * option to switch it off), no redirects followed, http/https only.
+ * The CA bundle is the configured one (a source's caFile), else
+ * $CURL_CA_BUNDLE or $SSL_CERT_FILE, else libcurl's default.
  * curl_global_init runs once per process through pthread_once.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -223,18 +226,35 @@ http_curl_code(CURLcode code)
 	}
 }
 
-/* "METHOD scheme://host/path" (query dropped: presigned URLs carry signatures) */
+/*
+ * "METHOD scheme://host/path": the query and fragment dropped (presigned
+ * URLs carry signatures) and so is any userinfo ("user:password@"), so
+ * that no message repeats a credential written into an endpoint.
+ */
 static int
 http_curl_fail(struct eng_errbuf *eb, int rc, const struct http_request *req,
     const char *detail)
 {
 	const char *url = req->url != NULL ? req->url : "";
-	size_t ulen = strcspn(url, "?#");
+	const char *auth = strstr(url, "://"), *at;
+	size_t ulen = strcspn(url, "?#"), slen = 0, alen;
 
+	if (auth != NULL && (size_t)(auth - url) < ulen) {
+		auth += 3;
+		alen = strcspn(auth, "/?#");
+		/* the last '@' of the authority ends the userinfo */
+		for (at = auth + alen; at > auth && at[-1] != '@'; at--)
+			;
+		if (at > auth) {
+			slen = (size_t)(auth - url);	/* "scheme://" */
+			ulen -= (size_t)(at - url);
+			url = at;
+		}
+	}
 	if (ulen > 200)
 		ulen = 200;
-	return eng_errbuf_set(eb, rc, "%s %.*s: %s", req->method != NULL ? req->method : "?",
-	    (int)ulen, url, detail);
+	return eng_errbuf_set(eb, rc, "%s %.*s%.*s: %s", req->method != NULL ? req->method : "?",
+	    (int)slen, req->url != NULL ? req->url : "", (int)ulen, url, detail);
 }
 
 /* ---- perform ------------------------------------------------------------------ */
@@ -395,9 +415,18 @@ http_curl_perform(struct http_transport *t, const struct http_request *req,
 	if (code != CURLE_OK) {
 		const char *detail = hc->errbuf[0] != '\0' ? hc->errbuf : curl_easy_strerror(code);
 
+		char tls[CURL_ERROR_SIZE + PATH_MAX + 64];
+
 		rc = x.cb_rc != 0 ? x.cb_rc : http_curl_code(code);
 		if (x.cb_rc != 0)
 			detail = x.cb_rc == -E2BIG ? "response body too large" : eng_strerror(x.cb_rc);
+		else if (rc == ENG_ETLS) {
+			/* which CA bundle was trusted: the usual fix is caFile */
+			snprintf(tls, sizeof(tls), "%s (CA bundle: %s)", detail,
+			    hc->ca_file != NULL ? hc->ca_file : "the system's; set caFile "
+			    "in the source for a private CA");
+			detail = tls;
+		}
 		rc = http_curl_fail(eb, rc, req, detail);
 		goto out;
 	}
@@ -454,6 +483,28 @@ http_curl_strdup(const char *s, char **out)
 	return 0;
 }
 
+/*
+ * The CA bundle: the source's caFile, else $CURL_CA_BUNDLE, else
+ * $SSL_CERT_FILE (the curl tool's order).  libcurl itself reads neither
+ * variable: its OpenSSL backend sets the bundle compiled in, which hides
+ * OpenSSL's own SSL_CERT_FILE; so they are applied here.  NULL: libcurl's
+ * default.  Verification is on whichever bundle it is.
+ */
+static const char *
+http_curl_ca_file(const struct http_curl_config *cfg)
+{
+	static const char *const env[] = { "CURL_CA_BUNDLE", "SSL_CERT_FILE" };
+	const char *v;
+	size_t i;
+
+	if (cfg->ca_file != NULL && cfg->ca_file[0] != '\0')
+		return cfg->ca_file;
+	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++)
+		if ((v = getenv(env[i])) != NULL && v[0] != '\0')
+			return v;
+	return NULL;
+}
+
 int
 http_curl_new(const struct http_curl_config *cfg, struct http_transport **out)
 {
@@ -479,7 +530,7 @@ http_curl_new(const struct http_curl_config *cfg, struct http_transport **out)
 		hc->cfg.low_speed_bytes = 1;
 		hc->cfg.low_speed_secs = 60;
 	}
-	if (http_curl_strdup(cfg->ca_file, &hc->ca_file) != 0 ||
+	if (http_curl_strdup(http_curl_ca_file(cfg), &hc->ca_file) != 0 ||
 	    http_curl_strdup(cfg->ca_path, &hc->ca_path) != 0 ||
 	    http_curl_strdup(cfg->user_agent != NULL ? cfg->user_agent :
 	    "difs/" DIFS_VERSION, &hc->user_agent) != 0 ||

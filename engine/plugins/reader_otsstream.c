@@ -337,6 +337,7 @@ otsr_connect(struct otsr_job *j, int64_t retries, struct eng_errbuf *eb)
 	cfg.endpoint = conf_source_endpoint(src);
 	cfg.instance = conf_source_instance(src);
 	cfg.cred = j->cred;
+	cfg.ca_file = conf_source_ca_file(src);
 	cfg.max_retries = (int)retries;
 	cfg.retry_base_ms = 100;	/* 30 retries take minutes, as DataX's */
 	cfg.retry_max_ms = 10000;

@@ -189,6 +189,7 @@ wo_connect(struct wo_job *j, struct eng_errbuf *eb)
 	cfg.cred = j->cred;
 	cfg.sigver = conf_source_signature_version(src) == 1 ? OSS_SIG_V1 : OSS_SIG_V4;
 	cfg.region = conf_source_region(src);
+	cfg.ca_file = conf_source_ca_file(src);
 	cfg.max_retries = WO_RETRIES;
 	cfg.part_size = j->part_size;
 	if ((rc = oss_new(&cfg, &j->oss, eb)) != 0)

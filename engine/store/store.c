@@ -660,6 +660,34 @@ store_open_dbs(struct store_txn *t, void *arg)
 	return 0;
 }
 
+/*
+ * data.mdb and lock.mdb 0600 whatever the umask was and whatever mode an
+ * older (or copied-in) file had: they hold the definitions and secrets.
+ */
+static int
+store_private_files(struct store *s, const char *dir, struct eng_errbuf *eb)
+{
+	char path[PATH_MAX];
+	mdb_filehandle_t fd;
+	int lfd, saverr;
+
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fchmod(fd, 0600) != 0)
+		return eng_errbuf_set(eb, -EIO, "state store %s: cannot make data.mdb "
+		    "private (chmod 600 %s/data.mdb)", dir, dir);
+	if (snprintf(path, sizeof(path), "%s/lock.mdb", dir) >= (int)sizeof(path))
+		return eng_errbuf_set(eb, -ENAMETOOLONG, "state directory path too long");
+	lfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (lfd < 0 || fchmod(lfd, 0600) != 0) {
+		saverr = errno;
+		if (lfd >= 0)
+			close(lfd);
+		return eng_errbuf_set(eb, -saverr, "%s: %s (chmod 600 %s)", path,
+		    strerror(saverr), path);
+	}
+	close(lfd);
+	return 0;
+}
+
 int
 store_open(const char *dir, const struct store_config *cfg, struct store **out,
     struct eng_errbuf *eb)
@@ -682,8 +710,12 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 	if (map_size < 4096 || map_size > map_max)
 		return eng_errbuf_set(eb, ENG_EINVAL,
 		    "state store map size %zu must be within 4096..%zu", map_size, map_max);
-	if ((rc = sys_mkdir_p(dir, 0700)) != 0)
-		return eng_errbuf_set(eb, rc, "state directory %s: %s", dir, strerror(-rc));
+	{
+		char why[sizeof(eb->msg)];
+
+		if ((rc = sys_private_dir(dir, "state directory", why, sizeof(why))) != 0)
+			return eng_errbuf_set(eb, rc, "%s", why);
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return eng_errbuf_set(eb, -ENOMEM, "out of memory");
 	s->lock_fd = -1;
@@ -728,6 +760,8 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 		    mdb_strerror(mrc));
 		goto out;
 	}
+	if ((rc = store_private_files(s, dir, eb)) != 0)
+		goto out;
 	if ((mrc = mdb_reader_check(s->env, &dead)) != 0) {
 		rc = eng_errbuf_set(eb, store_xlate(mrc), "state store %s: reader check: %s",
 		    dir, mdb_strerror(mrc));
@@ -1930,6 +1964,12 @@ store_restore_target(const char *dir, int *made, struct eng_errbuf *eb)
 	}
 	if (!S_ISDIR(sb.st_mode))
 		return eng_errbuf_set(eb, -ENOTDIR, "%s exists and is not a directory", dir);
+	{
+		char why[sizeof(eb->msg)];
+
+		if ((rc = sys_private_dir(dir, "state directory", why, sizeof(why))) != 0)
+			return eng_errbuf_set(eb, rc, "refusing to restore: %s", why);
+	}
 	if ((rc = store_lock_probe(dir, eb)) != 0)
 		return store_errbuf_prefix(eb, rc, "refusing to restore");
 	rc = store_dir_entry(dir, NULL, name, sizeof(name));

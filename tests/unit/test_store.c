@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1296,6 +1297,92 @@ test_default_dir(void)
 	tmpdir_free(dir);
 }
 
+/* ---- the state directory: private, or refused --------------------------- */
+
+static mode_t
+mode_of(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+static void
+test_private_dir(void)
+{
+	char dir[256], sub[300];
+	struct eng_errbuf eb = { "" };
+	struct store *s = NULL;
+	struct passwd *nobody;
+	mode_t old;
+	int fd;
+
+	/* umask 000: still 0700 / 0600 */
+	tmpdir_new(dir, sizeof(dir));
+	(void)snprintf(sub, sizeof(sub), "%s/new/state", dir);
+	old = umask(0);
+	s = open_or_bail(sub, NULL);
+	umask(old);
+	store_close(s);
+	is_int(mode_of(sub, "."), 0700, "umask 000: new state directory 0700");
+	is_int(mode_of(sub, "data.mdb"), 0600, "umask 000: data.mdb 0600");
+	is_int(mode_of(sub, "lock.mdb"), 0600, "umask 000: lock.mdb 0600");
+
+	/* a data.mdb left (or copied in) world-readable is made private */
+	ok(chmod(sub, 0700) == 0, "state dir chmod 0700");
+	(void)snprintf(sub, sizeof(sub), "%s/new/state/data.mdb", dir);
+	ok(chmod(sub, 0644) == 0, "data.mdb chmod 0644");
+	(void)snprintf(sub, sizeof(sub), "%s/new/state", dir);
+	s = open_or_bail(sub, NULL);
+	store_close(s);
+	is_int(mode_of(sub, "data.mdb"), 0600, "reopened: data.mdb back to 0600");
+
+	/* world-writable: refused, nothing created in it */
+	(void)snprintf(sub, sizeof(sub), "%s/ww", dir);
+	ok(mkdir(sub, 0700) == 0 && chmod(sub, 0777) == 0, "a world-writable directory");
+	s = NULL;
+	is_rc(store_open(sub, NULL, &s, &eb), -EPERM, "world-writable state dir refused");
+	ok(s == NULL, "no handle");
+	ok(strstr(eb.msg, sub) != NULL && strstr(eb.msg, "chmod 700") != NULL,
+	    "message names the directory and chmod 700: %s", eb.msg);
+	is_int(mode_of(sub, "data.mdb"), (mode_t)-1, "no data.mdb created in it");
+	ok(chmod(sub, 0770) == 0, "chmod 0770");
+	is_rc(store_open(sub, NULL, &s, &eb), -EPERM, "group-writable state dir refused");
+	ok(strstr(eb.msg, "group") != NULL, "message says group: %s", eb.msg);
+	ok(chmod(sub, 0755) == 0, "chmod 0755");
+	s = NULL;
+	is_rc(store_open(sub, NULL, &s, &eb), 0, "0755 is fine (not writable by others)");
+	store_close(s);
+
+	/* owned by another user: refused */
+	(void)snprintf(sub, sizeof(sub), "%s/foreign", dir);
+	nobody = getpwnam("nobody");
+	if (geteuid() != 0 || nobody == NULL) {
+		ok(1, "# SKIP a foreign state dir needs root (chown to nobody)");
+	} else {
+		ok(mkdir(sub, 0700) == 0 && chown(sub, nobody->pw_uid, nobody->pw_gid) == 0,
+		    "a 0700 directory owned by nobody");
+		s = NULL;
+		is_rc(store_open(sub, NULL, &s, &eb), -EPERM, "foreign state dir refused");
+		ok(s == NULL, "no handle");
+		ok(strstr(eb.msg, sub) != NULL && strstr(eb.msg, "nobody") != NULL &&
+		    strstr(eb.msg, "chown") != NULL,
+		    "message names the directory, its owner and chown: %s", eb.msg);
+		is_int(mode_of(sub, "data.mdb"), (mode_t)-1, "no data.mdb created in it");
+	}
+
+	/* a file where the directory should be */
+	(void)snprintf(sub, sizeof(sub), "%s/file", dir);
+	fd = open(sub, O_CREAT | O_WRONLY, 0600);
+	ok(fd >= 0, "a regular file");
+	if (fd >= 0)
+		close(fd);
+	is_rc(store_open(sub, NULL, &s, &eb), -ENOTDIR, "a file as state dir: -ENOTDIR");
+	tmpdir_free(dir);
+}
+
 int
 main(void)
 {
@@ -1311,5 +1398,6 @@ main(void)
 	test_readers();
 	test_threads();
 	test_default_dir();
+	test_private_dir();
 	return done_testing();
 }

@@ -131,7 +131,7 @@ mkdir_tree(const char *base, const char *dir)
 				return -ENOTDIR;
 		} else if (errno != ENOENT) {
 			return -errno;
-		} else if (mkdir(tmp, 0755) != 0) {
+		} else if (mkdir(tmp, 0700) != 0) {
 			return -errno;
 		}
 		if (i < n)
@@ -161,7 +161,7 @@ emu_oss_store_tmp_open(struct emu_oss_store *s, struct emu_oss_tmp *t)
 	if ((rc = mkpath(t->path, sizeof(t->path), "%s/t%ld-%llu", s->tmpdir,
 	    (long)getpid(), (unsigned long long)seq)) != 0)
 		return rc;
-	t->fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	t->fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	return t->fd < 0 ? -errno : 0;
 }
 
@@ -204,7 +204,7 @@ write_atomic(struct emu_oss_store *s, const char *path, const char *p, size_t n)
 	if ((rc = mkpath(tmp, sizeof(tmp), "%s/m%ld-%llu", s->tmpdir,
 	    (long)getpid(), (unsigned long long)++s->seq)) != 0)
 		return rc;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return -errno;
 	rc = sys_write_all(fd, p, n);
 	if (rc == 0 && s->sync && fsync(fd) != 0)
@@ -360,12 +360,12 @@ emu_oss_store_bucket_create(struct emu_oss_store *s, const char *name)
 	if (bucket_find(s, name) != NULL)
 		goto out;
 	if ((rc = mkpath(path, sizeof(path), "%s/%s", s->root, name)) != 0 ||
-	    (rc = sys_mkdir_p(path, 0755)) != 0)
+	    (rc = sys_mkdir_p(path, 0700)) != 0)
 		goto out;
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
 		if ((rc = mkpath(path, sizeof(path), "%s/.emu/buckets/%s/%s",
 		    s->root, name, sub[i])) != 0 ||
-		    (rc = sys_mkdir_p(path, 0755)) != 0)
+		    (rc = sys_mkdir_p(path, 0700)) != 0)
 			goto out;
 	rc = bucket_add(s, name, &b);
 out:
@@ -729,7 +729,7 @@ emu_oss_store_append(struct emu_oss_store *s, const char *bucket,
 		    sizeof(path))) != 0)
 			goto out;
 		m->side = side;
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	} else {
 		if ((rc = data_path(s, bucket, key, cur->side, path,
 		    sizeof(path))) != 0)
@@ -897,7 +897,7 @@ up_info_write(struct emu_oss_store *s, const char *bucket,
 	m.mtime = u->initiated;
 	buf_init(&b, BUF_MAX_DOC);
 	if ((rc = up_dir(s, bucket, u->id, path, sizeof(path))) == 0 &&
-	    (rc = sys_mkdir_p(path, 0755)) == 0 &&
+	    (rc = sys_mkdir_p(path, 0700)) == 0 &&
 	    (rc = mkpath(path, sizeof(path), "%s/.emu/buckets/%s/uploads/%s/info",
 	    s->root, bucket, u->id)) == 0 &&
 	    (rc = emu_oss_meta_encode(&b, &m)) == 0)
@@ -1411,14 +1411,14 @@ emu_oss_store_open(const char *data_dir, int sync, struct emu_oss_store **out)
 	rc = -ENOMEM;
 	if ((s->tmpdir = strdup(path)) == NULL)
 		goto out;
-	if ((rc = sys_mkdir_p(s->tmpdir, 0755)) != 0)
+	if ((rc = sys_mkdir_p(s->tmpdir, 0700)) != 0)
 		goto out;
 	/* leftovers of a previous run (a crash mid-upload) */
 	rm_dir_files(s->tmpdir);
-	if ((rc = sys_mkdir_p(s->tmpdir, 0755)) != 0)
+	if ((rc = sys_mkdir_p(s->tmpdir, 0700)) != 0)
 		goto out;
 	if ((rc = mkpath(path, sizeof(path), "%s/.emu/buckets", s->root)) != 0 ||
-	    (rc = sys_mkdir_p(path, 0755)) != 0)
+	    (rc = sys_mkdir_p(path, 0700)) != 0)
 		goto out;
 	if ((d = opendir(path)) == NULL) {
 		rc = -errno;
