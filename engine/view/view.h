@@ -79,6 +79,27 @@ struct sched;
 #define ENG_NAME_MAX		255	/**< bytes in one name */
 #define ENG_FILE_MAX		((size_t)1 << 20)	/**< sources/jobs file size (EFBIG) */
 
+/*
+ * Bounds (eng_config; 0 takes these defaults).  Past one, the call fails
+ * and the daemon log says which bound, its value and the flag that sets it:
+ *   defs bytes  bytes of sources/jobs files held in memory: the bytes of
+ *               files being written or read through an open handle, and
+ *               the rendered snapshots of open instances/ files (a stored
+ *               file is read from the store on demand, never kept
+ *               resident).  A write, truncate or open past it: -ENOSPC;
+ *               a read past it is served from the store without a copy.
+ *   defs        files in sources/ and jobs/ (every name: definitions,
+ *               editor files, links; NAME.json.error is derived and not
+ *               counted).  Creating one more: -ENOSPC.
+ *   handles     open handles of one process (the pid FUSE names: a
+ *               thread's id): -EMFILE; of all processes together
+ *               (ENG_HANDLES_ALL): -ENFILE.
+ */
+#define ENG_DEFS_BYTES_DEFAULT	((uint64_t)64 << 20)	/**< --max-defs-bytes */
+#define ENG_DEFS_DEFAULT	10000		/**< --max-defs */
+#define ENG_HANDLES_DEFAULT	1024		/**< --max-handles (per process) */
+#define ENG_HANDLES_ALL		65536		/**< every process together */
+
 /* ---- configuration ----------------------------------------------------- */
 
 struct eng_config {
@@ -103,6 +124,9 @@ struct eng_config {
 	void		(*inval_inode)(void *arg, uint64_t ino);
 	void		(*inval_entry)(void *arg, uint64_t parent, const char *name);
 	void		*inval_arg;
+	uint64_t	 max_defs_bytes;	/**< 0: ENG_DEFS_BYTES_DEFAULT */
+	uint64_t	 max_defs;	/**< 0: ENG_DEFS_DEFAULT */
+	uint64_t	 max_handles;	/**< per process; 0: ENG_HANDLES_DEFAULT */
 };
 
 /* ---- attributes -------------------------------------------------------- */
