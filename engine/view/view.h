@@ -86,8 +86,10 @@ struct sched;
  *               files being written or read through an open handle, and
  *               the rendered snapshots of open instances/ files (a stored
  *               file is read from the store on demand, never kept
- *               resident).  A write, truncate or open past it: -ENOSPC;
- *               a read past it is served from the store without a copy.
+ *               resident).  A write or truncate past it: -ENOSPC (only
+ *               bytes not yet stored can fill it: saved files are dropped
+ *               first); a read past it is served from the store without
+ *               a copy; an instances/ open past it: -ENOMEM.
  *   defs        files in sources/ and jobs/ (every name: definitions,
  *               editor files, links; NAME.json.error is derived and not
  *               counted).  Creating one more: -ENOSPC.
@@ -327,7 +329,8 @@ int	eng_statfs(struct eng *e, struct eng_statfs *out);
  * commands it takes and the result of the last one), the rest read-only
  * (-EACCES for writing); generated files are rendered at open (a
  * consistent snapshot per open); log reads are served live.  Errors:
- * -ENOENT, -EISDIR, -EACCES, -EROFS.
+ * -ENOENT, -EISDIR, -EACCES, -EROFS, -EMFILE/-ENFILE (handle bounds),
+ * -ENOMEM (a snapshot past the bytes bound).
  */
 int	eng_open(struct eng *e, uint64_t ino, int flags, pid_t pid,
 	    struct eng_open *out);
@@ -335,7 +338,8 @@ int	eng_open(struct eng *e, uint64_t ino, int flags, pid_t pid,
  * eng_create - create (or, without O_EXCL, open) parent/name in sources/
  * or jobs/ for process pid (as eng_open).  +1 lookup.  Errors: -EEXIST (O_EXCL), -EPERM (root,
  * NAME.json.error), -EROFS (instances/), -ENAMETOOLONG, -EINVAL (a name
- * with unprintable bytes).
+ * with unprintable bytes), -ENOSPC (--max-defs), -EMFILE/-ENFILE (nothing
+ * is created).
  */
 int	eng_create(struct eng *e, uint64_t parent, const char *name,
 	    mode_t mode, int flags, pid_t pid, struct eng_entry *out,
@@ -351,7 +355,7 @@ int	eng_read(struct eng *e, uint64_t fh, uint64_t off, size_t size,
  * command or bad arguments, ENG_ESTATE when not allowed now; the result
  * ("ok: ..." or "refused: REASON") is what reading the ctl file shows
  * after its help, and a line in the job's or instance's log.  Errors:
- * -EFBIG, -EBADF, -EACCES, ENG_EINVAL, ENG_ESTATE.
+ * -EFBIG, -ENOSPC (bytes bound), -EBADF, -EACCES, ENG_EINVAL, ENG_ESTATE.
  */
 int	eng_write(struct eng *e, uint64_t fh, uint64_t off, const void *data,
 	    size_t len, size_t *written);
