@@ -70,6 +70,7 @@ struct fs_mount_opts {
 	int		 grace_ms;	/**< hidden --grace-ms (tests): 0 = default */
 	bool		 nosync;	/**< hidden --nosync (benchmarks): no fsync */
 	bool		 metrics;	/**< --metrics given: serve metrics_addr */
+	uint64_t	 max_defs_bytes, max_defs, max_handles;	/**< 0: defaults */
 	struct fs_metrics_addr metrics_addr;
 };
 
@@ -82,7 +83,8 @@ struct fs_sig {
 };
 
 enum { FS_OPT_STATE = 256, FS_OPT_WORKERS, FS_OPT_GRACE, FS_OPT_NOSYNC,
-	FS_OPT_METRICS, FS_OPT_ALLOW_OTHER, FS_OPT_HELP };
+	FS_OPT_METRICS, FS_OPT_ALLOW_OTHER, FS_OPT_HELP, FS_OPT_MAX_DEFS_BYTES, FS_OPT_MAX_DEFS,
+	FS_OPT_MAX_HANDLES };
 
 static const struct option fs_mount_longopts[] = {
 	{ "state",	required_argument,	NULL, FS_OPT_STATE },
@@ -90,6 +92,9 @@ static const struct option fs_mount_longopts[] = {
 	{ "workers",	required_argument,	NULL, FS_OPT_WORKERS },
 	{ "metrics",	required_argument,	NULL, FS_OPT_METRICS },
 	{ "allow-other", no_argument,		NULL, FS_OPT_ALLOW_OTHER },
+	{ "max-defs-bytes", required_argument,	NULL, FS_OPT_MAX_DEFS_BYTES },
+	{ "max-defs",	required_argument,	NULL, FS_OPT_MAX_DEFS },
+	{ "max-handles", required_argument,	NULL, FS_OPT_MAX_HANDLES },
 	{ "help",	no_argument,		NULL, FS_OPT_HELP },
 	/* hidden, for tests: job removal grace instead of 60 s */
 	{ "grace-ms",	required_argument,	NULL, FS_OPT_GRACE },
@@ -105,6 +110,7 @@ fs_mount_usage(FILE *fp)
 	    "usage: difs mount MOUNTPOINT [--state DIR] [-f|--foreground]\n"
 	    "                  [-o OPTIONS] [--allow-other] [--workers N]\n"
 	    "                  [--metrics [ADDR:]PORT]\n"
+	    "                  [--max-defs-bytes SIZE] [--max-defs N] [--max-handles N]\n"
 	    "\n"
 	    "  --state DIR      state directory (default $XDG_STATE_HOME/difs or\n"
 	    "                   ~/.local/state/difs); the log is DIR/difs.log\n"
@@ -118,6 +124,11 @@ fs_mount_usage(FILE *fp)
 	    "  --metrics [ADDR:]PORT\n"
 	    "                   serve GET /metrics (Prometheus text, as MOUNT/metrics)\n"
 	    "                   on PORT of 127.0.0.1, or of ADDR (0.0.0.0, [::1], ...)\n"
+	    "  --max-defs-bytes SIZE\n"
+	    "                   bytes of sources/jobs files held in memory (default\n"
+	    "                   64M; K, M, G suffixes); past it writes fail ENOSPC\n"
+	    "  --max-defs N     files in sources/ and jobs/ (default 10000): ENOSPC\n"
+	    "  --max-handles N  open files per process (default 1024): EMFILE\n"
 	    "\n"
 	    "Unmount with `fusermount3 -u MOUNTPOINT` (or SIGTERM).\n");
 }
@@ -150,6 +161,31 @@ fs_mount_parse_int(const char *s, long min, long max, int *out)
 	if (num_i64(s, (size_t)-1, min, max, &v) != 0)
 		return -EINVAL;
 	*out = (int)v;
+	return 0;
+}
+
+/* "64M", "512K", "1G", "100000" (bytes; K/M/G are 1024-based), in
+ * [min, max] */
+static int
+fs_mount_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t len = strlen(s);
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (len > 0) {
+		switch (s[len - 1]) {
+		case 'K': case 'k': shift = 10; break;
+		case 'M': case 'm': shift = 20; break;
+		case 'G': case 'g': shift = 30; break;
+		default: break;
+		}
+	}
+	if (shift != 0)
+		len--;
+	if (num_u64(s, len, max >> shift, &v) != 0 || (v << shift) < min)
+		return -EINVAL;
+	*out = v << shift;
 	return 0;
 }
 
@@ -274,6 +310,23 @@ fs_mount_parse(int argc, char **argv, struct fs_mount_opts *o)
 			break;
 		case FS_OPT_NOSYNC:
 			o->nosync = true;
+			break;
+		case FS_OPT_MAX_DEFS_BYTES:
+			if (fs_mount_parse_size(optarg, (uint64_t)2 << 20, (uint64_t)1 << 40,
+			    &o->max_defs_bytes) != 0) {
+				fs_mount_err(NULL, "--max-defs-bytes: expected a size from 2M "
+				    "to 1024G (bytes, or with K, M or G), got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case FS_OPT_MAX_DEFS:
+		case FS_OPT_MAX_HANDLES:
+			if (fs_mount_parse_size(optarg, 1, 1000000, c == FS_OPT_MAX_DEFS ?
+			    &o->max_defs : &o->max_handles) != 0) {
+				fs_mount_err(NULL, "--%s: expected 1..1000000, got '%s'",
+				    c == FS_OPT_MAX_DEFS ? "max-defs" : "max-handles", optarg);
+				return 2;
+			}
 			break;
 		case FS_OPT_METRICS: {
 			char why[256];
@@ -523,6 +576,9 @@ fs_mount_run(const struct fs_mount_opts *o, int notify_fd)
 	cfg.workers = o->workers;
 	cfg.grace_ms = o->grace_ms;
 	cfg.nosync = o->nosync;
+	cfg.max_defs_bytes = o->max_defs_bytes;
+	cfg.max_defs = o->max_defs;
+	cfg.max_handles = o->max_handles;
 	cfg.spool_dir = spool;	/* writers' staging files: STATE/spool */
 	cfg.uid = getuid();
 	cfg.gid = getgid();

@@ -57,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -859,6 +860,32 @@ store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
 	return 0;
 }
 
+/*
+ * A large value, once copied, leaves this process's resident set: the
+ * pages of the map it was read from stay in the page cache (a later read
+ * maps them again), but a daemon reading thousands of 1 MiB definitions
+ * does not keep them all mapped (issue 14, bounds).  Read-only txns only:
+ * their values are in the map, while a write txn's may be in dirty pages,
+ * which are malloc'd (MADV_DONTNEED would zero them).  The map does not
+ * move while a txn is open.
+ */
+#define STORE_DROP_MIN	((size_t)64 << 10)
+
+static void
+store_drop_pages(const struct store_txn *t, const void *v, size_t vl)
+{
+	uintptr_t a = (uintptr_t)v, lo, hi, pg;
+	long psz;
+
+	if (!t->rdonly || vl < STORE_DROP_MIN || (psz = sysconf(_SC_PAGESIZE)) <= 0)
+		return;
+	pg = (uintptr_t)psz;
+	lo = (a + pg - 1) & ~(pg - 1);
+	hi = (a + vl) & ~(pg - 1);
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 int
 store_get_buf(struct store_txn *t, enum store_db db, const void *key,
     size_t klen, struct buf *b)
@@ -871,7 +898,9 @@ store_get_buf(struct store_txn *t, enum store_db db, const void *key,
 		return -EINVAL;
 	if ((rc = store_get(t, db, key, klen, &v, &vl)) != 0)
 		return rc;
-	return buf_add(b, v, vl);
+	rc = buf_add(b, v, vl);
+	store_drop_pages(t, v, vl);
+	return rc;
 }
 
 int

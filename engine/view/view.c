@@ -44,6 +44,7 @@ eng_new(const struct eng_config *cfg, struct eng **out, struct eng_errbuf *eb)
 	buf_init(&e->status_text, BUF_MAX_DOC);
 	buf_init(&e->met_text, BUF_MAX_DOC);
 	e->start_ns = view_now_ns(e);
+	view_bounds_init(e);
 	if ((rc = view_ns_init(e)) != 0)
 		goto out;
 	memset(&sc, 0, sizeof(sc));
@@ -126,6 +127,7 @@ eng_free(struct eng *e)
 		free(r->name);
 		free(r);
 	}
+	view_bounds_free(e);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->flock);
 	pthread_mutex_destroy(&e->tzlock);
@@ -477,25 +479,43 @@ eng_statfs(struct eng *e, struct eng_statfs *out)
 
 /* ---- files -------------------------------------------------------------------- */
 
+/* A handle of n (NULL: attached later by view_handle_attach) for pid, counted
+ * against the handle bounds.  NULL with *rc set (-EMFILE, -ENFILE, -ENOMEM). */
 static struct view_handle *
-view_handle_new(struct eng *e, struct view_node *n, int flags, pid_t pid)
+view_handle_new(struct eng *e, struct view_node *n, int flags, pid_t pid, int *rc)
 {
 	struct view_handle *h;
 
-	if ((h = calloc(1, sizeof(*h))) == NULL)
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		*rc = -ENOMEM;
 		return NULL;
-	h->node = n;
+	}
 	h->flags = flags;
 	h->pid = pid;
 	buf_init(&h->snap, BUF_MAX_DOC);
 	pthread_mutex_lock(&e->lock);
-	n->nopen++;
+	if ((*rc = view_handle_count(e, h, pid)) != 0) {
+		pthread_mutex_unlock(&e->lock);
+		free(h);
+		return NULL;
+	}
+	if ((h->node = n) != NULL)
+		n->nopen++;
 	h->next = e->handles;
 	if (e->handles != NULL)
 		e->handles->prev = h;
 	e->handles = h;
 	pthread_mutex_unlock(&e->lock);
 	return h;
+}
+
+static void
+view_handle_attach(struct eng *e, struct view_handle *h, struct view_node *n)
+{
+	pthread_mutex_lock(&e->lock);
+	h->node = n;
+	n->nopen++;
+	pthread_mutex_unlock(&e->lock);
 }
 
 static void
@@ -510,11 +530,38 @@ view_handle_free(struct eng *e, struct view_handle *h)
 		e->handles = h->next;
 	if (h->next != NULL)
 		h->next->prev = h->prev;
-	h->node->nopen--;
-	view_ns_maybe_free(e, h->node);
+	view_handle_uncount(e, h);
+	if (h->node != NULL) {
+		h->node->nopen--;
+		view_ns_maybe_free(e, h->node);
+	}
 	pthread_mutex_unlock(&e->lock);
+	view_snap_uncharge(e, h);
 	buf_free(&h->snap);
 	free(h);
+}
+
+/* The last close of a sources/jobs file drops its bytes (they are in the
+ * store); under e->flock, so that of two closing at once the second sees
+ * the first gone. */
+static void
+view_handle_close(struct eng *e, struct view_handle *h)
+{
+	struct view_node *n = h->node;
+	bool keep;
+
+	if (n == NULL || n->kind != VIEW_K_FILE) {
+		view_handle_free(e, h);
+		return;
+	}
+	pthread_mutex_lock(&e->flock);
+	pthread_mutex_lock(&e->lock);
+	keep = n->permanent;	/* else n may be freed with h */
+	pthread_mutex_unlock(&e->lock);
+	view_handle_free(e, h);
+	if (keep)
+		view_file_unload(e, n);
+	pthread_mutex_unlock(&e->flock);
 }
 
 int
@@ -536,12 +583,12 @@ eng_open(struct eng *e, uint64_t ino, int flags, pid_t pid, struct eng_open *out
 	default:
 		break;
 	}
-	if ((h = view_handle_new(e, n, flags, pid)) == NULL)
-		return -ENOMEM;
+	if ((h = view_handle_new(e, n, flags, pid, &rc)) == NULL)
+		return rc;
 	if (n->kind == VIEW_K_FILE || n->kind == VIEW_K_ERRFILE)
 		rc = view_defs_open(e, n, flags, h, out);
-	else
-		rc = view_inst_open(e, n, flags, h, out);
+	else if ((rc = view_inst_open(e, n, flags, h, out)) == 0)
+		rc = view_snap_charge(e, h, n->name);
 	if (rc != 0) {
 		view_handle_free(e, h);
 		return rc;
@@ -566,14 +613,20 @@ eng_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, int fl
 		return -EROFS;
 	if (!view_in_defs(p))
 		return -EPERM;
-	if ((rc = view_defs_create(e, parent, name, mode, flags, out, oi, &truncated)) != 0)
+	/* the handle first: past the handle bounds nothing is created */
+	if ((h = view_handle_new(e, NULL, flags, pid, &rc)) == NULL)
 		return rc;
+	if ((rc = view_defs_create(e, parent, name, mode, flags, out, oi, &truncated)) != 0) {
+		view_handle_free(e, h);
+		return rc;
+	}
 	/* the node exists and has a lookup reference: open it */
-	if ((n = view_node_of(e, out->attr.ino)) == NULL ||
-	    (h = view_handle_new(e, n, flags, pid)) == NULL) {
+	if ((n = view_node_of(e, out->attr.ino)) == NULL) {
+		view_handle_free(e, h);
 		eng_forget(e, out->attr.ino, 1);
 		return -ENOMEM;
 	}
+	view_handle_attach(e, h, n);
 	h->truncated = truncated;
 	oi->fh = (uint64_t)(uintptr_t)h;
 	return 0;
@@ -648,6 +701,6 @@ eng_release(struct eng *e, uint64_t fh)
 	if (h->truncated && h->node->kind == VIEW_K_FILE)
 		h->wrote = true;
 	rc = eng_flush(e, fh, 0);
-	view_handle_free(e, h);
+	view_handle_close(e, h);
 	return rc;
 }

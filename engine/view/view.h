@@ -79,6 +79,29 @@ struct sched;
 #define ENG_NAME_MAX		255	/**< bytes in one name */
 #define ENG_FILE_MAX		((size_t)1 << 20)	/**< sources/jobs file size (EFBIG) */
 
+/*
+ * Bounds (eng_config; 0 takes these defaults).  Past one, the call fails
+ * and the daemon log says which bound, its value and the flag that sets it:
+ *   defs bytes  bytes of sources/jobs files held in memory: the bytes of
+ *               files being written or read through an open handle, and
+ *               the rendered snapshots of open instances/ files (a stored
+ *               file is read from the store on demand, never kept
+ *               resident).  A write or truncate past it: -ENOSPC (only
+ *               bytes not yet stored can fill it: saved files are dropped
+ *               first); a read past it is served from the store without
+ *               a copy; an instances/ open past it: -ENOMEM.
+ *   defs        files in sources/ and jobs/ (every name: definitions,
+ *               editor files, links; NAME.json.error is derived and not
+ *               counted).  Creating one more: -ENOSPC.
+ *   handles     open handles of one process (the pid FUSE names: a
+ *               thread's id): -EMFILE; of all processes together
+ *               (ENG_HANDLES_ALL): -ENFILE.
+ */
+#define ENG_DEFS_BYTES_DEFAULT	((uint64_t)64 << 20)	/**< --max-defs-bytes */
+#define ENG_DEFS_DEFAULT	10000		/**< --max-defs */
+#define ENG_HANDLES_DEFAULT	1024		/**< --max-handles (per process) */
+#define ENG_HANDLES_ALL		65536		/**< every process together */
+
 /* ---- configuration ----------------------------------------------------- */
 
 struct eng_config {
@@ -103,6 +126,9 @@ struct eng_config {
 	void		(*inval_inode)(void *arg, uint64_t ino);
 	void		(*inval_entry)(void *arg, uint64_t parent, const char *name);
 	void		*inval_arg;
+	uint64_t	 max_defs_bytes;	/**< 0: ENG_DEFS_BYTES_DEFAULT */
+	uint64_t	 max_defs;	/**< 0: ENG_DEFS_DEFAULT */
+	uint64_t	 max_handles;	/**< per process; 0: ENG_HANDLES_DEFAULT */
 };
 
 /* ---- attributes -------------------------------------------------------- */
@@ -303,7 +329,8 @@ int	eng_statfs(struct eng *e, struct eng_statfs *out);
  * commands it takes and the result of the last one), the rest read-only
  * (-EACCES for writing); generated files are rendered at open (a
  * consistent snapshot per open); log reads are served live.  Errors:
- * -ENOENT, -EISDIR, -EACCES, -EROFS.
+ * -ENOENT, -EISDIR, -EACCES, -EROFS, -EMFILE/-ENFILE (handle bounds),
+ * -ENOMEM (a snapshot past the bytes bound).
  */
 int	eng_open(struct eng *e, uint64_t ino, int flags, pid_t pid,
 	    struct eng_open *out);
@@ -311,7 +338,8 @@ int	eng_open(struct eng *e, uint64_t ino, int flags, pid_t pid,
  * eng_create - create (or, without O_EXCL, open) parent/name in sources/
  * or jobs/ for process pid (as eng_open).  +1 lookup.  Errors: -EEXIST (O_EXCL), -EPERM (root,
  * NAME.json.error), -EROFS (instances/), -ENAMETOOLONG, -EINVAL (a name
- * with unprintable bytes).
+ * with unprintable bytes), -ENOSPC (--max-defs), -EMFILE/-ENFILE (nothing
+ * is created).
  */
 int	eng_create(struct eng *e, uint64_t parent, const char *name,
 	    mode_t mode, int flags, pid_t pid, struct eng_entry *out,
@@ -327,7 +355,7 @@ int	eng_read(struct eng *e, uint64_t fh, uint64_t off, size_t size,
  * command or bad arguments, ENG_ESTATE when not allowed now; the result
  * ("ok: ..." or "refused: REASON") is what reading the ctl file shows
  * after its help, and a line in the job's or instance's log.  Errors:
- * -EFBIG, -EBADF, -EACCES, ENG_EINVAL, ENG_ESTATE.
+ * -EFBIG, -ENOSPC (bytes bound), -EBADF, -EACCES, ENG_EINVAL, ENG_ESTATE.
  */
 int	eng_write(struct eng *e, uint64_t fh, uint64_t off, const void *data,
 	    size_t len, size_t *written);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * view_defs.c - the files of sources/ and jobs/ (contrib/doc/design.md 1 "Rules
- * for files").  Every file lives in memory (f->data: what reads show, secrets
- * masked) and in the store:
+ * for files").  Every file lives in the store; its bytes are in memory
+ * (f->data: what reads show, secrets masked) only while a handle uses them
+ * (view_bounds.c):
  *
  *   content   definition names ("NAME.json", regular file, not starting
  *             with '.'): STORE_DB_SOURCES / STORE_DB_JOBS under NAME;
@@ -10,8 +11,10 @@
  *             STORE_DB_FILES under "sources/NAME" / "jobs/NAME".  Stored
  *             bytes are what was written, with "******" replaced by the
  *             stored secret (conf_merge_secrets_text).
- *   metadata  STORE_DB_META "file\0DIR/NAME" -> "T PERM MTIME_NS CTIME_NS"
- *             (T: 'f' regular, 'l' symlink).
+ *   metadata  STORE_DB_META "file\0DIR/NAME" -> "T PERM MTIME_NS CTIME_NS
+ *             SIZE" (T: 'f' regular, 'l' symlink; SIZE: the view's length,
+ *             so that getattr needs no bytes; records without it, from
+ *             before, get it computed at load).
  *   running   STORE_DB_DEFS: the last VALID bytes of each definition; what
  *             the scheduler runs and what a restart defines again.
  *
@@ -247,10 +250,11 @@ view_get(struct eng *e, const struct view_key *k, struct buf *out)
 }
 
 static int
-view_meta_fmt(const struct view_file *f, char *out, size_t outsz)
+view_meta_fmt(const struct view_file *f, uint64_t size, char *out, size_t outsz)
 {
-	int n = snprintf(out, outsz, "%c %o %lld %lld", f->type == S_IFLNK ? 'l' : 'f',
-	    (unsigned)f->perm, (long long)f->mtime_ns, (long long)f->ctime_ns);
+	int n = snprintf(out, outsz, "%c %o %lld %lld %llu", f->type == S_IFLNK ? 'l' : 'f',
+	    (unsigned)f->perm, (long long)f->mtime_ns, (long long)f->ctime_ns,
+	    (unsigned long long)size);
 
 	return n < 0 || (size_t)n >= outsz ? -EOVERFLOW : n;
 }
@@ -296,53 +300,57 @@ out:
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* After a save: the view becomes mask(raw) when that differs (the kernel's
- * cached pages and size of the file are dropped). */
+/* After a save: the view becomes v, the mask of what was stored, when that
+ * differs (the kernel's cached pages and size of the file are dropped). */
 static int
-view_remask(struct eng *e, struct view_node *n, const struct buf *raw)
+view_remask(struct eng *e, struct view_node *n, const struct buf *v)
 {
-	struct buf v;
 	int rc;
 
-	buf_init(&v, ENG_FILE_MAX);
-	if ((rc = view_view_of(raw->p, raw->len, &v)) != 0)
-		goto out;
-	if (v.len == n->f->data.len && memcmp(v.p, n->f->data.p, v.len) == 0)
-		goto out;
+	if (v->len == n->f->data.len && memcmp(v->p, n->f->data.p, v->len) == 0)
+		return 0;
 	buf_reset(&n->f->data);
-	if ((rc = buf_add(&n->f->data, v.p, v.len)) != 0)
-		goto out;
+	rc = buf_add(&n->f->data, v->p, v->len);
+	view_recharge(e, n->f);
+	if (rc != 0)
+		return rc;
 	if (e->cfg.inval_inode != NULL) {
 		pthread_mutex_lock(&e->lock);
 		e->cfg.inval_inode(e->cfg.inval_arg, n->ino);
 		pthread_mutex_unlock(&e->lock);
 	}
-out:
-	buf_free(&v);
-	return rc;
+	return 0;
 }
 
-/* Store n's content and metadata (e->flock held). */
+/* Store n's metadata and, when loaded, its content (e->flock held). */
 int
 view_save(struct eng *e, struct view_node *n)
 {
 	struct view_batch b;
 	struct view_key ck, mk;
-	struct buf raw;
+	struct buf raw, v;
+	uint64_t size = n->f->size;
+	bool content = n->f->loaded, reg = n->f->type == S_IFREG;
 	char meta[96];
 	int rc, ml;
 
 	memset(&b, 0, sizeof(b));
 	buf_init(&raw, ENG_FILE_MAX + 1);
+	buf_init(&v, ENG_FILE_MAX);
 	if ((rc = view_content_key(n->f->dir, n->name, n->f->type, &ck)) != 0 ||
-	    (rc = view_meta_key(n->f->dir, n->name, &mk)) != 0 ||
-	    (rc = view_raw_of(e, n, &raw)) != 0)
+	    (rc = view_meta_key(n->f->dir, n->name, &mk)) != 0)
 		goto out;
-	if ((ml = view_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
+	if (content) {
+		if ((rc = view_raw_of(e, n, &raw)) != 0 ||
+		    (reg && (rc = view_view_of(raw.p, raw.len, &v)) != 0))
+			goto out;
+		size = reg ? v.len : raw.len;
+		view_batch_add(&b, true, &ck, raw.p, raw.len);
+	}
+	if ((ml = view_meta_fmt(n->f, size, meta, sizeof(meta))) < 0) {
 		rc = ml;
 		goto out;
 	}
-	view_batch_add(&b, true, &ck, raw.p, raw.len);
 	view_batch_add(&b, true, &mk, meta, (size_t)ml);
 	if ((rc = store_update(e->store, view_batch_fn, &b)) != 0) {
 		log_warnx("%s/%s: cannot store the file: %s", view_dirname(n->f->dir), n->name,
@@ -351,10 +359,12 @@ view_save(struct eng *e, struct view_node *n)
 	}
 	n->f->unsaved = false;
 	/* a secret written in clear is shown masked from now on */
-	if (n->f->type == S_IFREG && (rc = view_remask(e, n, &raw)) != 0)
+	if (content && reg && (rc = view_remask(e, n, &v)) != 0)
 		goto out;
 out:
+	explicit_bzero(raw.p, raw.len);	/* may hold a secret */
 	buf_free(&raw);
+	buf_free(&v);
 	return rc;
 }
 
@@ -802,6 +812,7 @@ view_file_new(struct eng *e, uint64_t dir, const char *name, mode_t type, mode_t
 	pthread_mutex_unlock(&e->lock);
 	n->f->next = e->files[idx];
 	e->files[idx] = n;
+	e->nfiles++;
 	return n;
 }
 
@@ -826,6 +837,7 @@ view_file_detach(struct eng *e, struct view_node *n)
 	    pp = &(*pp)->f->next)
 		if (*pp == n) {
 			*pp = n->f->next;
+			e->nfiles--;
 			break;
 		}
 	n->f->next = NULL;
@@ -836,7 +848,7 @@ view_file_detach(struct eng *e, struct view_node *n)
 static void
 view_file_entry(struct eng *e, struct view_node *n, struct eng_entry *out)
 {
-	view_fill_attr(e, &out->attr, n->ino, n->f->type | n->f->perm, n->f->data.len,
+	view_fill_attr(e, &out->attr, n->ino, n->f->type | n->f->perm, view_flen(n->f),
 	    n->f->mtime_ns);
 	out->attr.atime_ns = n->f->atime_ns;
 	out->attr.ctime_ns = n->f->ctime_ns;
@@ -1017,22 +1029,37 @@ out:
 
 /* ---- open / read / write -------------------------------------------------------- */
 
+/* n's content (loaded here) becomes size bytes long; growing needs room
+ * under the bound (h: the handle, for the log, or NULL) */
 static int
-view_resize(struct view_file *f, size_t size)
+view_resize(struct eng *e, struct view_node *n, struct view_handle *h, size_t size)
 {
+	struct view_file *f = n->f;
 	int rc;
 
 	if (size > ENG_FILE_MAX)
 		return -EFBIG;
-	if (size <= f->data.len) {
-		buf_truncate(&f->data, size);
+	if (size == 0) {
+		view_file_empty(e, n);
 		return 0;
 	}
-	if ((rc = buf_reserve(&f->data, size - f->data.len)) != 0)
+	if ((rc = view_file_load(e, n, VIEW_LOAD_WRITE, h)) != 0)
+		return rc;
+	if (size <= f->data.len) {
+		buf_truncate(&f->data, size);
+		view_recharge(e, f);
+		return 0;
+	}
+	if ((rc = view_file_room(e, n, h, size)) != 0)
+		return rc;
+	rc = buf_reserve(&f->data, size - f->data.len);
+	view_recharge(e, f);
+	if (rc != 0)
 		return rc == -E2BIG ? -EFBIG : rc;
 	memset(f->data.p + f->data.len, 0, size - f->data.len);
 	f->data.len = size;
 	f->data.p[size] = '\0';
+	view_recharge(e, f);
 	return 0;
 }
 
@@ -1060,8 +1087,8 @@ view_defs_open(struct eng *e, struct view_node *n, int flags, struct view_handle
 		rc = -ELOOP;
 		goto out;
 	}
-	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && n->f->data.len > 0) {
-		buf_truncate(&n->f->data, 0);
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && view_flen(n->f) > 0) {
+		view_file_empty(e, n);
 		n->f->mtime_ns = n->f->ctime_ns = view_now_ns(e);
 		n->f->unsaved = true;
 		h->truncated = true;
@@ -1107,17 +1134,20 @@ view_defs_create(struct eng *e, uint64_t parent, const char *name, mode_t mode, 
 			rc = -ELOOP;
 			goto out;
 		}
-		if ((flags & O_TRUNC) && n->f->data.len > 0) {
-			buf_truncate(&n->f->data, 0);
+		if ((flags & O_TRUNC) && view_flen(n->f) > 0) {
+			view_file_empty(e, n);
 			n->f->mtime_ns = n->f->ctime_ns = now;
 			n->f->unsaved = true;
 			*truncated = true;
 		}
 	} else {
+		if ((rc = view_files_room(e, parent, name)) != 0)
+			goto out;
 		if ((n = view_file_new(e, parent, name, S_IFREG, mode & 07777, now, now)) == NULL) {
 			rc = -ENOMEM;
 			goto out;
 		}
+		view_file_empty(e, n);
 		if ((rc = view_save(e, n)) != 0) {
 			view_file_detach(e, n);
 			pthread_mutex_lock(&e->lock);
@@ -1138,15 +1168,43 @@ out:
 	return rc;
 }
 
+/* bytes [off, off + size) of v, appended to out */
+static int
+view_slice(const struct buf *v, uint64_t off, size_t size, struct buf *out)
+{
+	if (off >= v->len)
+		return 0;
+	return buf_add(out, v->p + off, v->len - off < size ? v->len - off : size);
+}
+
 int
 view_defs_read(struct eng *e, struct view_handle *h, uint64_t off, size_t size, struct buf *out)
 {
-	const struct view_file *f = h->node->f;
-	int rc = 0;
+	struct view_node *n = h->node;
+	struct view_key k;
+	struct buf raw, v;
+	int rc;
 
 	pthread_mutex_lock(&e->flock);
-	if (off < f->data.len)
-		rc = buf_add(out, f->data.p + off, f->data.len - off < size ? f->data.len - off : size);
+	if (n->f->loaded || (rc = view_file_load(e, n, VIEW_LOAD_READ, NULL)) == 0) {
+		rc = view_slice(&n->f->data, off, size, out);
+		goto out;
+	}
+	if (rc != -ENOSPC)
+		goto out;
+	/* no room to keep it while open: this read's bytes from the store */
+	buf_init(&raw, ENG_FILE_MAX + 1);
+	buf_init(&v, ENG_FILE_MAX);
+	if ((rc = view_content_key(n->f->dir, n->name, n->f->type, &k)) == 0 &&
+	    (rc = view_get(e, &k, &raw)) == 0 &&
+	    (rc = view_view_of(raw.p, raw.len, &v)) == 0)
+		rc = view_slice(&v, off, size, out);
+	explicit_bzero(raw.p, raw.len);
+	buf_free(&raw);
+	buf_free(&v);
+	if (rc == -ENOENT)
+		rc = 0;
+out:
 	pthread_mutex_unlock(&e->flock);
 	return rc;
 }
@@ -1159,12 +1217,15 @@ view_defs_write(struct eng *e, struct view_handle *h, uint64_t off, const void *
 
 	pthread_mutex_lock(&e->flock);
 	if (h->flags & O_APPEND)
-		off = f->data.len;
+		off = view_flen(f);
 	if (off > ENG_FILE_MAX || len > ENG_FILE_MAX - off) {
 		rc = -EFBIG;
 		goto out;
 	}
-	if (off + len > f->data.len && (rc = view_resize(f, (size_t)(off + len))) != 0)
+	if ((rc = view_file_load(e, h->node, VIEW_LOAD_WRITE, h)) != 0)
+		goto out;
+	if (off + len > f->data.len &&
+	    (rc = view_resize(e, h->node, h, (size_t)(off + len))) != 0)
 		goto out;
 	memcpy(f->data.p + off, data, len);
 	f->mtime_ns = f->ctime_ns = view_now_ns(e);
@@ -1221,7 +1282,7 @@ view_defs_setattr(struct eng *e, struct view_node *n, struct view_handle *h,
 			rc = -EFBIG;
 			goto out;
 		}
-		if ((rc = view_resize(f, (size_t)sa->size)) != 0)
+		if ((rc = view_resize(e, n, h, (size_t)sa->size)) != 0)
 			goto out;
 		f->mtime_ns = now;
 		if (h != NULL)
@@ -1242,6 +1303,7 @@ view_defs_setattr(struct eng *e, struct view_node *n, struct view_handle *h,
 		goto out;
 	view_file_entry(e, n, out);
 out:
+	view_file_unload(e, n);	/* truncate(2) by name: no handle keeps it */
 	pthread_mutex_unlock(&e->flock);
 	return rc;
 }
@@ -1258,6 +1320,20 @@ view_defs_readlink(struct eng *e, struct view_node *n, struct buf *out)
 }
 
 /* ---- namespace changes ------------------------------------------------------------ */
+
+/* n's bytes are about to leave the store: an open handle keeps reading them */
+static int
+view_file_keep(struct eng *e, struct view_node *n)
+{
+	bool open;
+
+	if (n->f->loaded)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	open = n->nopen > 0;
+	pthread_mutex_unlock(&e->lock);
+	return open ? view_file_load(e, n, VIEW_LOAD_KEEP, NULL) : 0;
+}
 
 /* Forget n as a directory entry (its bytes are already gone from the store). */
 static void
@@ -1303,7 +1379,8 @@ view_defs_unlink(struct eng *e, uint64_t parent, const char *name, pid_t pid)
 	if (parent == ENG_INO_SOURCES && view_file_is_def(n) &&
 	    view_def_key(parent, name, &dk) == 0)
 		view_batch_add(&b, false, &dk, NULL, 0);
-	if ((rc = store_update(e->store, view_batch_fn, &b)) != 0)
+	if ((rc = view_file_keep(e, n)) != 0 ||
+	    (rc = store_update(e->store, view_batch_fn, &b)) != 0)
 		goto out;
 	view_file_gone(e, n, pid);
 	view_dirm_touch(e, view_dirm_of(parent));
@@ -1334,12 +1411,17 @@ view_defs_symlink(struct eng *e, const char *target, uint64_t parent, const char
 		rc = -EEXIST;
 		goto out;
 	}
+	if ((rc = view_files_room(e, parent, name)) != 0)
+		goto out;
 	if ((n = view_file_new(e, parent, name, S_IFLNK, 0777, now, now)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	n->f->perm = 0777;
-	if ((rc = buf_addstr(&n->f->data, target)) != 0 || (rc = view_save(e, n)) != 0) {
+	view_file_empty(e, n);
+	rc = buf_addstr(&n->f->data, target);
+	view_recharge(e, n->f);
+	if (rc != 0 || (rc = view_save(e, n)) != 0) {
 		view_file_detach(e, n);
 		pthread_mutex_lock(&e->lock);
 		n->permanent = false;
@@ -1403,14 +1485,15 @@ view_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newp
 	    (rc = view_meta_key(newparent, newname, &nmk)) != 0)
 		goto out;
 	if (t != NULL) {
-		if ((rc = view_content_key(newparent, newname, t->f->type, &tck)) != 0 ||
+		if ((rc = view_file_keep(e, t)) != 0 ||
+		    (rc = view_content_key(newparent, newname, t->f->type, &tck)) != 0 ||
 		    (rc = view_meta_key(newparent, newname, &tmk)) != 0)
 			goto out;
 		view_batch_add(&b, false, &tck, NULL, 0);
 		view_batch_add(&b, false, &tmk, NULL, 0);
 	}
 	n->f->ctime_ns = view_now_ns(e);
-	if ((ml = view_meta_fmt(n->f, meta, sizeof(meta))) < 0) {
+	if ((ml = view_meta_fmt(n->f, view_flen(n->f), meta, sizeof(meta))) < 0) {
 		rc = ml;
 		goto out;
 	}
@@ -1449,6 +1532,7 @@ view_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newp
 		n->f->perm &= 0600;
 	n->f->next = e->files[newparent == ENG_INO_SOURCES ? 0 : 1];
 	e->files[newparent == ENG_INO_SOURCES ? 0 : 1] = n;
+	e->nfiles++;
 	if (rc != 0)
 		goto out;
 	view_dirm_touch(e, view_dirm_of(parent));
@@ -1470,8 +1554,10 @@ view_defs_rename(struct eng *e, uint64_t parent, const char *name, uint64_t newp
 	if (view_file_is_def(n))	/* renames always succeed */
 		(void)view_def_check(e, n, pid, what);
 	/* a file moved into sources/ shows its secrets masked */
-	if (n->f->type == S_IFREG && newparent != parent)
+	if (n->f->type == S_IFREG && newparent != parent && n->f->loaded) {
 		(void)view_view_of(moved.p, moved.len, &n->f->data);
+		view_recharge(e, n->f);
+	}
 	rc = 0;
 out:
 	pthread_mutex_unlock(&e->flock);

@@ -14,6 +14,7 @@
  *   view_defs.c     the files of sources/ and jobs/, validation, applying
  *   view_base.c     clock, attributes, names, directory mtimes, the sources
  *                   runs read, zones, the summaries' change marks
+ *   view_bounds.c   the bounds (view.h): bytes held, files, handles
  *   view_ns.c       the inode table
  *
  * Locks (order: e->flock, then scheduler/store, then e->lock):
@@ -100,14 +101,24 @@ enum view_dirm_idx {
 	VIEW_DIRM__COUNT
 };
 
+#define VIEW_SIZE_UNKNOWN	UINT64_MAX
+
 /** A file of sources/ or jobs/; all fields protected by e->flock. */
 struct view_file {
 	uint64_t	 dir;		/* ENG_INO_SOURCES or ENG_INO_JOBS */
 	mode_t		 type;		/* S_IFREG or S_IFLNK */
 	mode_t		 perm;
 	int64_t		 mtime_ns, ctime_ns, atime_ns;
-	struct buf	 data;		/* what reads show (masked view) */
-	bool		 unsaved;	/* data differs from the store */
+	struct buf	 data;		/* what reads show (masked view), while
+					   loaded: a stored file's bytes are
+					   brought in by view_file_load when a
+					   handle needs them and dropped when the
+					   last one closes (view_bounds.c) */
+	bool		 loaded;	/* data holds the view (symlinks: always) */
+	uint64_t	 size;		/* the view's length (data.len while loaded;
+					   VIEW_SIZE_UNKNOWN while loading) */
+	size_t		 charged;	/* bytes of data counted in e->held */
+	bool		 unsaved;	/* data differs from the store (=> loaded) */
 	bool		 unlinked;
 	char		*errtext;	/* definition errors, NULL when valid */
 	int64_t		 err_since_ns;	/* errtext non-NULL: the write that made it
@@ -143,8 +154,19 @@ struct view_handle {
 					   it (": > x.json") */
 	pid_t		 pid;		/* the opener, or the last flush/fsync caller
 					   (0: unknown): named in the job's log */
+	pid_t		 opener;	/* counted in e->pids (0: not counted) */
+	size_t		 charged;	/* bytes of snap counted in e->held */
+	bool		 refused;	/* a bound refused this handle's write:
+					   logged once */
 	struct buf	 snap;		/* generated files: the rendered content */
 	struct view_handle *prev, *next;	/* e->handles (e->lock) */
+};
+
+/** Open handles of one process (e->pids). */
+struct view_pidc {
+	pid_t		 pid;
+	size_t		 n;
+	struct view_pidc	*next;
 };
 
 /** A source definition ever made current (freed at eng_free). */
@@ -208,6 +230,14 @@ struct eng {
 					   eng_free when the kernel did not */
 	int64_t		 start_ns;
 	bool		 loading;	/* in view_defs_load (eng_new's thread) */
+	/* bounds (view_bounds.c) */
+	uint64_t	 max_held, max_files, max_handles;
+	_Atomic int64_t	 held;		/* bytes of files' data and handles' snaps */
+	size_t		 nfiles;	/* in sources/ and jobs/ (e->flock) */
+	size_t		 nhandles;	/* e->lock */
+	struct view_pidc	*pids[64];	/* open handles per process (e->lock) */
+	_Atomic int64_t	 bound_log_ms;	/* the last refusal logged */
+	_Atomic int64_t	 bound_quiet;	/* refusals not logged since */
 };
 
 /* view_base.c */
@@ -247,6 +277,52 @@ void	view_dirm_touch(struct eng *e, enum view_dirm_idx idx);
 /** job (NULL: every job) changed: its summary is built again when read.
  *  Any thread, any lock held except e->sumlock. */
 void	view_summary_changed(struct eng *e, const char *job);
+
+/* view_bounds.c (e->flock held unless said) */
+/** The configured bounds into e (eng_new). */
+void	view_bounds_init(struct eng *e);
+void	view_bounds_free(struct eng *e);
+/** The length of n's content (what getattr shows), loaded or not. */
+uint64_t view_flen(const struct view_file *f);
+/** Count what f->data holds now in e->held (after any change of it). */
+void	view_recharge(struct eng *e, struct view_file *f);
+/**
+ * view_file_room - may f's content grow to len bytes?  0, or -ENOSPC
+ * (logged once per handle h, may be NULL) naming DIR/name, the bound and
+ * --max-defs-bytes.
+ */
+int	view_file_room(struct eng *e, struct view_node *n, struct view_handle *h,
+	    size_t len);
+enum view_load_why {
+	VIEW_LOAD_READ,		/* only when there is room (no log) */
+	VIEW_LOAD_WRITE,	/* room made by dropping saved files, else refused */
+	VIEW_LOAD_KEEP,		/* always: an open file is unlinked (its bytes
+				   leave the store, its readers keep them) */
+};
+/**
+ * view_file_load - bring n's stored content into n->f->data (counted);
+ * nothing when loaded.  0, -ENOSPC (past the bound: not loaded; logged
+ * once for h, may be NULL, with VIEW_LOAD_WRITE), a store error.
+ */
+int	view_file_load(struct eng *e, struct view_node *n, enum view_load_why why,
+	    struct view_handle *h);
+/** n's content becomes empty and loaded (O_TRUNC, truncate to 0). */
+void	view_file_empty(struct eng *e, struct view_node *n);
+/** Drop n's loaded content when no handle has it open and it is saved. */
+void	view_file_unload(struct eng *e, struct view_node *n);
+/** Room for one more file in sources/ and jobs/ (name: for the log).
+ *  0 or -ENOSPC (logged). */
+int	view_files_room(struct eng *e, uint64_t dir, const char *name);
+/** Count (0) or refuse (-EMFILE, -ENFILE; logged) a new handle of pid
+ *  (e->lock held). */
+int	view_handle_count(struct eng *e, struct view_handle *h, pid_t pid);
+/** Uncount h (e->lock held). */
+void	view_handle_uncount(struct eng *e, struct view_handle *h);
+/** Count h->snap in the bytes held (takes e->flock): 0 or -ENOMEM (past the
+ *  bound; logged).  what: the file, for the log. */
+int	view_snap_charge(struct eng *e, struct view_handle *h, const char *what);
+/** Uncount h->snap (any lock). */
+void	view_snap_uncharge(struct eng *e, struct view_handle *h);
 
 /* view_ns.c */
 int	view_ns_init(struct eng *e);

@@ -49,10 +49,11 @@ static int
 view_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct view_load *l = arg;
-	const char *k = (const char *)key + sizeof(VIEW_META_PFX), *v = val, *sl, *w[4];
+	const char *k = (const char *)key + sizeof(VIEW_META_PFX), *v = val, *sl, *w[5];
 	char name[ENG_NAME_MAX + 1];
-	size_t kl = klen - sizeof(VIEW_META_PFX), wl[4], i, nw = 0, p = 0;
-	int64_t perm, mt, ct;
+	size_t kl = klen - sizeof(VIEW_META_PFX), wl[5], i, nw = 0, p = 0;
+	int64_t perm, mt, ct, size = -1;
+	struct view_node *n;
 	uint64_t dir;
 
 	if ((sl = memchr(k, '/', kl)) == NULL)
@@ -63,7 +64,7 @@ view_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size
 		return 0;
 	memcpy(name, sl + 1, kl - (size_t)(sl - k) - 1);
 	name[kl - (size_t)(sl - k) - 1] = '\0';
-	while (p < vlen && nw < 4) {
+	while (p < vlen && nw < 5) {
 		i = p;
 		while (p < vlen && v[p] != ' ')
 			p++;
@@ -71,18 +72,21 @@ view_load_meta_cb(void *arg, const void *key, size_t klen, const void *val, size
 		wl[nw++] = p - i;
 		p++;
 	}
-	if (nw != 4 || wl[0] != 1 || view_parse_i64(w[1], wl[1], 8, &perm) != 0 ||
+	/* the fifth word, the size, is new: records without it get it computed */
+	if (nw < 4 || wl[0] != 1 || view_parse_i64(w[1], wl[1], 8, &perm) != 0 ||
 	    view_parse_i64(w[2], wl[2], 10, &mt) != 0 || view_parse_i64(w[3], wl[3], 10, &ct) != 0 ||
+	    (nw == 5 && (view_parse_i64(w[4], wl[4], 10, &size) != 0 || size < 0)) ||
 	    !view_name_ok(name)) {
 		log_warnx("state store: skipping unreadable file record %s/%s",
 		    view_dirname(dir), name);
 		return 0;
 	}
-	if (view_file_new(l->e, dir, name, w[0][0] == 'l' ? S_IFLNK : S_IFREG, (mode_t)perm,
-	    mt, ct) == NULL) {
+	if ((n = view_file_new(l->e, dir, name, w[0][0] == 'l' ? S_IFLNK : S_IFREG,
+	    (mode_t)perm, mt, ct)) == NULL) {
 		l->rc = -ENOMEM;
 		return -ENOMEM;
 	}
+	n->f->size = size >= 0 ? (uint64_t)size : VIEW_SIZE_UNKNOWN;
 	return 0;
 }
 
@@ -92,6 +96,7 @@ view_load_bare_cb(void *arg, const void *key, size_t klen, const void *val, size
 	struct view_load *l = arg;
 	uint64_t dir = l->db == STORE_DB_SOURCES ? ENG_INO_SOURCES : ENG_INO_JOBS;
 	char name[ENG_NAME_MAX + 1];
+	struct view_node *n;
 
 	(void)val;
 	(void)vlen;
@@ -101,9 +106,10 @@ view_load_bare_cb(void *arg, const void *key, size_t klen, const void *val, size
 	memcpy(name + klen, ".json", 6);
 	if (!view_name_ok(name) || view_file_find(l->e, dir, name) != NULL)
 		return 0;
-	if (view_file_new(l->e, dir, name, S_IFREG, dir == ENG_INO_SOURCES ? 0600 : 0644,
-	    l->e->start_ns, l->e->start_ns) == NULL)
+	if ((n = view_file_new(l->e, dir, name, S_IFREG, dir == ENG_INO_SOURCES ? 0600 : 0644,
+	    l->e->start_ns, l->e->start_ns)) == NULL)
 		return -ENOMEM;
+	n->f->size = VIEW_SIZE_UNKNOWN;
 	return 0;
 }
 
@@ -258,27 +264,25 @@ view_defs_load(struct eng *e, struct eng_errbuf *eb)
 	struct view_load l = { e, 0, STORE_DB_SOURCES };
 	struct view_node *n;
 	bool applied;
-	struct view_key k;
-	struct buf raw;
 	int rc, i;
 
 	pthread_mutex_lock(&e->flock);
 	e->loading = true;
-	buf_init(&raw, ENG_FILE_MAX + 1);
 	if ((rc = store_view(e->store, view_load_fn, &l)) != 0) {
 		eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
 		goto out;
 	}
+	/* no bytes stay in memory but symlink targets; a size the record does
+	 * not have is computed (the view's length) */
 	for (i = 0; i < 2; i++)
 		for (n = e->files[i]; n != NULL; n = n->f->next) {
-			if ((rc = view_content_key(n->f->dir, n->name, n->f->type, &k)) != 0 ||
-			    (rc = view_get(e, &k, &raw)) != 0) {
-				if (rc == -ENOENT)
-					continue;
+			if (n->f->type == S_IFREG && n->f->size != VIEW_SIZE_UNKNOWN)
+				continue;
+			n->f->size = 0;
+			if ((rc = view_file_load(e, n, VIEW_LOAD_KEEP, NULL)) != 0)
 				goto fail;
-			}
-			if ((rc = view_view_of(raw.p, raw.len, &n->f->data)) != 0)
-				goto fail;
+			if (n->f->type == S_IFREG)
+				view_file_unload(e, n);
 		}
 	if ((rc = view_define_stored(e, STORE_DEF_SOURCE)) != 0 ||
 	    (rc = view_define_stored(e, STORE_DEF_JOB)) != 0)
@@ -287,7 +291,7 @@ view_defs_load(struct eng *e, struct eng_errbuf *eb)
 		for (n = e->files[i]; n != NULL; n = n->f->next)
 			/* errtext for invalid ones; an empty file (": > x.json",
 			 * nothing written yet) was not validated before either */
-			if (view_file_is_def(n) && n->f->data.len > 0 &&
+			if (view_file_is_def(n) && view_flen(n->f) > 0 &&
 			    view_validate(e, n, &applied) == ENG_EINVAL)
 				log_warnx("%s/%s: invalid (see %s.error); %s", view_dirname(n->f->dir),
 				    n->name, n->name, n->f->dir == ENG_INO_JOBS ?
@@ -299,7 +303,6 @@ fail:
 	eng_errbuf_set(eb, rc, "cannot load the files of the mount: %s", eng_strerror(rc));
 out:
 	e->loading = false;
-	buf_free(&raw);
 	pthread_mutex_unlock(&e->flock);
 	return rc;
 }

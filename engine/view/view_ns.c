@@ -267,6 +267,8 @@ view_ns_maybe_free(struct eng *e, struct view_node *n)
 			break;
 		}
 	e->nnodes--;
+	if (n->f != NULL)
+		e->held -= (int64_t)n->f->charged;
 	view_ns_node_free(n);
 }
 
