@@ -165,7 +165,7 @@ check "and the message names the line, not its text" sh -c "grep -q '$R/bad.para
 # while it can read that of a dumpable process: the control)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	NOB=(setpriv --reuid=65534 --regid=65534 --clear-groups)	# no function: $! is its pid
-	chmod 0777 "$R"
+	chmod 1777 "$R"	# sticky: the writer refuses a directory others may write without it
 	cp "$R/params" "$R/params.nobody" && chown 65534:65534 "$R/params.nobody" && chmod 0600 "$R/params.nobody"
 	job_json 400 0.001 "$R/out2" data > "$R/slow.json"
 	"${NOB[@]}" "$DIFS" run "$R/slow.json" --cycle 20260101000000 --param-file "$R/params.nobody" \
