@@ -42,11 +42,10 @@
  * copies bytes, then inspects and opens the result; it never opens the
  * target environment twice in this process.
  *
- * Secrets at rest (seal.h).  The records that hold a source's bytes (every
- * STORE_DB_SOURCES value, STORE_DB_DEFS "s\0NAME", STORE_DB_FILES
- * "sources/...") are sealed by store_put and opened by every read
- * (store_get, store_get_buf, store_iter, store_last) under the key of the
- * state directory, loaded once (created at the first sealed write), with
+ * Secrets at rest (seal.h).  Every record but the instance logs and the
+ * store's own meta records (store_sealed) is sealed by store_put and opened
+ * by every read (store_get, store_get_buf, store_iter, store_last) under
+ * the key of the state directory, loaded once (created at the first sealed write), with
  * the database and the record's key as AAD.  An older store's plaintext
  * record reads as it is and is sealed at its next write.  A backup carries
  * the key only when asked (store_backup_key: a trailer after the LMDB
@@ -106,7 +105,14 @@ struct store_txn {
 	int		 dirty;		/**< something was written */
 	int		 err;		/**< poison: first error that broke the txn */
 	int		 map_full;	/**< a put or commit hit MDB_MAP_FULL */
-	struct buf	 open;		/**< store_get/store_last of a sealed record */
+	struct store_opened *opened;	/**< store_get/store_last of sealed records */
+};
+
+/* the plaintext of a sealed record a store_get returned: kept (and then
+ * wiped) until the txn ends, as a borrowed value would stay mapped */
+struct store_opened {
+	struct store_opened *next;
+	struct buf	 b;
 };
 
 static const char *const store_db_names[STORE_DB__COUNT] = {
@@ -133,22 +139,23 @@ store_wipe(struct buf *b)
 	buf_free(b);
 }
 
-/* records holding a source's bytes (and so its secrets) */
+/*
+ * store_sealed - the record is kept sealed.  Every record is but the
+ * instance logs (masked text, read by offset) and the store's own meta
+ * records (schema_version, commit_seq: read before any key is needed):
+ * secrets are not only in sources (a job's parameters named like secrets,
+ * an instance's resolved parameters), and one rule leaves no record out.
+ */
 static bool
 store_sealed(enum store_db db, const void *key, size_t klen)
 {
-	const char *k = key;
-
-	switch (db) {
-	case STORE_DB_SOURCES:
-		return true;
-	case STORE_DB_DEFS:
-		return klen >= 2 && k[0] == STORE_DEF_SOURCE && k[1] == '\0';
-	case STORE_DB_FILES:
-		return klen > 8 && memcmp(k, "sources/", 8) == 0;
-	default:
+	if (db == STORE_DB_LOGS)
 		return false;
-	}
+	if (db == STORE_DB_META &&
+	    ((klen == sizeof(STORE_SCHEMA_KEY) - 1 && memcmp(key, STORE_SCHEMA_KEY, klen) == 0) ||
+	    (klen == sizeof(STORE_SEQ_KEY) - 1 && memcmp(key, STORE_SEQ_KEY, klen) == 0)))
+		return false;
+	return true;
 }
 
 /* the AAD of a record: its database, then its key */
@@ -510,7 +517,6 @@ store_txn_begin(struct store *s, int flags, struct store_txn **out)
 		return -ENOMEM;
 	t->s = s;
 	t->rdonly = (flags & STORE_TXN_RDONLY) != 0;
-	buf_init(&t->open, (size_t)UINT32_MAX + SEAL_OVERHEAD);
 	for (tries = 0, stale = 0;;) {
 		pthread_rwlock_rdlock(&s->resize_lock);
 		t->map_seen = store_mapsize(s);
@@ -592,7 +598,13 @@ store_txn_end(struct store_txn *t, int commit)
 		if (commit)
 			rc = g == 0 ? ENG_ERETRYABLE : g;
 	}
-	store_wipe(&t->open);
+	while (t->opened != NULL) {
+		struct store_opened *o = t->opened;
+
+		t->opened = o->next;
+		store_wipe(&o->b);
+		free(o);
+	}
 	free(t);
 	return rc;
 }
@@ -940,20 +952,29 @@ store_get_raw(struct store_txn *t, enum store_db db, const void *key, size_t kle
 	return 0;
 }
 
-/* a sealed record's plaintext into t->open (valid like a borrowed value) */
+/* a sealed record's plaintext, kept until the txn ends (like a borrowed
+ * value; several may be held at once) */
 static int
 store_open_txn(struct store_txn *t, enum store_db db, const void *key, size_t klen,
     const void **v, size_t *vl)
 {
+	struct store_opened *o;
 	int rc;
 
 	if (!store_sealed(db, key, klen) || !seal_is_sealed(*v, *vl))
 		return 0;
-	buf_reset(&t->open);
-	if ((rc = store_open_val(t->s, db, key, klen, *v, *vl, &t->open)) != 0)
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return -ENOMEM;
+	buf_init(&o->b, (size_t)UINT32_MAX);
+	if ((rc = store_open_val(t->s, db, key, klen, *v, *vl, &o->b)) != 0) {
+		store_wipe(&o->b);
+		free(o);
 		return rc;
-	*v = t->open.p;
-	*vl = t->open.len;
+	}
+	o->next = t->opened;
+	t->opened = o;
+	*v = o->b.p;
+	*vl = o->b.len;
 	return 0;
 }
 
@@ -2215,11 +2236,11 @@ store_verify_fn(struct store_txn *t, void *arg)
 	int rc;
 
 	(void)arg;
-	if ((rc = store_iter(t, STORE_DB_SOURCES, NULL, 0, NULL, 0, 0, store_verify_cb,
-	    NULL)) != 0 ||
-	    (rc = store_iter(t, STORE_DB_DEFS, "s", 2, NULL, 0, 0, store_verify_cb, NULL)) != 0)
-		return rc;
-	return store_iter(t, STORE_DB_FILES, "sources/", 8, NULL, 0, 0, store_verify_cb, NULL);
+	for (int db = 0; db < STORE_DB__COUNT; db++)
+		if (db != STORE_DB_LOGS && (rc = store_iter(t, (enum store_db)db, NULL, 0, NULL,
+		    0, 0, store_verify_cb, NULL)) != 0)
+			return rc;
+	return 0;
 }
 
 int
@@ -2328,6 +2349,7 @@ store_restore(int src_fd, const char *dir, const volatile sig_atomic_t *cancel,
 	store_close(s);
 	if (rc != 0)
 		goto out;
+	di.key = key != NULL;
 	if (info != NULL)
 		*info = di;
 	rc = 0;

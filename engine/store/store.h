@@ -15,7 +15,7 @@
  *
  *   STORE_DB_SOURCES      key: source name (file name in sources/ without
  *                         ".json"); value: the file's raw bytes exactly as
- *                         written, valid or not (sealed, see below).
+ *                         written, valid or not.
  *   STORE_DB_JOBS         key: job name (file name in jobs/ without ".json");
  *                         value: raw bytes exactly as written.
  *   STORE_DB_DEFS         parsed, validated definitions.  key: kind byte
@@ -39,14 +39,15 @@
  *
  * Keys are 1..STORE_KEY_MAX bytes (LMDB's limit); values 0..4 GiB.
  *
- * Secrets at rest: the values that hold a source's bytes (STORE_DB_SOURCES,
- * STORE_DB_DEFS "s\0NAME", STORE_DB_FILES "sources/...") are sealed with
- * AES-256-GCM under the state directory's key (seal.h: DIR/secret.key,
- * created 0600 at the first sealed write, or $CREDENTIALS_DIRECTORY/difs.key)
- * by store_put and opened by every read; callers see plaintext.  A value
- * that does not open (another key, tampering) reads as ENG_ECORRUPT, logged
- * once with the fix.  store_get of a sealed value borrows a per-txn copy,
- * valid until the next store_get/store_last of a sealed value in the txn.
+ * Secrets at rest: every value but the instance logs (store_log_*, masked
+ * text) and the store's own meta records (schema_version, commit_seq) is
+ * sealed with AES-256-GCM under the state directory's key (seal.h:
+ * DIR/secret.key, created 0600 at the first sealed write, or
+ * $CREDENTIALS_DIRECTORY/difs.key) by store_put and opened by every read;
+ * callers see plaintext.  A value that does not open (another key,
+ * tampering) reads as ENG_ECORRUPT, logged once with the fix.  store_get of
+ * a sealed value borrows a per-txn copy, valid until the txn ends.  A value
+ * written by an older difs (plaintext) reads as it is.
  *
  * Thread safety: one struct store is shared by all threads of a process.  A
  * transaction is begun and ended by the same thread, and a thread holds at
@@ -413,6 +414,8 @@ struct store_dump_info {
 	uint64_t bytes;				/**< size of the file, bytes */
 	uint64_t entries[STORE_DB__COUNT];	/**< keys per named database */
 	uint32_t schema;			/**< its STORE_SCHEMA_KEY version */
+	bool	 key;				/**< store_restore: the backup carried
+						     its secret key */
 };
 
 /**

@@ -4,8 +4,9 @@
  * trip, every byte tampered, another key or AAD, truncated), the key file
  * (created 0600 whatever the umask, refused when group-readable, short, a
  * symlink; $CREDENTIALS_DIRECTORY's used and never written), and the store
- * as an attacker reads data.mdb: the records of a source are sealed on
- * disk (no plaintext in the file), a job's are not, a legacy plaintext
+ * as an attacker reads data.mdb: the records of a source, its definition,
+ * its swap file, a job, an instance are sealed on disk (no plaintext in
+ * the file; an instance log, not sealed, is the control), a legacy plaintext
  * record reads as it is and is sealed at its next write, and another key
  * reads as ENG_ECORRUPT.
  */
@@ -214,6 +215,13 @@ put_fn(struct store_txn *t, void *arg)
 	return 0;
 }
 
+static int
+log_fn(struct store_txn *t, void *arg)
+{
+	(void)arg;
+	return store_log_append(t, "orders\00020260101000000", 21, "LOG-PLAIN-8\n", 12, 1, NULL);
+}
+
 struct getq { enum store_db db; const char *k; size_t kl; struct buf *out; int via_get; };
 
 static int
@@ -257,7 +265,8 @@ test_store(void)
 		{ "0ots", 3, "{\"accessKeySecret\": \"SOURCE-SECRET-1\"}" },
 		{ "2s\0ots", 5, "{\"accessKeySecret\": \"DEF-SECRET-2\"}" },
 		{ "7sources/.ots.json.swp", 21, "swap SWAP-SECRET-3" },
-		{ "1orders", 6, "{\"job\": \"JOB-PLAIN-4\"}" },
+		{ "1orders", 6, "{\"job\": \"JOB-SECRET-4\"}" },
+		{ "3orders\00020260101000000", 21, "{\"params\": \"INST-SECRET-7\"}" },
 		{ NULL, 0, NULL },
 	};
 	struct getq q = { STORE_DB_SOURCES, "ots", 3, &got, 0 };
@@ -268,7 +277,9 @@ test_store(void)
 	is_rc(store_open(d, NULL, &s, &eb), 0, "store open");
 	(void)snprintf(p, sizeof(p), "%s/secret.key", d);
 	ok(access(p, F_OK) != 0, "no key before anything is sealed");
-	is_rc(store_update(s, put_fn, w), 0, "a source, its definition, its swap file, a job");
+	is_rc(store_update(s, put_fn, w), 0,
+	    "a source, its definition, its swap file, a job, an instance");
+	is_rc(store_update(s, log_fn, NULL), 0, "an instance log line");
 	ok(access(p, F_OK) == 0, "secret.key made at the first sealed write");
 	is_rc(store_view(s, get_fn, &q), 0, "store_get_buf of the source");
 	is_str(got.p, w[0].val, "reads back as written");
@@ -286,7 +297,9 @@ test_store(void)
 	ok(!mdb_holds(d, "SOURCE-SECRET-1"), "data.mdb: no plaintext of the source");
 	ok(!mdb_holds(d, "DEF-SECRET-2"), "data.mdb: no plaintext of the definition");
 	ok(!mdb_holds(d, "SWAP-SECRET-3"), "data.mdb: no plaintext of the swap file");
-	ok(mdb_holds(d, "JOB-PLAIN-4"), "a job is not sealed (the check can see plaintext)");
+	ok(!mdb_holds(d, "JOB-SECRET-4"), "data.mdb: no plaintext of the job");
+	ok(!mdb_holds(d, "INST-SECRET-7"), "data.mdb: no plaintext of the instance");
+	ok(mdb_holds(d, "LOG-PLAIN-8"), "control: the log line (not sealed) is found in the file");
 	is_rc(raw(d, "sources", "ots", 3, NULL, &got), 0, "raw read");
 	ok(seal_is_sealed(got.p, got.len), "the raw record is a sealed box");
 
