@@ -89,7 +89,8 @@ struct store {
 	pthread_mutex_t	 key_mu;	/**< protects key, key_where */
 	char		*key;		/**< SEAL_KEY_LEN bytes (sys_secret) or NULL */
 	char		 key_where[PATH_MAX];	/**< the file it came from */
-	_Atomic int	 key_warned;	/**< the mismatch was logged */
+	_Atomic int	 key_warned;	/**< the mismatch was logged (or is reported
+					     by store_verify_secrets instead) */
 	char		 dir[PATH_MAX];
 };
 
@@ -182,14 +183,15 @@ store_key(struct store *s, bool create, const unsigned char **k)
 	if (s->key == NULL) {
 		rc = seal_key_load(s->dir, create, &s->key, s->key_where,
 		    sizeof(s->key_where), &eb);
-		if (rc == -ENOENT)
+		/* said once: every read after would say it again */
+		if (rc == -ENOENT && atomic_exchange(&s->key_warned, 1) == 0)
 			log_warnx("state store %s: a secret is sealed but %s is missing: restore "
 			    "the key that was used (difs backup --with-key) or rewrite the "
 			    "sources", s->dir, s->key_where);
-		else if (rc != 0)
+		else if (rc != 0 && rc != -ENOENT && atomic_exchange(&s->key_warned, 1) == 0)
 			log_warnx("state store %s: %s", s->dir, eb.msg);
-		if (rc != 0)
-			rc = rc == -ENOENT ? ENG_ECORRUPT : rc;
+		if (rc == -ENOENT)
+			rc = ENG_ECORRUPT;
 	}
 	*k = (const unsigned char *)s->key;
 	pthread_mutex_unlock(&s->key_mu);
@@ -2246,10 +2248,11 @@ store_verify_fn(struct store_txn *t, void *arg)
 int
 store_verify_secrets(struct store *s, struct eng_errbuf *eb)
 {
-	int rc = store_view(s, store_verify_fn, NULL);
-
 	bool nokey;
+	int rc;
 
+	atomic_store(&s->key_warned, 1);	/* eb says it, not the log */
+	rc = store_view(s, store_verify_fn, NULL);
 	if (rc != ENG_ECORRUPT)
 		return rc;
 	pthread_mutex_lock(&s->key_mu);
