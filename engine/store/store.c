@@ -168,21 +168,45 @@ store_aad(enum store_db db, const void *key, size_t klen, unsigned char *aad)
 	return klen + 1;
 }
 
+/* a sealed record is in the store (txn t): a missing key is lost, not new */
+static bool
+store_any_sealed(struct store_txn *t)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	bool found = false;
+
+	for (int db = 0; db < STORE_DB__COUNT && !found; db++) {
+		if (db == STORE_DB_LOGS || mdb_cursor_open(t->txn, t->s->dbi[db], &c) != 0)
+			continue;
+		for (int op = MDB_FIRST; !found && mdb_cursor_get(c, &k, &v, op) == 0;
+		    op = MDB_NEXT)
+			found = store_sealed((enum store_db)db, k.mv_data, k.mv_size) &&
+			    seal_is_sealed(v.mv_data, v.mv_size);
+		mdb_cursor_close(c);
+	}
+	return found;
+}
+
 /*
- * store_key - the store's key (loaded at the first need; created when
- * create, for a write).  0 with *k set, or the error (logged: a read error
- * has no errbuf on its way to the caller).
+ * store_key - the store's key (loaded at the first need; for a write in t,
+ * created unless the store already holds sealed records).  0 with *k set,
+ * or the error (logged: a read error has no errbuf on its way to the
+ * caller).
  */
 static int
-store_key(struct store *s, bool create, const unsigned char **k)
+store_key(struct store *s, struct store_txn *t, const unsigned char **k)
 {
 	struct eng_errbuf eb = { "" };
 	int rc = 0;
 
 	pthread_mutex_lock(&s->key_mu);
 	if (s->key == NULL) {
-		rc = seal_key_load(s->dir, create, &s->key, s->key_where,
+		rc = seal_key_load(s->dir, false, &s->key, s->key_where,
 		    sizeof(s->key_where), &eb);
+		if (rc == -ENOENT && t != NULL && !store_any_sealed(t))
+			rc = seal_key_load(s->dir, true, &s->key, s->key_where,
+			    sizeof(s->key_where), &eb);
 		/* said once: every read after would say it again */
 		if (rc == -ENOENT && atomic_exchange(&s->key_warned, 1) == 0)
 			log_warnx("state store %s: a secret is sealed but %s is missing: restore "
@@ -211,7 +235,7 @@ store_open_val(struct store *s, enum store_db db, const void *key, size_t klen,
 
 	if (!seal_is_sealed(v, vlen))
 		return buf_add(out, v, vlen);
-	if ((rc = store_key(s, false, &k)) != 0)
+	if ((rc = store_key(s, NULL, &k)) != 0)
 		return rc;
 	al = store_aad(db, key, klen, aad);
 	rc = unseal(k, aad, al, v, vlen, out);
@@ -1038,7 +1062,7 @@ store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
 	v.mv_data = (void *)(uintptr_t)val;
 	v.mv_size = vlen;
 	if (store_sealed(db, key, klen)) {
-		if ((rc = store_key(t->s, true, &sk)) != 0 ||
+		if ((rc = store_key(t->s, t, &sk)) != 0 ||
 		    (rc = seal(sk, aad, store_aad(db, key, klen, aad), val, vlen, &sealed)) != 0)
 			return rc;
 		v.mv_data = sealed.p;

@@ -7,8 +7,8 @@
  * as an attacker reads data.mdb: the records of a source, its definition,
  * its swap file, a job, an instance are sealed on disk (no plaintext in
  * the file; an instance log, not sealed, is the control), a legacy plaintext
- * record reads as it is and is sealed at its next write, and another key
- * reads as ENG_ECORRUPT.
+ * record reads as it is and is sealed at its next write, another key
+ * reads as ENG_ECORRUPT, and a lost key is not replaced by a new one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -333,6 +333,20 @@ test_store(void)
 	ok(strstr(eb.msg, "secret.key does not match this store: restore the key that was "
 	    "used (difs backup --with-key) or rewrite the sources") != NULL, "the reason (%s)",
 	    eb.msg);
+	store_close(s);
+	s = NULL;
+
+	/* the key lost: a write does not make a new one over sealed records */
+	ok(unlink(p) == 0, "key removed");
+	is_rc(store_open(d, NULL, &s, &eb), 0, "store open");
+	{
+		struct two w3[] = { { "0new", 3, "{}" }, { NULL, 0, NULL } };
+
+		is_rc(store_update(s, put_fn, w3), ENG_ECORRUPT, "a write without the key: refused");
+	}
+	ok(access(p, F_OK) != 0, "no new secret.key over sealed records");
+	is_rc(store_verify_secrets(s, &eb), ENG_ECORRUPT, "verification fails");
+	ok(strstr(eb.msg, "secret.key is missing") != NULL, "the reason (%s)", eb.msg);
 	store_close(s);
 	buf_free(&got);
 }
