@@ -45,8 +45,9 @@
  * Secrets at rest (seal.h).  Every record but the instance logs and the
  * store's own meta records (store_sealed) is sealed by store_put and opened
  * by every read (store_get, store_get_buf, store_iter, store_last) under
- * the key of the state directory, loaded once (created at the first sealed write), with
- * the database and the record's key as AAD.  An older store's plaintext
+ * the key of the state directory (loaded once; created at the first write
+ * of a store that holds no sealed record), with the database and the
+ * record's key as AAD.  An older store's plaintext
  * record reads as it is and is sealed at its next write.  A backup carries
  * the key only when asked (store_backup_key: a trailer after the LMDB
  * bytes, which LMDB ignores); store_restore takes it off again.
@@ -2111,7 +2112,8 @@ store_dir_entry(const char *dir, const char *skip, char *name, size_t namesz)
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, SEAL_KEY_FILE) == 0 || (skip != NULL && strcmp(de->d_name, skip) == 0))
+		    strcmp(de->d_name, SEAL_KEY_FILE) == 0 ||
+		    (skip != NULL && strcmp(de->d_name, skip) == 0))
 			continue;
 		(void)snprintf(name, namesz, "%s", de->d_name);
 		rc = 1;
