@@ -84,8 +84,8 @@ static const char cli_backup_usage_text[] =
     "default, $XDG_STATE_HOME/difs or ~/.local/state/difs) to FILE, or to\n"
     "standard output for '-' (difs backup - | gzip > b.mdb.gz).  Works while\n"
     "a difs mount runs on DIR, without stopping it.  The backup holds every\n"
-    "source, job, instance, log and checkpoint; the secrets of the sources\n"
-    "are sealed under DIR/secret.key, which the backup includes only with\n"
+    "source, job, instance, log and checkpoint, sealed (secrets included)\n"
+    "under DIR/secret.key, which the backup includes only with\n"
     "--with-key (then keep FILE as secret as the sources; without it a\n"
     "restore needs that key file).  FILE is created 0600, complete or not at\n"
     "all, and an existing FILE is replaced only with --force.  Restore it\n"
@@ -101,7 +101,8 @@ static const char cli_restore_usage_text[] =
     "secret.key), and no mount may hold it; FILE is checked first.  A backup\n"
     "taken --with-key brings its key (DIR/secret.key); one without needs the\n"
     "key it was sealed under in DIR/secret.key (copy it there) or\n"
-    "$CREDENTIALS_DIRECTORY/difs.key, and is refused under another key.  Then mount it: difs mount MNT --state DIR\n"
+    "$CREDENTIALS_DIRECTORY/difs.key, and is refused under another key.\n"
+    "Then mount it: difs mount MNT --state DIR\n"
     "(instances that were RUNNING in the backup rerun as a new attempt).\n"
     "Exit status: 0 restored, 1 failed or refused, 2 usage.\n";
 
