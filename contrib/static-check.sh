@@ -75,7 +75,7 @@ homes = {
     "cjson/": ["engine/core/json.c"],
     "lmdb.h": ["engine/store", "contrib/emu/ots/emu_ots_store.c"],
     "curl/": ["engine/http/http_curl.c"],
-    "openssl/": ["engine/sign/sign.c"],
+    "openssl/": ["engine/sign/sign.c", "engine/store/seal.c"],
     "protobuf-c/": ["engine/ots/wire.c"],
     "ots.pb-c.h": ["engine/ots/wire.c", "contrib/emu/ots"],
     "expat.h": ["engine/oss/xml.c", "contrib/emu/oss/emu_oss_xml.c"],

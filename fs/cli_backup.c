@@ -5,7 +5,8 @@
  *
  * A backup is a compacted, consistent copy of the state store (store.h:
  * store_backup), taken as one more reader, so a mount on the state directory
- * keeps running.  It holds the real secrets: FILE is written 0600, first as
+ * keeps running.  Its secrets are sealed under STATE/secret.key, which it
+ * carries only with --with-key (store_backup_key); either way FILE is 0600, first as
  * a temporary file in FILE's directory that is fsynced, checked to read back
  * as a difs store (store_inspect), and only then renamed onto FILE (never
  * over an existing FILE without --force), so FILE is either absent, the old
@@ -59,11 +60,12 @@ cli_backup_signals(void)
 		(void)sigaction(sigs[i], &sa, NULL);
 }
 
-enum { CLI_OPT_STATE = 256, CLI_OPT_FORCE, CLI_OPT_HELP };
+enum { CLI_OPT_STATE = 256, CLI_OPT_FORCE, CLI_OPT_WITH_KEY, CLI_OPT_HELP };
 
 static const struct option cli_backup_longopts[] = {
 	{ "state", required_argument, NULL, CLI_OPT_STATE },
 	{ "force", no_argument,       NULL, CLI_OPT_FORCE },
+	{ "with-key", no_argument,    NULL, CLI_OPT_WITH_KEY },
 	{ "help",  no_argument,       NULL, CLI_OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,18 +74,22 @@ struct cli_backup_args {
 	const char	*state;		/**< --state, or NULL: the default */
 	const char	*file;		/**< FILE or "-" */
 	bool		 force;
+	bool		 with_key;	/**< --with-key */
 	char		 dflt[PATH_MAX];	/**< the default state directory */
 };
 
 static const char cli_backup_usage_text[] =
-    "usage: difs backup [--state DIR] [--force] FILE|-\n"
+    "usage: difs backup [--state DIR] [--force] [--with-key] FILE|-\n"
     "Write a consistent copy of the state store in DIR (default: the mount's\n"
     "default, $XDG_STATE_HOME/difs or ~/.local/state/difs) to FILE, or to\n"
     "standard output for '-' (difs backup - | gzip > b.mdb.gz).  Works while\n"
     "a difs mount runs on DIR, without stopping it.  The backup holds every\n"
-    "source with its real secrets, every job, instance, log and checkpoint:\n"
-    "FILE is created 0600, complete or not at all, and an existing FILE is\n"
-    "replaced only with --force.  Restore it with difs restore.\n"
+    "source, job, instance, log and checkpoint, sealed (secrets included)\n"
+    "under DIR/secret.key, which the backup includes only with\n"
+    "--with-key (then keep FILE as secret as the sources; without it a\n"
+    "restore needs that key file).  FILE is created 0600, complete or not at\n"
+    "all, and an existing FILE is replaced only with --force.  Restore it\n"
+    "with difs restore.\n"
     "Exit status: 0 written, 1 failed or refused, 2 usage.\n";
 
 static const char cli_restore_usage_text[] =
@@ -91,8 +97,12 @@ static const char cli_restore_usage_text[] =
     "Make DIR (default: the mount's default state directory) a state\n"
     "directory holding the backup FILE (or standard input for '-'), as\n"
     "difs backup wrote it: sources with their secrets, jobs, instances,\n"
-    "logs and checkpoints.  DIR must not exist or be empty, and no mount may\n"
-    "hold it; FILE is checked first.  Then mount it: difs mount MNT --state DIR\n"
+    "logs and checkpoints.  DIR must not exist or be empty (but for a\n"
+    "secret.key), and no mount may hold it; FILE is checked first.  A backup\n"
+    "taken --with-key brings its key (DIR/secret.key); one without needs the\n"
+    "key it was sealed under in DIR/secret.key (copy it there) or\n"
+    "$CREDENTIALS_DIRECTORY/difs.key, and is refused under another key.\n"
+    "Then mount it: difs mount MNT --state DIR\n"
     "(instances that were RUNNING in the backup rerun as a new attempt).\n"
     "Exit status: 0 restored, 1 failed or refused, 2 usage.\n";
 
@@ -123,6 +133,14 @@ cli_backup_parse(int argc, char **argv, bool restore, struct cli_backup_args *a)
 				return 2;
 			}
 			a->force = true;
+			break;
+		case CLI_OPT_WITH_KEY:
+			if (restore) {
+				fprintf(stderr, "difs restore: --with-key is an option of backup "
+				    "(restore takes the key when the backup has it)\n%s", usage);
+				return 2;
+			}
+			a->with_key = true;
 			break;
 		case '?':
 			fprintf(stderr, "difs %s: unknown or incomplete option '%s'\n%s", cmd,
@@ -200,6 +218,34 @@ cli_backup_place(const char *tmp, const char *file, bool force)
 	return 0;
 }
 
+/*
+ * the key after the store's bytes when --with-key, and the line that says
+ * whether the backup has it; 0 or 1 (failed)
+ */
+static int
+cli_backup_key(const struct cli_backup_args *a, int fd)
+{
+	struct eng_errbuf eb = { "" };
+	bool had = false;
+	int rc;
+
+	if (a->with_key && (rc = store_backup_key(a->state, fd, &had, &eb)) != 0) {
+		fprintf(stderr, "difs backup: the secret key: %s\n",
+		    eb.msg[0] ? eb.msg : eng_strerror(rc));
+		return 1;
+	}
+	if (had)
+		fprintf(stderr, "difs backup: backup with the secret key: keep it as secret "
+		    "as the sources\n");
+	else if (a->with_key)
+		fprintf(stderr, "difs backup: no secret key in %s yet (nothing sealed): "
+		    "backup without it\n", a->state);
+	else
+		fprintf(stderr, "difs backup: backup without the secret key: restore needs "
+		    "%s/secret.key or --with-key\n", a->state);
+	return 0;
+}
+
 /* backup to stdout ('-') */
 static int
 cli_backup_stdout(const struct cli_backup_args *a)
@@ -218,6 +264,8 @@ cli_backup_stdout(const struct cli_backup_args *a)
 		fprintf(stderr, "difs backup: %s\n", eb.msg[0] ? eb.msg : eng_strerror(rc));
 		return 1;
 	}
+	if (cli_backup_key(a, STDOUT_FILENO) != 0)
+		return 1;
 	fprintf(stderr, "difs backup: %s -> standard output: %" PRIu64 " bytes\n",
 	    a->state, di.bytes);
 	return 0;
@@ -271,6 +319,8 @@ cli_backup_file(const struct cli_backup_args *a)
 		fprintf(stderr, "difs backup: %s\n", eb.msg[0] ? eb.msg : eng_strerror(rc));
 		goto out;
 	}
+	if (cli_backup_key(a, fd) != 0)
+		goto out;
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
 		fprintf(stderr, "difs backup: writing %s: %s\n", a->file, strerror(errno));
@@ -360,8 +410,9 @@ cli_restore(int argc, char **argv)
 		goto out;
 	}
 	cli_backup_counts(&di, counts, sizeof(counts));
-	fprintf(stderr, "difs restore: %s -> %s: %" PRIu64 " bytes (%s); mount it with "
-	    "difs mount MOUNTPOINT --state %s\n", from, a.state, di.bytes, counts, a.state);
+	fprintf(stderr, "difs restore: %s -> %s: %" PRIu64 " bytes (%s%s); mount it with "
+	    "difs mount MOUNTPOINT --state %s\n", from, a.state, di.bytes, counts,
+	    di.key ? ", with its secret key" : "", a.state);
 	status = 0;
 out:
 	if (fd != STDIN_FILENO)

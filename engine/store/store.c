@@ -41,6 +41,16 @@
  * page is touched (a truncated file would fault in the map).  store_restore
  * copies bytes, then inspects and opens the result; it never opens the
  * target environment twice in this process.
+ *
+ * Secrets at rest (seal.h).  Every record but the instance logs and the
+ * store's own meta records (store_sealed) is sealed by store_put and opened
+ * by every read (store_get, store_get_buf, store_iter, store_last) under
+ * the key of the state directory (loaded once; created at the first write
+ * of a store that holds no sealed record), with the database and the
+ * record's key as AAD.  An older store's plaintext
+ * record reads as it is and is sealed at its next write.  A backup carries
+ * the key only when asked (store_backup_key: a trailer after the LMDB
+ * bytes, which LMDB ignores); store_restore takes it off again.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +73,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "seal.h"
 #include "store.h"
 #include "sys.h"
 
@@ -77,6 +88,12 @@ struct store {
 	int		 lock_fd;	/**< DIR/lock or -1 */
 	int		 ready;		/**< dbi[] valid (set once in store_open) */
 	_Atomic uint64_t seen_seq;	/**< highest commit_seq seen by any txn */
+	pthread_mutex_t	 key_mu;	/**< protects key, key_where */
+	char		*key;		/**< SEAL_KEY_LEN bytes (sys_secret) or NULL */
+	char		 key_where[PATH_MAX];	/**< the file it came from */
+	_Atomic int	 key_warned;	/**< the mismatch was logged (or is reported
+					     by store_verify_secrets instead) */
+	char		 dir[PATH_MAX];
 };
 
 #define STORE_SEQ_KEY		"commit_seq"	/**< STORE_DB_META: BE u64 */
@@ -91,6 +108,14 @@ struct store_txn {
 	int		 dirty;		/**< something was written */
 	int		 err;		/**< poison: first error that broke the txn */
 	int		 map_full;	/**< a put or commit hit MDB_MAP_FULL */
+	struct store_opened *opened;	/**< store_get/store_last of sealed records */
+};
+
+/* the plaintext of a sealed record a store_get returned: kept (and then
+ * wiped) until the txn ends, as a borrowed value would stay mapped */
+struct store_opened {
+	struct store_opened *next;
+	struct buf	 b;
 };
 
 static const char *const store_db_names[STORE_DB__COUNT] = {
@@ -107,6 +132,121 @@ static const char *const store_db_names[STORE_DB__COUNT] = {
 static const char store_log_magic[4] = { 'd', 'L', 'g', '1' };
 
 /* ---- helpers --------------------------------------------------------------- */
+
+/* free a buffer that held plaintext of a sealed record */
+static void
+store_wipe(struct buf *b)
+{
+	if (b->cap > 0)
+		explicit_bzero(b->p, b->cap);
+	buf_free(b);
+}
+
+/*
+ * store_sealed - the record is kept sealed.  Every record is but the
+ * instance logs (masked text, read by offset) and the store's own meta
+ * records (schema_version, commit_seq: read before any key is needed):
+ * secrets are not only in sources (a job's parameters named like secrets,
+ * an instance's resolved parameters), and one rule leaves no record out.
+ */
+static bool
+store_sealed(enum store_db db, const void *key, size_t klen)
+{
+	if (db == STORE_DB_LOGS)
+		return false;
+	if (db == STORE_DB_META &&
+	    ((klen == sizeof(STORE_SCHEMA_KEY) - 1 && memcmp(key, STORE_SCHEMA_KEY, klen) == 0) ||
+	    (klen == sizeof(STORE_SEQ_KEY) - 1 && memcmp(key, STORE_SEQ_KEY, klen) == 0)))
+		return false;
+	return true;
+}
+
+/* the AAD of a record: its database, then its key */
+static size_t
+store_aad(enum store_db db, const void *key, size_t klen, unsigned char *aad)
+{
+	aad[0] = (unsigned char)db;
+	memcpy(aad + 1, key, klen);
+	return klen + 1;
+}
+
+/* a sealed record is in the store (txn t): a missing key is lost, not new */
+static bool
+store_any_sealed(struct store_txn *t)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	bool found = false;
+
+	for (int db = 0; db < STORE_DB__COUNT && !found; db++) {
+		if (db == STORE_DB_LOGS || mdb_cursor_open(t->txn, t->s->dbi[db], &c) != 0)
+			continue;
+		for (int op = MDB_FIRST; !found && mdb_cursor_get(c, &k, &v, op) == 0;
+		    op = MDB_NEXT)
+			found = store_sealed((enum store_db)db, k.mv_data, k.mv_size) &&
+			    seal_is_sealed(v.mv_data, v.mv_size);
+		mdb_cursor_close(c);
+	}
+	return found;
+}
+
+/*
+ * store_key - the store's key (loaded at the first need; for a write in t,
+ * created unless the store already holds sealed records).  0 with *k set,
+ * or the error (logged: a read error has no errbuf on its way to the
+ * caller).
+ */
+static int
+store_key(struct store *s, struct store_txn *t, const unsigned char **k)
+{
+	struct eng_errbuf eb = { "" };
+	int rc = 0;
+
+	pthread_mutex_lock(&s->key_mu);
+	if (s->key == NULL) {
+		rc = seal_key_load(s->dir, false, &s->key, s->key_where,
+		    sizeof(s->key_where), &eb);
+		if (rc == -ENOENT && t != NULL && !store_any_sealed(t))
+			rc = seal_key_load(s->dir, true, &s->key, s->key_where,
+			    sizeof(s->key_where), &eb);
+		/* said once: every read after would say it again */
+		if (rc == -ENOENT && atomic_exchange(&s->key_warned, 1) == 0)
+			log_warnx("state store %s: a secret is sealed but %s is missing: restore "
+			    "the key that was used (difs backup --with-key) or rewrite the "
+			    "sources", s->dir, s->key_where);
+		else if (rc != 0 && rc != -ENOENT && atomic_exchange(&s->key_warned, 1) == 0)
+			log_warnx("state store %s: %s", s->dir, eb.msg);
+		if (rc == -ENOENT)
+			rc = ENG_ECORRUPT;
+	}
+	*k = (const unsigned char *)s->key;
+	pthread_mutex_unlock(&s->key_mu);
+	return rc;
+}
+
+/* open the sealed value v (key, klen of db) into out; legacy plaintext is
+ * copied as it is */
+static int
+store_open_val(struct store *s, enum store_db db, const void *key, size_t klen,
+    const void *v, size_t vlen, struct buf *out)
+{
+	unsigned char aad[STORE_KEY_MAX + 1];
+	const unsigned char *k;
+	size_t al;
+	int rc;
+
+	if (!seal_is_sealed(v, vlen))
+		return buf_add(out, v, vlen);
+	if ((rc = store_key(s, NULL, &k)) != 0)
+		return rc;
+	al = store_aad(db, key, klen, aad);
+	rc = unseal(k, aad, al, v, vlen, out);
+	if (rc == ENG_ECORRUPT && atomic_exchange(&s->key_warned, 1) == 0)
+		log_warnx("state store %s: %s does not match this store: restore the key "
+		    "that was used (difs backup --with-key) or rewrite the sources",
+		    s->dir, s->key_where);
+	return rc;
+}
 
 static void
 store_put_be64(unsigned char *p, uint64_t v)
@@ -486,6 +626,13 @@ store_txn_end(struct store_txn *t, int commit)
 		if (commit)
 			rc = g == 0 ? ENG_ERETRYABLE : g;
 	}
+	while (t->opened != NULL) {
+		struct store_opened *o = t->opened;
+
+		t->opened = o->next;
+		store_wipe(&o->b);
+		free(o);
+	}
 	free(t);
 	return rc;
 }
@@ -721,6 +868,10 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 		return eng_errbuf_set(eb, -ENOMEM, "out of memory");
 	s->lock_fd = -1;
 	s->map_max = map_max;
+	if (snprintf(s->dir, sizeof(s->dir), "%s", dir) >= (int)sizeof(s->dir)) {
+		free(s);
+		return eng_errbuf_set(eb, -ENAMETOOLONG, "state directory %s: name too long", dir);
+	}
 	if (pthread_rwlockattr_init(&ra) != 0) {
 		free(s);
 		return -ENOMEM;
@@ -738,6 +889,7 @@ store_open(const char *dir, const struct store_config *cfg, struct store **out,
 		return -rc;
 	}
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->key_mu, NULL);
 	inited = 1;
 
 	if (cfg->exclusive && (rc = store_lock(dir, &s->lock_fd, eb)) != 0)
@@ -790,6 +942,7 @@ out:
 		pthread_key_delete(s->held_key);
 		pthread_rwlock_destroy(&s->resize_lock);
 		pthread_mutex_destroy(&s->mu);
+		pthread_mutex_destroy(&s->key_mu);
 		free(s);
 	}
 	return rc;
@@ -810,6 +963,8 @@ store_close(struct store *s)
 	pthread_key_delete(s->held_key);
 	pthread_rwlock_destroy(&s->resize_lock);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->key_mu);
+	sys_secret_free(s->key);
 	free(s);
 }
 
@@ -840,8 +995,9 @@ store_get_info(struct store *s, struct store_info *info)
 
 /* ---- records --------------------------------------------------------------- */
 
-int
-store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+/* the stored bytes of key, as they are (sealed or not) */
+static int
+store_get_raw(struct store_txn *t, enum store_db db, const void *key, size_t klen,
     const void **val, size_t *vlen)
 {
 	MDB_val k, v;
@@ -853,10 +1009,52 @@ store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
 	k.mv_size = klen;
 	if ((mrc = mdb_get(t->txn, t->s->dbi[db], &k, &v)) != 0)
 		return store_txn_fail(t, mrc);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return 0;
+}
+
+/* a sealed record's plaintext, kept until the txn ends (like a borrowed
+ * value; several may be held at once) */
+static int
+store_open_txn(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+    const void **v, size_t *vl)
+{
+	struct store_opened *o;
+	int rc;
+
+	if (!store_sealed(db, key, klen) || !seal_is_sealed(*v, *vl))
+		return 0;
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return -ENOMEM;
+	buf_init(&o->b, (size_t)UINT32_MAX);
+	if ((rc = store_open_val(t->s, db, key, klen, *v, *vl, &o->b)) != 0) {
+		store_wipe(&o->b);
+		free(o);
+		return rc;
+	}
+	o->next = t->opened;
+	t->opened = o;
+	*v = o->b.p;
+	*vl = o->b.len;
+	return 0;
+}
+
+int
+store_get(struct store_txn *t, enum store_db db, const void *key, size_t klen,
+    const void **val, size_t *vlen)
+{
+	const void *v;
+	size_t vl;
+	int rc;
+
+	if ((rc = store_get_raw(t, db, key, klen, &v, &vl)) != 0 ||
+	    (rc = store_open_txn(t, db, key, klen, &v, &vl)) != 0)
+		return rc;
 	if (val != NULL)
-		*val = v.mv_data;
+		*val = v;
 	if (vlen != NULL)
-		*vlen = v.mv_size;
+		*vlen = vl;
 	return 0;
 }
 
@@ -896,9 +1094,16 @@ store_get_buf(struct store_txn *t, enum store_db db, const void *key,
 
 	if (b == NULL)
 		return -EINVAL;
-	if ((rc = store_get(t, db, key, klen, &v, &vl)) != 0)
+	if (!store_sealed(db, key, klen)) {
+		if ((rc = store_get(t, db, key, klen, &v, &vl)) != 0)
+			return rc;
+		rc = buf_add(b, v, vl);
+		store_drop_pages(t, v, vl);
 		return rc;
-	rc = buf_add(b, v, vl);
+	}
+	if ((rc = store_get_raw(t, db, key, klen, &v, &vl)) != 0)
+		return rc;
+	rc = store_open_val(t->s, db, key, klen, v, vl, b);
 	store_drop_pages(t, v, vl);
 	return rc;
 }
@@ -907,6 +1112,9 @@ int
 store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
     const void *val, size_t vlen, int flags)
 {
+	unsigned char aad[STORE_KEY_MAX + 1];
+	const unsigned char *sk;
+	struct buf sealed;
 	MDB_val k, v;
 	int rc, mrc;
 
@@ -914,12 +1122,21 @@ store_put(struct store_txn *t, enum store_db db, const void *key, size_t klen,
 		return rc;
 	if ((flags & ~STORE_PUT_NOOVERWRITE) != 0 || (val == NULL && vlen != 0))
 		return -EINVAL;
+	buf_init(&sealed, (size_t)UINT32_MAX);
 	k.mv_data = (void *)(uintptr_t)key;
 	k.mv_size = klen;
 	v.mv_data = (void *)(uintptr_t)val;
 	v.mv_size = vlen;
+	if (store_sealed(db, key, klen)) {
+		if ((rc = store_key(t->s, t, &sk)) != 0 ||
+		    (rc = seal(sk, aad, store_aad(db, key, klen, aad), val, vlen, &sealed)) != 0)
+			return rc;
+		v.mv_data = sealed.p;
+		v.mv_size = sealed.len;
+	}
 	mrc = mdb_put(t->txn, t->s->dbi[db], &k, &v,
 	    (flags & STORE_PUT_NOOVERWRITE) ? MDB_NOOVERWRITE : 0);
+	buf_free(&sealed);
 	if (mrc != 0)
 		return store_txn_fail(t, mrc);
 	t->dirty = 1;
@@ -1060,12 +1277,14 @@ store_iter_seek(MDB_cursor *c, MDB_val *k, MDB_val *v, const void *prefix,
 	return mdb_cursor_get(c, k, v, MDB_PREV);
 }
 
-int
-store_iter(struct store_txn *t, enum store_db db, const void *prefix,
-    size_t plen, const void *start, size_t slen, int flags,
+/* store_iter; open: sealed values reach fn opened (else as stored) */
+static int
+store_iter_do(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, const void *start, size_t slen, int flags, bool open,
     store_iter_fn *fn, void *arg)
 {
 	MDB_cursor *c = NULL;
+	struct buf pt;
 	MDB_val k, v;
 	int rc, mrc;
 
@@ -1079,8 +1298,18 @@ store_iter(struct store_txn *t, enum store_db db, const void *prefix,
 		prefix = "";
 	if ((mrc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
 		return store_txn_fail(t, mrc);
+	buf_init(&pt, (size_t)UINT32_MAX);
 	mrc = store_iter_seek(c, &k, &v, prefix, plen, start, slen, flags);
 	while (mrc == 0 && store_has_prefix(&k, prefix, plen)) {
+		if (open && store_sealed(db, k.mv_data, k.mv_size) &&
+		    seal_is_sealed(v.mv_data, v.mv_size)) {
+			buf_reset(&pt);
+			if ((rc = store_open_val(t->s, db, k.mv_data, k.mv_size, v.mv_data,
+			    v.mv_size, &pt)) != 0)
+				goto out;
+			v.mv_data = pt.p;
+			v.mv_size = pt.len;
+		}
 		rc = fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
 		if (rc != 0) {
 			rc = rc > 0 ? 0 : rc;
@@ -1091,8 +1320,17 @@ store_iter(struct store_txn *t, enum store_db db, const void *prefix,
 	}
 	rc = (mrc == 0 || mrc == MDB_NOTFOUND) ? 0 : store_txn_fail(t, mrc);
 out:
+	store_wipe(&pt);
 	mdb_cursor_close(c);
 	return rc;
+}
+
+int
+store_iter(struct store_txn *t, enum store_db db, const void *prefix,
+    size_t plen, const void *start, size_t slen, int flags,
+    store_iter_fn *fn, void *arg)
+{
+	return store_iter_do(t, db, prefix, plen, start, slen, flags, true, fn, arg);
 }
 
 static int
@@ -1112,7 +1350,8 @@ store_count(struct store_txn *t, enum store_db db, const void *prefix,
 
 	if (n == NULL)
 		return -EINVAL;
-	if ((rc = store_iter(t, db, prefix, plen, NULL, 0, 0, store_count_cb, &cnt)) != 0)
+	if ((rc = store_iter_do(t, db, prefix, plen, NULL, 0, 0, false, store_count_cb,
+	    &cnt)) != 0)
 		return rc;
 	*n = cnt;
 	return 0;
@@ -1144,12 +1383,14 @@ store_last(struct store_txn *t, enum store_db db, const void *prefix,
 	struct store_last_ctx c = { 0 };
 	int rc;
 
-	rc = store_iter(t, db, prefix, plen, NULL, 0, STORE_ITER_REVERSE,
+	rc = store_iter_do(t, db, prefix, plen, NULL, 0, STORE_ITER_REVERSE, false,
 	    store_last_cb, &c);
 	if (rc != 0)
 		return rc;
 	if (!c.found)
 		return -ENOENT;
+	if ((rc = store_open_txn(t, db, c.k, c.kl, &c.v, &c.vl)) != 0)
+		return rc;
 	if (key != NULL)
 		*key = c.k;
 	if (klen != NULL)
@@ -1920,8 +2161,9 @@ store_inspect(const char *path, struct store_dump_info *info, struct eng_errbuf 
 }
 
 /*
- * store_dir_entry - the first entry of dir other than ".", ".." and skip
- * (may be NULL) into name.  1 found, 0 none, or -errno.
+ * store_dir_entry - the first entry of dir other than ".", "..", the secret
+ * key (a restore may bring the key the backup's secrets were sealed under)
+ * and skip (may be NULL) into name.  1 found, 0 none, or -errno.
  */
 static int
 store_dir_entry(const char *dir, const char *skip, char *name, size_t namesz)
@@ -1935,6 +2177,7 @@ store_dir_entry(const char *dir, const char *skip, char *name, size_t namesz)
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, SEAL_KEY_FILE) == 0 ||
 		    (skip != NULL && strcmp(de->d_name, skip) == 0))
 			continue;
 		(void)snprintf(name, namesz, "%s", de->d_name);
@@ -2006,9 +2249,119 @@ store_restore_target(const char *dir, int *made, struct eng_errbuf *eb)
 		return eng_errbuf_set(eb, rc, "state directory %s: %s", dir, strerror(-rc));
 	if (rc > 0)
 		return eng_errbuf_set(eb, -ENOTEMPTY, "refusing to restore: state directory %s "
-		    "is not empty (it has \"%s\"); restore into a new or empty directory",
+		    "is not empty (it has \"%s\"); restore into a new or empty directory "
+		    "(it may hold " SEAL_KEY_FILE ")",
 		    dir, name);
 	return 0;
+}
+
+/* the trailer of a backup that carries its key: magic, key, magic */
+#define STORE_KEY_MAGIC		"difsKEY1"
+#define STORE_KEY_MAGIC_LEN	8
+#define STORE_KEY_TRAILER	(2 * STORE_KEY_MAGIC_LEN + SEAL_KEY_LEN)
+
+int
+store_backup_key(const char *dir, int fd, bool *had, struct eng_errbuf *eb)
+{
+	char *key = NULL, *tr;
+	int rc;
+
+	*had = false;
+	rc = seal_key_load(dir, false, &key, NULL, 0, eb);
+	if (rc == -ENOENT)
+		return 0;	/* nothing was ever sealed */
+	if (rc != 0)
+		return rc;
+	if ((tr = sys_secret_dup("", STORE_KEY_TRAILER)) == NULL) {
+		sys_secret_free(key);
+		return eng_errbuf_set(eb, -ENOMEM, "out of memory");
+	}
+	memcpy(tr, STORE_KEY_MAGIC, STORE_KEY_MAGIC_LEN);
+	memcpy(tr + STORE_KEY_MAGIC_LEN, key, SEAL_KEY_LEN);
+	memcpy(tr + STORE_KEY_MAGIC_LEN + SEAL_KEY_LEN, STORE_KEY_MAGIC, STORE_KEY_MAGIC_LEN);
+	sys_secret_free(key);
+	rc = sys_write_all(fd, tr, STORE_KEY_TRAILER);
+	sys_secret_free(tr);
+	if (rc != 0)
+		return eng_errbuf_set(eb, rc, "writing the key: %s", strerror(-rc));
+	*had = true;
+	return 0;
+}
+
+/*
+ * store_restore_key - take the key trailer off the restored bytes in fd
+ * (*bytes long): *key gets a secret copy, or NULL for a backup without it.
+ */
+static int
+store_restore_key(int fd, uint64_t *bytes, char **key)
+{
+	unsigned char tr[STORE_KEY_TRAILER];
+	ssize_t n;
+
+	*key = NULL;
+	if (*bytes < STORE_KEY_TRAILER)
+		return 0;
+	n = pread(fd, tr, sizeof(tr), (off_t)(*bytes - STORE_KEY_TRAILER));
+	if (n != (ssize_t)sizeof(tr))
+		return n < 0 ? -errno : -EIO;
+	if (memcmp(tr, STORE_KEY_MAGIC, STORE_KEY_MAGIC_LEN) == 0 &&
+	    memcmp(tr + STORE_KEY_MAGIC_LEN + SEAL_KEY_LEN, STORE_KEY_MAGIC,
+	    STORE_KEY_MAGIC_LEN) == 0) {
+		*key = sys_secret_dup((const char *)tr + STORE_KEY_MAGIC_LEN, SEAL_KEY_LEN);
+		explicit_bzero(tr, sizeof(tr));
+		if (*key == NULL)
+			return -ENOMEM;
+		if (ftruncate(fd, (off_t)(*bytes - STORE_KEY_TRAILER)) != 0) {
+			sys_secret_free(*key);
+			*key = NULL;
+			return -errno;
+		}
+		*bytes -= STORE_KEY_TRAILER;
+	}
+	return 0;
+}
+
+static int
+store_verify_cb(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	(void)arg; (void)key; (void)klen; (void)val; (void)vlen;
+	return 0;
+}
+
+/* every sealed record opens (store_iter opens each) */
+static int
+store_verify_fn(struct store_txn *t, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	for (int db = 0; db < STORE_DB__COUNT; db++)
+		if (db != STORE_DB_LOGS && (rc = store_iter(t, (enum store_db)db, NULL, 0, NULL,
+		    0, 0, store_verify_cb, NULL)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+store_verify_secrets(struct store *s, struct eng_errbuf *eb)
+{
+	bool nokey;
+	int rc;
+
+	atomic_store(&s->key_warned, 1);	/* eb says it, not the log */
+	rc = store_view(s, store_verify_fn, NULL);
+	if (rc != ENG_ECORRUPT)
+		return rc;
+	pthread_mutex_lock(&s->key_mu);
+	nokey = s->key == NULL;
+	pthread_mutex_unlock(&s->key_mu);
+	if (nokey)
+		return eng_errbuf_set(eb, rc, "the store holds sealed secrets but %s is "
+		    "missing: copy the key of the state directory the backup was taken "
+		    "from into %s, or take the backup with difs backup --with-key",
+		    s->key_where, s->dir);
+	return eng_errbuf_set(eb, rc, "%s does not match this store: restore the key that "
+	    "was used (difs backup --with-key) or rewrite the sources", s->key_where);
 }
 
 int
@@ -2018,6 +2371,8 @@ store_restore(int src_fd, const char *dir, const volatile sig_atomic_t *cancel,
 	char lockp[PATH_MAX], tmpp[PATH_MAX], datap[PATH_MAX], lmdbp[PATH_MAX], name[256];
 	struct store_dump_info di;
 	struct store *s = NULL;
+	char *key = NULL;
+	bool key_made = false;
 	uint64_t bytes;
 	int rc, rd, made = 0, lock_fd = -1, tfd = -1, have_tmp = 0, have_data = 0;
 
@@ -2044,7 +2399,7 @@ store_restore(int src_fd, const char *dir, const volatile sig_atomic_t *cancel,
 			rc = eng_errbuf_set(eb, rc, "%s: %s", dir, strerror(-rc));
 		goto out;
 	}
-	if ((tfd = open(tmpp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+	if ((tfd = open(tmpp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		rc = eng_errbuf_set(eb, -errno, "%s: %s", tmpp, strerror(errno));
 		goto out;
 	}
@@ -2055,6 +2410,10 @@ store_restore(int src_fd, const char *dir, const volatile sig_atomic_t *cancel,
 		else
 			rc = eng_errbuf_set(eb, rc, "%s: %s", rd ? "reading the backup" : tmpp,
 			    strerror(-rc));
+		goto out;
+	}
+	if ((rc = store_restore_key(tfd, &bytes, &key)) != 0) {
+		rc = eng_errbuf_set(eb, rc, "%s: %s", tmpp, strerror(-rc));
 		goto out;
 	}
 	if (fsync(tfd) != 0 || close(tfd) != 0) {
@@ -2079,10 +2438,18 @@ store_restore(int src_fd, const char *dir, const volatile sig_atomic_t *cancel,
 		rc = eng_errbuf_set(eb, rc, "%s: fsync: %s", dir, strerror(-rc));
 		goto out;
 	}
-	/* the proof: it opens as a state store (non-exclusive: we hold the lock) */
+	if (key != NULL && (rc = seal_key_install(dir, (const unsigned char *)key,
+	    &key_made, eb)) != 0)
+		goto out;
+	/* the proof: it opens as a state store (non-exclusive: we hold the lock)
+	 * whose secrets open with the key in force */
 	if ((rc = store_open(dir, NULL, &s, eb)) != 0)
 		goto out;
+	rc = store_verify_secrets(s, eb);
 	store_close(s);
+	if (rc != 0)
+		goto out;
+	di.key = key != NULL;
 	if (info != NULL)
 		*info = di;
 	rc = 0;
@@ -2099,7 +2466,12 @@ out:
 		}
 		if (lock_fd >= 0)
 			(void)unlink(lockp);
+		if (key_made) {
+			(void)snprintf(tmpp, sizeof(tmpp), "%s/" SEAL_KEY_FILE, dir);
+			(void)unlink(tmpp);
+		}
 	}
+	sys_secret_free(key);
 	if (lock_fd >= 0) {
 		if (rc == 0 && ftruncate(lock_fd, 0) != 0)
 			log_debug("state store: clearing lock file: %s", strerror(errno));

@@ -39,6 +39,16 @@
  *
  * Keys are 1..STORE_KEY_MAX bytes (LMDB's limit); values 0..4 GiB.
  *
+ * Secrets at rest: every value but the instance logs (store_log_*, masked
+ * text) and the store's own meta records (schema_version, commit_seq) is
+ * sealed with AES-256-GCM under the state directory's key (seal.h:
+ * DIR/secret.key, created 0600 at the first sealed write, or
+ * $CREDENTIALS_DIRECTORY/difs.key) by store_put and opened by every read;
+ * callers see plaintext.  A value that does not open (another key,
+ * tampering) reads as ENG_ECORRUPT, logged once with the fix.  store_get of
+ * a sealed value borrows a per-txn copy, valid until the txn ends.  A value
+ * written by an older difs (plaintext) reads as it is.
+ *
  * Thread safety: one struct store is shared by all threads of a process.  A
  * transaction is begun and ended by the same thread, and a thread holds at
  * most one transaction at a time: store_view/store_update callbacks must not
@@ -392,7 +402,8 @@ int	store_log_rec_decode(const void *p, size_t len, uint64_t *seq,
 /*
  * A backup is one file: a compacted copy of DIR/data.mdb (an LMDB
  * environment in a single file, as `mdb_dump -n` reads it), holding every
- * named database with the real secrets.  It is taken as one consistent
+ * named database, the secrets sealed (store_put) under the key of DIR,
+ * which the backup carries only when store_backup_key appended it.  It is taken as one consistent
  * snapshot (one read txn) while a mount keeps running, and restored into a
  * new or empty state directory.
  */
@@ -403,6 +414,8 @@ struct store_dump_info {
 	uint64_t bytes;				/**< size of the file, bytes */
 	uint64_t entries[STORE_DB__COUNT];	/**< keys per named database */
 	uint32_t schema;			/**< its STORE_SCHEMA_KEY version */
+	bool	 key;				/**< store_restore: the backup carried
+						     its secret key */
 };
 
 /**
@@ -426,6 +439,26 @@ struct store_dump_info {
 int	store_backup(const char *dir, int fd, const volatile sig_atomic_t *cancel,
 	    struct store_dump_info *info, struct eng_errbuf *eb)
     __attribute__((warn_unused_result));
+
+/**
+ * store_backup_key - append the secret key of dir (seal.h: the key sources
+ * are sealed under) to a backup store_backup has just written to fd, as a
+ * trailer that LMDB ignores and store_restore takes off and installs.
+ * Without it a backup holds no usable secret; with it the backup file is
+ * as secret as the sources.  *had is false (nothing appended) when dir has
+ * no key (nothing was ever sealed).
+ * @return 0, or an error reading the key or writing fd (eb says which).
+ */
+int	store_backup_key(const char *dir, int fd, bool *had, struct eng_errbuf *eb)
+    __attribute__((warn_unused_result));
+
+/**
+ * store_verify_secrets - every sealed record of s opens under its key (the
+ * check store_restore makes).
+ * @return 0, ENG_ECORRUPT (the key is missing or another one: eb says which
+ *         and how to fix it), or a store error.
+ */
+int	store_verify_secrets(struct store *s, struct eng_errbuf *eb);
 
 /** store_fsync_dir - fsync directory dir, so that a rename or create in it
  *  survives a crash.  0 or -errno. */
@@ -451,10 +484,12 @@ int	store_inspect(const char *path, struct store_dump_info *info,
 /**
  * store_restore - make dir a state directory holding the backup read from
  * src_fd (a regular file or a pipe; read to its end).  dir must not exist
- * or be empty; it is created 0700 and held with the flock on DIR/lock (as a
+ * or be empty (but for a secret.key); it is created 0700 and held with the flock on DIR/lock (as a
  * mount holds it) while the bytes go to DIR/data.mdb.restore (0600),
  * fsynced, checked with store_inspect, renamed to DIR/data.mdb and opened
- * with store_open.  On any failure everything the call created is removed
+ * with store_open.  A key the backup carries (store_backup_key) becomes
+ * DIR/secret.key (refused when another key is in force); then every sealed
+ * record must open under the key in force (store_verify_secrets).  On any failure everything the call created is removed
  * again (dir too when the call made it; missing parents stay), so dir is
  * as before.  cancel works as for store_backup (-EINTR, rolled back).
  * @param[out] info  optional: what was restored (store_inspect)

@@ -13,13 +13,15 @@
 # (stream -> oss), `quick` (stream -> txtfile, run twice), `bad` (a
 # txtfile path that cannot exist: FAILED) and `slow` (stream -> txtfile at
 # 1 MB/s: RUNNING while the backup is taken).  Then:
-#   - backup while mounted (exit 0, 0600, one summary line), `backup -`
+#   - backup while mounted (exit 0, 0600, a line saying it has no key and
+#     the summary line; no plaintext secret in it), `backup --with-key -`
 #     through gzip, --force / no --force, and the refusals: restore into a
 #     non-empty dir, into the held dir (names the daemon's pid), of a
 #     non-LMDB file, of an LMDB file that is no difs store (mdb_load), of a
 #     newer schema (mdb_dump | sed | mdb_load), of a truncated file; a failed
 #     restore leaves no directory;
-#   - restore into a new dir (and from stdin): checkpoints equal (mdb_dump),
+#   - restore into a new dir holding only the state's secret.key (and from
+#     stdin, with the key it carries): checkpoints equal (mdb_dump),
 #     the restored state mounts with the same sources (masked views), jobs,
 #     and finished instances (state, status, log, params, job.json byte for
 #     byte); the RUNNING one comes back and reruns as attempt 2 (its log says
@@ -128,11 +130,14 @@ fi
 check "one summary line on stderr naming bytes and the file ($(cat "$WORK/backup.err"))" \
 	grep -Eqx "difs backup: $STATE -> $B: [0-9]+ bytes \(2 sources, 5 jobs, [0-9]+ instances, [0-9]+ checkpoints\)" \
 	"$WORK/backup.err"
-check "exactly one line on stderr" test "$(wc -l < "$WORK/backup.err")" = 1
+check "it says the backup has no key" grep -qx \
+	"difs backup: backup without the secret key: restore needs $STATE/secret.key or --with-key" \
+	"$WORK/backup.err"
+check "exactly two lines on stderr" test "$(wc -l < "$WORK/backup.err")" = 2
 check "the backup is 0600" test "$(stat -c %a "$B")" = 600
 check "no temporary file beside it" test "$(ls -A "$WORK/bk")" = state.mdb
 check "the mount still works after the backup" test -f "$S/ots.json"
-grep -a -q "$KEY" "$B" && ok "the backup holds the real secret" || notok "the backup holds the real secret"
+grep -a -q "$KEY" "$B" && notok "the backup holds no plaintext secret" || ok "the backup holds no plaintext secret"
 
 cp "$B" "$WORK/b.copy"
 "$DIFS" backup --state "$STATE" "$B" 2>"$WORK/e.err"
@@ -145,7 +150,7 @@ fi
 "$DIFS" backup --force --state "$STATE" "$WORK/b2.mdb" 2>/dev/null &&
 	"$DIFS" backup --state "$STATE" --force "$WORK/b2.mdb" 2>"$WORK/e.err"
 check "backup --force replaces an existing file" test $? = 0
-"$DIFS" backup --state "$STATE" - 2>"$WORK/gz.err" | gzip > "$WORK/b.mdb.gz"
+"$DIFS" backup --with-key --state "$STATE" - 2>"$WORK/gz.err" | gzip > "$WORK/b.mdb.gz"
 rc=${PIPESTATUS[0]}
 check "difs backup - | gzip: exit $rc ($(cat "$WORK/gz.err"))" test "$rc" = 0
 check "stdout summary names standard output" \
@@ -211,6 +216,8 @@ wait_for 10 grep -q . "$I/slow/$SLOW/log"
 it_unmount
 mdb_dump -s checkpoints "$STATE" > "$WORK/ckpt.after" 2>/dev/null
 check "the original's checkpoints did not move after the backup" cmp -s "$WORK/ckpt.before" "$WORK/ckpt.after"
+# the backup has no key: it restores onto the state's key, copied first
+mkdir -m 0700 "$WORK/state2" && cp -p "$STATE/secret.key" "$WORK/state2/"
 STATE=$WORK/state2
 "$DIFS" restore "$B" --state "$STATE" 2>"$WORK/restore.err"
 rc=$?
@@ -224,8 +231,8 @@ check "no temporary file left in it" test ! -e "$STATE/data.mdb.restore"
 mdb_dump -s checkpoints "$STATE" > "$WORK/ckpt.restored" 2>/dev/null
 check "checkpoints equal (mdb_dump)" cmp -s "$WORK/ckpt.before" "$WORK/ckpt.restored"
 gzip -dc "$WORK/b.mdb.gz" | "$DIFS" restore - --state "$WORK/state3" 2>"$WORK/r3.err"
-check "gzip -dc | difs restore -: exit 0 ($(cat "$WORK/r3.err"))" \
-	grep -Eq "^difs restore: standard input -> $WORK/state3: [0-9]+ bytes \(2 sources, 5 jobs" "$WORK/r3.err"
+check "gzip -dc | difs restore - (--with-key) into a fresh dir: exit 0 ($(cat "$WORK/r3.err"))" \
+	grep -Eq "^difs restore: standard input -> $WORK/state3: [0-9]+ bytes \(2 sources, 5 jobs.*with its secret key" "$WORK/r3.err"
 mdb_dump -s checkpoints "$WORK/state3" > "$WORK/ckpt.r3" 2>/dev/null
 check "checkpoints of the piped backup equal" cmp -s "$WORK/ckpt.before" "$WORK/ckpt.r3"
 expect_refusal "restore into the restored (non-empty) directory" "is not empty" "$STATE" \

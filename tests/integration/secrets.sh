@@ -6,6 +6,12 @@
 # (nothing to keep) is an error (in NAME.json.error: the save itself
 # succeeds); files are 0600 and chmod cannot widen them; the secrets
 # appear nowhere in the mount (grep -r) or the daemon log.
+# Secrets at rest (issue 14), as the attacker with a copy of data.mdb: no
+# secret in it (grep, strings), also after the sources are deleted (free
+# pages); STATE/secret.key is 0600; a remounted daemon reads the source; a
+# backup holds no secret, says whether it has the key, restores onto the
+# key copied into an empty dir, --with-key onto a fresh dir, and another
+# key or none is refused with the reason.
 . "$(dirname "$0")/lib.sh"
 require_prog python3 sed grep
 it_setup
@@ -129,14 +135,76 @@ if grep -a -q -e "$KEY" -e "$TOKEN" "$STATE/difs.log" "$WORK/daemon.err"; then
 else
 	ok "secrets appear nowhere in the daemon log"
 fi
-# the stored record still has the secret (the store is the user's own
-# 0700 state directory): the write-back did not replace it with ******
-check "the store still holds the original secret after the write-back" \
-	grep -a -q -e "$KEY" "$STATE/data.mdb"
+# secrets at rest: a copy of data.mdb holds none of them
+no_secret_in() {	# WHAT FILE
+	check "$1: no secret (grep -c)" test "$(grep -a -c -e "$KEY" -e "$TOKEN" "$2")" = 0
+	if command -v strings >/dev/null; then
+		check "$1: no secret (strings)" sh -c "! strings -a '$2' | grep -q -e '$KEY' -e '$TOKEN'"
+	fi
+}
+no_secret_in "data.mdb after the sources and the job were written" "$STATE/data.mdb"
+check "control: data.mdb holds the instance log's plain text" \
+	grep -a -q 'parameter dbPassword=\*\*\*\*\*\*' "$STATE/data.mdb"
+check "STATE/secret.key: 0600, 32 bytes" \
+	test "$(stat -c %a/%s "$STATE/secret.key")" = 600/32
 it_mount
+# the write-back did not replace the secret with ******: a remounted
+# daemon reads it back (under the key) and the source is valid
 assert_same "$S/ots.json" "$WORK/masked2.json" "masked view after remount"
 assert_valid_def sources ots "source valid after remount"
+
+# difs backup: without the key by default (and says so), --with-key on demand
+"$DIFS" backup --state "$STATE" "$WORK/nokey.mdb" 2>"$WORK/bk.err"
+check "backup without --with-key: exit 0 ($(cat "$WORK/bk.err"))" test $? = 0
+check "backup says it has no key" grep -q \
+	"difs backup: backup without the secret key: restore needs $STATE/secret.key or --with-key" \
+	"$WORK/bk.err"
+no_secret_in "a backup without the key" "$WORK/nokey.mdb"
+"$DIFS" backup --with-key --state "$STATE" "$WORK/withkey.mdb" 2>"$WORK/bkk.err"
+check "backup --with-key: exit 0 ($(cat "$WORK/bkk.err"))" test $? = 0
+check "backup --with-key says it has the key" grep -q "backup with the secret key" "$WORK/bkk.err"
+no_secret_in "a backup with the key (still sealed)" "$WORK/withkey.mdb"
+
+# deleted sources leave no secret in the free pages
+rm -f "$S/ots.json" "$S/broken.json" "$S/broken.json.bak" "$S/names.json" "$S/fresh.json" \
+	"$MNT/jobs/sjob.json"
 it_unmount
+no_secret_in "data.mdb after the sources were deleted (free pages)" "$STATE/data.mdb"
+
+# restore: onto the key it was sealed under, or with the key it carries
+restore() {	# NAME FILE DIR -> exit status; stderr in $WORK/NAME.err
+	"$DIFS" restore "$2" --state "$3" 2>"$WORK/$1.err"
+}
+restore r-nokey "$WORK/nokey.mdb" "$WORK/r-nokey"
+check "keyless backup into a fresh dir: exit 1" test $? = 1
+check "the reason: the key is missing ($(cat "$WORK/r-nokey.err"))" \
+	grep -q 'secret.key is missing: copy the key' "$WORK/r-nokey.err"
+check "and no directory left" test ! -e "$WORK/r-nokey"
+mkdir -m 0700 "$WORK/r-wrong" && head -c 32 /dev/urandom > "$WORK/r-wrong/secret.key" &&
+	chmod 0600 "$WORK/r-wrong/secret.key"
+restore r-wrong "$WORK/nokey.mdb" "$WORK/r-wrong"
+check "keyless backup onto another key: exit 1" test $? = 1
+check "the reason names the key ($(cat "$WORK/r-wrong.err"))" grep -q \
+	"secret.key does not match this store: restore the key that was used (difs backup --with-key) or rewrite the sources" \
+	"$WORK/r-wrong.err"
+check "the dir keeps only its own key" test "$(ls -A "$WORK/r-wrong")" = secret.key
+mkdir -m 0700 "$WORK/r-same" && cp -p "$STATE/secret.key" "$WORK/r-same/"
+restore r-same "$WORK/nokey.mdb" "$WORK/r-same"
+check "keyless backup onto the state dir's key: exit 0 ($(cat "$WORK/r-same.err"))" test $? = 0
+restore r-with "$WORK/withkey.mdb" "$WORK/r-with"
+check "backup --with-key into a fresh dir: exit 0 ($(cat "$WORK/r-with.err"))" test $? = 0
+check "restore says the key came with it" grep -q "with its secret key" "$WORK/r-with.err"
+check "its key is the state dir's, 0600" sh -c \
+	"cmp -s '$STATE/secret.key' '$WORK/r-with/secret.key' && test \"\$(stat -c %a '$WORK/r-with/secret.key')\" = 600"
+ORIG=$STATE
+for r in r-same r-with; do
+	STATE=$WORK/$r
+	it_mount
+	assert_same "$S/ots.json" "$WORK/masked2.json" "$r: the restored source reads back"
+	assert_valid_def sources ots "$r: the restored source is valid"
+	it_unmount
+done
+STATE=$ORIG
 
 # ---- difs run: --param-file keeps secrets out of argv, logs mask them ------
 R=$WORK/run
@@ -165,7 +233,7 @@ check "and the message names the line, not its text" sh -c "grep -q '$R/bad.para
 # while it can read that of a dumpable process: the control)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	NOB=(setpriv --reuid=65534 --regid=65534 --clear-groups)	# no function: $! is its pid
-	chmod 1777 "$R"	# sticky: the writer refuses a directory others may write without it
+	chmod 1777 "$R"	# sticky: the txtfile writer refuses a world-writable dir without it
 	cp "$R/params" "$R/params.nobody" && chown 65534:65534 "$R/params.nobody" && chmod 0600 "$R/params.nobody"
 	job_json 400 0.001 "$R/out2" data > "$R/slow.json"
 	"${NOB[@]}" "$DIFS" run "$R/slow.json" --cycle 20260101000000 --param-file "$R/params.nobody" \

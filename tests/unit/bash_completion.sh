@@ -96,8 +96,8 @@ out=$(complete_words difs b)
 out=$(complete_words difs res)
 [ "$out" = restore ]; ok $? "difs res<TAB> -> restore ($out)"
 out=$(complete_words difs backup --)
-has "$out" --state && has "$out" --force && has "$out" --help
-ok $? "difs backup --<TAB>: --state --force --help ($(echo $out))"
+has "$out" --state && has "$out" --force && has "$out" --with-key && has "$out" --help
+ok $? "difs backup --<TAB>: --state --force --with-key --help ($(echo $out))"
 out=$(complete_words difs restore --)
 has "$out" --state && ! has "$out" --force; ok $? "difs restore --<TAB>: --state, no --force ($(echo $out))"
 out=$(complete_words difs restore "")

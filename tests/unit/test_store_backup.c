@@ -6,7 +6,10 @@
  * racing map growth, and the refusals: a restore into a non-empty or a held
  * state directory, of a non-LMDB, empty, truncated or newer-schema file,
  * from a short pipe; cancellation and a closed output pipe.  A failed
- * restore leaves no trace.  Every case uses its own mkdtemp directory.
+ * restore leaves no trace.  Secrets: a file backup carries the key
+ * (store_backup_key) and restores it; the piped one does not and restores
+ * onto the source's key copied in; without a key or with another one the
+ * restore fails with the reason and leaves the directory as it was.  Every case uses its own mkdtemp directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "sys.h"
 #include "tap.h"
 
 static char base[256];		/* this run's directory; every case below it */
@@ -166,6 +170,11 @@ backup_child(const char *dir, const char *path, int n, int pfd)
 		(void)unlink(path);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		rc = fd < 0 ? -errno : store_backup(dir, fd, NULL, &di, NULL);
+		if (rc == 0) {
+			bool had;
+
+			rc = store_backup_key(dir, fd, &had, NULL);
+		}
 		if (fd >= 0)
 			close(fd);
 		if (rc == 0)
@@ -189,6 +198,65 @@ child_rc(pid_t pid, int rfd)
 	close(rfd);
 	(void)waitpid(pid, &status, 0);
 	return rc;
+}
+
+/* copy the key file of dir a into dir b (made 0700) */
+static int
+copy_key(const char *a, const char *b)
+{
+	char pa[320], pb[320];
+	struct buf k;
+	int fd, rc;
+
+	buf_init(&k, 64);
+	(void)snprintf(pa, sizeof(pa), "%s/secret.key", a);
+	(void)snprintf(pb, sizeof(pb), "%s/secret.key", b);
+	if ((rc = sys_mkdir_p(b, 0700)) != 0 || (rc = sys_read_file(pa, 64, &k)) != 0)
+		goto out;
+	if ((fd = open(pb, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = sys_write_all(fd, k.p, k.len);
+	close(fd);
+out:
+	buf_free(&k);
+	return rc;
+}
+
+/* the two key files hold the same bytes */
+static int
+same_key(const char *a, const char *b)
+{
+	char pa[320], pb[320];
+	struct buf ka, kb;
+	int same;
+
+	buf_init(&ka, 64);
+	buf_init(&kb, 64);
+	(void)snprintf(pa, sizeof(pa), "%s/secret.key", a);
+	(void)snprintf(pb, sizeof(pb), "%s/secret.key", b);
+	same = sys_read_file(pa, 64, &ka) == 0 && sys_read_file(pb, 64, &kb) == 0 &&
+	    ka.len == 32 && ka.len == kb.len && memcmp(ka.p, kb.p, ka.len) == 0;
+	buf_free(&ka);
+	buf_free(&kb);
+	return same;
+}
+
+/* restore of the keyless backup FILE into dir fails with ENG_ECORRUPT and
+ * a message holding want; dir is as before (absent, or only its key) */
+static void
+restore_refused(const char *file, const char *dir, const char *want, const char *what)
+{
+	struct eng_errbuf eb = { "" };
+	char p[300];
+	int fd = open(file, O_RDONLY);
+
+	is_rc(store_restore(fd, dir, NULL, NULL, &eb), ENG_ECORRUPT, "%s: refused", what);
+	close(fd);
+	ok(strstr(eb.msg, want) != NULL, "%s: the reason says so (%s)", what, eb.msg);
+	(void)snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	ok(!exists(p), "%s: no data.mdb left", what);
 }
 
 static void
@@ -240,6 +308,9 @@ test_round_trip(void)
 	ok(stat(at(p, sizeof(p), "restored/data.mdb"), &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "restored data.mdb is 0600");
 	ok(!exists(at(p, sizeof(p), "restored/data.mdb.restore")), "no temporary file left");
+	ok(same_key(src, dst), "the backup's key became the restored dir's secret.key");
+	ok(stat(at(p, sizeof(p), "restored/secret.key"), &sb) == 0 &&
+	    (sb.st_mode & 0777) == 0600, "restored secret.key is 0600");
 	rc = dump_dir(dst, &got);
 	is_rc(rc, 0, "restored store opens");
 	ok(got.len == want.len && memcmp(got.p, want.p, got.len) == 0,
@@ -259,6 +330,7 @@ test_round_trip(void)
 		int pp[2];
 
 		at(dst2, sizeof(dst2), "restored2");
+		is_rc(copy_key(src, dst2), 0, "the source's key copied into an empty dir");
 		ok(pipe(pp) == 0, "pipe");
 		fflush(stdout);
 		pid = fork();
@@ -281,6 +353,28 @@ test_round_trip(void)
 		is_rc(dump_dir(dst2, &got), 0, "piped restore opens");
 		ok(got.len == want.len && memcmp(got.p, want.p, got.len) == 0,
 		    "piped round trip: every database equal");
+	}
+
+	/* a backup without the key: restores only onto the key it was sealed under */
+	{
+		char nokey[300], d3[300], d4[300], k4[320];
+		int kfd;
+
+		at(nokey, sizeof(nokey), "nokey.mdb");
+		fd = open(nokey, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		is_rc(store_backup(src, fd, NULL, NULL, &eb), 0, "a backup without the key");
+		close(fd);
+		restore_refused(nokey, at(d3, sizeof(d3), "nokey-fresh"), "secret.key is missing",
+		    "no key at all");
+		ok(!exists(d3), "no key at all: the directory made is gone again");
+		at(d4, sizeof(d4), "wrongkey");
+		(void)snprintf(k4, sizeof(k4), "%s/secret.key", d4);
+		ok(sys_mkdir_p(d4, 0700) == 0 &&
+		    (kfd = open(k4, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0 &&
+		    sys_write_all(kfd, "0123456789abcdef0123456789abcdef", 32) == 0 &&
+		    close(kfd) == 0, "another key in an empty dir");
+		restore_refused(nokey, d4, "does not match this store", "another key");
+		ok(exists(k4), "another key: the dir's own key stays");
 	}
 	store_close(s);
 	buf_free(&want);
