@@ -192,7 +192,8 @@ sys_secret_dup(const char *s, size_t len)
 		return NULL;
 	(void)madvise(m, sz, MADV_DONTDUMP);	/* best effort: older kernels lack it */
 	memcpy(m, &sz, SYS_SECRET_HDR);
-	memcpy(m + SYS_SECRET_HDR, s, len);
+	if (s != NULL)		/* NULL: len zero bytes to fill in */
+		memcpy(m + SYS_SECRET_HDR, s, len);
 	m[SYS_SECRET_HDR + len] = '\0';
 	return m + SYS_SECRET_HDR;
 }

@@ -55,8 +55,8 @@ int	sys_write_all(int fd, const void *data, size_t len);
  * anonymous mapping marked MADV_DONTDUMP (left out of a core dump even
  * when one is allowed) and is wiped before it is unmapped.
  */
-/** sys_secret_dup - a NUL-terminated copy of (s, len) in such a mapping;
- *  NULL when out of memory. */
+/** sys_secret_dup - a NUL-terminated copy of (s, len) in such a mapping
+ *  (s NULL: len zero bytes, to fill in); NULL when out of memory. */
 char	*sys_secret_dup(const char *s, size_t len);
 /** sys_secret_strdup - sys_secret_dup of a string; NULL for NULL. */
 char	*sys_secret_strdup(const char *s);

@@ -2272,7 +2272,7 @@ store_backup_key(const char *dir, int fd, bool *had, struct eng_errbuf *eb)
 		return 0;	/* nothing was ever sealed */
 	if (rc != 0)
 		return rc;
-	if ((tr = sys_secret_dup("", STORE_KEY_TRAILER)) == NULL) {
+	if ((tr = sys_secret_dup(NULL, STORE_KEY_TRAILER)) == NULL) {
 		sys_secret_free(key);
 		return eng_errbuf_set(eb, -ENOMEM, "out of memory");
 	}
