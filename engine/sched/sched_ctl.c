@@ -16,7 +16,7 @@
 
 /* ---- ctl: instances ---------------------------------------------------------- */
 
-static int
+int
 sched_mut_rerun(struct inst *in, void *arg, struct buf *msg)
 {
 	const char *why = arg;

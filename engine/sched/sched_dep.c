@@ -137,24 +137,6 @@ struct sched_desc {
 	int64_t		 t;
 };
 
-static int
-sched_mut_rerun_desc(struct inst *in, void *arg, struct buf *msg)
-{
-	const char *why = arg;
-
-	if (in->state == INST_RUNNING)
-		return ENG_ESTATE;
-	in->state = INST_WAITING;
-	in->attempt_base = in->attempt;
-	in->next_try_ms = 0;
-	in->set_success = false;
-	in->next_trigger = INST_AT_CTL;
-	in->alerts_fired = 0;
-	(void)snprintf(in->reason, sizeof(in->reason), "%s", why);
-	return buf_printf(msg, "WAITING: %s (attempt %d next, %d allowed)", why,
-	    in->attempt + 1, inst_attempts_allowed(in));
-}
-
 /* already rerun (a diamond reaches an instance twice) */
 static bool
 sched_desc_seen(const struct sched_desc *q, size_t n, const char *job, int64_t t)
@@ -221,7 +203,7 @@ sched_rerun_descendants(struct sched *s, const char *job, const char *cycle, int
 					(void)snprintf(why, sizeof(why), "rerun as a descendant of %s/%s "
 					    "(rerun descendants through ctl)", job, cycle);
 					rc = sched_transition(s, d->name, cyc, d->def->tz,
-					    sched_mut_rerun_desc, why, false, NULL);
+					    sched_mut_rerun, why, false, NULL);
 					if (rc == -ENOENT) {
 						rc = 0;	/* never created: nothing to rerun */
 						continue;

@@ -189,6 +189,11 @@ int	sched_start_run(struct sched *s, struct sched_job *j, struct sched_pend *p, 
  *  waiting reasons). */
 void	sched_start_runnable(struct sched *s, int64_t now);
 
+/* sched_ctl.c */
+/** The mutation of a rerun: a new attempt series, WAITING with reason arg
+ *  (a string; "...backfill..." makes its next attempt a backfill one). */
+int	sched_mut_rerun(struct inst *in, void *arg, struct buf *msg);
+
 /* sched_dep.c */
 /** The newest cycle time of sch at or before t (-ENOENT: none in 3 days). */
 int	sched_cycle_floor(const struct conf_schedule *sch, const struct tz *tz, int64_t t,
